@@ -1,0 +1,273 @@
+"""The exception tree of convoai-mcp.
+
+::
+
+    ConvoAIError                      base: .message, .hint; str() = "message (hint)"
+     ├─ ConfigError                   bad or missing configuration (names the variable)
+     ├─ ValidationError               input refused client-side; nothing was sent
+     ├─ TransportError                network: refused / reset / timeout / DNS / deadline
+     └─ APIStatusError                the service answered non-2xx: .status .reason .detail
+         ├─ BadRequestError             400, 422       .request_id .method .path
+         ├─ AuthenticationError         401
+         ├─ PermissionDeniedError       403
+         ├─ NotFoundError               404
+         ├─ ConflictError               409
+         ├─ RateLimitedError            429            .retry_after
+         └─ ServiceUnavailableError     5xx
+
+No message, hint or repr ever contains a secret: text that comes from the service is scrubbed of
+anything that looks like a token or credential before it is stored (:func:`scrub`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "APIStatusError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigError",
+    "ConflictError",
+    "ConvoAIError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitedError",
+    "ServiceUnavailableError",
+    "TransportError",
+    "ValidationError",
+    "error_from_response",
+    "scrub",
+]
+
+# AccessToken2 / AccessToken ("006"/"007" + base64), Basic credentials, bearer-ish values, and
+# key=value pairs whose key names a secret.
+_SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"00[67][A-Za-z0-9+/=_-]{16,}"), "***"),
+    (re.compile(r"(?i)\b(basic|bearer)\s+[A-Za-z0-9+/=._-]{8,}"), r"\1 ***"),
+    (re.compile(r"(?i)(agora\s+token=)\S+"), r"\1***"),
+    (
+        re.compile(
+            r"(?i)\b((?:api_?key|key|secret|token|password|certificate|credentials?)"
+            r"[\"']?\s*[:=]\s*[\"']?)[^\s\"',}&]+"
+        ),
+        r"\1***",
+    ),
+)
+_MAX_TEXT = 500
+
+
+def scrub(text: str) -> str:
+    """Mask anything in ``text`` that looks like a token or credential, and cap its length."""
+    for pattern, replacement in _SECRET_PATTERNS:
+        text = pattern.sub(replacement, text)
+    if len(text) > _MAX_TEXT:
+        text = text[:_MAX_TEXT] + "…"
+    return text
+
+
+class ConvoAIError(Exception):
+    """Base of every error raised by convoai-mcp."""
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
+
+
+class ConfigError(ConvoAIError):
+    """Configuration is missing or malformed; the message names the setting."""
+
+
+class ValidationError(ConvoAIError):
+    """Input refused client-side before anything was sent to the service."""
+
+
+class TransportError(ConvoAIError):
+    """The service could not be reached: refused, reset, timed out, DNS, or deadline exceeded."""
+
+    def __init__(self, message: str, *, hint: str = "", attempts: int = 1) -> None:
+        self.attempts = attempts
+        super().__init__(message, hint=hint)
+
+
+_STATUS_HINTS: dict[int, str] = {
+    400: "fix the request fields named in the detail and try again",
+    401: "check the credentials: customer ID and secret, or an App ID and App Certificate "
+    "(32 hex characters each, no whitespace) that belong to the same project",
+    403: "enable Conversational AI for this App ID in the Agora console, or use credentials "
+    "with permission for it",
+    404: "the agent or resource does not exist (it may have stopped); list agents to see "
+    "current IDs",
+    408: "the service timed out; try again",
+    409: "an agent with this name is already running; choose another name or stop that agent",
+    422: "fix the request fields named in the detail and try again",
+    429: "too many requests or concurrent agents; wait, stop idle agents, or raise the quota",
+}
+_REASON_HINTS: dict[str, str] = {
+    "ServiceNotEnabled": "enable Conversational AI for this App ID in the Agora console",
+    "AccountSuspended": "the Agora account is suspended; contact Agora support",
+    "InvalidPermission": "these credentials may not use this project; check App ID and "
+    "customer ID / secret",
+    "ResourceQuotaLimitExceeded": "the project's quota is used up; stop agents or raise the quota",
+    "ConcurrencyLimitExceeded": "too many agents at once; stop idle agents or raise the limit",
+    "TaskConflict": "an agent with this name is already running; choose another name or stop it",
+    "TaskNotFound": "no such agent (it may have stopped); list agents to see current IDs",
+    "TaskOperationTimeout": "the operation timed out inside the service; check the agent state "
+    "and try again",
+    "MissingRequiredField": "add the field named in the detail",
+    "InvalidFieldValue": "fix the field named in the detail",
+    "InvalidRequestBody": "the body was rejected; check field names and types",
+    "NotImplemented": "this operation is not available for this agent or region",
+}
+_SERVER_HINT = "the service is having trouble; try again later or use another area"
+
+
+class APIStatusError(ConvoAIError):
+    """The service answered with a non-2xx status."""
+
+    default_status: int = 0
+
+    def __init__(
+        self,
+        *,
+        status: int,
+        reason: str | None = None,
+        detail: str | None = None,
+        request_id: str | None = None,
+        method: str = "",
+        path: str = "",
+        hint: str | None = None,
+    ) -> None:
+        self.status = status
+        self.reason = scrub(reason) if reason else None
+        self.detail = scrub(detail) if detail else None
+        self.request_id = request_id
+        self.method = method.upper()
+        self.path = path.split("?", 1)[0]
+        if hint is None:
+            hint = _REASON_HINTS.get(reason or "") or _STATUS_HINTS.get(status) or _SERVER_HINT
+        super().__init__(self._compose(), hint=hint)
+
+    def _compose(self) -> str:
+        where = f"{self.method} {self.path}".strip()
+        text = f"HTTP {self.status}"
+        if self.reason:
+            text += f" {self.reason}"
+        if self.detail:
+            text += f": {self.detail}"
+        if where:
+            text += f" [{where}]"
+        if self.request_id:
+            text += f" request_id={self.request_id}"
+        return text
+
+
+class BadRequestError(APIStatusError):
+    """400 or 422: the service refused the request body or parameters."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the credentials or token were not accepted."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the credentials may not use this project or service."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no such agent, call or phone number."""
+
+
+class ConflictError(APIStatusError):
+    """409: the name is already in use by a running agent (TaskConflict)."""
+
+
+class RateLimitedError(APIStatusError):
+    """429: too many requests or concurrent agents."""
+
+    def __init__(self, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(**kwargs)
+
+
+class ServiceUnavailableError(APIStatusError):
+    """5xx: the service failed or is temporarily unavailable."""
+
+
+_CLASSES: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: BadRequestError,
+    429: RateLimitedError,
+}
+
+
+def _class_for(status: int) -> type[APIStatusError]:
+    if status >= 500:
+        return ServiceUnavailableError
+    return _CLASSES.get(status, APIStatusError)
+
+
+def _body_fields(body: bytes | str | Mapping[str, Any] | None) -> tuple[str | None, str | None]:
+    """(reason, detail) of ``{reason, detail}`` or telephony ``{error_type, description}``."""
+    data: Any = body
+    if isinstance(body, bytes | str):
+        try:
+            data = json.loads(body) if body else None
+        except ValueError:
+            text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+            return None, text.strip() or None
+    if not isinstance(data, Mapping):
+        return None, None
+    reason = data.get("reason") or data.get("error_type") or data.get("code")
+    detail = data.get("detail") or data.get("description") or data.get("message")
+    return (
+        str(reason) if reason is not None else None,
+        str(detail) if detail is not None else None,
+    )
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    lowered = name.lower()
+    for key, value in headers.items():
+        if key.lower() == lowered:
+            return value
+    return None
+
+
+def error_from_response(
+    status: int,
+    body: bytes | str | Mapping[str, Any] | None,
+    headers: Mapping[str, str],
+    *,
+    method: str = "",
+    path: str = "",
+    retry_after: float | None = None,
+) -> APIStatusError:
+    """Build the typed error for a non-2xx answer (status, body, headers of the response)."""
+    reason, detail = _body_fields(body)
+    kwargs: dict[str, Any] = {
+        "status": status,
+        "reason": reason,
+        "detail": detail,
+        "request_id": _header(headers, "x-request-id"),
+        "method": method,
+        "path": path,
+    }
+    cls = _class_for(status)
+    if cls is RateLimitedError:
+        return RateLimitedError(retry_after=retry_after, **kwargs)
+    return cls(**kwargs)

@@ -1,0 +1,116 @@
+"""The exception tree: classes per status, fields from both body shapes, hints, no secrets."""
+
+from __future__ import annotations
+
+import pytest
+
+from convoai_mcp.errors import (
+    APIStatusError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigError,
+    ConflictError,
+    ConvoAIError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ServiceUnavailableError,
+    TransportError,
+    ValidationError,
+    error_from_response,
+    scrub,
+)
+
+TOKEN = "007eJxTYBBf9GqRkhS1KtVVzjYPavqvPbitnYG8vJ8BAHL8CNc="
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        (400, BadRequestError),
+        (422, BadRequestError),
+        (401, AuthenticationError),
+        (403, PermissionDeniedError),
+        (404, NotFoundError),
+        (409, ConflictError),
+        (429, RateLimitedError),
+        (500, ServiceUnavailableError),
+        (503, ServiceUnavailableError),
+        (599, ServiceUnavailableError),
+        (418, APIStatusError),
+    ],
+)
+def test_status_maps_to_class(status: int, cls: type[APIStatusError]) -> None:
+    err = error_from_response(status, b"{}", {}, method="get", path="/v2/x")
+    assert type(err) is cls
+    assert err.status == status
+    assert isinstance(err, ConvoAIError)
+
+
+def test_agent_body_fields_and_request_id() -> None:
+    err = error_from_response(
+        409,
+        b'{"detail": "name in use", "reason": "TaskConflict"}',
+        {"X-Request-ID": "req-1"},
+        method="post",
+        path="/v2/projects/a/join?x=1",
+    )
+    assert (err.reason, err.detail, err.request_id) == ("TaskConflict", "name in use", "req-1")
+    assert err.method == "POST"
+    assert err.path == "/v2/projects/a/join"
+    assert "TaskConflict" in str(err) and "req-1" in str(err)
+    assert err.hint and "name" in err.hint
+
+
+def test_telephony_body_fields_and_lowercase_header() -> None:
+    err = error_from_response(
+        400, {"error_type": "InvalidNumber", "description": "bad to_number"}, {"x-request-id": "r"}
+    )
+    assert (err.reason, err.detail, err.request_id) == ("InvalidNumber", "bad to_number", "r")
+
+
+def test_non_json_body_becomes_detail() -> None:
+    err = error_from_response(502, b"<html>bad gateway</html>", {})
+    assert err.reason is None
+    assert err.detail == "<html>bad gateway</html>"
+
+
+def test_rate_limited_carries_retry_after() -> None:
+    err = error_from_response(429, b"{}", {}, retry_after=2.5)
+    assert isinstance(err, RateLimitedError)
+    assert err.retry_after == 2.5
+
+
+def test_reason_hint_wins_over_status_hint() -> None:
+    err = error_from_response(403, {"reason": "ServiceNotEnabled"}, {})
+    assert "enable" in err.hint.lower()
+
+
+def test_str_is_message_and_hint() -> None:
+    err = ConfigError("AGORA_APP_ID is missing", hint="set it")
+    assert str(err) == "AGORA_APP_ID is missing (set it)"
+    assert repr(err) == "ConfigError('AGORA_APP_ID is missing (set it)')"
+    assert str(ValidationError("plain")) == "plain"
+    assert TransportError("down", attempts=3).attempts == 3
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"token {TOKEN} is bad",
+        f"Authorization: agora token={TOKEN}",
+        "Authorization: Basic Y3VzdG9tZXI6c2VjcmV0c2VjcmV0",
+        'api_key="sk-live-abcdef123456"',
+        "secret=hunter2hunter2",
+    ],
+)
+def test_secrets_never_survive_in_errors(text: str) -> None:
+    err = error_from_response(401, {"detail": text, "reason": "InvalidPermission"}, {})
+    for secret in (TOKEN, "Y3VzdG9tZXI6c2VjcmV0c2VjcmV0", "sk-live-abcdef123456", "hunter2"):
+        assert secret not in str(err)
+        assert secret not in repr(err)
+        assert secret not in (err.detail or "")
+
+
+def test_scrub_caps_length() -> None:
+    assert len(scrub("x" * 10_000)) <= 501
