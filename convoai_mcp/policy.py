@@ -1,0 +1,304 @@
+"""What the server may do: dialing allow-list, limits, rate, read-only mode, tool lists.
+
+Pure rules, no I/O. :class:`Policy` answers "is this allowed?" and raises :class:`PolicyError`
+(with what was refused and how to allow it); :class:`Limiter` counts what this server has
+started (concurrency) and how often (a sliding one-minute window, with an injectable clock).
+The :class:`~convoai_mcp.server.guard.Guard` glues both to the MCP tools.
+
+Safe by default: no allow-list means no outbound calls; at most
+:data:`DEFAULT_MAX_AGENTS` agents and :data:`DEFAULT_MAX_CALLS` calls at once; at most
+:data:`DEFAULT_RATE_PER_MINUTE` starts (agents and calls together) per minute; ``call`` needs
+confirmation.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import deque
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+from convoai_mcp.errors import ConfigError, ConvoAIError
+
+if TYPE_CHECKING:
+    from convoai_mcp.config import Settings
+
+__all__ = [
+    "DEFAULT_MAX_AGENTS",
+    "DEFAULT_MAX_CALLS",
+    "DEFAULT_RATE_PER_MINUTE",
+    "READ_ONLY_TOOLS",
+    "Kind",
+    "Limiter",
+    "Policy",
+    "PolicyError",
+    "Reservation",
+]
+
+Kind = Literal["agent", "call"]
+
+DEFAULT_MAX_AGENTS = 5
+DEFAULT_MAX_CALLS = 2
+DEFAULT_RATE_PER_MINUTE = 10
+
+READ_ONLY_TOOLS: frozenset[str] = frozenset(
+    {"get_agent", "list_agents", "get_call", "list_calls", "list_numbers"}
+)
+"""Tools that neither change anything nor cost anything; the only ones left in read-only mode."""
+
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+_ENTRY = re.compile(r"\+[0-9]{1,15}")
+_ENABLE_CALLS = (
+    "set CONVOAI_CALL_ALLOWLIST to a comma list of E.164 numbers or prefixes the server may "
+    "dial, e.g. CONVOAI_CALL_ALLOWLIST=+14155550100,+4420"
+)
+
+
+class PolicyError(ConvoAIError):
+    """Refused by the server's safety policy; nothing was sent. The hint says how to allow it."""
+
+
+def _limit(value: int | None, default: int) -> int:
+    return default if value is None else value
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The operator's rules. ``None`` limits mean the safe defaults; ``0`` forbids."""
+
+    call_allowlist: tuple[str, ...] = ()
+    max_agents: int | None = None
+    max_calls: int | None = None
+    rate_per_minute: int | None = None
+    confirm: frozenset[str] = frozenset({"call"})
+    read_only: bool = False
+    tools_allow: frozenset[str] | None = None
+    tools_deny: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        for entry in self.call_allowlist:
+            if not _ENTRY.fullmatch(entry):
+                raise ConfigError(
+                    f"CONVOAI_CALL_ALLOWLIST entry {entry!r} is not an E.164 number or prefix",
+                    hint="use '+' and digits only, e.g. +14155550100 or +1415",
+                )
+        for name, value in (
+            ("CONVOAI_MAX_AGENTS", self.max_agents),
+            ("CONVOAI_MAX_CALLS", self.max_calls),
+            ("CONVOAI_RATE_PER_MINUTE", self.rate_per_minute),
+        ):
+            if value is not None and value < 0:
+                raise ConfigError(f"{name}={value} is negative", hint="use 0 or more")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Policy:
+        """The policy configured by the ``CONVOAI_*`` safety variables."""
+        return cls(
+            call_allowlist=tuple(settings.call_allowlist),
+            max_agents=settings.max_agents,
+            max_calls=settings.max_calls,
+            rate_per_minute=settings.rate_per_minute,
+            confirm=frozenset(settings.confirm),
+            read_only=settings.read_only,
+            tools_allow=frozenset(settings.tools_allow)
+            if settings.tools_allow is not None
+            else None,
+            tools_deny=frozenset(settings.tools_deny),
+        )
+
+    # -- limits ---------------------------------------------------------------------------
+
+    @property
+    def agent_limit(self) -> int:
+        """Maximum concurrent agents (``start_agent``) this server may have running."""
+        return _limit(self.max_agents, DEFAULT_MAX_AGENTS)
+
+    @property
+    def call_limit(self) -> int:
+        """Maximum concurrent calls this server may have up."""
+        return _limit(self.max_calls, DEFAULT_MAX_CALLS)
+
+    @property
+    def rate_limit(self) -> int:
+        """Maximum ``start_agent`` + ``call`` admissions per rolling minute."""
+        return _limit(self.rate_per_minute, DEFAULT_RATE_PER_MINUTE)
+
+    # -- tools ----------------------------------------------------------------------------
+
+    def visible_tools(self, names: Sequence[str]) -> list[str]:
+        """The subset of ``names`` to expose, in the same order.
+
+        Raises :class:`ConfigError` when the allow / deny lists name a tool that does not
+        exist (a typo would otherwise silently expose or hide the wrong tools).
+        """
+        known = set(names)
+        for var, listed in (
+            ("CONVOAI_TOOLS_ALLOW", self.tools_allow or frozenset()),
+            ("CONVOAI_TOOLS_DENY", self.tools_deny),
+        ):
+            unknown = sorted(set(listed) - known)
+            if unknown:
+                raise ConfigError(
+                    f"{var} names unknown tools: {', '.join(unknown)}",
+                    hint=f"known tools: {', '.join(names)}",
+                )
+        return [name for name in names if self.tool_allowed(name)]
+
+    def tool_allowed(self, name: str) -> bool:
+        """True when the tool ``name`` may be exposed and called."""
+        if self.read_only and name not in READ_ONLY_TOOLS:
+            return False
+        if self.tools_allow is not None and name not in self.tools_allow:
+            return False
+        return name not in self.tools_deny
+
+    def check_tool(self, name: str) -> None:
+        """Raise :class:`PolicyError` when ``name`` is hidden by read-only mode or the lists."""
+        if self.tool_allowed(name):
+            return
+        if self.read_only and name not in READ_ONLY_TOOLS:
+            raise PolicyError(
+                f"{name} is disabled: the server runs in read-only mode",
+                hint="unset CONVOAI_READ_ONLY to allow tools that start, change or stop things",
+            )
+        raise PolicyError(
+            f"{name} is disabled by the operator's tool lists",
+            hint="add it to CONVOAI_TOOLS_ALLOW / remove it from CONVOAI_TOOLS_DENY",
+        )
+
+    def needs_confirmation(self, tool: str) -> bool:
+        """True when ``tool`` (``"call"``, ``"start_agent"``) needs the user's confirmation."""
+        return tool in self.confirm
+
+    # -- dialing --------------------------------------------------------------------------
+
+    def check_call(
+        self, to_number: str, from_number: str, outbound_numbers: Collection[str]
+    ) -> None:
+        """Refuse a call unless ``to_number`` is allow-listed and ``from_number`` is ours.
+
+        ``outbound_numbers`` are the project's numbers that have outbound enabled.
+        """
+        if not _E164.fullmatch(to_number):
+            raise PolicyError(
+                f"to_number {to_number!r} is not an E.164 number",
+                hint="write it as '+', country code and number, digits only, e.g. +14155550100",
+            )
+        if not _E164.fullmatch(from_number):
+            raise PolicyError(
+                f"from_number {from_number!r} is not an E.164 number",
+                hint="use one of the project's outbound numbers (see list_numbers)",
+            )
+        if not self.call_allowlist:
+            raise PolicyError(
+                "outbound calls are disabled: no call allow-list is configured", hint=_ENABLE_CALLS
+            )
+        if not self.destination_allowed(to_number):
+            raise PolicyError(
+                f"{to_number} is not on the call allow-list",
+                hint=f"dial a number matching {', '.join(self.call_allowlist)}, or ask the "
+                "operator to add it to CONVOAI_CALL_ALLOWLIST",
+            )
+        if from_number not in outbound_numbers:
+            mine = ", ".join(sorted(outbound_numbers)) or "none"
+            raise PolicyError(
+                f"{from_number} is not one of this project's outbound-enabled numbers",
+                hint=f"use one of: {mine} (list_numbers shows them); enable outbound on the "
+                "number in the Agora console to use it",
+            )
+
+    def destination_allowed(self, number: str) -> bool:
+        """True when ``number`` equals or begins with an allow-list entry."""
+        return any(number.startswith(entry) for entry in self.call_allowlist)
+
+
+@dataclass
+class Reservation:
+    """A slot held between admission and ``started`` (or release, if the start failed)."""
+
+    kind: Kind
+    created: float
+    agent_id: str | None = None
+
+
+@dataclass
+class Limiter:
+    """Concurrency slots and a one-minute rate window for agents and calls.
+
+    ``reserve`` is called at admission (and refuses over a limit); ``bind`` turns the
+    reservation into a running agent when the start succeeded; ``release`` gives back a
+    reservation whose start failed; ``ended`` frees an agent's slot. Unbound reservations also
+    expire after ``reservation_ttl`` seconds, so a lost ``release`` cannot leak a slot forever.
+    """
+
+    policy: Policy
+    clock: Callable[[], float] = time.monotonic
+    reservation_ttl: float = 300.0
+    _running: dict[str, Kind] = field(default_factory=dict, init=False)
+    _pending: list[Reservation] = field(default_factory=list, init=False)
+    _starts: deque[float] = field(default_factory=deque, init=False)
+
+    def active(self, kind: Kind) -> int:
+        """Running plus reserved slots of ``kind``."""
+        self._expire()
+        running = sum(1 for k in self._running.values() if k == kind)
+        return running + sum(1 for r in self._pending if r.kind == kind)
+
+    def running(self) -> dict[str, Kind]:
+        """The agents this server started that have not ended: agent_id -> kind."""
+        return dict(self._running)
+
+    def reserve(self, kind: Kind) -> Reservation:
+        """Take a slot and a rate token for ``kind`` or raise :class:`PolicyError`."""
+        now = self.clock()
+        self._expire()
+        limit = self.policy.agent_limit if kind == "agent" else self.policy.call_limit
+        if self.active(kind) >= limit:
+            what, var = (
+                ("agents", "CONVOAI_MAX_AGENTS")
+                if kind == "agent"
+                else ("calls", "CONVOAI_MAX_CALLS")
+            )
+            raise PolicyError(
+                f"limit reached: {self.active(kind)} of {limit} concurrent {what} started by this "
+                "server are still running",
+                hint=f"stop one first ({'stop_agent' if kind == 'agent' else 'hangup'}), or raise "
+                f"{var}",
+            )
+        while self._starts and self._starts[0] <= now - 60.0:
+            self._starts.popleft()
+        rate = self.policy.rate_limit
+        if len(self._starts) >= rate:
+            wait = max(1, int(self._starts[0] + 60.0 - now + 0.999))
+            raise PolicyError(
+                f"rate limit reached: {rate} start_agent / call requests per minute",
+                hint=f"try again in about {wait} s, or raise CONVOAI_RATE_PER_MINUTE",
+            )
+        self._starts.append(now)
+        reservation = Reservation(kind=kind, created=now)
+        self._pending.append(reservation)
+        return reservation
+
+    def bind(self, agent_id: str, *, kind: Kind, reservation: Reservation | None = None) -> None:
+        """Record ``agent_id`` as running, consuming ``reservation`` (or the oldest of ``kind``)."""
+        if reservation is None:
+            reservation = next((r for r in self._pending if r.kind == kind), None)
+        if reservation is not None and reservation in self._pending:
+            self._pending.remove(reservation)
+            reservation.agent_id = agent_id
+        self._running[agent_id] = kind
+
+    def release(self, reservation: Reservation) -> None:
+        """Give back a reservation whose start did not happen (idempotent)."""
+        if reservation in self._pending:
+            self._pending.remove(reservation)
+
+    def ended(self, agent_id: str) -> bool:
+        """Free ``agent_id``'s slot; False when it was not running here."""
+        return self._running.pop(agent_id, None) is not None
+
+    def _expire(self) -> None:
+        cutoff = self.clock() - self.reservation_ttl
+        self._pending = [r for r in self._pending if r.created > cutoff]
