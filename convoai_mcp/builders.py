@@ -1,0 +1,446 @@
+"""From a friendly :class:`AgentSpec` to a valid start (or call) request, with no I/O.
+
+:func:`build_start_request` refuses, with :class:`~convoai_mcp.errors.ValidationError`, what the
+service would reject anyway, so nothing half-built is ever sent:
+
+- a channel name or uid the RTC network does not accept, an empty name or uid list;
+- a cascading agent without an LLM or a TTS stage (unless a preset or a pipeline provides it);
+- an avatar together with an MLLM, or an avatar whose required TTS sample rate (HeyGen and
+  LiveAvatar 24000 Hz, Akool 16000 Hz) differs from the TTS sample rate that is set;
+- a token lifetime outside 1..86400 seconds.
+
+It mints the channel join token itself (a ConvoAI token for the agent's channel and uid) when it
+is given the App Certificate. :func:`validate_speak_text` and :func:`validate_e164` serve the
+client's speak / think and call paths.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from convoai_mcp import tokens
+from convoai_mcp.errors import ValidationError
+from convoai_mcp.models import (
+    AgentProperties,
+    AsrConfig,
+    AvatarConfig,
+    CallProperties,
+    CallRequest,
+    LlmConfig,
+    MllmConfig,
+    SipConfig,
+    StartAgentRequest,
+    TtsConfig,
+)
+
+__all__ = [
+    "ASR_PRESETS",
+    "AVATAR_SAMPLE_RATES",
+    "LLM_PRESETS",
+    "MAX_SPEAK_BYTES",
+    "TTS_PRESETS",
+    "AgentSpec",
+    "build_call_request",
+    "build_start_request",
+    "tts_sample_rate",
+    "validate_channel",
+    "validate_e164",
+    "validate_speak_text",
+    "validate_token_lifetime",
+    "validate_uid",
+]
+
+MAX_SPEAK_BYTES = 512
+ASR_PRESETS = frozenset({"deepgram_nova_2", "deepgram_nova_3"})
+LLM_PRESETS = frozenset(
+    {"openai_gpt_4o_mini", "openai_gpt_4_1_mini", "openai_gpt_5_nano", "openai_gpt_5_mini"}
+)
+TTS_PRESETS = frozenset({"minimax_speech_2_6_turbo", "minimax_speech_2_8_turbo", "openai_tts_1"})
+AVATAR_SAMPLE_RATES = {"heygen": 24000, "liveavatar": 24000, "akool": 16000}
+"""Avatar vendor -> the TTS sample rate it needs."""
+
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+# RTC channel names: at most 64 bytes of letters, digits, space and these punctuation marks.
+_CHANNEL = re.compile(r"[A-Za-z0-9 !#$%&()+\-:;<=.>?@\[\]^_{|}~,]{1,64}")
+_UID_MAX = 2**32 - 1
+
+
+def _new_name() -> str:
+    return f"convoai-{secrets.token_hex(4)}"
+
+
+class AgentSpec(BaseModel):
+    """What an agent should be; :func:`build_start_request` turns it into the wire request.
+
+    Stages come from explicit ``asr`` / ``llm`` / ``tts`` configs, from ``presets`` (e.g.
+    ``["deepgram_nova_3", "openai_gpt_4o_mini", "minimax_speech_2_6_turbo"]``), from a
+    ``pipeline_id`` made in the console, or from an ``mllm`` (realtime speech model).
+    ``system_prompt`` / ``greeting`` / ``failure_message`` / ``max_history`` go into the LLM
+    (or MLLM) config. ``extra_properties`` are merged into ``properties`` as given.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(default_factory=_new_name, description="unique agent name")
+    channel: str = Field(description="RTC channel the agent joins")
+    agent_uid: str = Field(default="1001", description="the agent's RTC uid")
+    remote_uids: list[str] = Field(
+        default_factory=lambda: ["*"], description='uids the agent listens to; "*" = everyone'
+    )
+    enable_string_uid: bool | None = None
+    system_prompt: str | None = None
+    greeting: str | None = None
+    failure_message: str | None = None
+    max_history: int | None = Field(default=None, ge=1)
+    idle_timeout: int | None = Field(default=None, ge=0)
+    asr: AsrConfig | None = None
+    llm: LlmConfig | None = None
+    tts: TtsConfig | None = None
+    mllm: MllmConfig | None = None
+    avatar: AvatarConfig | None = None
+    presets: list[str] = Field(default_factory=list)
+    pipeline_id: str | None = None
+    turn_detection: dict[str, Any] | None = None
+    parameters: dict[str, Any] | None = None
+    advanced_features: dict[str, Any] | None = None
+    extra_properties: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def is_mllm(self) -> bool:
+        """True when the agent runs on a realtime MLLM instead of ASR + LLM + TTS."""
+        return self.mllm is not None and self.mllm.enable is not False
+
+    def __repr__(self) -> str:
+        return f"AgentSpec(name={self.name!r}, channel={self.channel!r}, uid={self.agent_uid!r})"
+
+
+# --------------------------------------------------------------------------- small validators
+
+
+def validate_speak_text(text: str) -> str:
+    """Return ``text`` if it is non-empty and at most 512 UTF-8 bytes, else ValidationError."""
+    size = len(text.encode("utf-8"))
+    if not text.strip():
+        raise ValidationError("speak text is empty", hint="give the sentence the agent should say")
+    if size > MAX_SPEAK_BYTES:
+        raise ValidationError(
+            f"speak text is {size} bytes in UTF-8; the service accepts at most {MAX_SPEAK_BYTES}",
+            hint="split it into shorter messages",
+        )
+    return text
+
+
+def validate_e164(number: str) -> str:
+    """Return ``number`` if it is E.164 (``+`` then 7..15 digits, no spaces), else raise."""
+    if not isinstance(number, str) or not _E164.fullmatch(number):
+        raise ValidationError(
+            f"phone number {number!r} is not in E.164 form",
+            hint="use + and the country code, digits only, e.g. +14155550123",
+        )
+    return number
+
+
+def validate_channel(channel: str) -> str:
+    """Return ``channel`` if the RTC network accepts it as a channel name (<= 64 bytes)."""
+    if not _CHANNEL.fullmatch(channel):
+        raise ValidationError(
+            f"channel name {channel!r} is not valid",
+            hint="use 1..64 characters: letters, digits, space and !#$%&()+-:;<=.>?@[]^_{|}~,",
+        )
+    return channel
+
+
+def validate_uid(uid: str, *, string_uid: bool | None = None, what: str = "agent uid") -> str:
+    """Return ``uid`` if valid: digits in 1..2**32-1, or any 1..255 chars with string uids."""
+    if string_uid:
+        if not 0 < len(uid.encode("utf-8")) <= 255:
+            raise ValidationError(f"{what} {uid!r} must be 1..255 bytes")
+        return uid
+    if not uid.isdigit() or not 0 < int(uid) <= _UID_MAX:
+        raise ValidationError(
+            f"{what} {uid!r} is not a numeric uid in 1..{_UID_MAX}",
+            hint="use digits, e.g. 1001, or set enable_string_uid for string accounts",
+        )
+    return uid
+
+
+def validate_token_lifetime(lifetime: int) -> int:
+    """Return ``lifetime`` if it is 1..86400 seconds (no silent capping), else raise."""
+    if isinstance(lifetime, bool) or not isinstance(lifetime, int) or not 1 <= lifetime <= 86400:
+        raise ValidationError(
+            f"token lifetime {lifetime!r} is out of range",
+            hint="choose 1..86400 seconds (24 hours at most)",
+        )
+    return lifetime
+
+
+def tts_sample_rate(tts: TtsConfig | None) -> int | None:
+    """The output sample rate a TTS config sets, wherever its vendor keeps it, or None."""
+    if tts is None or not tts.params:
+        return None
+    params = tts.params
+    candidates: list[Any] = [params.get("sample_rate")]
+    for nested, key in (
+        ("audio_setting", "sample_rate"),  # minimax
+        ("output_format", "sample_rate"),  # cartesia
+        ("AudioConfig", "sample_rate_hertz"),  # google
+    ):
+        inner = params.get(nested)
+        if isinstance(inner, dict):
+            candidates.append(inner.get(key))
+    for value in candidates:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return int(value)
+    return None
+
+
+# --------------------------------------------------------------------------- stage checks
+
+
+def _check_presets(presets: list[str]) -> None:
+    for preset in presets:
+        if not preset or preset != preset.strip() or "," in preset:
+            raise ValidationError(
+                f"preset {preset!r} is not a preset name",
+                hint="give one name per list item, e.g. deepgram_nova_3",
+            )
+
+
+def _check_stages(spec: AgentSpec) -> None:
+    if spec.pipeline_id:
+        return  # the pipeline defines the stages
+    if spec.is_mllm:
+        if spec.avatar is not None and spec.avatar.enable is not False:
+            raise ValidationError(
+                "an avatar cannot be combined with an MLLM (realtime) agent",
+                hint="remove the avatar, or use ASR + LLM + TTS",
+            )
+        return
+    known = ASR_PRESETS | LLM_PRESETS | TTS_PRESETS
+    if any(p not in known for p in spec.presets):
+        return  # an unknown preset may provide any stage; let the service judge
+    has_llm = spec.llm is not None or bool(LLM_PRESETS.intersection(spec.presets))
+    has_tts = spec.tts is not None or bool(TTS_PRESETS.intersection(spec.presets))
+    if not has_llm:
+        raise ValidationError(
+            "the agent has no LLM",
+            hint="set llm (url, api_key, model), an LLM preset such as openai_gpt_4o_mini, "
+            "a pipeline_id, or an mllm",
+        )
+    if not has_tts:
+        raise ValidationError(
+            "the agent has no TTS",
+            hint="set tts (vendor and params), a TTS preset such as minimax_speech_2_6_turbo, "
+            "or a pipeline_id",
+        )
+    llm = spec.llm
+    if (
+        llm is not None
+        and not LLM_PRESETS.intersection(spec.presets)
+        and not (llm.url or llm.vendor or llm.style == "bedrock")
+    ):
+        raise ValidationError(
+            "llm.url is missing", hint="give the chat completions URL, or use an LLM preset"
+        )
+    if spec.tts is not None and not TTS_PRESETS.intersection(spec.presets) and not spec.tts.vendor:
+        raise ValidationError("tts.vendor is missing", hint="e.g. microsoft, elevenlabs, minimax")
+
+
+def _check_avatar(spec: AgentSpec) -> None:
+    avatar = spec.avatar
+    if avatar is None or avatar.enable is False or not avatar.vendor:
+        return
+    needed = AVATAR_SAMPLE_RATES.get(avatar.vendor.lower())
+    actual = tts_sample_rate(spec.tts)
+    if needed is not None and actual is not None and actual != needed:
+        raise ValidationError(
+            f"avatar {avatar.vendor} needs TTS audio at {needed} Hz, but the TTS is set to "
+            f"{actual} Hz",
+            hint=f"set the TTS sample_rate to {needed}",
+        )
+
+
+# --------------------------------------------------------------------------- assembly
+
+
+def _system_messages(spec: AgentSpec, llm: LlmConfig) -> list[dict[str, Any]] | None:
+    messages = list(llm.system_messages or [])
+    if spec.system_prompt:
+        messages.insert(0, {"role": "system", "content": spec.system_prompt})
+    return messages or None
+
+
+def _llm(spec: AgentSpec) -> LlmConfig | None:
+    if spec.llm is None and not (spec.system_prompt or spec.greeting or spec.failure_message):
+        return None
+    llm = (spec.llm or LlmConfig()).model_copy(deep=True)
+    llm.system_messages = _system_messages(spec, llm)
+    llm.greeting_message = spec.greeting if spec.greeting is not None else llm.greeting_message
+    llm.failure_message = (
+        spec.failure_message if spec.failure_message is not None else llm.failure_message
+    )
+    llm.max_history = spec.max_history if spec.max_history is not None else llm.max_history
+    return llm
+
+
+def _mllm(spec: AgentSpec) -> MllmConfig | None:
+    if spec.mllm is None:
+        return None
+    mllm = spec.mllm.model_copy(deep=True)
+    if spec.system_prompt:
+        params = dict(mllm.params or {})
+        params.setdefault("instructions", spec.system_prompt)
+        mllm.params = params
+    mllm.greeting_message = spec.greeting if spec.greeting is not None else mllm.greeting_message
+    mllm.failure_message = (
+        spec.failure_message if spec.failure_message is not None else mllm.failure_message
+    )
+    mllm.max_history = spec.max_history if spec.max_history is not None else mllm.max_history
+    return mllm
+
+
+def _join_token(
+    spec: AgentSpec,
+    uid: str,
+    *,
+    app_id: str,
+    app_certificate: str | None,
+    token: str | None,
+    lifetime: int,
+) -> str:
+    if token is not None:
+        return token
+    if app_certificate is None:
+        raise ValidationError(
+            "no channel join token for the agent",
+            hint="configure AGORA_APP_CERTIFICATE so the token is minted, or pass token= "
+            "(an empty string only for projects without an App Certificate)",
+        )
+    try:
+        return tokens.mint_convoai_token(
+            app_id, app_certificate, spec.channel, uid, lifetime=lifetime
+        )
+    except ValueError as exc:  # malformed App ID / certificate; the message has no secret
+        raise ValidationError(str(exc)) from None
+
+
+def _properties_fields(spec: AgentSpec) -> dict[str, Any]:
+    advanced = dict(spec.advanced_features or {})
+    if spec.is_mllm:
+        advanced.setdefault("enable_mllm", True)
+    fields: dict[str, Any] = {
+        "channel": spec.channel,
+        "agent_rtc_uid": spec.agent_uid,
+        "enable_string_uid": spec.enable_string_uid,
+        "idle_timeout": spec.idle_timeout,
+        "asr": spec.asr,
+        "llm": None if spec.is_mllm else _llm(spec),
+        "tts": None if spec.is_mllm else spec.tts,
+        "mllm": _mllm(spec),
+        "avatar": spec.avatar,
+        "turn_detection": spec.turn_detection,
+        "parameters": spec.parameters,
+        "advanced_features": advanced or None,
+    }
+    reserved = {"channel", "token", "agent_rtc_uid", "remote_rtc_uids"}.intersection(
+        spec.extra_properties
+    )
+    if reserved:
+        raise ValidationError(
+            f"extra_properties may not set {', '.join(sorted(reserved))}",
+            hint="use the AgentSpec fields (channel, agent_uid, remote_uids) or token=",
+        )
+    fields.update(spec.extra_properties)
+    return fields
+
+
+def _validate_common(spec: AgentSpec, token_lifetime: int) -> None:
+    validate_token_lifetime(token_lifetime)
+    if not spec.name.strip() or any(ord(c) < 32 for c in spec.name):
+        raise ValidationError(f"agent name {spec.name!r} is not valid", hint="use a short label")
+    validate_channel(spec.channel)
+    validate_uid(spec.agent_uid, string_uid=spec.enable_string_uid)
+    _check_presets(spec.presets)
+    _check_stages(spec)
+    _check_avatar(spec)
+
+
+def build_start_request(
+    spec: AgentSpec,
+    *,
+    app_id: str,
+    app_certificate: str | None,
+    token: str | None = None,
+    token_lifetime: int = 86400,
+) -> StartAgentRequest:
+    """Validate ``spec`` and build the start body, minting the join token when possible.
+
+    Raises :class:`ValidationError` for anything the service would reject; sends nothing.
+    """
+    _validate_common(spec, token_lifetime)
+    if not spec.remote_uids:
+        raise ValidationError("remote_uids is empty", hint='use ["*"] to listen to everyone')
+    for uid in spec.remote_uids:
+        if uid != "*":
+            validate_uid(uid, string_uid=spec.enable_string_uid, what="remote uid")
+    join_token = _join_token(
+        spec,
+        spec.agent_uid,
+        app_id=app_id,
+        app_certificate=app_certificate,
+        token=token,
+        lifetime=token_lifetime,
+    )
+    properties = AgentProperties.model_validate(
+        {**_properties_fields(spec), "token": join_token, "remote_rtc_uids": list(spec.remote_uids)}
+    )
+    return StartAgentRequest(
+        name=spec.name,
+        properties=properties,
+        preset=",".join(spec.presets) or None,
+        pipeline_id=spec.pipeline_id,
+    )
+
+
+def build_call_request(
+    spec: AgentSpec,
+    *,
+    to_number: str,
+    from_number: str,
+    app_id: str,
+    app_certificate: str | None,
+    sip_uid: str = "1002",
+    token: str | None = None,
+    sip_token: str | None = None,
+    token_lifetime: int = 86400,
+) -> CallRequest:
+    """Validate and build an outbound call: the agent joins ``spec.channel`` and the callee
+    joins it as ``sip_uid``; both tokens are minted when the App Certificate is given."""
+    validate_e164(to_number)
+    validate_e164(from_number)
+    _validate_common(spec, token_lifetime)
+    validate_uid(sip_uid, string_uid=spec.enable_string_uid, what="SIP uid")
+    if sip_uid == spec.agent_uid:
+        raise ValidationError("sip_uid must differ from the agent uid")
+    agent_token, callee_token = (
+        _join_token(
+            spec,
+            uid,
+            app_id=app_id,
+            app_certificate=app_certificate,
+            token=given,
+            lifetime=token_lifetime,
+        )
+        for uid, given in ((spec.agent_uid, token), (sip_uid, sip_token))
+    )
+    properties = CallProperties.model_validate(
+        {**_properties_fields(spec), "token": agent_token, "remote_rtc_uids": [sip_uid]}
+    )
+    sip = SipConfig(
+        to_number=to_number, from_number=from_number, rtc_uid=sip_uid, rtc_token=callee_token
+    )
+    return CallRequest(name=spec.name, sip=sip, properties=properties, pipeline_id=spec.pipeline_id)
