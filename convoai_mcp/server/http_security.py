@@ -1,0 +1,229 @@
+"""Protection for the HTTP transports (streamable HTTP and SSE).
+
+* :func:`check_bind` refuses to serve on a non-loopback address without a bearer token.
+* :func:`transport_security_for` returns the SDK's ``TransportSecuritySettings`` with Host / Origin
+  (DNS-rebinding) validation **on** for every bind address (the SDK only turns it on by itself
+  for loopback binds).
+* :func:`secure_asgi_app` wraps the SDK's Starlette app: Host / Origin check on every request,
+  ``Authorization: Bearer <CONVOAI_HTTP_TOKEN>`` compared in constant time, and a request body
+  size limit (``CONVOAI_MAX_BODY_BYTES``).
+
+Wiring, in the CLI::
+
+    security = HttpSecurity.from_settings(settings, host=host, port=port)  # raises ConfigError
+    app = server.streamable_http_app(host=host, transport_security=security.transport_security,
+                                     max_request_body_size=security.max_body_bytes)
+    uvicorn.run(secure_asgi_app(app, security), host=host, port=port)
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import json
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from mcp.server.transport_security import (
+    DEFAULT_MAX_REQUEST_BODY_SIZE,
+    RequestBodyLimitMiddleware,
+    TransportSecurityMiddleware,
+    TransportSecuritySettings,
+)
+from pydantic import SecretStr
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from convoai_mcp.errors import ConfigError
+
+if TYPE_CHECKING:
+    from convoai_mcp.config import Settings
+
+__all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
+    "HttpSecurity",
+    "check_bind",
+    "is_loopback",
+    "secure_asgi_app",
+    "transport_security_for",
+]
+
+DEFAULT_MAX_BODY_BYTES = min(DEFAULT_MAX_REQUEST_BODY_SIZE, 1024 * 1024)
+"""Default request body limit: 1 MiB (MCP messages of this server are far smaller)."""
+
+_LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+_WILDCARDS = ("0.0.0.0", "::", "")  # noqa: S104 - recognised, not bound here
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost``, ``127.0.0.0/8`` and ``::1``."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def _secret(token: str | SecretStr | None) -> str | None:
+    if isinstance(token, SecretStr):
+        token = token.get_secret_value()
+    return token.strip() if token and token.strip() else None
+
+
+def check_bind(host: str, token: str | SecretStr | None) -> None:
+    """Raise :class:`ConfigError` when ``host`` is not loopback and no bearer token is set."""
+    if is_loopback(host) or _secret(token) is not None:
+        return
+    raise ConfigError(
+        f"refusing to serve HTTP on {host or '0.0.0.0'}: binding to a non-loopback address "  # noqa: S104
+        "requires CONVOAI_HTTP_TOKEN",
+        hint="set CONVOAI_HTTP_TOKEN to a long random value (clients send it as "
+        "'Authorization: Bearer <token>'), or bind to 127.0.0.1",
+    )
+
+
+def _local_names(host: str) -> list[str]:
+    """Names a client may use to reach a server bound to ``host``."""
+    names = {host.strip().lower()} if host.strip() not in _WILDCARDS else set()
+    if not is_loopback(host):
+        try:
+            hostname = socket.gethostname()
+            names.update({hostname.lower(), socket.getfqdn().lower()})
+            for info in socket.getaddrinfo(hostname, None):
+                names.add(str(info[4][0]))
+        except OSError:
+            pass
+    out: list[str] = []
+    for name in sorted(names):
+        if ":" in name and not name.startswith("["):
+            name = f"[{name}]"  # IPv6 literal as it appears in a Host header
+        if name and name not in _LOOPBACK_NAMES:
+            out.append(name)
+    return out
+
+
+def transport_security_for(
+    host: str, port: int, extra_hosts: Iterable[str] = ()
+) -> TransportSecuritySettings:
+    """Host / Origin validation settings for a server bound to ``host:port``, always enabled.
+
+    Allowed: the loopback names, the bind address, this machine's names and addresses (for a
+    wildcard or LAN bind) and ``extra_hosts`` (``name`` or ``name:port``).
+    """
+    del port  # any port on an allowed name: rebinding attacks change the name, not the port
+    hosts: list[str] = []
+    for name in [*_LOOPBACK_NAMES, *_local_names(host)]:
+        hosts.extend([name, f"{name}:*"])
+    for extra in extra_hosts:
+        extra = extra.strip().lower()
+        if extra:
+            hosts.extend([extra] if ":" in extra.strip("[]") else [extra, f"{extra}:*"])
+    hosts = list(dict.fromkeys(hosts))
+    origins = [f"{scheme}://{h}" for h in hosts for scheme in ("http", "https")]
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
+    )
+
+
+@dataclass(frozen=True)
+class HttpSecurity:
+    """Everything :func:`secure_asgi_app` enforces."""
+
+    transport_security: TransportSecuritySettings
+    token: SecretStr | None = None
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+
+    @classmethod
+    def for_bind(
+        cls,
+        host: str,
+        port: int,
+        *,
+        token: str | SecretStr | None = None,
+        max_body_bytes: int | None = None,
+        extra_hosts: Iterable[str] = (),
+    ) -> HttpSecurity:
+        """Checked settings for serving on ``host:port`` (raises :class:`ConfigError`)."""
+        check_bind(host, token)
+        secret = _secret(token)
+        return cls(
+            transport_security=transport_security_for(host, port, extra_hosts),
+            token=SecretStr(secret) if secret else None,
+            max_body_bytes=max_body_bytes or DEFAULT_MAX_BODY_BYTES,
+        )
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, host: str, port: int, extra_hosts: Iterable[str] = ()
+    ) -> HttpSecurity:
+        """:meth:`for_bind` with ``CONVOAI_HTTP_TOKEN`` and ``CONVOAI_MAX_BODY_BYTES``."""
+        return cls.for_bind(
+            host,
+            port,
+            token=settings.http_token,
+            max_body_bytes=settings.max_body_bytes,
+            extra_hosts=extra_hosts,
+        )
+
+
+async def _refuse(send: Send, status: int, message: str, *, bearer: bool = False) -> None:
+    body = json.dumps({"error": message}).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if bearer:
+        headers.append((b"www-authenticate", b'Bearer realm="convoai-mcp"'))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _bearer(headers: Headers) -> str | None:
+    value = headers.get("authorization", "")
+    scheme, _, credential = value.partition(" ")
+    if scheme.lower() != "bearer" or not credential.strip():
+        return None
+    return credential.strip()
+
+
+class _SecureApp:
+    """ASGI wrapper: Host / Origin, bearer token, body size; lifespan passes through."""
+
+    def __init__(self, app: ASGIApp, security: HttpSecurity) -> None:
+        self._security = security
+        self._origin_check = TransportSecurityMiddleware(security.transport_security)
+        self._token = (
+            security.token.get_secret_value().encode() if security.token is not None else None
+        )
+        self._app = RequestBodyLimitMiddleware(app, security.max_body_bytes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self._app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        refused = await self._origin_check.validate_request(Request(scope), is_post=False)
+        if refused is not None:
+            await refused(scope, receive, send)
+            return
+        if self._token is not None:
+            provided = _bearer(Headers(scope=scope))
+            if provided is None:
+                await _refuse(send, 401, "missing bearer token", bearer=True)
+                return
+            if not hmac.compare_digest(provided.encode(), self._token):
+                await _refuse(send, 401, "invalid bearer token", bearer=True)
+                return
+        await self._app(scope, receive, send)
+
+
+def secure_asgi_app(app: ASGIApp, security: HttpSecurity) -> ASGIApp:
+    """Wrap ``app`` (the SDK's streamable HTTP or SSE app) with the checks in ``security``."""
+    return _SecureApp(app, security)

@@ -1,0 +1,227 @@
+"""HTTP transport protection: bind check, bearer token, Host / Origin, body size."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from mcp.server.mcpserver import MCPServer
+from pydantic import SecretStr
+from starlette.types import Receive, Scope, Send
+
+from convoai_mcp.config import Settings
+from convoai_mcp.errors import ConfigError
+from convoai_mcp.server.http_security import (
+    HttpSecurity,
+    check_bind,
+    is_loopback,
+    secure_asgi_app,
+    transport_security_for,
+)
+
+TOKEN = "canary-http-token-0123456789abcdef"
+BASE = "http://127.0.0.1:8765"
+
+
+async def echo_app(scope: Scope, receive: Receive, send: Send) -> None:
+    """Answers 200 with the size of the body it received."""
+    assert scope["type"] == "http"
+    size = 0
+    while True:
+        message = await receive()
+        size += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    body = json.dumps({"received": size}).encode()
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": body})
+
+
+def client_for(security: HttpSecurity) -> httpx.AsyncClient:
+    app = secure_asgi_app(echo_app, security)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE)
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.1.2.3", True),
+        ("localhost", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("192.168.1.10", False),
+        ("example.com", False),
+    ],
+)
+def test_is_loopback(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.10", ""])
+def test_non_loopback_bind_without_token_refuses_to_start(host: str) -> None:
+    with pytest.raises(ConfigError, match="CONVOAI_HTTP_TOKEN") as info:
+        check_bind(host, None)
+    assert "127.0.0.1" in info.value.hint
+    with pytest.raises(ConfigError):
+        HttpSecurity.for_bind(host, 8000, token="  ")
+
+
+def test_loopback_bind_needs_no_token_and_any_bind_accepts_one() -> None:
+    check_bind("127.0.0.1", None)
+    check_bind("0.0.0.0", SecretStr(TOKEN))
+    security = HttpSecurity.for_bind("0.0.0.0", 8000, token=TOKEN)
+    assert security.token is not None and TOKEN not in repr(security)
+
+
+def test_dns_rebinding_protection_is_on_for_every_bind() -> None:
+    for host in ("127.0.0.1", "0.0.0.0", "192.168.1.10"):
+        settings = transport_security_for(host, 8000)
+        assert settings.enable_dns_rebinding_protection
+        assert "127.0.0.1:*" in settings.allowed_hosts
+        assert "evil.example" not in settings.allowed_hosts
+    lan = transport_security_for("192.168.1.10", 8000, extra_hosts=["mcp.internal"])
+    assert "192.168.1.10:*" in lan.allowed_hosts
+    assert "mcp.internal:*" in lan.allowed_hosts
+    assert "https://mcp.internal:*" in lan.allowed_origins
+
+
+def test_from_settings_uses_the_token_and_body_limit() -> None:
+    settings = Settings.from_env(
+        {"CONVOAI_HTTP_TOKEN": TOKEN, "CONVOAI_MAX_BODY_BYTES": "2048"}, require_credentials=False
+    )
+    security = HttpSecurity.from_settings(settings, host="0.0.0.0", port=9000)
+    assert security.max_body_bytes == 2048
+    assert security.token is not None and security.token.get_secret_value() == TOKEN
+    with pytest.raises(ConfigError):
+        HttpSecurity.from_settings(
+            Settings.from_env({}, require_credentials=False), host="0.0.0.0", port=9000
+        )
+
+
+@pytest.fixture
+async def guarded() -> AsyncIterator[httpx.AsyncClient]:
+    security = HttpSecurity.for_bind("127.0.0.1", 8765, token=TOKEN, max_body_bytes=1024)
+    async with client_for(security) as client:
+        yield client
+
+
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+async def test_request_with_the_right_token_passes(guarded: httpx.AsyncClient) -> None:
+    response = await guarded.post("/mcp", content=b"x" * 100, headers=AUTH)
+    assert response.status_code == 200
+    assert response.json() == {"received": 100}
+
+
+async def test_request_without_token_is_refused(guarded: httpx.AsyncClient) -> None:
+    response = await guarded.post("/mcp", content=b"{}")
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    assert response.json() == {"error": "missing bearer token"}
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        f"Bearer {TOKEN}x",
+        f"Bearer {TOKEN[:-1]}",
+        f"Basic {TOKEN}",
+        "Bearer ",
+        TOKEN,
+        "Bearer wrong",
+    ],
+)
+async def test_request_with_a_wrong_token_is_refused(
+    guarded: httpx.AsyncClient, header: str
+) -> None:
+    response = await guarded.post("/mcp", content=b"{}", headers={"Authorization": header})
+    assert response.status_code == 401
+    assert TOKEN not in response.text
+
+
+async def test_bearer_scheme_is_case_insensitive(guarded: httpx.AsyncClient) -> None:
+    response = await guarded.get("/sse", headers={"Authorization": f"bearer {TOKEN}"})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("origin", ["http://evil.example", "http://127.0.0.1.evil.example:80"])
+async def test_bad_origin_is_refused_even_with_the_token(
+    guarded: httpx.AsyncClient, origin: str
+) -> None:
+    response = await guarded.post("/mcp", content=b"{}", headers={**AUTH, "Origin": origin})
+    assert response.status_code == 403
+
+
+async def test_good_origin_passes(guarded: httpx.AsyncClient) -> None:
+    headers = {**AUTH, "Origin": "http://localhost:3000"}
+    response = await guarded.post("/mcp", content=b"{}", headers=headers)
+    assert response.status_code == 200
+
+
+async def test_rebinding_host_is_refused(guarded: httpx.AsyncClient) -> None:
+    response = await guarded.post(
+        "/mcp", content=b"{}", headers={**AUTH, "Host": "attacker.example:8765"}
+    )
+    assert response.status_code == 421
+
+
+async def test_oversized_body_is_refused(guarded: httpx.AsyncClient) -> None:
+    response = await guarded.post("/mcp", content=b"x" * 1025, headers=AUTH)
+    assert response.status_code == 413
+    at_limit = await guarded.post("/mcp", content=b"x" * 1024, headers=AUTH)
+    assert at_limit.json() == {"received": 1024}
+
+
+async def test_oversized_streamed_body_without_length_is_refused(
+    guarded: httpx.AsyncClient,
+) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(5):
+            yield b"y" * 300
+
+    response = await guarded.post("/mcp", content=chunks(), headers=AUTH)
+    assert response.status_code == 413
+
+
+async def test_no_token_configured_on_loopback_lets_requests_through() -> None:
+    async with client_for(HttpSecurity.for_bind("127.0.0.1", 8765)) as client:
+        response = await client.post("/mcp", content=b"{}")
+    assert response.status_code == 200
+
+
+async def test_wraps_the_sdk_streamable_http_app() -> None:
+    """The wrapper in front of the real MCP app: refused without token, initialize with it."""
+    server = MCPServer("wrapped")
+    security = HttpSecurity.for_bind("0.0.0.0", 8765, token=TOKEN)
+    inner = server.streamable_http_app(
+        host="0.0.0.0",
+        transport_security=security.transport_security,
+        max_request_body_size=security.max_body_bytes,
+    )
+    app = secure_asgi_app(inner, security)
+    init = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"},
+        },
+    }
+    headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+    async with (
+        inner.router.lifespan_context(inner),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client,
+    ):
+        refused = await client.post("/mcp", json=init, headers=headers)
+        assert refused.status_code == 401
+        accepted = await client.post("/mcp", json=init, headers={**headers, **AUTH})
+        assert accepted.status_code == 200
+        assert "serverInfo" in accepted.text
