@@ -1,0 +1,99 @@
+"""The admin endpoint under ``/_sandbox/`` (off unless ``Sandbox(admin=True)`` / ``--admin``).
+
+- ``GET /_sandbox/faults``: the active faults.
+- ``POST /_sandbox/faults``: add one fault (a JSON object with ``route``, ``kind`` and the
+  optional ``status``, ``retry_after``, ``reason``, ``delay``, ``times``) or a list of them.
+- ``DELETE /_sandbox/faults[?route=agents.start]``: remove all faults (or one route's).
+- ``POST /_sandbox/time`` ``{"advance": seconds}``: move the sandbox clock forward.
+- ``GET /_sandbox/state``: counts, the current time and the project's App ID / customer ID.
+- ``POST /_sandbox/reset``: forget agents and calls, restore the seeded numbers, clear faults.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .faults import Fault
+
+if TYPE_CHECKING:
+    from .app import Sandbox
+
+__all__ = ["admin_routes"]
+
+
+def _bad(detail: str) -> JSONResponse:
+    return JSONResponse({"detail": detail, "reason": "InvalidRequestBody"}, status_code=400)
+
+
+async def _json(request: Request) -> Any:
+    raw = await request.body()
+    return json.loads(raw) if raw.strip() else None
+
+
+def admin_routes(sandbox: Sandbox) -> list[Route]:
+    """The admin routes bound to ``sandbox``."""
+
+    async def list_faults(request: Request) -> Response:
+        return JSONResponse([f.to_dict() for f in sandbox.faults.list()])
+
+    async def add_faults(request: Request) -> Response:
+        try:
+            body = await _json(request)
+            items = body if isinstance(body, list) else [body]
+            faults = [Fault.from_dict(item) for item in items if isinstance(item, dict)]
+            if len(faults) != len(items) or not faults:
+                return _bad("send a fault object or a list of them")
+        except (ValueError, TypeError) as exc:
+            return _bad(str(exc))
+        for fault in faults:
+            sandbox.faults.add(fault)
+        return JSONResponse([f.to_dict() for f in faults], status_code=201)
+
+    async def clear_faults(request: Request) -> Response:
+        sandbox.faults.clear(request.query_params.get("route") or None)
+        return Response(status_code=204)
+
+    async def advance(request: Request) -> Response:
+        try:
+            body = await _json(request)
+            seconds = float(body["advance"]) if isinstance(body, dict) else -1.0
+            if seconds < 0:
+                return _bad('send {"advance": <seconds, >= 0>}')
+        except (ValueError, TypeError, KeyError):
+            return _bad('send {"advance": <seconds, >= 0>}')
+        return JSONResponse({"now": sandbox.state.advance(seconds)})
+
+    async def state(request: Request) -> Response:
+        st = sandbox.state
+        with st.lock:
+            now = st.now()
+            body = {
+                "now": now,
+                "app_id": sandbox.credentials.app_id,
+                "customer_id": sandbox.credentials.customer_id,
+                "agents": len(st.agents),
+                "running_agents": sum(1 for a in st.agents.values() if a.status(now) != "STOPPED"),
+                "calls": len(st.calls),
+                "numbers": len(st.numbers),
+                "faults": len(sandbox.faults),
+            }
+        return JSONResponse(body)
+
+    async def reset(request: Request) -> Response:
+        sandbox.state.reset()
+        sandbox.faults.clear()
+        return Response(status_code=204)
+
+    return [
+        Route("/faults", list_faults, methods=["GET"]),
+        Route("/faults", add_faults, methods=["POST"]),
+        Route("/faults", clear_faults, methods=["DELETE"]),
+        Route("/time", advance, methods=["POST"]),
+        Route("/state", state, methods=["GET"]),
+        Route("/reset", reset, methods=["POST"]),
+    ]

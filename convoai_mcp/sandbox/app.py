@@ -1,0 +1,586 @@
+"""The Starlette application: the REST routes of the service, auth, error bodies, faults, admin.
+
+Agent routes answer errors as ``{"detail", "reason"}``; telephony and phone-number routes as
+``{"error_type", "description"}``. Every response carries an ``X-Request-ID`` header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .auth import AuthResult, authenticate, check_join_token, check_token_binding
+from .credentials import SandboxCredentials
+from .errors import SandboxError, bad_request
+from .faults import Fault, FaultSet
+from .state import SandboxState
+from .validation import (
+    validate_call_body,
+    validate_e164,
+    validate_join_body,
+    validate_speak_body,
+    validate_think_body,
+    validate_update_body,
+)
+
+__all__ = ["ADMIN_PREFIX", "PATH_PREFIX", "Sandbox"]
+
+PATH_PREFIX = "/api/conversational-ai-agent"
+"""Where the v2 API lives below the host (the CN prefix ``/cn`` + this is served too)."""
+ADMIN_PREFIX = "/_sandbox"
+"""The admin endpoint's reserved prefix (only with ``admin=True``)."""
+
+_MAX_BODY = 1_000_000
+_DEFAULT_REASONS = {
+    400: "InvalidRequestBody",
+    401: "InvalidPermission",
+    403: "InvalidPermission",
+    404: "TaskNotFound",
+    408: "TaskOperationTimeout",
+    409: "TaskConflict",
+    429: "ResourceQuotaLimitExceeded",
+    501: "NotImplemented",
+    502: "ServiceUnavailable",
+    503: "ServiceUnavailable",
+    504: "TaskOperationTimeout",
+}
+
+Family = Literal["agents", "telephony"]
+Result = tuple[int, Any]
+
+
+class ConnectionDropped(Exception):
+    """Raised when a drop fault cannot reach the connection (the app is not served by uvicorn)."""
+
+
+@dataclass
+class _Ctx:
+    """What one operation handler gets."""
+
+    sandbox: Sandbox
+    request: Request
+    auth: AuthResult
+    now: float
+
+    def param(self, name: str) -> str:
+        return str(self.request.path_params[name])
+
+    async def json(self) -> Any:
+        raw = await self.request.body()
+        if len(raw) > _MAX_BODY:
+            raise SandboxError(413, "InvalidRequestBody", f"the body exceeds {_MAX_BODY} bytes")
+        if not raw.strip():
+            raise SandboxError(
+                400, "InvalidRequestBody", "the request body is empty; send a JSON object"
+            )
+        try:
+            return json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise SandboxError(
+                400, "InvalidRequestBody", "the request body is not valid JSON"
+            ) from None
+
+    def query_int(self, name: str, *, low: int, high: int) -> int | None:
+        value = self.request.query_params.get(name)
+        if value is None or value == "":
+            return None
+        try:
+            number = int(value)
+        except ValueError:
+            raise bad_request(name, f"must be an integer, got {value!r}") from None
+        if not low <= number <= high:
+            raise bad_request(name, f"must be between {low} and {high}, got {number}")
+        return number
+
+    def query_str(self, name: str) -> str | None:
+        value = self.request.query_params.get(name)
+        return value or None
+
+
+Handler = Callable[[_Ctx], Awaitable[Result]]
+
+
+def _error_body(family: Family, err: SandboxError) -> dict[str, Any]:
+    if family == "telephony":
+        body: dict[str, Any] = {"error_type": err.reason, "description": err.detail}
+    else:
+        body = {"detail": err.detail, "reason": err.reason}
+    body.update(err.extra)
+    return body
+
+
+def _error_response(family: Family, err: SandboxError) -> JSONResponse:
+    return JSONResponse(_error_body(family, err), status_code=err.status, headers=err.headers)
+
+
+def _format_retry_after(seconds: float) -> str:
+    return str(int(seconds)) if float(seconds).is_integer() else f"{seconds:g}"
+
+
+def _fault_error(fault: Fault) -> SandboxError:
+    reason = (
+        fault.reason
+        or _DEFAULT_REASONS.get(fault.status)
+        or ("InternalError" if fault.status >= 500 else "InvalidRequestBody")
+    )
+    headers = {}
+    if fault.retry_after is not None:
+        headers["Retry-After"] = _format_retry_after(fault.retry_after)
+    return SandboxError(
+        fault.status, reason, f"injected fault: HTTP {fault.status}", headers=headers
+    )
+
+
+async def _drop(request: Request) -> Response:
+    """Close the client's connection without an answer (the client sees a protocol error)."""
+    owner = getattr(request.receive, "__self__", None)
+    transport = getattr(owner, "transport", None)
+    if transport is None or not hasattr(transport, "close"):
+        raise ConnectionDropped("injected fault: connection dropped")
+    transport.close()
+    for _ in range(3):  # let uvicorn see connection_lost, so nothing is written afterwards
+        await asyncio.sleep(0)
+    return Response(status_code=500)
+
+
+def _malformed(payload: Any) -> Response:
+    text = "{}" if payload is None else json.dumps(payload)
+    broken = text[: max(1, len(text) // 2)]
+    return Response(broken.encode(), status_code=200, media_type="application/json")
+
+
+def _render(status: int, payload: Any) -> Response:
+    if status == 204 or payload is None:
+        return Response(status_code=status)
+    return JSONResponse(payload, status_code=status)
+
+
+class _RequestIdMiddleware:
+    """Adds an ``X-Request-ID`` header to every response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = uuid.uuid4().hex
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).append("X-Request-ID", request_id)
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+class Sandbox:
+    """A local emulator of the Conversational AI REST API for one project.
+
+    ``credentials`` default to :meth:`SandboxCredentials.from_env` (demo values where unset).
+    ``state`` may be shared by several instances (then ``seed``, delays and ``clock`` of this
+    instance are not used). ``admin=True`` enables the ``/_sandbox/`` admin endpoint.
+    """
+
+    def __init__(
+        self,
+        credentials: SandboxCredentials | None = None,
+        *,
+        state: SandboxState | None = None,
+        seed: int = 0,
+        answer_delay: float = 0.2,
+        start_delay: float = 0.0,
+        admin: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.credentials = credentials if credentials is not None else SandboxCredentials.from_env()
+        self.state = (
+            state
+            if state is not None
+            else SandboxState(
+                seed=seed, clock=clock, start_delay=start_delay, answer_delay=answer_delay
+            )
+        )
+        self.faults = FaultSet()
+        self.admin = admin
+        self.base_url: str | None = None
+        self.app: Starlette = self._build_app()
+
+    def __repr__(self) -> str:
+        return (
+            f"Sandbox(app_id={self.credentials.app_id!r}, base_url={self.base_url!r}, "
+            f"admin={self.admin})"
+        )
+
+    def serve(
+        self, host: str = "127.0.0.1", port: int = 0
+    ) -> contextlib.AbstractAsyncContextManager[str]:
+        """Serve on ``host:port`` (0 = a free port); yields the base URL ending in
+        ``/api/conversational-ai-agent``."""
+        from .runner import serve
+
+        @contextlib.asynccontextmanager
+        async def _serve() -> AsyncIterator[str]:
+            async with serve(self.app, host=host, port=port) as root:
+                self.base_url = root + PATH_PREFIX
+                try:
+                    yield self.base_url
+                finally:
+                    self.base_url = None
+
+        return _serve()
+
+    # ----- plumbing ---------------------------------------------------------------------
+
+    def _endpoint(
+        self, operation: str, family: Family, handler: Handler, *, project: bool
+    ) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            plan = self.faults.take(operation)
+            if plan.delay:
+                await asyncio.sleep(plan.delay)
+            fault = plan.fault
+            if fault is not None and fault.kind == "status":
+                return _error_response(family, _fault_error(fault))
+            if fault is not None and fault.kind == "drop":
+                return await _drop(request)
+            try:
+                now = self.state.now()
+                auth = authenticate(request.headers.get("authorization"), self.credentials, now=now)
+                if project and request.path_params.get("appid") != self.credentials.app_id:
+                    raise SandboxError(
+                        403,
+                        "InvalidPermission",
+                        "the App ID in the path is not a project of these credentials",
+                    )
+                status, payload = await handler(_Ctx(self, request, auth, now))
+                response = _render(status, payload)
+            except SandboxError as err:
+                payload = None
+                response = _error_response(family, err)
+            except Exception as exc:  # never let a bug become a plain-text 500
+                payload = None
+                response = _error_response(
+                    family, SandboxError(500, "InternalError", f"sandbox bug: {type(exc).__name__}")
+                )
+            if fault is not None and fault.kind == "lost_response":
+                return await _drop(request)
+            if fault is not None and fault.kind == "malformed":
+                return _malformed(payload)
+            return response
+
+        return endpoint
+
+    def _build_app(self) -> Starlette:
+        api = [
+            self._route("POST", "/v2/projects/{appid}/join", "agents.start", _start),
+            self._route("GET", "/v2/projects/{appid}/agents", "agents.list", _list_agents),
+            self._route("GET", "/v2/projects/{appid}/agents/{agent_id}", "agents.get", _get_agent),
+            self._route(
+                "GET", "/v2/projects/{appid}/agents/{agent_id}/history", "agents.history", _history
+            ),
+            self._route(
+                "GET", "/v2/projects/{appid}/agents/{agent_id}/turns", "agents.turns", _turns
+            ),
+            self._route(
+                "POST", "/v2/projects/{appid}/agents/{agent_id}/leave", "agents.stop", _stop
+            ),
+            self._route(
+                "POST", "/v2/projects/{appid}/agents/{agent_id}/update", "agents.update", _update
+            ),
+            self._route(
+                "POST", "/v2/projects/{appid}/agents/{agent_id}/speak", "agents.speak", _speak
+            ),
+            self._route(
+                "POST",
+                "/v2/projects/{appid}/agents/{agent_id}/interrupt",
+                "agents.interrupt",
+                _interrupt,
+            ),
+            self._route(
+                "POST", "/v2/projects/{appid}/agents/{agent_id}/think", "agents.think", _think
+            ),
+            self._route(
+                "POST", "/v2/projects/{appid}/call", "calls.create", _create_call, "telephony"
+            ),
+            self._route("GET", "/v2/projects/{appid}/call", "calls.list", _list_calls, "telephony"),
+            self._route(
+                "GET", "/v2/projects/{appid}/calls/{agent_id}", "calls.get", _get_call, "telephony"
+            ),
+            self._route(
+                "POST",
+                "/v2/projects/{appid}/calls/{agent_id}/hangup",
+                "calls.hangup",
+                _hangup,
+                "telephony",
+            ),
+            self._route("GET", "/v2/phone-numbers", "numbers.list", _list_numbers, "telephony"),
+            self._route("POST", "/v2/phone-numbers", "numbers.add", _add_number, "telephony"),
+            self._route(
+                "GET", "/v2/phone-numbers/{phone_number}", "numbers.get", _get_number, "telephony"
+            ),
+            self._route(
+                "PATCH",
+                "/v2/phone-numbers/{phone_number}",
+                "numbers.update",
+                _update_number,
+                "telephony",
+            ),
+            self._route(
+                "DELETE",
+                "/v2/phone-numbers/{phone_number}",
+                "numbers.delete",
+                _delete_number,
+                "telephony",
+            ),
+        ]
+        routes: list[BaseRoute] = [
+            Mount(PATH_PREFIX, routes=api),
+            Mount("/cn" + PATH_PREFIX, routes=api),
+        ]
+        if self.admin:
+            from .admin import admin_routes
+
+            routes.insert(0, Mount(ADMIN_PREFIX, routes=admin_routes(self)))
+
+        async def http_error(request: Request, exc: Exception) -> Response:
+            assert isinstance(exc, HTTPException)
+            reason = "NotImplemented" if exc.status_code == 405 else "InvalidRequestBody"
+            detail = f"no such API: {request.method} {request.url.path}"
+            if exc.status_code == 404:
+                reason = "NotFound"
+            return JSONResponse({"detail": detail, "reason": reason}, status_code=exc.status_code)
+
+        return Starlette(
+            routes=routes,
+            middleware=[Middleware(_RequestIdMiddleware)],
+            exception_handlers={HTTPException: http_error},
+        )
+
+    def _route(
+        self, method: str, path: str, operation: str, handler: Handler, family: Family = "agents"
+    ) -> Route:
+        project = "{appid}" in path
+        return Route(
+            path,
+            self._endpoint(operation, family, handler, project=project),
+            methods=[method],
+            name=operation,
+        )
+
+
+# ----- agent operations ---------------------------------------------------------------------
+
+
+async def _start(ctx: _Ctx) -> Result:
+    config = validate_join_body(await ctx.json())
+    check_token_binding(ctx.auth, channel=config.channel, uid=config.agent_uid)
+    check_join_token(
+        config.token,
+        ctx.sandbox.credentials,
+        now=ctx.now,
+        channel=config.channel,
+        uid=config.agent_uid,
+        path="properties.token",
+    )
+    return 200, ctx.sandbox.state.start_agent(config)
+
+
+async def _list_agents(ctx: _Ctx) -> Result:
+    return 200, ctx.sandbox.state.list_agents(
+        channel=ctx.query_str("channel"),
+        state=ctx.query_int("state", low=0, high=6),
+        from_time=ctx.query_int("from_time", low=0, high=2**40),
+        to_time=ctx.query_int("to_time", low=0, high=2**40),
+        limit=ctx.query_int("limit", low=1, high=100) or 20,
+        cursor=ctx.query_str("cursor"),
+    )
+
+
+async def _get_agent(ctx: _Ctx) -> Result:
+    return 200, ctx.sandbox.state.get_agent(ctx.param("agent_id"))
+
+
+async def _history(ctx: _Ctx) -> Result:
+    return 200, ctx.sandbox.state.history(ctx.param("agent_id"))
+
+
+async def _turns(ctx: _Ctx) -> Result:
+    return 200, ctx.sandbox.state.turns(
+        ctx.param("agent_id"),
+        page_index=ctx.query_int("page_index", low=1, high=1_000_000) or 1,
+        page_size=ctx.query_int("page_size", low=1, high=100) or 10,
+    )
+
+
+async def _stop(ctx: _Ctx) -> Result:
+    ctx.sandbox.state.stop_agent(ctx.param("agent_id"))
+    return 200, {}
+
+
+async def _update(ctx: _Ctx) -> Result:
+    props = validate_update_body(await ctx.json())
+    agent_id = ctx.param("agent_id")
+    token = props.get("token")
+    if isinstance(token, str):
+        agent = ctx.sandbox.state.agents.get(agent_id)
+        if agent is not None:
+            check_join_token(
+                token,
+                ctx.sandbox.credentials,
+                now=ctx.now,
+                channel=agent.config.channel,
+                uid=agent.config.agent_uid,
+                path="properties.token",
+            )
+    return 200, ctx.sandbox.state.update_agent(agent_id, props)
+
+
+async def _speak(ctx: _Ctx) -> Result:
+    text, priority, interruptable = validate_speak_body(await ctx.json())
+    return 200, ctx.sandbox.state.speak(ctx.param("agent_id"), text, priority, interruptable)
+
+
+async def _interrupt(ctx: _Ctx) -> Result:
+    return 200, ctx.sandbox.state.interrupt(ctx.param("agent_id"))
+
+
+async def _think(ctx: _Ctx) -> Result:
+    body = await ctx.json()
+    text, listening, metadata = validate_think_body(body)
+    speaking = body.get("on_speaking_action") if isinstance(body, dict) else None
+    return 200, ctx.sandbox.state.think(
+        ctx.param("agent_id"), text, listening, metadata, speaking_action=speaking
+    )
+
+
+# ----- telephony ----------------------------------------------------------------------------
+
+
+async def _create_call(ctx: _Ctx) -> Result:
+    call = validate_call_body(await ctx.json())
+    creds = ctx.sandbox.credentials
+    check_join_token(
+        call.agent.token,
+        creds,
+        now=ctx.now,
+        channel=call.agent.channel,
+        uid=call.agent.agent_uid,
+        path="properties.token",
+    )
+    check_join_token(
+        call.sip_token,
+        creds,
+        now=ctx.now,
+        channel=call.agent.channel,
+        uid=call.sip_uid,
+        path="sip.rtc_token",
+    )
+    return 200, ctx.sandbox.state.create_call(call)
+
+
+async def _list_calls(ctx: _Ctx) -> Result:
+    kind = ctx.query_str("type")
+    if kind is not None and kind not in ("inbound", "outbound"):
+        raise bad_request("type", "must be 'inbound' or 'outbound'")
+    return 200, ctx.sandbox.state.list_calls(
+        number=ctx.query_str("number"),
+        type=kind,
+        from_time=ctx.query_int("from_time", low=0, high=2**40),
+        to_time=ctx.query_int("to_time", low=0, high=2**40),
+        limit=ctx.query_int("limit", low=1, high=100) or 20,
+        cursor=ctx.query_str("cursor"),
+    )
+
+
+async def _get_call(ctx: _Ctx) -> Result:
+    return 200, ctx.sandbox.state.get_call(ctx.param("agent_id"))
+
+
+async def _hangup(ctx: _Ctx) -> Result:
+    ctx.sandbox.state.hangup(ctx.param("agent_id"))
+    return 200, {}
+
+
+# ----- phone numbers ------------------------------------------------------------------------
+
+
+def _path_number(ctx: _Ctx) -> str:
+    """The ``{phone_number}`` segment; a literal ``+`` (not ``%2B``) reads as a space, as on
+    the real service, so unencoded numbers are not found."""
+    raw = ctx.request.scope.get("raw_path", b"")
+    number = ctx.param("phone_number")
+    if isinstance(raw, bytes) and b"+" in raw.rsplit(b"/", 1)[-1]:
+        number = number.replace("+", " ")
+    if number.startswith(" "):
+        raise SandboxError(
+            404,
+            "PhoneNumberNotFound",
+            f"phone number {number!r} is not in this project "
+            "(percent-encode '+' as %2B in the path)",
+        )
+    return validate_e164(number, "phone_number")
+
+
+async def _list_numbers(ctx: _Ctx) -> Result:
+    return 200, ctx.sandbox.state.list_numbers()
+
+
+async def _add_number(ctx: _Ctx) -> Result:
+    record = ctx.sandbox.state.validate_number_record(await ctx.json())
+    return 200, ctx.sandbox.state.add_number(record)
+
+
+async def _get_number(ctx: _Ctx) -> Result:
+    return 200, ctx.sandbox.state.get_number(_path_number(ctx))
+
+
+async def _update_number(ctx: _Ctx) -> Result:
+    number = _path_number(ctx)
+    body = await ctx.json()
+    if not isinstance(body, dict):
+        raise SandboxError(400, "InvalidRequestBody", "the request body must be a JSON object")
+    changes: dict[str, Any] = {}
+    for key in ("inbound_config", "outbound_config"):
+        if key in body:
+            value = body[key]
+            if value is not None and not isinstance(value, dict):
+                raise bad_request(key, "must be an object or null")
+            if (
+                isinstance(value, dict)
+                and value.get("pipeline_id") is not None
+                and not isinstance(value["pipeline_id"], str)
+            ):
+                raise bad_request(f"{key}.pipeline_id", "must be a string or null")
+            changes[key] = value
+    if "label" in body:
+        if not isinstance(body["label"], str) or not body["label"]:
+            raise bad_request("label", "must be a non-empty string")
+        changes["label"] = body["label"]
+    for key in ("inbound", "outbound"):
+        if key in body:
+            if not isinstance(body[key], bool):
+                raise bad_request(key, "must be true or false")
+            changes[key] = body[key]
+    return 200, ctx.sandbox.state.update_number(number, changes)
+
+
+async def _delete_number(ctx: _Ctx) -> Result:
+    ctx.sandbox.state.delete_number(_path_number(ctx))
+    return 204, None

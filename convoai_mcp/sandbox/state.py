@@ -1,0 +1,892 @@
+"""The emulated project in memory: agents, their conversations, calls and phone numbers.
+
+Pure and synchronous: every operation takes the time from the state's clock and advances
+agents and calls lazily (STARTING → RUNNING after ``start_delay``, a call answered after
+``answer_delay``, an idle agent stopped after ``idle_timeout``), so tests drive time with
+:meth:`SandboxState.advance` or an injected clock and never sleep. Bounded: stopped agents and
+ended calls beyond the caps (or older than the 7-day turn retention) are evicted.
+Several sandbox instances may share one state (failover tests); a lock guards it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .conversation import reply_to, speech_seconds, stage_latencies
+from .errors import SandboxError, bad_request, not_found
+from .validation import AgentConfig, CallConfig, validate_e164
+
+__all__ = [
+    "AGENT_STATES",
+    "AgentRecord",
+    "CallRecord",
+    "HistoryEntry",
+    "SandboxState",
+    "TurnRecord",
+]
+
+AGENT_STATES: tuple[str, ...] = (
+    "IDLE",
+    "STARTING",
+    "RUNNING",
+    "STOPPING",
+    "STOPPED",
+    "RECOVERING",
+    "FAILED",
+)
+"""Agent state names by their numeric code (the ``state`` filter of list agents)."""
+
+_ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+_TURN_RETENTION = 7 * 86400.0
+_MAX_TURNS_PER_AGENT = 1000
+_AGENT_LIST_WINDOW = 2 * 3600
+_CALL_LIST_WINDOW = 60 * 86400
+_MAX_NUMBERS = 200
+
+
+@dataclass
+class HistoryEntry:
+    """One ``contents`` item of the history answer."""
+
+    role: str
+    content: str
+    speech_start_ms: int
+    speech_end_ms: int
+    speech_algorithmic_delay: int
+
+    def to_wire(self) -> dict[str, Any]:
+        """The JSON item."""
+        return {
+            "role": self.role,
+            "content": self.content,
+            "speech_start_ms": self.speech_start_ms,
+            "speech_end_ms": self.speech_end_ms,
+            "speech_algorithmic_delay": self.speech_algorithmic_delay,
+        }
+
+
+@dataclass
+class TurnRecord:
+    """One conversation turn; ``end_type`` is final once ``end_at`` has passed."""
+
+    turn_id: int
+    start_at: float
+    start_type: str
+    start_metadata: dict[str, Any]
+    end_at: float
+    end_type: str
+    end_metadata: dict[str, Any]
+    e2e_latency_ms: int
+    segments: list[dict[str, object]]
+    speech_start: float
+    entry: HistoryEntry | None = None
+
+    def to_wire(self, agent: AgentRecord, now: float) -> dict[str, Any]:
+        """The JSON item; a turn still being spoken has ``end: null``."""
+        end: dict[str, Any] | None = None
+        if self.end_at <= now:
+            end = {"end_at": self.end_at, "type": self.end_type, "metadata": self.end_metadata}
+        return {
+            "agent_id": agent.agent_id,
+            "channel": agent.config.channel,
+            "turn_id": self.turn_id,
+            "start": {
+                "start_at": self.start_at,
+                "type": self.start_type,
+                "metadata": self.start_metadata,
+            },
+            "end": end,
+            "metrics": {
+                "e2e_latency_ms": self.e2e_latency_ms,
+                "segmented_latency_ms": self.segments,
+            },
+        }
+
+
+@dataclass
+class AgentRecord:
+    """One agent (started with ``join`` or by a call)."""
+
+    agent_id: str
+    seq: int
+    config: AgentConfig
+    created_at: float
+    running_at: float
+    rng: random.Random
+    kind: str = "agent"
+    stopped_at: float | None = None
+    message: str = ""
+    last_activity: float = 0.0
+    speaking_until: float = 0.0
+    greeted: bool = False
+    history: deque[HistoryEntry] = field(default_factory=deque)
+    turns: deque[TurnRecord] = field(default_factory=lambda: deque(maxlen=_MAX_TURNS_PER_AGENT))
+    turn_count: int = 0
+
+    def status(self, now: float) -> str:
+        """The state name at ``now``."""
+        if self.stopped_at is not None and now >= self.stopped_at:
+            return "STOPPED"
+        if now < self.running_at:
+            return "STARTING"
+        return "RUNNING"
+
+    def ms(self, at: float) -> int:
+        """Milliseconds since the agent started running (history timestamps)."""
+        return max(0, round((at - self.running_at) * 1000))
+
+
+@dataclass
+class CallRecord:
+    """One call; its agent has the same id."""
+
+    agent_id: str
+    seq: int
+    channel: str
+    to_number: str
+    from_number: str
+    pipeline_id: str | None
+    type: str
+    created_at: float
+    answered_at: float
+    stopped_at: float | None = None
+    reason: str = "request"
+
+    def state(self, now: float) -> str:
+        """``ringing`` until answered, then ``answered``, then ``hangup``."""
+        if self.stopped_at is not None and now >= self.stopped_at:
+            return "hangup"
+        return "answered" if now >= self.answered_at else "ringing"
+
+    def to_wire(self, now: float, *, with_reason: bool) -> dict[str, Any]:
+        """The list item (and, with the reason, the get answer)."""
+        stopped = self.stopped_at is not None and now >= self.stopped_at
+        item: dict[str, Any] = {
+            "agent_id": self.agent_id,
+            "channel": self.channel,
+            "to_number": self.to_number,
+            "from_number": self.from_number,
+            "pipeline_id": self.pipeline_id,
+            "type": self.type,
+            "state": self.state(now),
+            "create_ts": int(self.created_at),
+            "stop_ts": int(self.stopped_at) if stopped and self.stopped_at is not None else None,
+        }
+        if with_reason:
+            item["reason"] = self.reason
+        return item
+
+
+def _seed_numbers() -> dict[str, dict[str, Any]]:
+    return {
+        "+14155550100": {
+            "phone_number": "+14155550100",
+            "provider": "byo",
+            "label": "Sandbox outbound line",
+            "inbound": False,
+            "outbound": True,
+            "associated_pipeline": None,
+            "inbound_config": None,
+            "outbound_config": {"address": "sip.sandbox.invalid", "transport": "tls", "prefix": ""},
+        },
+        "+14155550101": {
+            "phone_number": "+14155550101",
+            "provider": "twilio",
+            "label": "Sandbox inbound line",
+            "inbound": True,
+            "outbound": False,
+            "associated_pipeline": None,
+            "inbound_config": {"allowed_addresses": []},
+            "outbound_config": None,
+        },
+    }
+
+
+def _encode_cursor(kind: str, seq: int) -> str:
+    return base64.urlsafe_b64encode(f"{kind}:{seq}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(kind: str, cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, seq = raw.partition(":")
+        if prefix != kind:
+            raise ValueError(prefix)
+        return int(seq)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise bad_request("cursor", "is not a cursor returned by this list") from None
+
+
+class SandboxState:
+    """All mutable state of the emulated project.
+
+    ``clock`` gives Unix seconds; :meth:`advance` moves the state's time forward on top of it.
+    ``start_delay`` / ``answer_delay`` are seconds until a new agent runs / a call is answered.
+    ``max_agents`` / ``max_calls`` cap the kept records (stopped ones are evicted first);
+    ``max_active`` caps agents not yet stopped (429 ``ConcurrencyLimitExceeded`` beyond).
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        clock: Callable[[], float] = time.time,
+        start_delay: float = 0.0,
+        answer_delay: float = 0.2,
+        max_agents: int = 1000,
+        max_calls: int = 1000,
+        max_active: int = 200,
+    ) -> None:
+        self.seed = seed
+        self.clock = clock
+        self.start_delay = start_delay
+        self.answer_delay = answer_delay
+        self.max_agents = max_agents
+        self.max_calls = max_calls
+        self.max_active = max_active
+        self.offset = 0.0
+        self.lock = threading.RLock()
+        self._rng = random.Random(seed)
+        self._seq = 0
+        self.agents: dict[str, AgentRecord] = {}
+        self.calls: dict[str, CallRecord] = {}
+        self.numbers: dict[str, dict[str, Any]] = _seed_numbers()
+
+    # ----- time -----------------------------------------------------------------------------
+
+    def now(self) -> float:
+        """The state's current time (clock plus :meth:`advance` offset)."""
+        return self.clock() + self.offset
+
+    def advance(self, seconds: float) -> float:
+        """Move time forward by ``seconds``; returns the new time."""
+        if seconds < 0:
+            raise ValueError("time only moves forward")
+        with self.lock:
+            self.offset += seconds
+            return self.now()
+
+    # ----- internals ------------------------------------------------------------------------
+
+    def _new_id(self) -> str:
+        while True:
+            agent_id = "".join(self._rng.choice(_ID_ALPHABET) for _ in range(32))
+            if agent_id not in self.agents:
+                return agent_id
+
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def _refresh(self, agent: AgentRecord, now: float) -> None:
+        """Apply what happened by ``now``: the greeting, an idle timeout."""
+        if (
+            not agent.greeted
+            and now >= agent.running_at
+            and (agent.stopped_at is None or agent.stopped_at > agent.running_at)
+        ):
+            agent.greeted = True
+            if agent.config.greeting:
+                self._say(
+                    agent,
+                    agent.running_at,
+                    agent.config.greeting,
+                    "greeting",
+                    {"greeting_nth": 1},
+                )
+            agent.last_activity = agent.running_at
+        idle = agent.config.idle_timeout
+        if agent.stopped_at is None and idle and agent.greeted:
+            deadline = max(agent.last_activity, agent.speaking_until) + idle
+            if now >= deadline:
+                self._stop(agent, deadline, f"stopped after {idle} s idle (idle_timeout)")
+
+    def _interrupt_at(self, agent: AgentRecord, at: float, caused_by: str) -> None:
+        for turn in agent.turns:
+            if turn.end_at > at and turn.end_type == "ok":
+                played = max(0.0, at - turn.speech_start)
+                turn.end_at = round(max(at, turn.start_at), 3)
+                turn.end_type = "interrupted"
+                turn.end_metadata = {
+                    "playback_duration_ms": round(played * 1000),
+                    "caused_by": caused_by,
+                }
+                if turn.entry is not None:
+                    turn.entry.speech_end_ms = agent.ms(max(at, turn.speech_start))
+        agent.speaking_until = min(agent.speaking_until, at)
+
+    def _stop(self, agent: AgentRecord, at: float, message: str) -> None:
+        self._interrupt_at(agent, at, "agent_stopped")
+        agent.stopped_at = at
+        agent.message = message
+        call = self.calls.get(agent.agent_id)
+        if call is not None and call.stopped_at is None:
+            call.stopped_at = at
+            call.reason = "hangup"
+
+    def _say(
+        self,
+        agent: AgentRecord,
+        start: float,
+        text: str,
+        start_type: str,
+        start_metadata: dict[str, Any],
+        *,
+        stages: tuple[str, ...] = ("tts",),
+        interruptable: bool = True,
+    ) -> TurnRecord:
+        """Schedule assistant speech of ``text`` from ``start`` (after the stage latencies)."""
+        rng = agent.rng
+        latency = stage_latencies(rng)
+        speech_start = start + latency.total(stages) / 1000
+        duration = speech_seconds(text, rng)
+        entry = HistoryEntry(
+            "assistant", text, agent.ms(speech_start), agent.ms(speech_start + duration), 0
+        )
+        self._remember(agent, entry)
+        agent.turn_count += 1
+        turn = TurnRecord(
+            turn_id=agent.turn_count,
+            start_at=round(start, 3),
+            start_type=start_type,
+            start_metadata={**start_metadata, "interruptable": interruptable},
+            end_at=round(speech_start + duration, 3),
+            end_type="ok",
+            end_metadata={"playback_duration_ms": round(duration * 1000)},
+            e2e_latency_ms=latency.total(stages),
+            segments=latency.segments(stages),
+            speech_start=speech_start,
+            entry=entry,
+        )
+        agent.turns.append(turn)
+        agent.speaking_until = max(agent.speaking_until, turn.end_at)
+        return turn
+
+    def _remember(self, agent: AgentRecord, entry: HistoryEntry) -> None:
+        agent.history.append(entry)
+        while len(agent.history) > agent.config.max_history:
+            agent.history.popleft()
+
+    def _ignored_turn(
+        self, agent: AgentRecord, at: float, start_type: str, meta: dict[str, Any]
+    ) -> None:
+        agent.turn_count += 1
+        agent.turns.append(
+            TurnRecord(
+                turn_id=agent.turn_count,
+                start_at=round(at, 3),
+                start_type=start_type,
+                start_metadata=meta,
+                end_at=round(at, 3),
+                end_type="ignored",
+                end_metadata={"reason": "agent was speaking"},
+                e2e_latency_ms=0,
+                segments=[],
+                speech_start=at,
+            )
+        )
+
+    def _live(self, agent_id: str, now: float) -> AgentRecord:
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            raise not_found("agent", agent_id)
+        self._refresh(agent, now)
+        if agent.status(now) == "STOPPED":
+            raise not_found("agent", agent_id)
+        return agent
+
+    def _evict(self, now: float) -> None:
+        for agent_id, agent in list(self.agents.items()):
+            if agent.stopped_at is not None and now - agent.stopped_at > _TURN_RETENTION:
+                del self.agents[agent_id]
+        excess = len(self.agents) - self.max_agents
+        if excess > 0:
+            for agent_id, agent in list(self.agents.items()):
+                if excess <= 0:
+                    break
+                self._refresh(agent, now)
+                if agent.stopped_at is not None and agent.stopped_at <= now:
+                    del self.agents[agent_id]
+                    excess -= 1
+        excess = len(self.calls) - self.max_calls
+        if excess > 0:
+            for agent_id, call in list(self.calls.items()):
+                if excess <= 0:
+                    break
+                if call.stopped_at is not None and call.stopped_at <= now:
+                    del self.calls[agent_id]
+                    excess -= 1
+
+    def _create_agent(
+        self, config: AgentConfig, now: float, *, running_at: float, kind: str
+    ) -> AgentRecord:
+        for other in self.agents.values():
+            if other.config.name == config.name:
+                self._refresh(other, now)
+                if other.status(now) != "STOPPED":
+                    raise SandboxError(
+                        409,
+                        "TaskConflict",
+                        f"an agent named {config.name!r} is already running ({other.agent_id}); "
+                        "stop it or pick another name",
+                        extra={"agent_id": other.agent_id},
+                    )
+        active = sum(1 for a in self.agents.values() if a.status(now) != "STOPPED")
+        if active >= self.max_active:
+            raise SandboxError(
+                429, "ConcurrencyLimitExceeded", f"at most {self.max_active} agents may run at once"
+            )
+        agent_id = self._new_id()
+        agent = AgentRecord(
+            agent_id=agent_id,
+            seq=self._next_seq(),
+            config=config,
+            created_at=now,
+            running_at=running_at,
+            rng=random.Random(f"{self.seed}:{agent_id}"),
+            kind=kind,
+            last_activity=running_at,
+        )
+        self.agents[agent_id] = agent
+        self._evict(now)
+        return agent
+
+    # ----- agents ---------------------------------------------------------------------------
+
+    def start_agent(self, config: AgentConfig) -> dict[str, Any]:
+        """``join``: create an agent; 409 ``TaskConflict`` if the name is taken by a live agent."""
+        with self.lock:
+            now = self.now()
+            agent = self._create_agent(config, now, running_at=now + self.start_delay, kind="agent")
+            return {"agent_id": agent.agent_id, "create_ts": int(now), "status": "STARTING"}
+
+    def get_agent(self, agent_id: str) -> dict[str, Any]:
+        """``GET agents/{id}``: also answers for stopped agents still kept."""
+        with self.lock:
+            now = self.now()
+            agent = self.agents.get(agent_id)
+            if agent is None:
+                raise not_found("agent", agent_id)
+            self._refresh(agent, now)
+            status = agent.status(now)
+            stopped = status == "STOPPED"
+            message = (
+                agent.message
+                if stopped
+                else ("agent is starting" if status == "STARTING" else "agent is running")
+            )
+            return {
+                "agent_id": agent.agent_id,
+                "start_ts": int(agent.created_at),
+                "stop_ts": int(agent.stopped_at)
+                if stopped and agent.stopped_at is not None
+                else None,
+                "status": status,
+                "message": message,
+            }
+
+    def list_agents(
+        self,
+        *,
+        channel: str | None = None,
+        state: int | None = None,
+        from_time: int | None = None,
+        to_time: int | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+    ) -> dict[str, Any]:
+        """``GET agents``: newest first, filtered, cursor-paged."""
+        with self.lock:
+            now = self.now()
+            low = from_time if from_time is not None else int(now) - _AGENT_LIST_WINDOW
+            high = to_time if to_time is not None else int(now) + 1
+            before = _decode_cursor("agents", cursor) if cursor else None
+            matched: list[AgentRecord] = []
+            for agent in sorted(self.agents.values(), key=lambda a: a.seq, reverse=True):
+                self._refresh(agent, now)
+                if channel is not None and agent.config.channel != channel:
+                    continue
+                if state is not None and agent.status(now) != AGENT_STATES[state]:
+                    continue
+                if not low <= int(agent.created_at) <= high:
+                    continue
+                matched.append(agent)
+            remaining = [a for a in matched if before is None or a.seq < before]
+            page = remaining[:limit]
+            meta: dict[str, Any] = {"total": len(matched)}
+            if len(remaining) > limit:
+                meta["cursor"] = _encode_cursor("agents", page[-1].seq)
+            items = [
+                {"agent_id": a.agent_id, "start_ts": int(a.created_at), "status": a.status(now)}
+                for a in page
+            ]
+            return {"data": {"count": len(items), "list": items}, "meta": meta, "status": "ok"}
+
+    def stop_agent(self, agent_id: str) -> None:
+        """``leave``: 404 if unknown or already stopped."""
+        with self.lock:
+            now = self.now()
+            agent = self._live(agent_id, now)
+            self._stop(agent, now, "stopped by a leave request")
+
+    def history(self, agent_id: str) -> dict[str, Any]:
+        """``history``: only while the agent is not stopped."""
+        with self.lock:
+            now = self.now()
+            agent = self._live(agent_id, now)
+            return {
+                "agent_id": agent.agent_id,
+                "start_ts": int(agent.created_at),
+                "status": agent.status(now),
+                "contents": [entry.to_wire() for entry in agent.history],
+            }
+
+    def turns(self, agent_id: str, *, page_index: int = 1, page_size: int = 10) -> dict[str, Any]:
+        """``turns``: also after the agent stopped (until evicted), paged from 1."""
+        with self.lock:
+            now = self.now()
+            agent = self.agents.get(agent_id)
+            if agent is None:
+                raise not_found("agent", agent_id)
+            self._refresh(agent, now)
+            visible = [t for t in agent.turns if t.start_at <= now]
+            total_pages = max(1, -(-len(visible) // page_size))
+            start = (page_index - 1) * page_size
+            page = visible[start : start + page_size]
+            return {
+                "agent_id": agent.agent_id,
+                "name": agent.config.name,
+                "channel": agent.config.channel,
+                "total_turn_count": len(visible),
+                "pagination": {
+                    "page_index": page_index,
+                    "total_pages": total_pages,
+                    "is_last_page": page_index >= total_pages,
+                },
+                "turns": [t.to_wire(agent, now) for t in page],
+            }
+
+    def update_agent(self, agent_id: str, properties: dict[str, Any]) -> dict[str, Any]:
+        """``update``: merge ``llm`` / ``mllm`` / ``token`` into the agent's properties."""
+        with self.lock:
+            now = self.now()
+            agent = self._live(agent_id, now)
+            props = agent.config.properties
+            if "token" in properties:
+                agent.config.token = str(properties["token"])
+                props["token"] = agent.config.token
+            for stage in ("llm", "mllm"):
+                update = properties.get(stage)
+                if isinstance(update, dict):
+                    current = props.get(stage)
+                    merged = dict(current) if isinstance(current, dict) else {}
+                    if "system_messages" in update:
+                        merged["system_messages"] = update["system_messages"]
+                    if isinstance(update.get("params"), dict):
+                        params = merged.get("params")
+                        merged["params"] = {
+                            **(params if isinstance(params, dict) else {}),
+                            **update["params"],
+                        }
+                    props[stage] = merged
+            agent.last_activity = max(agent.last_activity, now)
+            return {
+                "agent_id": agent.agent_id,
+                "create_ts": int(agent.created_at),
+                "status": agent.status(now),
+            }
+
+    def _action(self, agent: AgentRecord, now: float) -> dict[str, Any]:
+        agent.last_activity = max(agent.last_activity, now)
+        return {"agent_id": agent.agent_id, "channel": agent.config.channel, "start_ts": int(now)}
+
+    def speak(
+        self, agent_id: str, text: str, priority: str = "INTERRUPT", interruptable: bool = True
+    ) -> dict[str, Any]:
+        """``speak``: INTERRUPT cuts current speech, APPEND queues, IGNORE drops it if busy."""
+        with self.lock:
+            now = self.now()
+            agent = self._live(agent_id, now)
+            if agent.config.mllm:
+                raise SandboxError(
+                    400, "NotImplemented", "speak is not supported for MLLM (realtime) agents"
+                )
+            at = max(now, agent.running_at)
+            busy = agent.speaking_until > at
+            meta = {"priority": priority, "transport": "rest"}
+            if busy and priority == "IGNORE":
+                self._ignored_turn(agent, at, "api_speak", meta)
+            else:
+                if busy and priority == "INTERRUPT":
+                    self._interrupt_at(agent, at, "api_speak")
+                start = agent.speaking_until if busy and priority == "APPEND" else at
+                self._say(agent, start, text, "api_speak", meta, interruptable=interruptable)
+            return self._action(agent, now)
+
+    def interrupt(self, agent_id: str) -> dict[str, Any]:
+        """``interrupt``: cut whatever the agent is saying."""
+        with self.lock:
+            now = self.now()
+            agent = self._live(agent_id, now)
+            self._interrupt_at(agent, now, "api_interrupt")
+            return self._action(agent, now)
+
+    def think(
+        self,
+        agent_id: str,
+        text: str,
+        listening_action: str = "interrupt",
+        metadata: dict[str, str] | None = None,
+        speaking_action: str | None = None,
+    ) -> dict[str, Any]:
+        """``think``: the text goes to the (canned) LLM as a user message; the agent answers."""
+        with self.lock:
+            now = self.now()
+            agent = self._live(agent_id, now)
+            at = max(now, agent.running_at)
+            busy = agent.speaking_until > at
+            action = (speaking_action or "interrupt") if busy else listening_action
+            meta: dict[str, Any] = {"action": action, "transport": "rest"}
+            if metadata:
+                meta["metadata"] = metadata
+            user_duration = speech_seconds(text, agent.rng)
+            user = HistoryEntry(
+                "user",
+                text,
+                agent.ms(at - user_duration),
+                agent.ms(at),
+                agent.rng.randint(160, 480),
+            )
+            if busy and action == "ignore":
+                self._ignored_turn(agent, at, "voice_input", meta)
+                return self._action(agent, now)
+            self._remember(agent, user)
+            if action != "inject" or busy:
+                if busy and action == "interrupt":
+                    self._interrupt_at(agent, at, "think")
+                start = agent.speaking_until if busy and action == "append" else at
+                reply = reply_to(text, agent.rng)
+                self._say(agent, start, reply, "voice_input", meta, stages=("asr", "llm", "tts"))
+            return self._action(agent, now)
+
+    # ----- telephony ------------------------------------------------------------------------
+
+    def create_call(self, call: CallConfig) -> dict[str, Any]:
+        """``call``: the from-number must be one of the project's outbound numbers."""
+        with self.lock:
+            now = self.now()
+            number = self.numbers.get(call.from_number)
+            if number is None or not number.get("outbound"):
+                raise bad_request(
+                    "sip.from_number",
+                    f"{call.from_number} is not one of this project's outbound-enabled numbers",
+                )
+            answered = now + self.answer_delay
+            agent = self._create_agent(call.agent, now, running_at=answered, kind="call")
+            self.calls[agent.agent_id] = CallRecord(
+                agent_id=agent.agent_id,
+                seq=agent.seq,
+                channel=call.agent.channel,
+                to_number=call.to_number,
+                from_number=call.from_number,
+                pipeline_id=call.agent.pipeline_id,
+                type="outbound",
+                created_at=now,
+                answered_at=answered,
+            )
+            self._evict(now)
+            return {"agent_id": agent.agent_id}
+
+    def _call(self, agent_id: str, now: float) -> CallRecord:
+        call = self.calls.get(agent_id)
+        if call is None:
+            raise not_found("call", agent_id)
+        agent = self.agents.get(agent_id)
+        if agent is not None:
+            self._refresh(agent, now)
+        return call
+
+    def get_call(self, agent_id: str) -> dict[str, Any]:
+        """``GET calls/{id}``."""
+        with self.lock:
+            now = self.now()
+            return self._call(agent_id, now).to_wire(now, with_reason=True)
+
+    def hangup(self, agent_id: str) -> None:
+        """``hangup``: the call ends with reason ``hangup`` and its agent stops."""
+        with self.lock:
+            now = self.now()
+            call = self._call(agent_id, now)
+            if call.state(now) == "hangup":
+                raise not_found("call", agent_id)
+            agent = self.agents.get(agent_id)
+            if agent is not None and agent.stopped_at is None:
+                self._stop(agent, now, "call hung up")
+            call.stopped_at = now
+            call.reason = "hangup"
+
+    def list_calls(
+        self,
+        *,
+        number: str | None = None,
+        type: str | None = None,
+        from_time: int | None = None,
+        to_time: int | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+    ) -> dict[str, Any]:
+        """``GET call``: newest first, filtered by number / type / time, cursor-paged."""
+        with self.lock:
+            now = self.now()
+            low = from_time if from_time is not None else int(now) - _CALL_LIST_WINDOW
+            high = to_time if to_time is not None else int(now) + 1
+            before = _decode_cursor("calls", cursor) if cursor else None
+            matched = []
+            for call in sorted(self.calls.values(), key=lambda c: c.seq, reverse=True):
+                self._call(call.agent_id, now)
+                if number is not None and number not in (call.to_number, call.from_number):
+                    continue
+                if type is not None and call.type != type:
+                    continue
+                if not low <= int(call.created_at) <= high:
+                    continue
+                matched.append(call)
+            remaining = [c for c in matched if before is None or c.seq < before]
+            page = remaining[:limit]
+            meta: dict[str, Any] = {"total": len(matched)}
+            if len(remaining) > limit:
+                meta["cursor"] = _encode_cursor("calls", page[-1].seq)
+            items = [c.to_wire(now, with_reason=False) for c in page]
+            return {"data": {"count": len(items), "list": items}, "meta": meta, "status": "ok"}
+
+    # ----- phone numbers --------------------------------------------------------------------
+
+    def list_numbers(self) -> list[dict[str, Any]]:
+        """``GET /v2/phone-numbers``."""
+        with self.lock:
+            return [dict(n) for n in self.numbers.values()]
+
+    def get_number(self, phone_number: str) -> dict[str, Any]:
+        """``GET /v2/phone-numbers/{n}``."""
+        with self.lock:
+            number = self.numbers.get(phone_number)
+            if number is None:
+                raise SandboxError(
+                    404,
+                    "PhoneNumberNotFound",
+                    f"phone number {phone_number} is not in this project",
+                )
+            return dict(number)
+
+    def add_number(self, record: dict[str, Any]) -> dict[str, Any]:
+        """``POST /v2/phone-numbers`` with an already validated record."""
+        with self.lock:
+            phone = record["phone_number"]
+            if phone in self.numbers:
+                raise SandboxError(
+                    409,
+                    "PhoneNumberAlreadyExists",
+                    f"phone number {phone} is already in this project",
+                )
+            if len(self.numbers) >= _MAX_NUMBERS:
+                raise SandboxError(
+                    403, "ResourceQuotaLimitExceeded", f"at most {_MAX_NUMBERS} phone numbers"
+                )
+            self.numbers[phone] = record
+            return dict(record)
+
+    def update_number(self, phone_number: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """``PATCH``: set or (with null) clear the inbound / outbound pipeline, label, flags."""
+        with self.lock:
+            number = self.numbers.get(phone_number)
+            if number is None:
+                raise SandboxError(
+                    404,
+                    "PhoneNumberNotFound",
+                    f"phone number {phone_number} is not in this project",
+                )
+            for key in ("label", "inbound", "outbound"):
+                if key in changes:
+                    number[key] = changes[key]
+            for key in ("inbound_config", "outbound_config"):
+                if key not in changes:
+                    continue
+                current = number.get(key)
+                config = dict(current) if isinstance(current, dict) else {}
+                change = changes[key]
+                if change is None or change.get("pipeline_id") is None:
+                    config.pop("pipeline_id", None)
+                else:
+                    config["pipeline_id"] = change["pipeline_id"]
+                number[key] = config or None
+            pipeline = None
+            for key in ("inbound_config", "outbound_config"):
+                stored = number.get(key)
+                if isinstance(stored, dict) and stored.get("pipeline_id"):
+                    pid = str(stored["pipeline_id"])
+                    pipeline = {"pipeline_id": pid, "pipeline_name": f"pipeline {pid}"}
+                    break
+            number["associated_pipeline"] = pipeline
+            return dict(number)
+
+    def delete_number(self, phone_number: str) -> None:
+        """``DELETE /v2/phone-numbers/{n}``."""
+        with self.lock:
+            if self.numbers.pop(phone_number, None) is None:
+                raise SandboxError(
+                    404,
+                    "PhoneNumberNotFound",
+                    f"phone number {phone_number} is not in this project",
+                )
+
+    def validate_number_record(self, body: Any) -> dict[str, Any]:
+        """Turn an add-number body into the stored record (400 on a bad body)."""
+        if not isinstance(body, dict):
+            raise SandboxError(400, "InvalidRequestBody", "the request body must be a JSON object")
+        provider = body.get("provider")
+        if provider is None:
+            raise SandboxError(400, "MissingRequiredField", "provider is required")
+        if provider not in ("byo", "twilio"):
+            raise bad_request("provider", "must be 'byo' or 'twilio'")
+        phone = validate_e164(body.get("phone_number"), "phone_number")
+        label = body.get("label")
+        if label is None or label == "":
+            raise SandboxError(400, "MissingRequiredField", "label is required")
+        if not isinstance(label, str):
+            raise bad_request("label", "must be a string")
+        record: dict[str, Any] = {
+            "phone_number": phone,
+            "provider": provider,
+            "label": label,
+            "inbound": False,
+            "outbound": False,
+            "associated_pipeline": None,
+            "inbound_config": None,
+            "outbound_config": None,
+        }
+        for key in ("inbound", "outbound"):
+            value = body.get(key)
+            if value is not None and not isinstance(value, bool):
+                raise bad_request(key, "must be true or false")
+            record[key] = bool(value)
+        for key in ("inbound_config", "outbound_config"):
+            value = body.get(key)
+            if value is not None and not isinstance(value, dict):
+                raise bad_request(key, "must be a JSON object")
+            record[key] = value
+        return record
+
+    def reset(self) -> None:
+        """Forget every agent and call and restore the seeded phone numbers (time is kept)."""
+        with self.lock:
+            self.agents.clear()
+            self.calls.clear()
+            self.numbers = _seed_numbers()
