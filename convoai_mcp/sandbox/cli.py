@@ -1,0 +1,106 @@
+"""``convoai-mcp sandbox``: run the emulator from the command line until interrupted.
+
+The first lines printed are the base URL and the credentials it accepts, as environment
+assignments the MCP server reads (``CONVOAI_BASE_URL=...``, ``AGORA_APP_ID=...``)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from .app import ADMIN_PREFIX, Sandbox
+from .credentials import SandboxCredentials
+from .runner import is_loopback
+
+__all__ = ["DEFAULT_PORT", "build_parser", "main"]
+
+DEFAULT_PORT = 8787
+
+
+def build_parser(prog: str = "convoai-mcp sandbox") -> argparse.ArgumentParser:
+    """The command-line options."""
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Run a local emulator of the Agora Conversational AI REST API (no audio, "
+        "no real LLM). Credentials come from AGORA_APP_ID, AGORA_APP_CERTIFICATE, "
+        "AGORA_CUSTOMER_ID and AGORA_CUSTOMER_SECRET, else fixed demo values.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"port, 0 for any free one (default {DEFAULT_PORT})",
+    )
+    parser.add_argument(
+        "--admin", action="store_true", help=f"enable the admin endpoint under {ADMIN_PREFIX}/"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the simulated conversation")
+    parser.add_argument(
+        "--start-delay", type=float, default=0.0, help="seconds an agent stays STARTING (default 0)"
+    )
+    parser.add_argument(
+        "--answer-delay", type=float, default=0.2, help="seconds until a call is answered (0.2)"
+    )
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a non-loopback --host (the sandbox has no protection for public exposure)",
+    )
+    return parser
+
+
+def _banner(sandbox: Sandbox, base_url: str, out: TextIO) -> None:
+    lines = [f"CONVOAI_BASE_URL={base_url}"]
+    lines += [f"{name}={value}" for name, value in sandbox.credentials.describe().items()]
+    print(f"convoai-mcp sandbox listening; base URL {base_url}", file=out)
+    for line in lines:
+        print(line, file=out)
+    if sandbox.admin:
+        root = base_url.split("/api/", 1)[0]
+        print(f"admin endpoint: {root}{ADMIN_PREFIX}/", file=out)
+    print("(emulated: no audio, no real ASR/LLM/TTS; Ctrl-C to stop)", file=out)
+    out.flush()
+
+
+async def _run(sandbox: Sandbox, host: str, port: int, out: TextIO) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    async with sandbox.serve(host, port) as base_url:
+        _banner(sandbox, base_url, out)
+        await stop.wait()
+
+
+def main(argv: Sequence[str] | None = None, *, prog: str = "convoai-mcp sandbox") -> int:
+    """Parse ``argv`` (without the program name), run the sandbox until SIGINT / SIGTERM."""
+    args = build_parser(prog).parse_args(list(argv) if argv is not None else None)
+    if not is_loopback(args.host) and not args.allow_remote:
+        print(
+            f"refusing to listen on {args.host}: the sandbox is for loopback use; "
+            "pass --allow-remote to expose it anyway",
+            file=sys.stderr,
+        )
+        return 2
+    sandbox = Sandbox(
+        SandboxCredentials.from_env(),
+        seed=args.seed,
+        start_delay=args.start_delay,
+        answer_delay=args.answer_delay,
+        admin=args.admin,
+    )
+    try:
+        asyncio.run(_run(sandbox, args.host, args.port, sys.stdout))
+    except OSError as exc:
+        print(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
