@@ -1,0 +1,456 @@
+"""Local transcript archive: what agents said, kept after the service forgets it.
+
+The service serves an agent's history only while the agent runs. The archive stores history
+entries and turns in a SQLite database (standard library :mod:`sqlite3`, WAL journal, one
+transaction per write, ``BEGIN IMMEDIATE`` so that concurrent writers in other threads or
+processes wait instead of failing), deduplicated by a natural key:
+
+* history entry: ``(agent_id, role, speech_start_ms, sha256(content))``
+* turn: ``(agent_id, turn_id)`` (a later snapshot of the same turn replaces the earlier one)
+
+Location (:func:`default_archive_path`): ``$CONVOAI_ARCHIVE_PATH``, else the per-user data
+directory: ``$XDG_DATA_HOME/convoai-mcp/archive.sqlite3`` (default ``~/.local/share``) on Linux,
+``~/Library/Application Support/convoai-mcp/`` on macOS, ``%LOCALAPPDATA%\\convoai-mcp\\`` on
+Windows. The directory is created private (0700) and the database file 0600. Agents not seen for
+``retention_days`` are pruned (on open, and at most hourly while running).
+
+The public methods are async and run the SQLite work in a worker thread
+(:func:`anyio.to_thread.run_sync`); the ``*_sync`` twins are for threads and scripts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+import anyio.to_thread
+
+if TYPE_CHECKING:
+    from convoai_mcp.config import Settings
+
+__all__ = [
+    "ARCHIVE_FILENAME",
+    "Archive",
+    "default_archive_path",
+]
+
+ARCHIVE_FILENAME = "archive.sqlite3"
+_APP_DIR = "convoai-mcp"
+_SCHEMA_VERSION = 1
+_PRUNE_EVERY = 3600.0
+_R = TypeVar("_R")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS agents (
+    agent_id TEXT PRIMARY KEY,
+    kind TEXT,
+    name TEXT,
+    channel TEXT,
+    start_ts INTEGER,
+    status TEXT,
+    total_turn_count INTEGER,
+    first_seen REAL NOT NULL,
+    last_seen REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS history (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    agent_id TEXT NOT NULL,
+    role TEXT NOT NULL,
+    start_key INTEGER NOT NULL,
+    content_hash TEXT NOT NULL,
+    speech_start_ms INTEGER,
+    data TEXT NOT NULL,
+    archived_at REAL NOT NULL,
+    UNIQUE (agent_id, role, start_key, content_hash)
+);
+CREATE TABLE IF NOT EXISTS turns (
+    agent_id TEXT NOT NULL,
+    turn_key TEXT NOT NULL,
+    turn_order REAL,
+    data TEXT NOT NULL,
+    archived_at REAL NOT NULL,
+    PRIMARY KEY (agent_id, turn_key)
+);
+CREATE INDEX IF NOT EXISTS agents_last_seen ON agents (last_seen);
+"""
+
+
+def default_archive_path(environ: Mapping[str, str] | None = None) -> Path:
+    """The per-user archive file (see the module docstring); ``CONVOAI_ARCHIVE_PATH`` wins."""
+    env = os.environ if environ is None else environ
+    override = env.get("CONVOAI_ARCHIVE_PATH", "").strip()
+    if override:
+        return _as_file(Path(override).expanduser())
+    home = Path(env.get("HOME") or Path.home())
+    if sys.platform == "win32":
+        base = Path(env.get("LOCALAPPDATA") or home / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = home / "Library" / "Application Support"
+    else:
+        base = Path(env.get("XDG_DATA_HOME") or home / ".local" / "share")
+    return base / _APP_DIR / ARCHIVE_FILENAME
+
+
+def _as_file(path: Path) -> Path:
+    """A directory (existing, or written with a trailing slash) means the file inside it."""
+    if path.is_dir() or str(path).endswith(("/", os.sep)):
+        return path / ARCHIVE_FILENAME
+    return path
+
+
+def _content_hash(content: object) -> str:
+    text = content if isinstance(content, str) else json.dumps(content, sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def _int_or_none(value: object) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value)
+
+
+def _turn_key(turn: Mapping[str, Any]) -> tuple[str, float | None]:
+    turn_id = turn.get("turn_id")
+    if isinstance(turn_id, int | float) and not isinstance(turn_id, bool):
+        number = float(turn_id)
+        return (str(int(number)) if number.is_integer() else repr(number)), number
+    if isinstance(turn_id, str) and turn_id:
+        return f"s:{turn_id}", None
+    return f"h:{_content_hash(json.dumps(turn, sort_keys=True, default=str))}", None
+
+
+class Archive:
+    """A SQLite transcript archive; safe to share between threads and processes."""
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        retention_days: float = 30.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.path = _as_file(Path(path).expanduser())
+        self.retention_days = retention_days
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        self._last_prune = float("-inf")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Archive | None:
+        """The configured archive, or ``None`` when ``CONVOAI_ARCHIVE=off``."""
+        if not settings.archive:
+            return None
+        path = _as_file(settings.archive_path) if settings.archive_path else None
+        return cls(
+            path or default_archive_path(),
+            retention_days=float(settings.archive_retention_days),
+        )
+
+    # -- connection -------------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._conn is not None:
+            return self._conn
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not self.path.exists():
+            # Create the file private before SQLite opens it (WAL / SHM files inherit the mode).
+            fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+            os.close(fd)
+        conn = sqlite3.connect(
+            self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+        )
+        try:
+            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            with _transaction(conn):
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
+        return conn
+
+    @contextmanager
+    def _locked(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            yield self._connect()
+
+    def close(self) -> None:
+        """Close the connection (reopened on the next use)."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    # -- writes -----------------------------------------------------------------------------
+
+    def _touch(self, conn: sqlite3.Connection, agent_id: str, **fields: Any) -> None:
+        now = self._clock()
+        conn.execute(
+            "INSERT INTO agents (agent_id, first_seen, last_seen) VALUES (?, ?, ?) "
+            "ON CONFLICT (agent_id) DO UPDATE SET last_seen = excluded.last_seen",
+            (agent_id, now, now),
+        )
+        for column, value in fields.items():
+            if value is not None:
+                conn.execute(
+                    f"UPDATE agents SET {column} = ? WHERE agent_id = ?",  # noqa: S608 - fixed names
+                    (value, agent_id),
+                )
+
+    def note_agent_sync(
+        self,
+        agent_id: str,
+        *,
+        kind: Literal["agent", "call"] | None = None,
+        channel: str | None = None,
+        name: str | None = None,
+    ) -> None:
+        """Record that this server started ``agent_id`` (kind, channel, name)."""
+        with self._locked() as conn, _transaction(conn):
+            self._touch(conn, agent_id, kind=kind, channel=channel, name=name)
+        self._maybe_prune()
+
+    def save_history_sync(
+        self,
+        agent_id: str,
+        entries: Iterable[Mapping[str, Any]],
+        *,
+        start_ts: int | None = None,
+        status: str | None = None,
+    ) -> int:
+        """Store history entries not stored yet, in one transaction; returns how many were new."""
+        rows = []
+        now = self._clock()
+        for entry in entries:
+            data = dict(entry)
+            start = _int_or_none(data.get("speech_start_ms"))
+            rows.append(
+                (
+                    agent_id,
+                    str(data.get("role") or ""),
+                    -1 if start is None else start,
+                    _content_hash(data.get("content") or ""),
+                    start,
+                    json.dumps(data, ensure_ascii=False, default=str),
+                    now,
+                )
+            )
+        with self._locked() as conn, _transaction(conn):
+            self._touch(conn, agent_id, start_ts=start_ts, status=status)
+            before = conn.total_changes
+            conn.executemany(
+                "INSERT OR IGNORE INTO history (agent_id, role, start_key, content_hash, "
+                "speech_start_ms, data, archived_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            added = conn.total_changes - before
+        self._maybe_prune()
+        return added
+
+    def save_turns_sync(
+        self,
+        agent_id: str,
+        turns: Iterable[Mapping[str, Any]],
+        *,
+        name: str | None = None,
+        channel: str | None = None,
+        total_turn_count: int | None = None,
+    ) -> int:
+        """Store or refresh turns (keyed by ``turn_id``); returns how many were new or changed."""
+        rows = []
+        now = self._clock()
+        for turn in turns:
+            key, order = _turn_key(turn)
+            rows.append((agent_id, key, order, json.dumps(dict(turn), default=str), now))
+        with self._locked() as conn, _transaction(conn):
+            self._touch(
+                conn, agent_id, name=name, channel=channel, total_turn_count=total_turn_count
+            )
+            before = conn.total_changes
+            conn.executemany(
+                "INSERT INTO turns (agent_id, turn_key, turn_order, data, archived_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (agent_id, turn_key) DO UPDATE SET "
+                "data = excluded.data, archived_at = excluded.archived_at "
+                "WHERE turns.data != excluded.data",
+                rows,
+            )
+            changed = conn.total_changes - before
+        self._maybe_prune()
+        return changed
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def load_history_sync(self, agent_id: str) -> dict[str, Any] | None:
+        """``{agent_id, start_ts, status, contents}`` as archived, or ``None`` if unknown."""
+        with self._locked() as conn:
+            agent = conn.execute(
+                "SELECT start_ts, status FROM agents WHERE agent_id = ?", (agent_id,)
+            ).fetchone()
+            rows = conn.execute(
+                "SELECT data FROM history WHERE agent_id = ? ORDER BY "
+                "speech_start_ms IS NULL, speech_start_ms, seq",
+                (agent_id,),
+            ).fetchall()
+        if agent is None and not rows:
+            return None
+        result: dict[str, Any] = {
+            "agent_id": agent_id,
+            "contents": [json.loads(r[0]) for r in rows],
+        }
+        if agent is not None:
+            if agent[0] is not None:
+                result["start_ts"] = agent[0]
+            if agent[1] is not None:
+                result["status"] = agent[1]
+        return result
+
+    def load_turns_sync(self, agent_id: str) -> dict[str, Any] | None:
+        """``{agent_id, name, channel, total_turn_count, turns}`` as archived, or ``None``."""
+        with self._locked() as conn:
+            agent = conn.execute(
+                "SELECT name, channel, total_turn_count FROM agents WHERE agent_id = ?",
+                (agent_id,),
+            ).fetchone()
+            rows = conn.execute(
+                "SELECT data FROM turns WHERE agent_id = ? ORDER BY turn_order IS NULL, "
+                "turn_order, archived_at",
+                (agent_id,),
+            ).fetchall()
+        if agent is None and not rows:
+            return None
+        turns = [json.loads(r[0]) for r in rows]
+        result: dict[str, Any] = {"agent_id": agent_id, "turns": turns}
+        if agent is not None:
+            columns = zip(("name", "channel", "total_turn_count"), agent, strict=True)
+            result.update({key: value for key, value in columns if value is not None})
+        result.setdefault("total_turn_count", len(turns))
+        return result
+
+    def agent_ids_sync(self) -> list[str]:
+        """Every archived agent, most recently seen first."""
+        with self._locked() as conn:
+            rows = conn.execute("SELECT agent_id FROM agents ORDER BY last_seen DESC").fetchall()
+        return [r[0] for r in rows]
+
+    # -- retention --------------------------------------------------------------------------
+
+    def prune_sync(self) -> int:
+        """Delete agents not seen for ``retention_days`` (with their entries); returns how many."""
+        cutoff = self._clock() - self.retention_days * 86400.0
+        with self._locked() as conn, _transaction(conn):
+            old = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT agent_id FROM agents WHERE last_seen < ?", (cutoff,)
+                ).fetchall()
+            ]
+            for table in ("history", "turns", "agents"):
+                conn.executemany(
+                    f"DELETE FROM {table} WHERE agent_id = ?",  # noqa: S608 - fixed names
+                    [(a,) for a in old],
+                )
+        self._last_prune = self._clock()
+        return len(old)
+
+    def _maybe_prune(self) -> None:
+        if self._clock() - self._last_prune >= _PRUNE_EVERY:
+            self.prune_sync()
+
+    # -- async ------------------------------------------------------------------------------
+
+    async def _run(self, func: Callable[[], _R]) -> _R:
+        return await anyio.to_thread.run_sync(func)
+
+    async def note_agent(
+        self,
+        agent_id: str,
+        *,
+        kind: Literal["agent", "call"] | None = None,
+        channel: str | None = None,
+        name: str | None = None,
+    ) -> None:
+        """Async :meth:`note_agent_sync`."""
+        await self._run(
+            partial(self.note_agent_sync, agent_id, kind=kind, channel=channel, name=name)
+        )
+
+    async def save_history(
+        self,
+        agent_id: str,
+        entries: Iterable[Mapping[str, Any]],
+        *,
+        start_ts: int | None = None,
+        status: str | None = None,
+    ) -> int:
+        """Async :meth:`save_history_sync`."""
+        items = [dict(e) for e in entries]
+        return await self._run(
+            partial(self.save_history_sync, agent_id, items, start_ts=start_ts, status=status)
+        )
+
+    async def save_turns(
+        self,
+        agent_id: str,
+        turns: Iterable[Mapping[str, Any]],
+        *,
+        name: str | None = None,
+        channel: str | None = None,
+        total_turn_count: int | None = None,
+    ) -> int:
+        """Async :meth:`save_turns_sync`."""
+        items = [dict(t) for t in turns]
+        return await self._run(
+            partial(
+                self.save_turns_sync,
+                agent_id,
+                items,
+                name=name,
+                channel=channel,
+                total_turn_count=total_turn_count,
+            )
+        )
+
+    async def load_history(self, agent_id: str) -> dict[str, Any] | None:
+        """Async :meth:`load_history_sync`."""
+        return await self._run(partial(self.load_history_sync, agent_id))
+
+    async def load_turns(self, agent_id: str) -> dict[str, Any] | None:
+        """Async :meth:`load_turns_sync`."""
+        return await self._run(partial(self.load_turns_sync, agent_id))
+
+    async def prune(self) -> int:
+        """Async :meth:`prune_sync`."""
+        return await self._run(self.prune_sync)
+
+    async def aclose(self) -> None:
+        """Close the connection from a worker thread."""
+        await self._run(self.close)
+
+
+@contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any error."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
