@@ -147,8 +147,12 @@ class APIStatusError(ConvoAIError):
         method: str = "",
         path: str = "",
         hint: str | None = None,
+        extra: Mapping[str, str | int | float | bool] | None = None,
     ) -> None:
         self.status = status
+        self.extra: dict[str, str | int | float | bool] = {
+            k: scrub(v) if isinstance(v, str) else v for k, v in (extra or {}).items()
+        }
         self.reason = scrub(reason) if reason else None
         self.detail = scrub(detail) if detail else None
         self.request_id = request_id
@@ -221,22 +225,36 @@ def _class_for(status: int) -> type[APIStatusError]:
     return _CLASSES.get(status, APIStatusError)
 
 
-def _body_fields(body: bytes | str | Mapping[str, Any] | None) -> tuple[str | None, str | None]:
-    """(reason, detail) of ``{reason, detail}`` or telephony ``{error_type, description}``."""
+_Scalar = str | int | float | bool
+_REASON_KEYS = ("reason", "error_type", "code")
+_DETAIL_KEYS = ("detail", "description", "message")
+
+
+def _body_fields(
+    body: bytes | str | Mapping[str, Any] | None,
+) -> tuple[str | None, str | None, dict[str, _Scalar]]:
+    """(reason, detail, other scalar fields) of ``{reason, detail}`` or telephony
+    ``{error_type, description}``."""
     data: Any = body
     if isinstance(body, bytes | str):
         try:
             data = json.loads(body) if body else None
         except ValueError:
             text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-            return None, text.strip() or None
+            return None, text.strip() or None, {}
     if not isinstance(data, Mapping):
-        return None, None
-    reason = data.get("reason") or data.get("error_type") or data.get("code")
-    detail = data.get("detail") or data.get("description") or data.get("message")
+        return None, None, {}
+    reason = next((data[k] for k in _REASON_KEYS if data.get(k) is not None), None)
+    detail = next((data[k] for k in _DETAIL_KEYS if data.get(k) is not None), None)
+    extra = {
+        str(k): v
+        for k, v in data.items()
+        if k not in _REASON_KEYS + _DETAIL_KEYS and isinstance(v, _Scalar)
+    }
     return (
         str(reason) if reason is not None else None,
         str(detail) if detail is not None else None,
+        extra,
     )
 
 
@@ -258,8 +276,9 @@ def error_from_response(
     retry_after: float | None = None,
 ) -> APIStatusError:
     """Build the typed error for a non-2xx answer (status, body, headers of the response)."""
-    reason, detail = _body_fields(body)
+    reason, detail, extra = _body_fields(body)
     kwargs: dict[str, Any] = {
+        "extra": extra,
         "status": status,
         "reason": reason,
         "detail": detail,
