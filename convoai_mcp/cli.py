@@ -1,0 +1,227 @@
+"""``convoai-mcp``: run the MCP server (stdio by default), the demo, or the sandbox.
+
+    convoai-mcp                                   stdio (what MCP clients launch)
+    convoai-mcp --transport streamable-http       http://127.0.0.1:8000/mcp
+    convoai-mcp --transport sse --port 9000       http://127.0.0.1:9000/sse
+    convoai-mcp --sandbox                         against the in-process emulator, no account
+    convoai-mcp demo                              a scripted session against the sandbox
+    convoai-mcp sandbox ...                       the emulator alone (its own --help)
+
+In stdio mode nothing but protocol messages goes to stdout: the banner and logs go to stderr.
+Imports are deferred to the code path that needs them, so ``--help`` and stdio start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from convoai_mcp.config import Settings
+    from convoai_mcp.server.app import ConvoAIServer
+
+__all__ = ["SANDBOX_PRESETS", "build_parser", "configure_logging", "main", "sandbox_settings"]
+
+SANDBOX_PRESETS = ("deepgram_nova_3", "openai_gpt_4o_mini", "minimax_speech_2_6_turbo")
+"""Default presets when the server runs on the sandbox without configured vendors."""
+
+_TRANSPORTS = ("stdio", "streamable-http", "sse")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the serve command."""
+    from convoai_mcp import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="convoai-mcp",
+        description="MCP server for Agora Conversational AI voice agents. Configuration comes "
+        "from environment variables (AGORA_APP_ID, AGORA_APP_CERTIFICATE, ...; see README).",
+        epilog="other commands: 'convoai-mcp demo' runs a scripted session against the "
+        "sandbox; 'convoai-mcp sandbox --help' runs the emulator alone.",
+    )
+    parser.add_argument(
+        "--transport",
+        choices=_TRANSPORTS,
+        default="stdio",
+        help="stdio (default, for MCP clients that launch the server), streamable-http or sse",
+    )
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address for the HTTP transports (default 127.0.0.1; anything else needs "
+        "CONVOAI_HTTP_TOKEN)",
+    )
+    parser.add_argument(
+        "--port", type=int, default=8000, help="port for the HTTP transports (0: a free one)"
+    )
+    parser.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="start the local emulator in process and use it with demo credentials: no "
+        "account needed, nothing real is called",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return parser
+
+
+def configure_logging(level: str | None = None, stream: TextIO | None = None) -> None:
+    """Log to stderr at ``level`` (default: CONVOAI_LOG_LEVEL, else WARNING)."""
+    name = (level or os.environ.get("CONVOAI_LOG_LEVEL") or "WARNING").strip().upper()
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(getattr(logging, name, logging.WARNING))
+
+
+def _say(text: str) -> None:
+    print(f"convoai-mcp: {text}", file=sys.stderr, flush=True)
+
+
+def sandbox_settings(settings: Settings, base_url: str) -> Settings:
+    """``settings`` pointed at a sandbox at ``base_url`` with the demo credentials."""
+    from pydantic import SecretStr
+
+    from convoai_mcp.sandbox import DEMO_CREDENTIALS
+
+    creds = DEMO_CREDENTIALS
+    update: dict[str, object] = {
+        "app_id": creds.app_id,
+        "app_certificate": SecretStr(creds.app_certificate),
+        "customer_id": creds.customer_id,
+        "customer_secret": SecretStr(creds.customer_secret),
+        "auth_token": None,
+        "base_url": base_url,
+        "sandbox": True,
+    }
+    if not (settings.presets or settings.llm_url or settings.pipeline_id):
+        update["presets"] = SANDBOX_PRESETS
+    return settings.model_copy(update=update)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``convoai-mcp`` console script; returns the exit status."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] == "sandbox":
+        from convoai_mcp.sandbox.cli import main as sandbox_main
+
+        return sandbox_main(args[1:], prog="convoai-mcp sandbox")
+    if args and args[0] == "demo":
+        from convoai_mcp.demo import main as demo_main
+
+        return demo_main(args[1:])
+    ns = build_parser().parse_args(args)
+    configure_logging()
+
+    from convoai_mcp.config import Settings
+    from convoai_mcp.errors import ConfigError
+
+    try:
+        settings = Settings.from_env(require_credentials=not ns.sandbox)
+        logging.getLogger().setLevel(settings.log_level)
+        if ns.transport != "stdio":
+            from convoai_mcp.server.http_security import check_bind
+
+            check_bind(ns.host, settings.http_token)
+    except ConfigError as exc:
+        _say(f"configuration error: {exc}")
+        return 2
+
+    import anyio
+
+    try:
+        anyio.run(_serve, settings, ns)
+    except KeyboardInterrupt:
+        pass
+    except ConfigError as exc:
+        _say(f"configuration error: {exc}")
+        return 2
+    except OSError as exc:
+        _say(f"cannot serve on {ns.host}:{ns.port}: {exc.strerror or exc}")
+        return 1
+    return 0
+
+
+async def _serve(settings: Settings, ns: argparse.Namespace) -> None:
+    from contextlib import AsyncExitStack
+
+    from convoai_mcp import __version__
+
+    async with AsyncExitStack() as stack:
+        if ns.sandbox:
+            from convoai_mcp.sandbox import DEMO_CREDENTIALS, Sandbox
+
+            sandbox = Sandbox(DEMO_CREDENTIALS)
+            base_url = await stack.enter_async_context(sandbox.serve("127.0.0.1", 0))
+            settings = sandbox_settings(settings, base_url)
+            _say(
+                f"SANDBOX mode: the emulator runs in this process at {base_url} with demo "
+                "credentials; nothing real is called and nothing is charged"
+            )
+        from convoai_mcp.server.app import build_server
+
+        server = build_server(settings)
+        stack.push_async_callback(server.runtime.aclose)
+        where = "the sandbox" if settings.sandbox else settings.describe()
+        if ns.transport == "stdio":
+            _say(
+                f"{__version__} serving MCP over stdio ({where}); waiting for a client on "
+                "stdin, Ctrl-C to stop"
+            )
+            await server.run_stdio_async()
+        else:
+            await _serve_http(server, settings, ns, where, __version__)
+
+
+async def _serve_http(
+    server: ConvoAIServer, settings: Settings, ns: argparse.Namespace, where: str, version: str
+) -> None:
+    import socket
+
+    import uvicorn
+
+    from convoai_mcp.server.http_security import HttpSecurity, secure_asgi_app
+
+    family = socket.AF_INET6 if ":" in ns.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((ns.host.strip("[]"), ns.port))
+    port = sock.getsockname()[1]
+    security = HttpSecurity.from_settings(settings, host=ns.host, port=port)
+    if ns.transport == "sse":
+        app = server.sse_app(
+            host=ns.host,
+            transport_security=security.transport_security,
+            max_request_body_size=security.max_body_bytes,
+        )
+        path = "/sse"
+    else:
+        app = server.streamable_http_app(
+            host=ns.host,
+            transport_security=security.transport_security,
+            max_request_body_size=security.max_body_bytes,
+        )
+        path = "/mcp"
+    shown = f"[{ns.host.strip('[]')}]" if ":" in ns.host else ns.host
+    auth = ", bearer token required" if security.token is not None else ""
+    _say(
+        f"{version} serving MCP ({ns.transport}) at http://{shown}:{port}{path} ({where}"
+        f"{auth}); Ctrl-C to stop"
+    )
+    config = uvicorn.Config(
+        secure_asgi_app(app, security),
+        log_config=None,
+        log_level=settings.log_level.lower(),
+        access_log=settings.log_level == "DEBUG",
+        timeout_graceful_shutdown=2,
+    )
+    try:
+        await uvicorn.Server(config).serve(sockets=[sock])
+    finally:
+        sock.close()

@@ -1,0 +1,203 @@
+"""``convoai-mcp demo``: a scripted MCP session against the sandbox, printed step by step.
+
+It starts the emulator on a free loopback port, builds the MCP server on it with the demo
+credentials, connects an in-memory MCP client and walks through what a model would do: start
+an agent, speak, think, read the transcript and turn metrics, list numbers, place a call,
+hang up and stop. No account, no network beyond loopback, a few seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+__all__ = ["DEMO_CALLEE", "main", "run_demo"]
+
+DEMO_CALLEE = "+14155550123"
+"""The number the demo dials (the sandbox's own outbound line calls it; it is allow-listed)."""
+
+_WIDTH = 100
+
+
+def _short(value: Any) -> Any:
+    """Shorten long tokens so the output stays readable."""
+    if isinstance(value, dict):
+        return {k: _short(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_short(v) for v in value]
+    if isinstance(value, str) and value.startswith("007") and len(value) > 40:
+        return f"{value[:16]}…({len(value)} chars)"
+    return value
+
+
+class _Printer:
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.step = 0
+
+    def title(self, text: str) -> None:
+        self.step += 1
+        print(f"\n[{self.step}] {text}", file=self.out)
+
+    def call(self, name: str, args: dict[str, Any]) -> None:
+        shown = json.dumps(args, ensure_ascii=False)
+        print(f"  → {name} {shown}", file=self.out)
+
+    def result(self, data: Any, *, error: bool = False) -> None:
+        text = json.dumps(_short(data), indent=2, ensure_ascii=False)
+        lines = text.splitlines()
+        if len(lines) > 24:
+            lines = [*lines[:22], f"  … ({len(lines) - 22} more lines)", lines[-1]]
+        mark = "  ✗ " if error else "  ← "
+        for i, line in enumerate(lines):
+            print((mark if i == 0 else "    ") + line, file=self.out)
+        self.out.flush()
+
+    def say(self, text: str) -> None:
+        print(f"  {text}", file=self.out)
+
+
+async def run_demo(out: TextIO, *, archive_dir: Path) -> int:
+    """Run the scripted session, printing to ``out``; returns 0 when every step succeeded."""
+    from mcp import Client
+    from mcp.shared.exceptions import MCPError
+
+    from convoai_mcp.cli import sandbox_settings
+    from convoai_mcp.config import Settings
+    from convoai_mcp.sandbox import DEMO_CREDENTIALS, Sandbox
+    from convoai_mcp.server.app import build_server
+
+    p = _Printer(out)
+    failures = 0
+    started = time.monotonic()
+    sandbox = Sandbox(DEMO_CREDENTIALS, answer_delay=0.3)
+    async with sandbox.serve("127.0.0.1", 0) as base_url:
+        print(
+            f"convoai-mcp demo: sandbox at {base_url} (emulated: nothing real is called)", file=out
+        )
+        env = {
+            "CONVOAI_CALL_ALLOWLIST": DEMO_CALLEE,
+            "CONVOAI_ARCHIVE_PATH": str(archive_dir / "demo-archive.sqlite3"),
+        }
+        settings = sandbox_settings(Settings.from_env(env, require_credentials=False), base_url)
+        server = build_server(settings)
+        try:
+            async with Client(server) as client:
+
+                async def tool(name: str, args: dict[str, Any]) -> dict[str, Any]:
+                    nonlocal failures
+                    p.call(name, args)
+                    result = await client.call_tool(name, args)
+                    if result.is_error:
+                        failures += 1
+                        text = " ".join(getattr(c, "text", "") for c in result.content)
+                        p.result(text, error=True)
+                        return {}
+                    data: dict[str, Any] = result.structured_content or {}
+                    p.result(data)
+                    return data
+
+                async def resource(uri: str) -> dict[str, Any]:
+                    nonlocal failures
+                    print(f"  → read {uri}", file=out)
+                    try:
+                        contents = (await client.read_resource(uri)).contents
+                    except MCPError as exc:
+                        failures += 1
+                        p.result(exc.error.message, error=True)
+                        return {}
+                    data: dict[str, Any] = json.loads(getattr(contents[0], "text", "{}"))
+                    return data
+
+                tools = await client.list_tools()
+                p.title(f"The server offers {len(tools.tools)} tools")
+                p.say(", ".join(t.name for t in tools.tools))
+
+                p.title("Start a voice agent with nothing but a channel")
+                agent = await tool(
+                    "start_agent",
+                    {"channel": "demo-room", "wait_until_running": True},
+                )
+                agent_id = agent.get("agent_id", "")
+                p.say("(the user's app joins demo-room as user_uid with user_token)")
+
+                p.title("Make it say something verbatim")
+                await tool("speak", {"agent_id": agent_id, "text": "Hello from convoai-mcp!"})
+
+                p.title("Give it something to respond to")
+                await tool(
+                    "think",
+                    {"agent_id": agent_id, "text": "What are your opening hours on Sunday?"},
+                )
+
+                p.title("Read the transcript and the turn metrics")
+                history = await resource(f"convoai://agents/{agent_id}/history")
+                for entry in history.get("contents", []):
+                    p.say(f"{entry.get('role', '?'):>9}: {entry.get('content', '')}")
+                p.say(f"(source: {history.get('source')})")
+                turns = await resource(f"convoai://agents/{agent_id}/turns")
+                for turn in turns.get("turns", [])[:5]:
+                    latency = (turn.get("metrics") or {}).get("e2e_latency_ms")
+                    kind = (turn.get("start") or {}).get("type")
+                    p.say(f"turn {turn.get('turn_id')}: {kind}, end-to-end {latency} ms")
+
+                p.title("List the project's phone numbers")
+                await tool("list_numbers", {})
+
+                p.title("Place a phone call (allow-listed number, confirmed)")
+                placed = await tool(
+                    "call",
+                    {
+                        "to_number": DEMO_CALLEE,
+                        "system_prompt": "You confirm Tuesday's 3 pm appointment, briefly.",
+                        "greeting": "Hi, this is the clinic calling about your appointment.",
+                        "wait_until_answered": True,
+                        "confirm": True,
+                    },
+                )
+                call_id = placed.get("agent_id", "")
+
+                p.title("Hang up the call, then stop the agent")
+                if call_id:
+                    await tool("hangup", {"agent_id": call_id})
+                await tool("stop_agent", {"agent_id": agent_id})
+
+                p.title("The transcript is still readable after the agent stopped")
+                after = await resource(f"convoai://agents/{agent_id}/history")
+                p.say(f"{len(after.get('contents', []))} entries (source: {after.get('source')})")
+        finally:
+            await server.runtime.aclose()
+    elapsed = time.monotonic() - started
+    verdict = "all steps succeeded" if failures == 0 else f"{failures} step(s) failed"
+    print(f"\nDemo finished in {elapsed:.1f} s: {verdict}.", file=out)
+    print(
+        "Next: add `convoai-mcp --sandbox` to your MCP client (see README), then set "
+        "AGORA_APP_ID and credentials to use the real service.",
+        file=out,
+    )
+    return 0 if failures == 0 else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``convoai-mcp demo``: run the scripted session; exit status 0 on success."""
+    import argparse
+
+    import anyio
+
+    parser = argparse.ArgumentParser(
+        prog="convoai-mcp demo",
+        description="Run a scripted MCP session against the local sandbox (no account, no "
+        "network) and print every tool call and result.",
+    )
+    parser.parse_args(list(argv) if argv is not None else None)
+    from convoai_mcp.cli import configure_logging
+
+    configure_logging("ERROR")
+    with tempfile.TemporaryDirectory(prefix="convoai-demo-") as tmp:
+        status: int = anyio.run(lambda: run_demo(sys.stdout, archive_dir=Path(tmp)))
+    return status

@@ -1,0 +1,203 @@
+"""``build_server(settings)``: the MCP server wired from tools, resources, prompts and guard."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp_types import (
+    INVALID_PARAMS,
+    CallToolResult,
+    EmptyResult,
+    InputRequiredResult,
+    SubscribeRequestParams,
+    SubscriptionsListenRequestParams,
+    UnsubscribeRequestParams,
+)
+from mcp_types import Resource as MCPResource
+from pydantic import ValidationError
+
+from convoai_mcp import __version__
+from convoai_mcp.server.runtime import Runtime
+from convoai_mcp.server.subscriptions import history_agent_id
+
+if TYPE_CHECKING:
+    from mcp.server.context import ServerRequestContext
+
+    from convoai_mcp.client import ConvoAIClient
+    from convoai_mcp.config import Settings
+
+__all__ = ["SERVER_INSTRUCTIONS", "ConvoAIServer", "build_server"]
+
+SERVER_INSTRUCTIONS = """\
+Voice agents (Agora Conversational AI): start_agent puts an AI voice agent into an RTC channel
+and returns a join token for the human participant; speak / think / interrupt steer it;
+stop_agent ends it. call places an outbound phone call handled by an agent; hangup ends it.
+Read convoai://agents/{agent_id}/history for the transcript (kept after the agent ends) and
+convoai://agents/{agent_id}/turns for per-turn latency. Agents and calls cost money while they
+run: stop what you start when the conversation is over."""
+
+
+class ConvoAIServer(MCPServer[Runtime]):
+    """MCPServer with the agents this server started in ``resources/list`` and argument
+    validation failures rewritten as instructions (field and problem, never the value)."""
+
+    def __init__(self, runtime: Runtime, **kwargs: Any) -> None:
+        self.runtime = runtime
+        super().__init__(**kwargs)
+
+    async def list_resources(self) -> list[MCPResource]:
+        """Static resources plus, for every agent or call started here, its URIs."""
+        resources = await super().list_resources()
+        for agent in reversed(list(self.runtime.agents.values())):
+            what = "Call to " + (agent.to_number or "?") if agent.kind == "call" else "Agent"
+            state = "ended" if agent.ended else "started here"
+            base = f"convoai://agents/{agent.agent_id}"
+            resources.append(
+                MCPResource(
+                    uri=base,
+                    name=f"{agent.name} status",
+                    description=f"{what} in channel {agent.channel} ({state}): status.",
+                    mime_type="application/json",
+                )
+            )
+            resources.append(
+                MCPResource(
+                    uri=f"{base}/history",
+                    name=f"{agent.name} history",
+                    description=f"{what} in channel {agent.channel} ({state}): transcript. "
+                    "Subscribe to be notified of new entries.",
+                    mime_type="application/json",
+                )
+            )
+            if agent.kind == "call":
+                resources.append(
+                    MCPResource(
+                        uri=f"convoai://calls/{agent.agent_id}",
+                        name=f"{agent.name} call record",
+                        description=f"Call to {agent.to_number}: state and end reason.",
+                        mime_type="application/json",
+                    )
+                )
+        return resources
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[Runtime, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        """Call a tool; an argument-validation failure names each bad field and the rule."""
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            cause = exc.__cause__
+            if isinstance(exc, UnexpectedToolError) or not isinstance(cause, ValidationError):
+                raise
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or 'arguments'}: {err['msg']}"
+                for err in cause.errors(include_url=False, include_input=False)
+            )
+            raise ToolError(
+                f"Invalid arguments for {name}: {problems}. Nothing was sent; fix these "
+                f"arguments (see the tool's input schema) and call {name} again."
+            ) from cause
+
+
+def build_server(
+    settings: Settings,
+    *,
+    client: ConvoAIClient | None = None,
+    poll_interval: float = 1.0,
+) -> ConvoAIServer:
+    """A fresh MCP server for ``settings``.
+
+    ``client`` overrides the ConvoAI client (tests pass one pointed at the sandbox; it is then
+    never closed by the server). ``poll_interval`` is the history subscription poll period.
+    """
+    from convoai_mcp.server import prompts, resources, tools
+
+    runtime = Runtime(settings, client, poll_interval=poll_interval)
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer[Runtime]) -> AsyncIterator[Runtime]:
+        async with runtime.session() as rt:
+            yield rt
+
+    server = ConvoAIServer(
+        runtime,
+        name="convoai-mcp",
+        title="Agora Conversational AI",
+        version=__version__,
+        instructions=SERVER_INSTRUCTIONS,
+        website_url="https://github.com/convoai-mcp/convoai-mcp",
+        lifespan=lifespan,
+        log_level=settings.log_level,
+    )
+    visible = runtime.guard.visible_tools(tools.TOOL_NAMES)
+    tools.register(server, visible)
+    resources.register(server)
+    prompts.register(server)
+    _register_subscriptions(server, runtime)
+    return server
+
+
+def _register_subscriptions(server: ConvoAIServer, runtime: Runtime) -> None:
+    """Serve resources/subscribe, resources/unsubscribe and wrap subscriptions/listen."""
+    from mcp.shared.exceptions import MCPError
+    from mcp.shared.subscriptions import ResourceUpdated
+
+    # The SDK has no MCPServer-level API for these handlers; the low-level server does.
+    lowlevel = server._lowlevel_server
+    bus = server._subscriptions
+
+    async def subscribe(
+        ctx: ServerRequestContext[Runtime, Any], params: SubscribeRequestParams
+    ) -> EmptyResult:
+        if history_agent_id(params.uri) is None:
+            raise MCPError(
+                INVALID_PARAMS,
+                f"cannot subscribe to {params.uri}: only convoai://agents/{{agent_id}}/history "
+                "supports subscriptions",
+            )
+        session = ctx.session
+
+        async def notify(uri: str) -> None:
+            await session.send_resource_updated(uri)
+
+        runtime.watcher.add(params.uri, session, notify)
+        return EmptyResult()
+
+    async def unsubscribe(
+        ctx: ServerRequestContext[Runtime, Any], params: UnsubscribeRequestParams
+    ) -> EmptyResult:
+        runtime.watcher.remove(params.uri, ctx.session)
+        return EmptyResult()
+
+    lowlevel.add_request_handler("resources/subscribe", SubscribeRequestParams, subscribe)
+    lowlevel.add_request_handler("resources/unsubscribe", UnsubscribeRequestParams, unsubscribe)
+
+    entry = lowlevel.get_request_handler("subscriptions/listen")
+    if entry is None:  # pragma: no cover - MCPServer always registers it
+        return
+    inner = entry.handler
+
+    async def publish(uri: str) -> None:
+        await bus.publish(ResourceUpdated(uri=uri))
+
+    async def listen(ctx: ServerRequestContext[Runtime, Any], params: Any) -> Any:
+        uris = [
+            uri
+            for uri in (params.notifications.resource_subscriptions or [])
+            if history_agent_id(uri) is not None
+        ]
+        key = object()
+        for uri in uris:
+            runtime.watcher.add(uri, key, publish)
+        try:
+            return await inner(ctx, params)
+        finally:
+            for uri in uris:
+                runtime.watcher.remove(uri, key)
+
+    lowlevel.add_request_handler("subscriptions/listen", SubscriptionsListenRequestParams, listen)

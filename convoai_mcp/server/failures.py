@@ -1,0 +1,69 @@
+"""One place that turns every expected failure into a message a model can act on.
+
+Tools are wrapped with :func:`tool_errors`: a :class:`~convoai_mcp.errors.ConvoAIError` (which
+includes the safety layer's ``PolicyError``) or a token error becomes a
+:class:`~mcp.server.mcpserver.exceptions.ToolError`, i.e. an ``isError`` result whose text says
+what went wrong, the service's reason, and what to do next. Nothing else is caught here: a bug
+stays a bug (the SDK reports it as a bare "Error executing tool" and logs the traceback).
+"""
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import ParamSpec, TypeVar
+
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
+
+from convoai_mcp.errors import APIStatusError, ConvoAIError, NotFoundError, TransportError
+
+__all__ = ["describe", "resource_error", "tool_errors"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def describe(action: str, exc: BaseException) -> str:
+    """``"<action> failed: <what and why>. Next: <hint>"`` for a ConvoAIError or token error."""
+    if isinstance(exc, ConvoAIError):
+        text = f"{action} failed: {exc.message}"
+        if isinstance(exc, APIStatusError) and not exc.message.startswith("HTTP"):
+            text += f" (HTTP {exc.status}{' ' + exc.reason if exc.reason else ''})"
+        if isinstance(exc, TransportError):
+            text += " (the service could not be reached)"
+        hint = exc.hint
+    else:
+        text = f"{action} failed: {exc}"
+        hint = ""
+    if not hint and isinstance(exc, ValueError):
+        hint = "fix the argument named above and call the tool again"
+    return f"{text}. Next: {hint}" if hint else text
+
+
+def tool_errors(
+    action: str,
+) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
+    """Decorate an async tool so that expected failures become ``isError`` results."""
+
+    def decorate(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        @functools.wraps(fn)
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return await fn(*args, **kwargs)
+            except ConvoAIError as exc:
+                raise ToolError(describe(action, exc)) from None
+            except ValueError as exc:
+                # tokens.TokenError and tokens' input checks: messages never carry secrets.
+                if type(exc).__module__.startswith("convoai_mcp"):
+                    raise ToolError(describe(action, exc)) from None
+                raise
+
+        return wrapper
+
+    return decorate
+
+
+def resource_error(uri: str, exc: ConvoAIError) -> ResourceError:
+    """The SDK error for a failed resource read: not-found for 404, else a plain error."""
+    text = describe(f"reading {uri}", exc)
+    if isinstance(exc, NotFoundError):
+        return ResourceNotFoundError(text)
+    return ResourceError(text)

@@ -1,0 +1,84 @@
+"""Prompts for the common jobs: a support agent in a channel, an outbound call with a script,
+and a review of a finished conversation."""
+
+# No `from __future__ import annotations`: the SDK reads these signatures at registration time.
+
+from typing import Annotated
+
+from mcp.server.mcpserver import MCPServer
+from pydantic import Field
+
+from convoai_mcp.server.runtime import Runtime
+
+__all__ = ["register"]
+
+
+def support_agent(
+    channel: Annotated[str, Field(description="RTC channel the customer's app joins.")],
+    product: Annotated[str, Field(description="What the agent supports, e.g. 'Acme router'.")],
+    tone: Annotated[
+        str, Field(description="How the agent should sound, e.g. 'friendly and brief'.")
+    ] = "friendly, patient and brief",
+) -> str:
+    """Set up a voice support agent for a product in a channel and keep an eye on it."""
+    return f"""Set up a voice support agent for {product} in RTC channel "{channel}".
+
+1. Call start_agent with channel="{channel}", wait_until_running=true, and a system_prompt
+   that makes the agent a {tone} support specialist for {product}: it answers in one to three
+   short spoken sentences (no lists, no markdown: everything is read aloud), asks one
+   clarifying question when the problem is unclear, never invents facts, and offers to hand
+   over to a human when it cannot help. Give a one-sentence greeting that names {product}.
+2. Report the agent_id, the channel, app_id, user_uid and user_token from the result: the
+   customer's app joins the channel with them.
+3. When asked how it is going, read convoai://agents/{{agent_id}}/history and summarise.
+   Use think to steer the agent (e.g. a known outage), speak for exact announcements.
+4. When the conversation is over, call stop_agent: agents cost money while they run."""
+
+
+def outbound_call(
+    to_number: Annotated[str, Field(description="Number to call, E.164, e.g. +14155550100.")],
+    goal: Annotated[
+        str, Field(description="What the call must achieve, e.g. 'confirm Tuesday 3pm'.")
+    ],
+    script: Annotated[
+        str, Field(description="Points the agent should cover, in order (free text).")
+    ] = "",
+) -> str:
+    """Place an outbound call with a script, then report the outcome from the transcript."""
+    points = f"\nCover these points in order:\n{script}\n" if script else ""
+    return f"""Place a phone call to {to_number} to achieve this goal: {goal}.
+{points}
+1. Only proceed if the user has asked for this call. If needed, call list_numbers to pick an
+   outbound-enabled from_number.
+2. Call the call tool with to_number="{to_number}", wait_until_answered=true, a greeting that
+   says who is calling and why in one sentence, and a system_prompt that makes the agent a
+   polite caller whose only task is the goal above: short spoken sentences, no markdown, it
+   must not make commitments beyond the goal, and it ends the conversation politely once the
+   goal is reached or clearly cannot be. The server may ask the user to confirm the call; if
+   it refuses because confirmation is needed, ask the user and retry with confirm=true.
+3. While the call runs, read convoai://agents/{{agent_id}}/history to follow it (subscribe to
+   it if you can). When the goal is reached or the callee has hung up, call hangup.
+4. Report the outcome: whether the goal was achieved, what the callee said that matters
+   (quote it), any follow-up needed, and the call's agent_id."""
+
+
+def review_conversation(
+    agent_id: Annotated[str, Field(description="agent_id of the agent or call to review.")],
+) -> str:
+    """Review a conversation: what was said, how fast the agent answered, what to improve."""
+    return f"""Review the conversation of agent {agent_id}.
+
+1. Read convoai://agents/{agent_id}/history (the transcript) and
+   convoai://agents/{agent_id}/turns (per-turn latency).
+2. Summarise the conversation in a few sentences and list any open questions or promises.
+3. Report the median and worst end-to-end latency and which stage (ASR, LLM, TTS) dominated,
+   and any turns that were interrupted.
+4. Suggest concrete changes to the system prompt or settings (update_agent can apply a new
+   system prompt to a running agent)."""
+
+
+def register(server: MCPServer[Runtime]) -> None:
+    """Add the prompts to ``server``."""
+    server.prompt(name="support_agent", title="Voice support agent in a channel")(support_agent)
+    server.prompt(name="outbound_call", title="Outbound call with a script")(outbound_call)
+    server.prompt(name="review_conversation", title="Review a conversation")(review_conversation)

@@ -1,0 +1,181 @@
+"""Structured tool results: every tool returns one of these (outputSchema + structuredContent).
+
+They are the server's own view of the service's answers: flat, documented, and free of secrets
+(the only credentials they ever carry are the RTC join tokens that ``start_agent`` and
+``mint_token`` exist to hand out).
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "ActionResult",
+    "AgentList",
+    "AgentResult",
+    "AgentSummaryResult",
+    "CallList",
+    "CallResult",
+    "CallStarted",
+    "EndResult",
+    "NumberList",
+    "NumberResult",
+    "StartAgentResult",
+    "TokenResult",
+    "UpdateAgentResult",
+]
+
+
+class _Result(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StartAgentResult(_Result):
+    """An agent that was started in a channel."""
+
+    agent_id: str = Field(description="ID of the agent; pass it to speak, think, stop_agent, ...")
+    name: str = Field(description="Unique name the agent was started with.")
+    status: str = Field(description="Agent state: STARTING, RUNNING, ... (RUNNING = in channel).")
+    channel: str = Field(description="The RTC channel the agent joined.")
+    agent_uid: str = Field(description="RTC uid the agent uses in the channel.")
+    user_uid: str = Field(description="RTC uid the join token below is valid for.")
+    user_token: str | None = Field(
+        description="RTC join token for the human participant (user_uid, channel); null when "
+        "the project has no App Certificate (then join with the App ID alone)."
+    )
+    token_expires_at: int | None = Field(
+        default=None, description="Unix time (s) when user_token expires."
+    )
+    app_id: str = Field(description="App ID the user's app must join with.")
+    create_ts: int | None = Field(default=None, description="Unix time (s) the agent was created.")
+    waited_seconds: float | None = Field(
+        default=None, description="How long the tool waited for RUNNING (null: did not wait)."
+    )
+
+
+class ActionResult(_Result):
+    """Acknowledgement of speak / interrupt / think."""
+
+    agent_id: str
+    channel: str | None = Field(default=None, description="Channel of the agent.")
+    start_ts: int | None = Field(default=None, description="Unix time (ms) the action started.")
+
+
+class AgentResult(_Result):
+    """The state of one agent."""
+
+    agent_id: str
+    status: str = Field(
+        description="IDLE, STARTING, RUNNING, STOPPING, STOPPED, RECOVERING or FAILED."
+    )
+    start_ts: int | None = Field(default=None, description="Unix time (s) the agent started.")
+    stop_ts: int | None = Field(default=None, description="Unix time (s) it stopped, if it has.")
+    message: str | None = Field(default=None, description="The service's status message.")
+    channel: str | None = Field(
+        default=None, description="Channel, when the agent was started by this server."
+    )
+
+
+class AgentSummaryResult(_Result):
+    """One agent in a list."""
+
+    agent_id: str
+    status: str
+    start_ts: int | None = None
+
+
+class AgentList(_Result):
+    """One page of agents."""
+
+    agents: list[AgentSummaryResult]
+    next_cursor: str | None = Field(
+        default=None, description="Pass as cursor to get the next page; null on the last page."
+    )
+    total: int | None = Field(default=None, description="Total matching agents, if known.")
+
+
+class UpdateAgentResult(_Result):
+    """An agent whose configuration was updated."""
+
+    agent_id: str
+    status: str | None = None
+    updated: list[str] = Field(description="What was changed.")
+
+
+class EndResult(_Result):
+    """An agent stopped or a call hung up."""
+
+    agent_id: str
+    ended: bool = Field(description="True once the service accepted the request.")
+    archived_history: bool = Field(
+        description="True if the transcript was archived locally first and stays readable at "
+        "convoai://agents/{agent_id}/history."
+    )
+
+
+class CallStarted(_Result):
+    """An outbound call that was placed."""
+
+    agent_id: str = Field(description="ID of the call's agent; pass it to hangup or get_call.")
+    channel: str = Field(description="RTC channel the call's agent and the callee share.")
+    to_number: str
+    from_number: str
+    state: str | None = Field(
+        default=None,
+        description="Call state when the tool returned: answered, hangup, or null "
+        "if it did not wait.",
+    )
+    waited_seconds: float | None = None
+
+
+class CallResult(_Result):
+    """The record of one call."""
+
+    agent_id: str
+    channel: str | None = None
+    to_number: str | None = None
+    from_number: str | None = None
+    type: str | None = Field(default=None, description="inbound or outbound.")
+    state: str | None = Field(default=None, description="answered or hangup.")
+    reason: str | None = Field(default=None, description="Why it ended: request, hangup, failed.")
+    pipeline_id: str | None = None
+    create_ts: int | None = None
+    stop_ts: int | None = None
+
+
+class CallList(_Result):
+    """One page of calls."""
+
+    calls: list[CallResult]
+    next_cursor: str | None = Field(
+        default=None, description="Pass as cursor to get the next page; null on the last page."
+    )
+    total: int | None = None
+
+
+class NumberResult(_Result):
+    """One of the project's phone numbers."""
+
+    phone_number: str
+    label: str | None = None
+    provider: str | None = None
+    inbound: bool = Field(description="Can receive calls.")
+    outbound: bool = Field(description="Can be used as from_number of the call tool.")
+    pipeline_id: str | None = Field(default=None, description="Pipeline associated with it.")
+
+
+class NumberList(_Result):
+    """The project's phone numbers."""
+
+    numbers: list[NumberResult]
+
+
+class TokenResult(_Result):
+    """An RTC join token."""
+
+    app_id: str
+    channel: str
+    uid: str
+    role: str
+    token: str
+    expires_at: int = Field(description="Unix time (s) the token expires.")

@@ -1,0 +1,135 @@
+"""The state a server shares across its connections: settings, the ConvoAI client, the guard, and
+the agents and calls it started.
+
+One :class:`Runtime` belongs to one :func:`~convoai_mcp.server.app.build_server` result. Every MCP
+connection enters :meth:`Runtime.session` through the server's lifespan; the client and the guard
+are created on first use and closed when the last connection ends (they are created again if a
+new connection arrives later). The record of started agents outlives connections.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from convoai_mcp.client import ConvoAIClient
+    from convoai_mcp.config import Settings
+    from convoai_mcp.server.guard import Guard
+    from convoai_mcp.server.subscriptions import HistoryWatcher
+
+__all__ = ["Runtime", "StartedAgent", "make_client"]
+
+
+@dataclass
+class StartedAgent:
+    """An agent or call started through this server (listed in ``resources/list``)."""
+
+    agent_id: str
+    kind: Literal["agent", "call"]
+    name: str
+    channel: str
+    agent_uid: str
+    user_uid: str
+    to_number: str | None = None
+    from_number: str | None = None
+    started_at: float = field(default_factory=time.time)
+    ended: bool = False
+
+
+def make_client(settings: Settings) -> ConvoAIClient:
+    """A :class:`ConvoAIClient` authenticated as ``settings`` say (basic, token or app creds)."""
+    from convoai_mcp.client import AppCredentialsAuth, BasicAuth, ConvoAIClient, TokenAuth
+
+    cert = settings.app_certificate.get_secret_value() if settings.app_certificate else None
+    auth: BasicAuth | TokenAuth | AppCredentialsAuth
+    if settings.auth_mode == "basic":
+        assert settings.customer_id is not None
+        assert settings.customer_secret is not None
+        auth = BasicAuth(settings.customer_id, settings.customer_secret.get_secret_value())
+    elif settings.auth_mode == "token":
+        assert settings.auth_token is not None
+        auth = TokenAuth(settings.auth_token.get_secret_value())
+    else:
+        auth = AppCredentialsAuth(settings.app_id, cert or "")
+    return ConvoAIClient(
+        settings.app_id,
+        auth,
+        area=settings.area,
+        base_url=settings.base_url,
+        app_certificate=cert,
+    )
+
+
+class Runtime:
+    """Shared server state; tools reach it as ``ctx.request_context.lifespan_context``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        client: ConvoAIClient | None = None,
+        *,
+        poll_interval: float = 1.0,
+    ) -> None:
+        from convoai_mcp.server.subscriptions import HistoryWatcher
+
+        self.settings = settings
+        self.poll_interval = poll_interval
+        self.agents: dict[str, StartedAgent] = {}
+        self.watcher: HistoryWatcher = HistoryWatcher(self)
+        self._given_client = client
+        self._client: ConvoAIClient | None = client
+        self._guard: Guard | None = None
+        self._users = 0
+
+    @property
+    def client(self) -> ConvoAIClient:
+        """The ConvoAI client (created on first use)."""
+        if self._client is None:
+            self._client = make_client(self.settings)
+        return self._client
+
+    @property
+    def guard(self) -> Guard:
+        """The safety guard (created on first use)."""
+        if self._guard is None:
+            from convoai_mcp.server.guard import Guard
+
+            self._guard = Guard.from_settings(self.settings, self.client)
+        return self._guard
+
+    def record(self, agent: StartedAgent) -> None:
+        """Remember an agent or call this server started."""
+        self.agents[agent.agent_id] = agent
+
+    def mark_ended(self, agent_id: str) -> None:
+        """Note that an agent or call ended (it stays listed: its archive is still readable)."""
+        agent = self.agents.get(agent_id)
+        if agent is not None:
+            agent.ended = True
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[Runtime]:
+        """Hold the runtime open for one MCP connection."""
+        self._users += 1
+        try:
+            yield self
+        finally:
+            self._users -= 1
+            if self._users == 0:
+                await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop watchers, close the guard and (if this runtime made it) the client."""
+        await self.watcher.aclose()
+        guard, self._guard = self._guard, None
+        try:
+            if guard is not None:
+                await guard.aclose()
+        finally:
+            if self._client is not None and self._client is not self._given_client:
+                client, self._client = self._client, None
+                await client.aclose()
