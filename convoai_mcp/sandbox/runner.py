@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
-import socket
 from collections.abc import AsyncIterator, Generator
 
 import uvicorn
@@ -32,26 +31,13 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host.strip("[]"), port))
-    except OSError:
-        sock.close()
-        raise
-    sock.setblocking(False)
-    return sock
-
-
 @contextlib.asynccontextmanager
 async def serve(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
     """Run ``app`` until the block exits; yields ``http://host:port`` (the bound port)."""
-    sock = _bind(host, port)
-    bound_port = sock.getsockname()[1]
     config = uvicorn.Config(
         app,
+        host=host.strip("[]"),
+        port=port,
         lifespan="off",
         log_level="warning",
         access_log=False,
@@ -60,17 +46,22 @@ async def serve(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> Asyn
         timeout_keep_alive=5,
     )
     server = _QuietServer(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
+    task = asyncio.create_task(server.serve())
     try:
         while not server.started:
             if task.done():
-                task.result()  # re-raise the startup error
-                raise RuntimeError("the sandbox server stopped during startup")
+                await _startup_failure(task, host, port)
             await asyncio.sleep(0.005)
+        bound_port = server.servers[0].sockets[0].getsockname()[1]
         shown = f"[{host.strip('[]')}]" if ":" in host else host
         yield f"http://{shown}:{bound_port}"
     finally:
         server.should_exit = True
         with contextlib.suppress(asyncio.CancelledError):
             await task
-        sock.close()
+
+
+async def _startup_failure(task: asyncio.Task[None], host: str, port: int) -> None:
+    with contextlib.suppress(SystemExit):  # uvicorn exits when it cannot bind
+        task.result()
+    raise OSError(f"cannot listen on {host}:{port} (address in use or not available)")
