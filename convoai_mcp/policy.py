@@ -175,11 +175,12 @@ class Policy:
     # -- dialing --------------------------------------------------------------------------
 
     def check_call(
-        self, to_number: str, from_number: str, outbound_numbers: Collection[str]
+        self, to_number: str, from_number: str, outbound_numbers: Collection[str] | None
     ) -> None:
         """Refuse a call unless ``to_number`` is allow-listed and ``from_number`` is ours.
 
-        ``outbound_numbers`` are the project's numbers that have outbound enabled.
+        ``outbound_numbers`` are the project's numbers that have outbound enabled; ``None``
+        skips that check (a first pass before the numbers are fetched).
         """
         if not _E164.fullmatch(to_number):
             raise PolicyError(
@@ -201,7 +202,7 @@ class Policy:
                 hint=f"dial a number matching {', '.join(self.call_allowlist)}, or ask the "
                 "operator to add it to CONVOAI_CALL_ALLOWLIST",
             )
-        if from_number not in outbound_numbers:
+        if outbound_numbers is not None and from_number not in outbound_numbers:
             mine = ", ".join(sorted(outbound_numbers)) or "none"
             raise PolicyError(
                 f"{from_number} is not one of this project's outbound-enabled numbers",
@@ -250,22 +251,20 @@ class Limiter:
         """The agents this server started that have not ended: agent_id -> kind."""
         return dict(self._running)
 
-    def reserve(self, kind: Kind) -> Reservation:
-        """Take a slot and a rate token for ``kind`` or raise :class:`PolicyError`."""
+    def check(self, kind: Kind) -> None:
+        """Raise :class:`PolicyError` if ``reserve(kind)`` would be refused now (takes nothing)."""
         now = self.clock()
         self._expire()
         limit = self.policy.agent_limit if kind == "agent" else self.policy.call_limit
-        if self.active(kind) >= limit:
-            what, var = (
-                ("agents", "CONVOAI_MAX_AGENTS")
-                if kind == "agent"
-                else ("calls", "CONVOAI_MAX_CALLS")
-            )
+        active = self.active(kind)
+        if active >= limit:
+            what, var, stop = ("agents", "CONVOAI_MAX_AGENTS", "stop_agent")
+            if kind == "call":
+                what, var, stop = ("calls", "CONVOAI_MAX_CALLS", "hangup")
             raise PolicyError(
-                f"limit reached: {self.active(kind)} of {limit} concurrent {what} started by this "
-                "server are still running",
-                hint=f"stop one first ({'stop_agent' if kind == 'agent' else 'hangup'}), or raise "
-                f"{var}",
+                f"limit reached: {active} of {limit} concurrent {what} started by this server "
+                "are still running",
+                hint=f"end one first ({stop}), or ask the operator to raise {var}",
             )
         while self._starts and self._starts[0] <= now - 60.0:
             self._starts.popleft()
@@ -274,8 +273,14 @@ class Limiter:
             wait = max(1, int(self._starts[0] + 60.0 - now + 0.999))
             raise PolicyError(
                 f"rate limit reached: {rate} start_agent / call requests per minute",
-                hint=f"try again in about {wait} s, or raise CONVOAI_RATE_PER_MINUTE",
+                hint=f"try again in about {wait} s, or ask the operator to raise "
+                "CONVOAI_RATE_PER_MINUTE",
             )
+
+    def reserve(self, kind: Kind) -> Reservation:
+        """Take a slot and a rate token for ``kind`` or raise :class:`PolicyError`."""
+        self.check(kind)
+        now = self.clock()
         self._starts.append(now)
         reservation = Reservation(kind=kind, created=now)
         self._pending.append(reservation)

@@ -1,66 +1,456 @@
-"""The safety seam between the MCP tools and the safety layer (stub; full implementation follows).
+"""The safety seam between the MCP tools and the safety layer.
 
-The server calls these methods at fixed points: ``visible_tools`` when registering tools,
-``admit_agent`` / ``admit_call`` before anything is sent, ``started`` after a successful start,
-``before_end`` before stop / hangup, ``ended`` afterwards, ``history`` / ``turns`` for the
-resources, ``redact`` on everything echoed back, and ``aclose`` from the lifespan.
+The server calls a :class:`Guard` at fixed points:
+
+* ``visible_tools`` when it registers tools (read-only mode, allow / deny lists);
+* ``admit_agent`` / ``admit_call`` before anything is sent: policy (allow-list, own outbound
+  number), limits, rate, and the user's confirmation;
+* ``started`` after a start succeeded (takes the concurrency slot, starts the archive watcher);
+* ``before_end`` before stop / hangup (snapshots history and turns into the archive), and
+  ``ended`` afterwards (frees the slot);
+* ``history`` / ``turns`` for the resources (fall back to the archive when the service answers
+  404, and say which source answered);
+* ``redact`` on everything echoed back; ``aclose`` from the lifespan.
+
+Confirmation: when the client declared the elicitation capability, the user is asked through
+MCP elicitation (the tool's own ``confirm`` argument does not count: the model sets it). On a
+handshake-era connection (protocol <= 2025-11-25) that is an ``elicitation/create`` request in the
+middle of the call; on a 2026-07-28+ connection :class:`ConfirmationRequired` is raised and the
+tool must *return* its ``.result`` (an ``InputRequiredResult``): the client asks the user and
+calls again with the answer. Without elicitation, ``confirm=true`` is required. A declined,
+cancelled or unanswered confirmation sends nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Literal, TypeVar
+import asyncio
+import contextlib
+import hashlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+import anyio
+from mcp.server.elicitation import AcceptedElicitation, render_elicitation_schema
 from mcp.server.mcpserver import Context
+from mcp_types import ElicitRequest, ElicitRequestFormParams, ElicitResult, InputRequiredResult
+from mcp_types.version import is_version_at_least
+from pydantic import BaseModel, Field, SecretStr
 
-__all__ = ["Guard"]
+from convoai_mcp.archive import Archive
+from convoai_mcp.errors import ConvoAIError, NotFoundError
+from convoai_mcp.models import History, Turns
+from convoai_mcp.policy import Kind, Limiter, Policy, PolicyError, Reservation
+from convoai_mcp.redact import Redactor, install_log_redaction, is_secret_key
+
+if TYPE_CHECKING:
+    from convoai_mcp.client import ConvoAIClient
+    from convoai_mcp.config import Settings
+
+__all__ = ["ConfirmationRequired", "Guard", "Source"]
 
 T = TypeVar("T")
+Source = Literal["service", "archive"]
+
+logger = logging.getLogger(__name__)
+
+_INPUT_REQUIRED_VERSION = "2026-07-28"
+_ENDED_STATES = frozenset({"STOPPED", "FAILED"})
+_DEFAULT_POLL = 2.0
+_DEFAULT_WATCH_LIMIT = 6 * 3600.0
+_MAX_WATCHERS = 64
+_NUMBERS_TTL = 30.0
+
+
+class Confirmation(BaseModel):
+    """The form shown to the user."""
+
+    confirm: bool = Field(description="Yes, go ahead")
+
+
+class ConfirmationRequired(PolicyError):
+    """The user must confirm first (2026-07-28+ connection): the tool returns ``.result``.
+
+    If a tool does not catch it, it still reads as a refusal (a :class:`PolicyError`): safe,
+    nothing was sent.
+    """
+
+    def __init__(self, question: str, result: InputRequiredResult) -> None:
+        self.result = result
+        super().__init__(
+            f"waiting for the user to confirm: {question}",
+            hint="the client asks the user; call again once they answered",
+        )
+
+
+def _supports_elicitation(ctx: Context[Any, Any]) -> bool:
+    try:
+        caps = ctx.client_capabilities
+    except ValueError:  # no request context (e.g. called outside a request)
+        return False
+    elicitation = caps.elicitation if caps is not None else None
+    # A bare `elicitation: {}` (before modes existed) means form support; url-only does not.
+    return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
+
+
+def _uses_input_required(ctx: Context[Any, Any]) -> bool:
+    version = ctx.protocol_version
+    return version is not None and is_version_at_least(version, _INPUT_REQUIRED_VERSION)
+
+
+def _settings_secrets(settings: Settings) -> list[str | SecretStr | None]:
+    secrets: list[str | SecretStr | None] = [
+        settings.app_certificate,
+        settings.customer_secret,
+        settings.auth_token,
+        settings.llm_api_key,
+        settings.http_token,
+    ]
+
+    def walk(value: Any, secret: bool) -> None:
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                walk(item, secret or (isinstance(key, str) and is_secret_key(key)))
+        elif isinstance(value, list | tuple):
+            for item in value:
+                walk(item, secret)
+        elif secret and isinstance(value, str):
+            secrets.append(value)
+
+    walk(settings.tts_params, False)
+    walk(settings.asr_params, False)
+    return secrets
 
 
 class Guard:
     """Policy, confirmation, redaction and transcript archiving for one server instance."""
 
-    def __init__(self, client: Any = None) -> None:
-        self._client = client
+    def __init__(
+        self,
+        client: ConvoAIClient,
+        *,
+        policy: Policy | None = None,
+        archive: Archive | None = None,
+        redactor: Redactor | None = None,
+        poll_interval: float = _DEFAULT_POLL,
+        watch_limit: float = _DEFAULT_WATCH_LIMIT,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+    ) -> None:
+        self.client = client
+        self.policy = policy if policy is not None else Policy()
+        self.archive = archive
+        self.redactor = redactor if redactor is not None else Redactor()
+        self.limiter = Limiter(self.policy, clock=clock)
+        self.poll_interval = poll_interval
+        self.watch_limit = watch_limit
+        self._clock = clock
+        self._sleep = sleep
+        self._held: dict[asyncio.Task[Any], Reservation] = {}
+        self._watchers: dict[str, asyncio.Task[None]] = {}
+        self._numbers: tuple[float, frozenset[str]] | None = None
 
     @classmethod
-    def from_settings(cls, settings: Any, client: Any) -> Guard:
-        """Build a guard from the server's settings and its ConvoAI client."""
-        return cls(client)
+    def from_settings(cls, settings: Settings, client: ConvoAIClient) -> Guard:
+        """Build a guard from the server's settings and its ConvoAI client.
+
+        Registers every configured secret with the redactor and installs the redacting log
+        filter on the root logger's handlers.
+        """
+        redactor = Redactor(_settings_secrets(settings))
+        if settings.customer_id and settings.customer_secret:
+            redactor.add_basic_auth(settings.customer_id, settings.customer_secret)
+        install_log_redaction(redactor)
+        return cls(
+            client,
+            policy=Policy.from_settings(settings),
+            archive=Archive.from_settings(settings),
+            redactor=redactor,
+        )
+
+    # -- tools --------------------------------------------------------------------------------
 
     def visible_tools(self, names: Sequence[str]) -> list[str]:
         """Return the tool names this server may expose (read-only mode, allow / deny lists)."""
-        return list(names)
+        return self.policy.visible_tools(names)
 
     async def admit_agent(self, ctx: Context[Any, Any], *, channel: str, confirm: bool) -> None:
-        """Raise PolicyError unless starting an agent in ``channel`` is allowed now."""
+        """Raise :class:`PolicyError` unless starting an agent in ``channel`` is allowed now."""
+        self.policy.check_tool("start_agent")
+        self.limiter.check("agent")
+        if self.policy.needs_confirmation("start_agent"):
+            await self._confirm(
+                ctx,
+                "start_agent",
+                f"Start an AI voice agent in channel {channel!r}? It joins the channel and is "
+                "billed per minute until it is stopped.",
+                confirm,
+            )
+        self._hold(self.limiter.reserve("agent"))
 
     async def admit_call(
         self, ctx: Context[Any, Any], *, to_number: str, from_number: str, confirm: bool
     ) -> None:
-        """Raise PolicyError unless dialing ``to_number`` from ``from_number`` is allowed now."""
+        """Raise :class:`PolicyError` unless dialing ``to_number`` from ``from_number`` is
+        allowed now (allow-list, own outbound number, limits, rate, confirmation)."""
+        self.policy.check_tool("call")
+        self.policy.check_call(to_number, from_number, None)  # no I/O for what is refused anyway
+        self.limiter.check("call")
+        self.policy.check_call(to_number, from_number, await self._outbound_numbers())
+        if self.policy.needs_confirmation("call"):
+            await self._confirm(
+                ctx,
+                "call",
+                f"Place a phone call to {to_number} from {from_number}? A real phone rings; "
+                "the call and its AI agent are billed per minute until hang-up.",
+                confirm,
+            )
+        self._hold(self.limiter.reserve("call"))
 
-    def started(self, agent_id: str, *, kind: Literal["agent", "call"], channel: str) -> None:
+    async def _outbound_numbers(self) -> frozenset[str]:
+        now = self._clock()
+        if self._numbers is not None and now - self._numbers[0] < _NUMBERS_TTL:
+            return self._numbers[1]
+        numbers = await self.client.phone_numbers.list()
+        mine = frozenset(n.phone_number for n in numbers if n.outbound and n.phone_number)
+        self._numbers = (now, mine)
+        return mine
+
+    async def _confirm(
+        self, ctx: Context[Any, Any], tool: str, question: str, confirm: bool
+    ) -> None:
+        if not _supports_elicitation(ctx):
+            if confirm:
+                return
+            raise PolicyError(
+                f"{tool} needs the user's confirmation: {question}",
+                hint="ask the user exactly this; only if they agree, call again with confirm=true",
+            )
+        if _uses_input_required(ctx):
+            answer = self._answer(ctx, question)
+            if answer is None:
+                key, request = self._input_request(question)
+                raise ConfirmationRequired(
+                    question, InputRequiredResult(input_requests={key: request})
+                )
+            accepted = (
+                answer.action == "accept"
+                and isinstance(answer.content, Mapping)
+                and answer.content.get("confirm") is True
+            )
+            action = answer.action
+        else:
+            try:
+                result = await ctx.elicit(question, Confirmation)
+            except Exception as exc:
+                logger.info("could not ask the user to confirm %s: %s", tool, type(exc).__name__)
+                raise PolicyError(
+                    f"{tool} was not sent: the user could not be asked to confirm",
+                    hint="ask the user in the conversation and try again",
+                ) from None
+            action = result.action
+            accepted = isinstance(result, AcceptedElicitation) and result.data.confirm is True
+        if not accepted:
+            raise PolicyError(
+                f"{tool} was not confirmed by the user ({action}); nothing was sent",
+                hint="do not retry unless the user asks for it again",
+            )
+
+    @staticmethod
+    def _input_request(question: str) -> tuple[str, ElicitRequest]:
+        digest = hashlib.sha256(question.encode()).hexdigest()[:16]
+        request = ElicitRequest(
+            params=ElicitRequestFormParams(
+                message=question, requested_schema=render_elicitation_schema(Confirmation)
+            )
+        )
+        return f"convoai_confirm_{digest}", request
+
+    def _answer(self, ctx: Context[Any, Any], question: str) -> ElicitResult | None:
+        key, _ = self._input_request(question)
+        responses = ctx.input_responses or {}
+        answer = responses.get(key)
+        return answer if isinstance(answer, ElicitResult) else None
+
+    def _hold(self, reservation: Reservation) -> None:
+        """Tie ``reservation`` to the calling task: freed when the task ends without ``started``."""
+        try:
+            task = asyncio.current_task()
+        except RuntimeError:
+            task = None
+        if task is None:
+            return
+        previous = self._held.pop(task, None)
+        if previous is not None:
+            self.limiter.release(previous)
+        self._held[task] = reservation
+
+        def done(finished: asyncio.Task[Any]) -> None:
+            held = self._held.pop(finished, None)
+            if held is not None:
+                self.limiter.release(held)
+
+        task.add_done_callback(done)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def started(self, agent_id: str, *, kind: Kind, channel: str) -> None:
         """Record an agent or call this server started (limits, archive watcher)."""
+        task = asyncio.current_task()
+        reservation = self._held.pop(task, None) if task is not None else None
+        self.limiter.bind(agent_id, kind=kind, reservation=reservation)
+        if agent_id in self._watchers or len(self._watchers) >= _MAX_WATCHERS:
+            return
+        self._watchers[agent_id] = asyncio.get_running_loop().create_task(
+            self._watch(agent_id, kind, channel), name=f"convoai-archive-{agent_id}"
+        )
 
     async def before_end(self, agent_id: str) -> None:
-        """Snapshot history and turns into the archive before stop / hangup."""
+        """Snapshot history and turns into the archive before stop / hangup.
+
+        A 404 (already gone) is fine; other failures are raised after both were tried.
+        """
+        if self.archive is None:
+            return
+        failure: ConvoAIError | None = None
+        for snapshot in (self._snapshot_history, self._snapshot_turns):
+            try:
+                await snapshot(agent_id)
+            except NotFoundError:
+                pass
+            except ConvoAIError as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
 
     def ended(self, agent_id: str) -> None:
-        """Release the limits held by ``agent_id``."""
+        """Release the limits held by ``agent_id`` and stop watching it."""
+        self.limiter.ended(agent_id)
+        task = self._watchers.pop(agent_id, None)
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
 
-    async def history(self, agent_id: str) -> tuple[Any, Literal["service", "archive"]]:
-        """Return the agent's history and which source answered."""
-        return await self._client.agents.history(agent_id), "service"
+    def watcher(self, agent_id: str) -> asyncio.Task[None] | None:
+        """The background task archiving ``agent_id`` (None when not watched)."""
+        return self._watchers.get(agent_id)
 
-    async def turns(self, agent_id: str) -> tuple[Any, Literal["service", "archive"]]:
-        """Return the agent's turns and which source answered."""
-        return await self._client.agents.turns(agent_id), "service"
+    async def _watch(self, agent_id: str, kind: Kind, channel: str) -> None:
+        """Poll the history of a running agent, archive new entries; stop when it ended."""
+        if self.archive is not None:
+            with contextlib.suppress(Exception):
+                await self.archive.note_agent(agent_id, kind=kind, channel=channel)
+        deadline = self._clock() + self.watch_limit
+        gone = False
+        while self._clock() < deadline:
+            try:
+                history = await self.client.agents.history(agent_id)
+            except NotFoundError:
+                gone = True
+                break
+            except ConvoAIError as exc:
+                logger.info("archive poll of %s failed: %s", agent_id, exc.message)
+            else:
+                await self._archive_history(agent_id, history)
+                if str(history.status or "").upper() in _ENDED_STATES:
+                    gone = True
+                    break
+            await self._sleep(self.poll_interval)
+        if gone:
+            # Ended on its own (idle timeout, remote hang-up): keep the turns, free the slot.
+            with contextlib.suppress(ConvoAIError):
+                await self._snapshot_turns(agent_id)
+            self.limiter.ended(agent_id)
+        self._watchers.pop(agent_id, None)
+
+    # -- history ------------------------------------------------------------------------------
+
+    async def _archive_history(self, agent_id: str, history: History) -> None:
+        if self.archive is None or not history.contents:
+            return
+        entries = [self.redactor.value(e.model_dump(mode="json")) for e in history.contents]
+        try:
+            await self.archive.save_history(
+                agent_id,
+                entries,
+                start_ts=history.start_ts,
+                status=str(history.status) if history.status is not None else None,
+            )
+        except Exception as exc:  # the archive must never break a tool or a resource
+            logger.warning("could not archive history of %s: %s", agent_id, type(exc).__name__)
+
+    async def _archive_turns(self, agent_id: str, turns: Turns) -> None:
+        if self.archive is None or not turns.turns:
+            return
+        items = [self.redactor.value(t.model_dump(mode="json")) for t in turns.turns]
+        try:
+            await self.archive.save_turns(
+                agent_id,
+                items,
+                name=turns.name,
+                channel=turns.channel,
+                total_turn_count=turns.total_turn_count,
+            )
+        except Exception as exc:
+            logger.warning("could not archive turns of %s: %s", agent_id, type(exc).__name__)
+
+    async def _snapshot_history(self, agent_id: str) -> None:
+        await self._archive_history(agent_id, await self.client.agents.history(agent_id))
+
+    async def _snapshot_turns(self, agent_id: str) -> None:
+        await self._archive_turns(agent_id, await self.client.agents.turns(agent_id))
+
+    async def history(self, agent_id: str) -> tuple[History, Source]:
+        """The agent's history and which source answered (the archive once the service 404s)."""
+        try:
+            history = await self.client.agents.history(agent_id)
+        except NotFoundError:
+            archived = await self._load(agent_id, "history")
+            if archived is None:
+                raise
+            return History.model_validate(archived), "archive"
+        await self._archive_history(agent_id, history)
+        return history, "service"
+
+    async def turns(self, agent_id: str) -> tuple[Turns, Source]:
+        """The agent's turns and which source answered (the archive once the service 404s)."""
+        try:
+            turns = await self.client.agents.turns(agent_id)
+        except NotFoundError:
+            archived = await self._load(agent_id, "turns")
+            if archived is None:
+                raise
+            return Turns.model_validate(archived), "archive"
+        await self._archive_turns(agent_id, turns)
+        return turns, "service"
+
+    async def _load(
+        self, agent_id: str, what: Literal["history", "turns"]
+    ) -> dict[str, Any] | None:
+        if self.archive is None:
+            return None
+        try:
+            if what == "history":
+                return await self.archive.load_history(agent_id)
+            return await self.archive.load_turns(agent_id)
+        except Exception as exc:
+            logger.warning("could not read the archive for %s: %s", agent_id, type(exc).__name__)
+            return None
+
+    # -- misc ---------------------------------------------------------------------------------
 
     def redact(self, value: T) -> T:
-        """Return ``value`` with secrets masked as ``***``."""
-        return value
+        """Return ``value`` with secrets masked as ``***`` (by key name and known value)."""
+        return self.redactor.value(value)
 
     async def aclose(self) -> None:
         """Stop background watchers and close the archive."""
+        tasks = list(self._watchers.values())
+        self._watchers.clear()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(BaseException):
+                await task
+        if self.archive is not None:
+            await self.archive.aclose()
