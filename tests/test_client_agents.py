@@ -1,0 +1,219 @@
+"""Every agent endpoint end to end against the emulator over loopback HTTP."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from _client_helpers import SECRETS, cascading_spec, rig
+from hypothesis import given
+from hypothesis import strategies as st
+
+from convoai_mcp.client import encode_path_segment
+from convoai_mcp.errors import NotFoundError, ValidationError
+from convoai_mcp.models import (
+    AgentStatus,
+    MllmConfig,
+    UpdateAgentProperties,
+    UpdateAgentRequest,
+    UpdateLlm,
+)
+
+
+async def test_launch_get_speak_think_interrupt_update_history_stop() -> None:
+    async with rig() as r:
+        agents = r.client.agents
+        started = await agents.launch(cascading_spec(name="agent-a"))
+        assert started.agent_id
+        assert started.status in (AgentStatus.STARTING, AgentStatus.RUNNING)
+
+        info = await agents.get(started.agent_id)
+        assert info.agent_id == started.agent_id
+        assert info.status in (AgentStatus.STARTING, AgentStatus.RUNNING)
+
+        spoken = await agents.speak(started.agent_id, "Hi there", priority="APPEND")
+        assert spoken.agent_id == started.agent_id
+        thought = await agents.think(started.agent_id, "The user is a VIP.", metadata={"k": "v"})
+        assert thought.agent_id == started.agent_id
+        interrupted = await agents.interrupt(started.agent_id)
+        assert interrupted.agent_id == started.agent_id
+
+        update = UpdateAgentRequest(
+            properties=UpdateAgentProperties(
+                llm=UpdateLlm(system_messages=[{"role": "system", "content": "Be terse."}])
+            )
+        )
+        updated = await agents.update(started.agent_id, update)
+        assert updated.agent_id == started.agent_id
+
+        history = await agents.history(started.agent_id)
+        assert history.agent_id == started.agent_id
+        assert isinstance(history.contents, list)
+
+        await agents.stop(started.agent_id)
+        stopped = await agents.get(started.agent_id)
+        assert stopped.status in (AgentStatus.STOPPING, AgentStatus.STOPPED)
+
+
+async def test_start_body_on_the_wire_has_no_nulls() -> None:
+    async with rig() as r:
+        await r.client.agents.launch(cascading_spec(name="no-nulls"))
+        joins = [s for s in r.seen if s.path.endswith("/join")]
+        assert len(joins) == 1
+        assert joins[0].path == f"/api/conversational-ai-agent/v2/projects/{r.client.app_id}/join"
+        body = json.loads(joins[0].body)
+        assert body["name"] == "no-nulls"
+        assert not _has_null(body)
+        assert joins[0].headers["content-type"] == "application/json"
+
+
+def _has_null(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, dict):
+        return any(_has_null(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_null(v) for v in value)
+    return False
+
+
+async def test_stop_twice_is_success() -> None:
+    async with rig() as r:
+        started = await r.client.agents.launch(cascading_spec())
+        await r.client.agents.stop(started.agent_id)
+        await r.client.agents.stop(started.agent_id)  # already gone: not an error
+        await r.client.agents.stop("no-such-agent")
+
+
+async def test_get_unknown_agent_is_not_found_with_request_id() -> None:
+    async with rig() as r:
+        with pytest.raises(NotFoundError) as info:
+            await r.client.agents.get("no-such-agent")
+        assert info.value.status == 404
+        assert info.value.reason == "TaskNotFound"
+        assert info.value.request_id
+        assert info.value.hint
+
+
+async def test_list_pages_through_every_agent() -> None:
+    async with rig() as r:
+        ids = {
+            (await r.client.agents.launch(cascading_spec(name=f"p{i}"))).agent_id for i in range(5)
+        }
+        listed = [a.agent_id async for a in r.client.agents.list(channel="room-1", limit=2)]
+        assert sorted(listed) == sorted(ids)
+        page = await r.client.agents.list_page(channel="room-1", limit=2)
+        assert len(page.items) == 2
+        assert page.cursor is not None
+        list_calls = [s for s in r.seen if s.path.endswith("/agents")]
+        assert len(list_calls) >= 4  # 3 pages for the iterator + 1 page
+
+
+async def test_list_filters_by_state() -> None:
+    async with rig() as r:
+        a = await r.client.agents.launch(cascading_spec(name="keep"))
+        b = await r.client.agents.launch(cascading_spec(name="gone"))
+        await r.client.agents.stop(b.agent_id)
+        running = [x.agent_id async for x in r.client.agents.list(state="RUNNING")]
+        assert a.agent_id in running
+        assert b.agent_id not in running
+        with pytest.raises(ValidationError):
+            await r.client.agents.list_page(state="ASLEEP")
+
+
+async def test_turns_merges_all_pages() -> None:
+    async with rig() as r:
+        started = await r.client.agents.launch(cascading_spec(name="turns-agent"))
+        for i in range(4):
+            await r.client.agents.speak(started.agent_id, f"sentence {i}")
+        one_page = await r.client.agents.turns(started.agent_id, page_size=100)
+        paged = await r.client.agents.turns(started.agent_id, page_size=1)
+        assert paged.total_turn_count == one_page.total_turn_count
+        assert [t.turn_id for t in paged.turns] == [t.turn_id for t in one_page.turns]
+        assert len(paged.turns) >= 2
+        assert paged.name == "turns-agent"
+        turn_requests = [s for s in r.seen if s.path.endswith("/turns")]
+        assert len(turn_requests) >= 1 + len(paged.turns)
+
+
+async def test_speak_limits_are_checked_before_sending() -> None:
+    async with rig() as r:
+        started = await r.client.agents.launch(cascading_spec())
+        before = len(r.seen)
+        with pytest.raises(ValidationError, match="513 bytes"):
+            await r.client.agents.speak(started.agent_id, "x" * 513)
+        with pytest.raises(ValidationError, match="empty"):
+            await r.client.agents.think(started.agent_id, " ")
+        assert len(r.seen) == before
+
+
+async def test_speak_and_think_refused_for_mllm_agents() -> None:
+    async with rig() as r:
+        spec = cascading_spec(llm=None, tts=None, mllm=MllmConfig(vendor="openai", api_key="k"))
+        started = await r.client.agents.launch(spec)
+        before = len(r.seen)
+        with pytest.raises(ValidationError, match="MLLM"):
+            await r.client.agents.speak(started.agent_id, "hello")
+        with pytest.raises(ValidationError, match="MLLM"):
+            await r.client.agents.think(started.agent_id, "hello")
+        assert len(r.seen) == before
+
+
+async def test_path_values_are_percent_encoded_on_the_wire() -> None:
+    async with rig() as r:
+        with pytest.raises(NotFoundError):
+            await r.client.agents.get("a b/c+d")
+        raw = r.seen[-1].raw_path
+        assert raw.endswith(b"/agents/a%20b%2Fc%2Bd")
+        with pytest.raises(ValidationError):
+            await r.client.agents.get("..")
+        with pytest.raises(ValidationError):
+            await r.client.agents.stop("")
+
+
+@given(st.text(min_size=1).filter(lambda s: s not in (".", "..")))
+def test_encode_path_segment_is_one_safe_segment(value: str) -> None:
+    from urllib.parse import unquote
+
+    encoded = encode_path_segment(value)
+    assert "/" not in encoded and "?" not in encoded and "#" not in encoded and "+" not in encoded
+    assert encoded not in (".", "..")
+    assert unquote(encoded) == value
+
+
+@pytest.mark.parametrize("bad", ["", ".", ".."])
+def test_encode_path_segment_refuses(bad: str) -> None:
+    with pytest.raises(ValidationError):
+        encode_path_segment(bad)
+
+
+async def test_unknown_response_fields_are_kept() -> None:
+    async with rig() as r:
+        started = await r.client.agents.launch(cascading_spec())
+        page = await r.client.agents.list_page()
+        summary = next(s for s in page.items if s.agent_id == started.agent_id)
+        wire = summary.to_wire()
+        assert set(wire) >= {"agent_id", "status"}
+        # whatever else the emulator sends is preserved, not dropped
+        assert set(wire) == set(summary.model_dump(exclude_none=True))
+
+
+async def test_no_secret_in_errors_reprs_or_logs(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG", logger="convoai_mcp")
+    async with rig("app") as r:
+        started = await r.client.agents.launch(cascading_spec())
+        with pytest.raises(NotFoundError) as info:
+            await r.client.agents.get("missing")
+        texts = [
+            repr(r.client),
+            str(r.client),
+            repr(r.client.auth),
+            str(info.value),
+            repr(info.value),
+            repr(started),
+            caplog.text,
+            json.dumps(cascading_spec().model_dump(mode="json")).replace("do-not-leak", ""),
+        ]
+        for text in texts:
+            for secret in SECRETS:
+                assert secret not in text

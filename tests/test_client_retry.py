@@ -1,0 +1,220 @@
+"""Retries, Retry-After, deadlines, and no duplicates when a start / call answer is lost."""
+
+from __future__ import annotations
+
+import pytest
+from _client_helpers import Rig, cascading_spec, rig
+
+from convoai_mcp._retry import RetryPolicy
+from convoai_mcp.client import MalformedResponseError
+from convoai_mcp.errors import (
+    ConflictError,
+    NotFoundError,
+    RateLimitedError,
+    ServiceUnavailableError,
+    TransportError,
+)
+from convoai_mcp.models import AddPhoneNumberRequest
+from convoai_mcp.sandbox import Fault
+
+
+def _count(r: Rig, suffix: str) -> int:
+    return sum(1 for s in r.seen if s.path.endswith(suffix))
+
+
+async def test_429_is_retried_after_retry_after() -> None:
+    async with rig() as r:
+        r.sb.faults.add(
+            Fault(route="agents.list", kind="status", status=429, retry_after=3, times=2)
+        )
+        page = await r.client.agents.list_page()
+        assert page.items == []
+        assert r.sleeps.delays == [3.0, 3.0]
+        assert _count(r, "/agents") == 3
+
+
+async def test_503_is_retried_with_bounded_backoff() -> None:
+    policy = RetryPolicy(max_attempts=4, deadline=10.0, base_delay=0.5, max_delay=1.0)
+    async with rig(retry=policy) as r:
+        r.sb.faults.add(Fault(route="agents.list", kind="status", status=503, times=2))
+        await r.client.agents.list_page()
+        assert len(r.sleeps.delays) == 2
+        assert all(0.0 <= d <= 1.0 for d in r.sleeps.delays)
+
+
+async def test_attempts_are_bounded() -> None:
+    async with rig(retry=RetryPolicy(max_attempts=3, deadline=10.0)) as r:
+        r.sb.faults.add(Fault(route="agents.list", kind="status", status=503))
+        with pytest.raises(ServiceUnavailableError) as info:
+            await r.client.agents.list_page()
+        assert info.value.status == 503
+        assert _count(r, "/agents") == 3
+
+
+async def test_retry_after_beyond_the_limit_is_not_waited_for() -> None:
+    async with rig(retry=RetryPolicy(max_retry_after=5.0)) as r:
+        r.sb.faults.add(Fault(route="agents.list", kind="status", status=429, retry_after=60))
+        with pytest.raises(RateLimitedError) as info:
+            await r.client.agents.list_page()
+        assert info.value.retry_after == 60.0
+        assert r.sleeps.delays == []
+        assert _count(r, "/agents") == 1
+
+
+async def test_deadline_bounds_the_whole_call() -> None:
+    async with rig(retry=RetryPolicy(max_attempts=10, deadline=0.5)) as r:
+        r.sb.faults.add(Fault(route="agents.get", kind="latency", delay=5.0))
+        with pytest.raises(TransportError):
+            await r.client.agents.get("whatever")
+
+
+async def test_4xx_is_not_retried() -> None:
+    async with rig() as r:
+        with pytest.raises(NotFoundError):
+            await r.client.agents.get("missing")
+        assert _count(r, "/agents/missing") == 1
+        assert r.sleeps.delays == []
+
+
+async def test_dropped_get_is_retried() -> None:
+    async with rig() as r:
+        started = await r.client.agents.launch(cascading_spec())
+        r.sb.faults.add(Fault(route="agents.get", kind="drop", times=1))
+        info = await r.client.agents.get(started.agent_id)
+        assert info.agent_id == started.agent_id
+        assert _count(r, f"/agents/{started.agent_id}") == 2
+
+
+async def test_malformed_answer_to_a_get_is_retried() -> None:
+    async with rig() as r:
+        started = await r.client.agents.launch(cascading_spec())
+        r.sb.faults.add(Fault(route="agents.get", kind="malformed", times=1))
+        info = await r.client.agents.get(started.agent_id)
+        assert info.agent_id == started.agent_id
+
+
+async def test_malformed_answer_forever_is_a_clear_error() -> None:
+    async with rig(retry=RetryPolicy(max_attempts=2)) as r:
+        r.sb.faults.add(Fault(route="agents.list", kind="malformed"))
+        with pytest.raises(MalformedResponseError, match="not the expected JSON"):
+            await r.client.agents.list_page()
+
+
+async def test_lost_join_answer_creates_no_second_agent() -> None:
+    async with rig() as r:
+        r.sb.faults.add(Fault(route="agents.start", kind="lost_response", times=1))
+        started = await r.client.agents.launch(cascading_spec(name="once-only"))
+        agents = [a async for a in r.client.agents.list(channel="room-1")]
+        assert [a.agent_id for a in agents] == [started.agent_id]
+        assert _count(r, "/join") == 2  # the retry met 409 and the agent was found
+
+
+async def test_lost_join_answer_recovered_by_name_when_409_has_no_agent_id() -> None:
+    async with rig() as r:
+        other = await r.client.agents.launch(cascading_spec(name="someone-else"))
+        r.sb.faults.add(Fault(route="agents.start", kind="lost_response", times=1))
+        r.sb.faults.add(
+            Fault(route="agents.start", kind="status", status=409, reason="TaskConflict", times=1)
+        )
+        started = await r.client.agents.launch(cascading_spec(name="find-me"))
+        assert started.agent_id != other.agent_id
+        turns = await r.client.agents.turns(started.agent_id)
+        assert turns.name == "find-me"
+        agents = [a.agent_id async for a in r.client.agents.list(channel="room-1")]
+        assert sorted(agents) == sorted([other.agent_id, started.agent_id])
+
+
+async def test_join_conflict_without_lost_answer_is_an_error() -> None:
+    async with rig() as r:
+        first = await r.client.agents.launch(cascading_spec(name="taken"))
+        with pytest.raises(ConflictError) as info:
+            await r.client.agents.launch(cascading_spec(name="taken"))
+        assert info.value.reason == "TaskConflict"
+        assert info.value.extra.get("agent_id") == first.agent_id
+        from _client_helpers import CREDS
+
+        from convoai_mcp.builders import build_start_request
+
+        request = build_start_request(
+            cascading_spec(name="taken"), app_id=CREDS.app_id, app_certificate=CREDS.app_certificate
+        )
+        adopted = await r.client.agents.start(request, adopt_existing=True)
+        assert adopted.agent_id == first.agent_id
+
+
+async def test_speak_is_never_repeated_after_a_lost_answer() -> None:
+    async with rig() as r:
+        started = await r.client.agents.launch(cascading_spec())
+        r.sb.faults.add(Fault(route="agents.speak", kind="lost_response", times=1))
+        with pytest.raises(TransportError):
+            await r.client.agents.speak(started.agent_id, "only once")
+        assert _count(r, "/speak") == 1
+
+
+async def test_speak_is_retried_when_it_surely_did_not_run() -> None:
+    async with rig() as r:
+        started = await r.client.agents.launch(cascading_spec())
+        r.sb.faults.add(Fault(route="agents.speak", kind="status", status=503, times=1))
+        r.sb.faults.add(
+            Fault(route="agents.speak", kind="status", status=429, retry_after=1, times=1)
+        )
+        spoken = await r.client.agents.speak(started.agent_id, "after two refusals")
+        assert spoken.agent_id == started.agent_id
+        assert _count(r, "/speak") == 3
+        r.sb.faults.add(Fault(route="agents.speak", kind="status", status=500, times=1))
+        with pytest.raises(ServiceUnavailableError):
+            await r.client.agents.speak(started.agent_id, "500 may have run")
+        assert _count(r, "/speak") == 4
+
+
+async def test_lost_stop_answer_is_success() -> None:
+    async with rig() as r:
+        started = await r.client.agents.launch(cascading_spec())
+        r.sb.faults.add(Fault(route="agents.stop", kind="lost_response", times=1))
+        await r.client.agents.stop(started.agent_id)
+        assert _count(r, "/leave") == 2
+
+
+async def test_lost_call_answer_places_one_call() -> None:
+    async with rig() as r:
+        r.sb.faults.add(Fault(route="calls.create", kind="lost_response", times=1))
+        placed = await r.client.calls.dial(
+            cascading_spec(name="caller", channel="call-9"),
+            to_number="+14155550123",
+            from_number="+14155550100",
+        )
+        calls = [c async for c in r.client.calls.list()]
+        assert [c.agent_id for c in calls] == [placed.agent_id]
+
+
+async def test_lost_call_answer_recovered_by_channel_when_409_has_no_agent_id() -> None:
+    async with rig() as r:
+        r.sb.faults.add(Fault(route="calls.create", kind="lost_response", times=1))
+        r.sb.faults.add(
+            Fault(route="calls.create", kind="status", status=409, reason="TaskConflict", times=1)
+        )
+        placed = await r.client.calls.dial(
+            cascading_spec(name="caller-2", channel="call-10"),
+            to_number="+14155550124",
+            from_number="+14155550100",
+        )
+        info = await r.client.calls.get(placed.agent_id)
+        assert info.channel == "call-10"
+
+
+async def test_lost_hangup_and_delete_answers_are_success() -> None:
+    async with rig() as r:
+        placed = await r.client.calls.dial(
+            cascading_spec(name="caller-3", channel="call-11"),
+            to_number="+14155550125",
+            from_number="+14155550100",
+        )
+        r.sb.faults.add(Fault(route="calls.hangup", kind="lost_response", times=1))
+        await r.client.calls.hangup(placed.agent_id)
+        await r.client.phone_numbers.add(
+            AddPhoneNumberRequest(provider="byo", phone_number="+14155550199", label="x")
+        )
+        r.sb.faults.add(Fault(route="numbers.delete", kind="lost_response", times=1))
+        await r.client.phone_numbers.delete("+14155550199")
+        with pytest.raises(NotFoundError):
+            await r.client.phone_numbers.get("+14155550199")
