@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import socket
 from collections.abc import AsyncIterator, Generator
 
 import uvicorn
@@ -16,9 +17,19 @@ __all__ = ["is_loopback", "serve"]
 class _QuietServer(uvicorn.Server):
     """A uvicorn server that leaves signal handling to its owner (tests, the CLI)."""
 
+    bind_failed = False
+
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
         yield
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """Like uvicorn's, but a failure to bind ends the server instead of the process."""
+        try:
+            await super().startup(sockets)
+        except SystemExit:
+            self.bind_failed = True
+            self.should_exit = True
 
 
 def is_loopback(host: str) -> bool:
@@ -49,8 +60,9 @@ async def serve(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> Asyn
     task = asyncio.create_task(server.serve())
     try:
         while not server.started:
-            if task.done():
-                await _startup_failure(task, host, port)
+            if task.done() or server.bind_failed:
+                await task
+                raise OSError(f"cannot listen on {host}:{port} (address in use or not available)")
             await asyncio.sleep(0.005)
         bound_port = server.servers[0].sockets[0].getsockname()[1]
         shown = f"[{host.strip('[]')}]" if ":" in host else host
@@ -59,9 +71,3 @@ async def serve(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> Asyn
         server.should_exit = True
         with contextlib.suppress(asyncio.CancelledError):
             await task
-
-
-async def _startup_failure(task: asyncio.Task[None], host: str, port: int) -> None:
-    with contextlib.suppress(SystemExit):  # uvicorn exits when it cannot bind
-        task.result()
-    raise OSError(f"cannot listen on {host}:{port} (address in use or not available)")
