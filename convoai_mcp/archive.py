@@ -304,8 +304,7 @@ class Archive:
                 "SELECT start_ts, status FROM agents WHERE agent_id = ?", (agent_id,)
             ).fetchone()
             rows = conn.execute(
-                "SELECT data FROM history WHERE agent_id = ? ORDER BY "
-                "speech_start_ms IS NULL, speech_start_ms, seq",
+                "SELECT data FROM history WHERE agent_id = ? ORDER BY seq",
                 (agent_id,),
             ).fetchall()
         if agent is None and not rows:

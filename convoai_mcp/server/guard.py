@@ -79,8 +79,9 @@ class ConfirmationRequired(PolicyError):
     def __init__(self, question: str, result: InputRequiredResult) -> None:
         self.result = result
         super().__init__(
-            f"waiting for the user to confirm: {question}",
-            hint="the client asks the user; call again once they answered",
+            f"the user must confirm first: {question}",
+            hint="the client asks the user through MCP elicitation and repeats the call with "
+            "their answer; nothing was sent",
         )
 
 
@@ -178,6 +179,7 @@ class Guard:
     async def admit_agent(self, ctx: Context[Any, Any], *, channel: str, confirm: bool) -> None:
         """Raise :class:`PolicyError` unless starting an agent in ``channel`` is allowed now."""
         self.policy.check_tool("start_agent")
+        self._release_held()
         self.limiter.check("agent")
         if self.policy.needs_confirmation("start_agent"):
             await self._confirm(
@@ -195,6 +197,7 @@ class Guard:
         """Raise :class:`PolicyError` unless dialing ``to_number`` from ``from_number`` is
         allowed now (allow-list, own outbound number, limits, rate, confirmation)."""
         self.policy.check_tool("call")
+        self._release_held()
         self.policy.check_call(to_number, from_number, None)  # no I/O for what is refused anyway
         self.limiter.check("call")
         self.policy.check_call(to_number, from_number, await self._outbound_numbers())
@@ -273,12 +276,24 @@ class Guard:
         answer = responses.get(key)
         return answer if isinstance(answer, ElicitResult) else None
 
-    def _hold(self, reservation: Reservation) -> None:
-        """Tie ``reservation`` to the calling task: freed when the task ends without ``started``."""
+    @staticmethod
+    def _task() -> asyncio.Task[Any] | None:
         try:
-            task = asyncio.current_task()
+            return asyncio.current_task()
         except RuntimeError:
-            task = None
+            return None
+
+    def _release_held(self) -> None:
+        """A task admitting again has finished its previous tool call: free what it held."""
+        task = self._task()
+        held = self._held.pop(task, None) if task is not None else None
+        if held is not None:
+            self.limiter.release(held)
+
+    def _hold(self, reservation: Reservation) -> None:
+        """Tie ``reservation`` to the calling task: freed when the task ends or admits again
+        without ``started`` (the start failed), else after the limiter's reservation TTL."""
+        task = self._task()
         if task is None:
             return
         previous = self._held.pop(task, None)
@@ -297,7 +312,7 @@ class Guard:
 
     def started(self, agent_id: str, *, kind: Kind, channel: str) -> None:
         """Record an agent or call this server started (limits, archive watcher)."""
-        task = asyncio.current_task()
+        task = self._task()
         reservation = self._held.pop(task, None) if task is not None else None
         self.limiter.bind(agent_id, kind=kind, reservation=reservation)
         if agent_id in self._watchers or len(self._watchers) >= _MAX_WATCHERS:
