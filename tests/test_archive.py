@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import sqlite3
 import stat
@@ -10,10 +12,15 @@ import subprocess
 import sys
 import textwrap
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
+from anyio.abc import Process
+from mcp import Client
 
 from convoai_mcp.archive import ARCHIVE_FILENAME, Archive, default_archive_path
 from convoai_mcp.config import Settings
@@ -306,3 +313,66 @@ def test_concurrent_processes_write_no_duplicates(tmp_path: Path) -> None:
     assert loaded is not None
     assert [c["speech_start_ms"] for c in loaded["contents"]] == list(range(120))
     archive.close()
+
+
+# -- the real server, killed --------------------------------------------------------------
+
+
+@asynccontextmanager
+async def http_server(archive: Path) -> AsyncIterator[tuple[str, Process]]:
+    """``convoai-mcp --sandbox`` over streamable HTTP on a free port; yields (url, process)."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("AGORA_", "CONVOAI_", "PYTHONPATH"))
+    }
+    env.update({"PYTHONPATH": str(ROOT), "CONVOAI_ARCHIVE_PATH": str(archive)})
+    command = [sys.executable, "-m", "convoai_mcp", "--sandbox"]
+    command += ["--transport", "streamable-http", "--port", "0"]
+    process = await anyio.open_process(command, env=env, stdin=subprocess.DEVNULL)
+    try:
+        assert process.stderr is not None
+        seen = ""
+        with anyio.fail_after(30):
+            while (match := re.search(r"at (http://\S+?) \(", seen)) is None:
+                seen += (await process.stderr.receive()).decode()
+        yield match.group(1), process
+    finally:
+        if process.returncode is None:
+            process.kill()
+        with anyio.fail_after(10):
+            await process.wait()
+        await process.aclose()
+
+
+async def read_history(client: Client, agent_id: str) -> dict[str, Any]:
+    result = await client.read_resource(f"convoai://agents/{agent_id}/history")
+    data: dict[str, Any] = json.loads(getattr(result.contents[0], "text", ""))
+    return data
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+async def test_history_survives_a_server_killed_with_sigkill(tmp_path: Path) -> None:
+    """The server process dies hard (and its in-process emulator with it): after a restart the
+    history of an agent the new emulator has never heard of still comes from the archive."""
+    path = tmp_path / "archive.sqlite3"
+    async with http_server(path) as (url, process):
+        async with Client(url) as client:
+            started = await client.call_tool("start_agent", {"channel": "kill-room"})
+            assert not started.is_error
+            agent_id = (started.structured_content or {})["agent_id"]
+            for text in ("before the crash", "still before the crash"):
+                spoke = await client.call_tool("speak", {"agent_id": agent_id, "text": text})
+                assert not spoke.is_error
+            live = await read_history(client, agent_id)
+            assert live["source"] == "service"
+        process.send_signal(signal.SIGKILL)
+        await process.wait()
+        assert process.returncode == -signal.SIGKILL
+    assert integrity(path) == "ok"
+    async with http_server(path) as (url, _), Client(url) as client:
+        after = await read_history(client, agent_id)
+    assert after["source"] == "archive"
+    assert [e["content"] for e in after["contents"]] == [e["content"] for e in live["contents"]]
+    assert "before the crash" in [e["content"] for e in after["contents"]]
