@@ -149,3 +149,35 @@ async def test_launch_without_certificate_needs_a_token() -> None:
             join = mint_convoai_token(CREDS.app_id, CREDS.app_certificate, "room-1", "1001")
             started = await client.agents.launch(cascading_spec(), token=join)
             assert started.agent_id
+
+
+def test_default_timeouts_connect_short_read_longer() -> None:
+    from convoai_mcp.client import DEFAULT_TIMEOUT
+
+    assert DEFAULT_TIMEOUT.connect is not None and DEFAULT_TIMEOUT.read is not None
+    assert DEFAULT_TIMEOUT.connect <= 5.0 < DEFAULT_TIMEOUT.read
+
+
+async def test_owned_pool_is_closed_but_a_borrowed_one_is_not() -> None:
+    import httpx
+
+    owned = ConvoAIClient(CREDS.app_id, TokenAuth("t"), base_url="http://127.0.0.1:1")
+    async with owned:
+        pass
+    assert owned._http.is_closed
+    borrowed = httpx.AsyncClient()
+    async with ConvoAIClient(
+        CREDS.app_id, TokenAuth("t"), base_url="http://127.0.0.1:1", http_client=borrowed
+    ):
+        pass
+    assert not borrowed.is_closed
+    await borrowed.aclose()
+
+
+async def test_borrowed_pool_still_sends_user_agent() -> None:
+    import httpx
+
+    async with rig() as r, httpx.AsyncClient() as http:
+        client = ConvoAIClient(CREDS.app_id, r.client.auth, base_url=r.base_url, http_client=http)
+        await client.agents.list_page()
+        assert r.seen[-1].headers["user-agent"] == f"convoai-mcp/{__version__}"
