@@ -142,6 +142,11 @@ def build_server(
     return server
 
 
+def _connection_key(ctx: ServerRequestContext[Runtime, Any]) -> object:
+    """What identifies the client connection (a ServerSession object is per request)."""
+    return getattr(ctx.session, "_connection", ctx.session)
+
+
 def _register_subscriptions(server: ConvoAIServer, runtime: Runtime) -> None:
     """Serve resources/subscribe, resources/unsubscribe and wrap subscriptions/listen."""
     from mcp.shared.exceptions import MCPError
@@ -165,13 +170,13 @@ def _register_subscriptions(server: ConvoAIServer, runtime: Runtime) -> None:
         async def notify(uri: str) -> None:
             await session.send_resource_updated(uri)
 
-        runtime.watcher.add(params.uri, session, notify)
+        await runtime.watcher.add(params.uri, _connection_key(ctx), notify)
         return EmptyResult()
 
     async def unsubscribe(
         ctx: ServerRequestContext[Runtime, Any], params: UnsubscribeRequestParams
     ) -> EmptyResult:
-        runtime.watcher.remove(params.uri, ctx.session)
+        runtime.watcher.remove(params.uri, _connection_key(ctx))
         return EmptyResult()
 
     lowlevel.add_request_handler("resources/subscribe", SubscribeRequestParams, subscribe)
@@ -192,9 +197,9 @@ def _register_subscriptions(server: ConvoAIServer, runtime: Runtime) -> None:
             if history_agent_id(uri) is not None
         ]
         key = object()
-        for uri in uris:
-            runtime.watcher.add(uri, key, publish)
         try:
+            for uri in uris:
+                await runtime.watcher.add(uri, key, publish)
             return await inner(ctx, params)
         finally:
             for uri in uris:

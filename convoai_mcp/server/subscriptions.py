@@ -52,6 +52,7 @@ class HistoryWatcher:
         # uri -> {subscriber key -> notify callable}
         self._subscribers: dict[str, dict[object, Notify]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._ready: dict[str, asyncio.Event] = {}
 
     def subscribers(self, uri: str) -> int:
         """How many subscribers ``uri`` has."""
@@ -62,16 +63,24 @@ class HistoryWatcher:
         task = self._tasks.get(agent_id)
         return task is not None and not task.done()
 
-    def add(self, uri: str, key: object, notify: Notify) -> None:
-        """Subscribe ``key`` to ``uri``; start polling if it is a history URI."""
+    async def add(self, uri: str, key: object, notify: Notify) -> None:
+        """Subscribe ``key`` to ``uri``; start polling if it is a history URI.
+
+        Returns once the poller has read the current history, so that every change made after
+        the subscription is notified.
+        """
         agent_id = history_agent_id(uri)
         if agent_id is None:
             return
         self._subscribers.setdefault(uri, {})[key] = notify
         if not self.polling(agent_id):
+            event = self._ready[agent_id] = asyncio.Event()
             self._tasks[agent_id] = asyncio.create_task(
-                self._poll(agent_id, uri), name=f"convoai-history-{agent_id}"
+                self._poll(agent_id, uri, event), name=f"convoai-history-{agent_id}"
             )
+        ready = self._ready.get(agent_id)
+        if ready is not None:
+            await ready.wait()
 
     def remove(self, uri: str, key: object) -> None:
         """Unsubscribe ``key``; stop polling when nobody is left."""
@@ -109,7 +118,15 @@ class HistoryWatcher:
                 logger.debug("dropping a subscriber of %s that could not be notified", uri)
                 self._subscribers.get(uri, {}).pop(key, None)
 
-    async def _poll(self, agent_id: str, uri: str) -> None:
+    async def _poll(self, agent_id: str, uri: str, ready: asyncio.Event) -> None:
+        try:
+            await self._poll_until_ended(agent_id, uri, ready)
+        finally:
+            ready.set()
+            if self._ready.get(agent_id) is ready:
+                del self._ready[agent_id]
+
+    async def _poll_until_ended(self, agent_id: str, uri: str, ready: asyncio.Event) -> None:
         previous: Any = None
         while True:
             try:
@@ -127,6 +144,7 @@ class HistoryWatcher:
             if previous is not None and fingerprint != previous:
                 await self._notify(uri)
             previous = fingerprint if fingerprint is not None else []
+            ready.set()
             if ended:
                 await self._notify(uri)
                 logger.debug("agent %s ended; history polling stops", agent_id)

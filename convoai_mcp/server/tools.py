@@ -17,11 +17,12 @@ from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp_types import ToolAnnotations
+from mcp_types import InputRequiredResult, ToolAnnotations
 from pydantic import Field
 
 from convoai_mcp.server import defaults
 from convoai_mcp.server.failures import tool_errors
+from convoai_mcp.server.guard import ConfirmationRequired
 from convoai_mcp.server.results import (
     ActionResult,
     AgentList,
@@ -319,7 +320,7 @@ async def start_agent(
     ] = False,
     timeout_seconds: Timeout = 20.0,
     confirm: Confirm = False,
-) -> StartAgentResult:
+) -> StartAgentResult | InputRequiredResult:
     """Start an AI voice agent in an RTC channel, where it listens and talks with the people there.
 
     Use it when the user wants a voice assistant in a channel (their app joins the same
@@ -331,7 +332,10 @@ async def start_agent(
     """
     rt = _rt(ctx)
     settings = rt.settings
-    await rt.guard.admit_agent(ctx, channel=channel, confirm=confirm)
+    try:
+        await rt.guard.admit_agent(ctx, channel=channel, confirm=confirm)
+    except ConfirmationRequired as exc:
+        return exc.result  # the client asks the user, then calls again with the answer
     agent_uid = agent_uid or settings.agent_uid
     user_uid = user_uid or settings.user_uid
     if agent_uid == user_uid:
@@ -540,7 +544,7 @@ async def call(
     ] = False,
     timeout_seconds: Timeout = 30.0,
     confirm: Confirm = False,
-) -> CallStarted:
+) -> CallStarted | InputRequiredResult:
     """Place an outbound phone call to a real person, handled by a voice agent.
 
     Use it when the user asks to phone someone. The agent follows system_prompt (put the
@@ -551,16 +555,24 @@ async def call(
     """
     rt = _rt(ctx)
     settings = rt.settings
-    numbers = await rt.client.phone_numbers.list()
-    outbound = [n.phone_number for n in numbers if n.outbound and n.phone_number]
     if from_number is None:
+        # Refuse a blocked destination before any request (even a read) is sent.
+        rt.guard.policy.check_tool("call")
+        rt.guard.policy.check_call(to_number, to_number, frozenset({to_number}))
+        numbers = await rt.client.phone_numbers.list()
+        outbound = [n.phone_number for n in numbers if n.outbound and n.phone_number]
         if not outbound:
             raise ToolError(
                 "call failed: this project has no outbound-enabled phone number. Next: add one "
                 "in the Agora console (or enable outbound on an existing one), then call again."
             )
         from_number = outbound[0]
-    await rt.guard.admit_call(ctx, to_number=to_number, from_number=from_number, confirm=confirm)
+    try:
+        await rt.guard.admit_call(
+            ctx, to_number=to_number, from_number=from_number, confirm=confirm
+        )
+    except ConfirmationRequired as exc:
+        return exc.result
     channel = channel or f"call-{_random_suffix()}"
     user_uid = settings.user_uid
     spec = defaults.agent_spec(

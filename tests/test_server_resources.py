@@ -1,0 +1,202 @@
+"""Resources, resource subscriptions and prompts, in memory against the real emulator."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from _server_helpers import CALLEE, error_text, read_json, rig
+from mcp import Client
+from mcp.client.session import IncomingMessage
+from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
+from mcp.shared.subscriptions import ResourceUpdated
+from mcp_types import ResourceUpdatedNotification
+
+
+async def start(client: Client, channel: str) -> str:
+    result = await client.call_tool("start_agent", {"channel": channel})
+    assert not result.is_error, error_text(result)
+    assert result.structured_content is not None
+    agent_id: str = result.structured_content["agent_id"]
+    return agent_id
+
+
+async def wait_until(predicate: Any, limit: float = 5.0) -> None:
+    """Yield to the event loop until ``predicate()`` holds (bounded)."""
+    with anyio.fail_after(limit):
+        while not predicate():  # noqa: ASYNC110 - server-side state, no event to await
+            await anyio.sleep(0.01)
+
+
+# ------------------------------------------------------------------------------- resources
+
+
+async def test_templates_are_listed(tmp_path: Path) -> None:
+    async with rig(tmp_path) as r, Client(r.server) as client:
+        templates = (await client.list_resource_templates()).resource_templates
+    uris = {t.uri_template for t in templates}
+    assert uris == {
+        "convoai://agents/{agent_id}",
+        "convoai://agents/{agent_id}/history",
+        "convoai://agents/{agent_id}/turns",
+        "convoai://calls/{agent_id}",
+    }
+    assert all(t.mime_type == "application/json" and t.description for t in templates)
+
+
+async def test_agents_and_calls_started_here_are_listed(tmp_path: Path) -> None:
+    async with rig(tmp_path) as r, Client(r.server) as client:
+        assert (await client.list_resources()).resources == []
+        agent_id = await start(client, "listed")
+        placed = await client.call_tool("call", {"to_number": CALLEE, "confirm": True})
+        assert not placed.is_error, error_text(placed)
+        assert placed.structured_content is not None
+        call_id = placed.structured_content["agent_id"]
+        uris = [str(res.uri) for res in (await client.list_resources()).resources]
+    assert f"convoai://agents/{agent_id}" in uris
+    assert f"convoai://agents/{agent_id}/history" in uris
+    assert f"convoai://agents/{call_id}/history" in uris
+    assert f"convoai://calls/{call_id}" in uris
+    assert f"convoai://calls/{agent_id}" not in uris
+    assert uris.index(f"convoai://agents/{call_id}") < uris.index(f"convoai://agents/{agent_id}")
+
+
+async def test_status_history_and_turns_resources(tmp_path: Path) -> None:
+    async with rig(tmp_path) as r, Client(r.server) as client:
+        agent_id = await start(client, "res-room")
+        await client.call_tool("speak", {"agent_id": agent_id, "text": "Welcome!"})
+        await client.call_tool("think", {"agent_id": agent_id, "text": "Ask me anything"})
+        status = await read_json(client, f"convoai://agents/{agent_id}")
+        history = await read_json(client, f"convoai://agents/{agent_id}/history")
+        turns = await read_json(client, f"convoai://agents/{agent_id}/turns")
+    assert status["status"] == "RUNNING"
+    assert status["started_here"]["channel"] == "res-room"
+    assert history["agent_id"] == agent_id
+    assert history["count"] == len(history["contents"]) >= 2
+    assert {e["role"] for e in history["contents"]} >= {"user", "assistant"}
+    assert turns["source"] == "service"
+    assert len(turns["turns"]) >= 2
+    assert "pagination" not in turns
+    assert all("metrics" in t for t in turns["turns"])
+
+
+async def test_reading_an_unknown_agent_is_a_clear_error(tmp_path: Path) -> None:
+    async with rig(tmp_path) as r, Client(r.server) as client:
+        with pytest.raises(MCPError) as info:
+            await client.read_resource("convoai://agents/NOSUCH/history")
+    assert "404" in info.value.error.message
+    assert "Next:" in info.value.error.message
+
+
+# ------------------------------------------------------------------------------- subscriptions
+
+
+async def test_legacy_subscription_notifies_on_new_entries_and_stops(tmp_path: Path) -> None:
+    updates: list[str] = []
+    arrived = anyio.Event()
+
+    async def on_message(message: IncomingMessage) -> None:
+        nonlocal arrived
+        if isinstance(message, ResourceUpdatedNotification):
+            updates.append(str(message.params.uri))
+            arrived.set()
+
+    async with (
+        rig(tmp_path) as r,
+        Client(r.server, mode="legacy", message_handler=on_message) as client,
+    ):
+        assert client.server_capabilities.resources is not None
+        assert client.server_capabilities.resources.subscribe is True
+        agent_id = await start(client, "sub-room")
+        uri = f"convoai://agents/{agent_id}/history"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MCPDeprecationWarning)
+            await client.subscribe_resource(uri)
+        watcher = r.server.runtime.watcher
+        assert watcher.polling(agent_id)
+        await client.call_tool("speak", {"agent_id": agent_id, "text": "News!"})
+        with anyio.fail_after(5):
+            await arrived.wait()
+        assert updates[0] == uri
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MCPDeprecationWarning)
+            await client.unsubscribe_resource(uri)
+        assert not watcher.polling(agent_id)
+        assert watcher.subscribers(uri) == 0
+
+
+async def test_subscription_ends_when_the_agent_ends(tmp_path: Path) -> None:
+    updates: list[str] = []
+
+    async def on_message(message: IncomingMessage) -> None:
+        if isinstance(message, ResourceUpdatedNotification):
+            updates.append(str(message.params.uri))
+
+    async with (
+        rig(tmp_path) as r,
+        Client(r.server, mode="legacy", message_handler=on_message) as client,
+    ):
+        agent_id = await start(client, "end-room")
+        uri = f"convoai://agents/{agent_id}/history"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MCPDeprecationWarning)
+            await client.subscribe_resource(uri)
+        watcher = r.server.runtime.watcher
+        assert watcher.polling(agent_id)
+        await client.call_tool("stop_agent", {"agent_id": agent_id})
+        await wait_until(lambda: not watcher.polling(agent_id))
+        await wait_until(lambda: uri in updates)
+
+
+async def test_subscribing_to_a_non_history_uri_is_refused(tmp_path: Path) -> None:
+    async with rig(tmp_path) as r, Client(r.server, mode="legacy") as client:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MCPDeprecationWarning)
+            with pytest.raises(MCPError) as info:
+                await client.subscribe_resource("convoai://calls/abc")
+    assert "history" in info.value.error.message
+
+
+async def test_listen_stream_subscription_polls_only_while_open(tmp_path: Path) -> None:
+    async with rig(tmp_path) as r, Client(r.server) as client:
+        agent_id = await start(client, "listen-room")
+        uri = f"convoai://agents/{agent_id}/history"
+        watcher = r.server.runtime.watcher
+        async with client.listen(resource_subscriptions=[uri]) as sub:
+            assert watcher.polling(agent_id)
+            await client.call_tool("think", {"agent_id": agent_id, "text": "Anything new?"})
+            with anyio.fail_after(5):
+                event = await sub.__anext__()
+            assert event == ResourceUpdated(uri=uri)
+        await wait_until(lambda: not watcher.polling(agent_id))
+
+
+# ------------------------------------------------------------------------------- prompts
+
+
+async def test_prompts_are_listed_and_render_their_arguments(tmp_path: Path) -> None:
+    async with rig(tmp_path) as r, Client(r.server) as client:
+        prompts = {p.name: p for p in (await client.list_prompts()).prompts}
+        support = await client.get_prompt(
+            "support_agent", {"channel": "help-desk", "product": "Acme Router"}
+        )
+        outbound = await client.get_prompt(
+            "outbound_call", {"to_number": CALLEE, "goal": "confirm Tuesday 3pm"}
+        )
+        review = await client.get_prompt("review_conversation", {"agent_id": "A1"})
+    assert set(prompts) == {"support_agent", "outbound_call", "review_conversation"}
+    assert all(p.description for p in prompts.values())
+    required = {a.name for a in prompts["outbound_call"].arguments or [] if a.required}
+    assert required == {"to_number", "goal"}
+    text = getattr(support.messages[0].content, "text", "")
+    assert "help-desk" in text
+    assert "Acme Router" in text
+    assert "start_agent" in text
+    outbound_text = getattr(outbound.messages[0].content, "text", "")
+    assert CALLEE in outbound_text
+    assert "hangup" in outbound_text
+    assert "convoai://agents/A1/turns" in getattr(review.messages[0].content, "text", "")
