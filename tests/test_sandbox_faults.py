@@ -224,3 +224,38 @@ async def test_admin_endpoint_is_off_by_default() -> None:
         r = await c.post(f"{root}/_sandbox/faults", json={"route": "*", "kind": "drop"})
         assert r.status_code == 404
         assert len(sb.faults) == 0
+
+
+async def test_admin_simulates_inbound_calls_and_user_speech(sandbox: Sandbox) -> None:
+    assert sandbox.base_url is not None
+    root = sandbox.base_url.removesuffix("/api/conversational-ai-agent")
+    async with (
+        httpx.AsyncClient(base_url=root) as admin,
+        httpx.AsyncClient(base_url=sandbox.base_url, headers=AUTH) as api,
+    ):
+        refused = await admin.post(
+            "/_sandbox/calls/inbound",
+            json={"from_number": "+15550001234", "to_number": "+14155550100"},
+        )
+        assert refused.status_code == 400  # +14155550100 takes no inbound calls
+        r = await admin.post(
+            "/_sandbox/calls/inbound",
+            json={"from_number": "+15550001234", "to_number": "+14155550101"},
+        )
+        assert r.status_code == 201
+        agent_id = r.json()["agent_id"]
+        call = (await api.get(f"{P}/calls/{agent_id}")).json()
+        assert (call["type"], call["state"], call["from_number"]) == (
+            "inbound",
+            "answered",
+            "+15550001234",
+        )
+        inbound = (await api.get(f"{P}/call", params={"type": "inbound"})).json()
+        assert [c["agent_id"] for c in inbound["data"]["list"]] == [agent_id]
+        said = await admin.post(f"/_sandbox/agents/{agent_id}/say", json={"text": "Opening hours?"})
+        assert said.status_code == 200
+        contents = (await api.get(f"{P}/agents/{agent_id}/history")).json()["contents"]
+        assert ("user", "Opening hours?") in [(c["role"], c["content"]) for c in contents]
+        assert contents[-1]["role"] == "assistant"
+        missing = await admin.post("/_sandbox/agents/NOPE/say", json={"text": "hi"})
+        assert missing.status_code == 404

@@ -7,6 +7,8 @@
 - ``POST /_sandbox/time`` ``{"advance": seconds}``: move the sandbox clock forward.
 - ``GET /_sandbox/state``: counts, the current time and the project's App ID / customer ID.
 - ``POST /_sandbox/reset``: forget agents and calls, restore the seeded numbers, clear faults.
+- ``POST /_sandbox/calls/inbound`` ``{"from_number", "to_number"}``: simulate an inbound call.
+- ``POST /_sandbox/agents/{agent_id}/say`` ``{"text"}``: simulate the user speaking.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .errors import SandboxError
 from .faults import Fault
 
 if TYPE_CHECKING:
@@ -28,6 +31,10 @@ __all__ = ["admin_routes"]
 
 def _bad(detail: str) -> JSONResponse:
     return JSONResponse({"detail": detail, "reason": "InvalidRequestBody"}, status_code=400)
+
+
+def _error(err: SandboxError) -> JSONResponse:
+    return JSONResponse({"detail": err.detail, "reason": err.reason}, status_code=err.status)
 
 
 async def _json(request: Request) -> Any:
@@ -89,7 +96,36 @@ def admin_routes(sandbox: Sandbox) -> list[Route]:
         sandbox.faults.clear()
         return Response(status_code=204)
 
+    async def inbound(request: Request) -> Response:
+        try:
+            body = await _json(request)
+            if not isinstance(body, dict):
+                return _bad('send {"from_number": "+1...", "to_number": "+1..."}')
+            answer = sandbox.state.inbound_call(
+                str(body.get("from_number") or ""), str(body.get("to_number") or "")
+            )
+        except ValueError:
+            return _bad("the body is not valid JSON")
+        except SandboxError as err:
+            return _error(err)
+        return JSONResponse(answer, status_code=201)
+
+    async def say(request: Request) -> Response:
+        try:
+            body = await _json(request)
+            text = body.get("text") if isinstance(body, dict) else None
+            if not isinstance(text, str) or not text:
+                return _bad('send {"text": "..."}')
+            answer = sandbox.state.user_says(request.path_params["agent_id"], text)
+        except ValueError:
+            return _bad("the body is not valid JSON")
+        except SandboxError as err:
+            return _error(err)
+        return JSONResponse(answer)
+
     return [
+        Route("/calls/inbound", inbound, methods=["POST"]),
+        Route("/agents/{agent_id}/say", say, methods=["POST"]),
         Route("/faults", list_faults, methods=["GET"]),
         Route("/faults", add_faults, methods=["POST"]),
         Route("/faults", clear_faults, methods=["DELETE"]),

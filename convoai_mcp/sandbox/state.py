@@ -677,7 +677,68 @@ class SandboxState:
                 self._say(agent, start, reply, "voice_input", meta, stages=("asr", "llm", "tts"))
             return self._action(agent, now)
 
+    def user_says(self, agent_id: str, text: str) -> dict[str, Any]:
+        """Simulate the remote user speaking ``text`` (barging in if the agent talks); the agent
+        answers with a ``voice_input`` turn. Not part of the REST API: admin / tests only."""
+        with self.lock:
+            now = self.now()
+            agent = self._live(agent_id, now)
+            at = max(now, agent.running_at)
+            duration = speech_seconds(text, agent.rng)
+            user = HistoryEntry(
+                "user", text, agent.ms(at - duration), agent.ms(at), agent.rng.randint(160, 480)
+            )
+            self._remember(agent, user)
+            self._interrupt_at(agent, at, "user_speech")
+            meta = {"speech_duration_ms": round(duration * 1000), "transport": "rtc"}
+            self._say(
+                agent,
+                at,
+                reply_to(text, agent.rng),
+                "voice_input",
+                meta,
+                stages=("asr", "llm", "tts"),
+            )
+            return self._action(agent, now)
+
     # ----- telephony ------------------------------------------------------------------------
+
+    def inbound_call(self, from_number: str, to_number: str) -> dict[str, Any]:
+        """Simulate a call to one of the project's inbound numbers; it is answered at once by an
+        agent on the number's inbound pipeline. Not part of the REST API: admin / tests only."""
+        validate_e164(from_number, "from_number")
+        validate_e164(to_number, "to_number")
+        with self.lock:
+            now = self.now()
+            number = self.numbers.get(to_number)
+            if number is None or not number.get("inbound"):
+                raise bad_request("to_number", f"{to_number} is not an inbound-enabled number")
+            config = number.get("inbound_config")
+            pipeline = config.get("pipeline_id") if isinstance(config, dict) else None
+            seq = self._seq + 1
+            agent_config = AgentConfig(
+                name=f"inbound-{seq}",
+                channel=f"inbound-{seq}",
+                agent_uid="1001",
+                remote_uids=["*"],
+                token="",
+                greeting="Hello, you have reached the sandbox. How can I help?",
+                pipeline_id=str(pipeline) if pipeline else None,
+            )
+            agent = self._create_agent(agent_config, now, running_at=now, kind="call")
+            self.calls[agent.agent_id] = CallRecord(
+                agent_id=agent.agent_id,
+                seq=agent.seq,
+                channel=agent_config.channel,
+                to_number=to_number,
+                from_number=from_number,
+                pipeline_id=agent_config.pipeline_id,
+                type="inbound",
+                created_at=now,
+                answered_at=now,
+            )
+            self._evict(now)
+            return {"agent_id": agent.agent_id}
 
     def create_call(self, call: CallConfig) -> dict[str, Any]:
         """``call``: the from-number must be one of the project's outbound numbers."""
