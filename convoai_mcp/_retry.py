@@ -10,13 +10,14 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 
 __all__ = [
     "DEFAULT_RETRY",
     "NO_RETRY",
     "RETRYABLE_STATUSES",
+    "Attempts",
     "Deadline",
     "RetryPolicy",
     "backoff_delay",
@@ -122,6 +123,17 @@ def retry_delay(
     if delay >= remaining:
         return None
     return delay
+
+
+@dataclass
+class Attempts:
+    """What happened to the attempts of one logical request (filled in by the client)."""
+
+    count: int = 0
+    ambiguous: bool = False
+    """True once an attempt may have been performed although its answer was lost."""
+    tried: set[str] = field(default_factory=set)
+    """Base URLs tried so far."""
 
 
 class Deadline:

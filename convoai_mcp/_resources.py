@@ -1,0 +1,550 @@
+"""The resource groups of :class:`~convoai_mcp.client.ConvoAIClient`: ``agents``, ``calls`` and
+``phone_numbers``. Each method builds the path and body, picks the retry mode and the token scope,
+and lets the client's request loop do the rest."""
+
+from __future__ import annotations
+
+import builtins
+import logging
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Literal
+
+import httpx
+
+from convoai_mcp._auth import encode_path_segment
+from convoai_mcp._retry import Attempts
+from convoai_mcp.builders import (
+    AgentSpec,
+    build_call_request,
+    build_start_request,
+    validate_e164,
+    validate_speak_text,
+)
+from convoai_mcp.errors import ConflictError, NotFoundError, ValidationError
+from convoai_mcp.models import (
+    ActionResponse,
+    AddPhoneNumberRequest,
+    AgentInfo,
+    AgentStatus,
+    AgentSummary,
+    CallInfo,
+    CallRequest,
+    CallResponse,
+    History,
+    ListResponse,
+    Page,
+    PhoneNumber,
+    SpeakRequest,
+    StartAgentRequest,
+    StartAgentResponse,
+    ThinkRequest,
+    Turns,
+    UpdateAgentRequest,
+    UpdateAgentResponse,
+    UpdatePhoneNumberRequest,
+    WireModel,
+)
+
+if TYPE_CHECKING:
+    from convoai_mcp.client import ConvoAIClient
+
+__all__ = ["Agents", "Calls", "PhoneNumbers"]
+
+log = logging.getLogger("convoai_mcp.client")
+
+_STATE_NUMBERS = {status.value: n for n, status in enumerate(AgentStatus)}
+
+
+def _state_param(state: AgentStatus | str | int | None) -> int | None:
+    if state is None or isinstance(state, int):
+        return state
+    number = _STATE_NUMBERS.get(str(state).upper())
+    if number is None:
+        raise ValidationError(
+            f"state {state!r} is not an agent state",
+            hint="use IDLE, STARTING, RUNNING, STOPPING, STOPPED, RECOVERING or FAILED",
+        )
+    return number
+
+
+class Agents:
+    """``client.agents``: every agent operation."""
+
+    def __init__(self, client: ConvoAIClient) -> None:
+        self._c = client
+
+    def _path(self, agent_id: str, action: str | None = None) -> str:
+        segments = ["agents", encode_path_segment(agent_id, what="agent_id")]
+        if action:
+            segments.append(action)
+        return self._c._project(*segments)
+
+    async def launch(
+        self, spec: AgentSpec, *, token: str | None = None, token_lifetime: int = 86400
+    ) -> StartAgentResponse:
+        """Validate ``spec``, mint the join token, start the agent (see :meth:`start`)."""
+        request = build_start_request(
+            spec,
+            app_id=self._c.app_id,
+            app_certificate=self._c._certificate,
+            token=token,
+            token_lifetime=token_lifetime,
+        )
+        return await self.start(request)
+
+    async def start(
+        self, request: StartAgentRequest, *, adopt_existing: bool = False
+    ) -> StartAgentResponse:
+        """Start (join) an agent. Never creates two: if an attempt's answer was lost and the
+        retry meets 409 TaskConflict, the agent with this name is found and returned. With
+        ``adopt_existing`` a running agent of the same name is returned on any 409."""
+        props = request.properties
+        scope = (props.channel, props.agent_rtc_uid)
+        state = Attempts()
+        try:
+            result = await self._c._request(
+                "POST",
+                self._c._project("join"),
+                self._c._model(StartAgentResponse),
+                mode="create",
+                scope=scope,
+                body=request,
+                attempts=state,
+            )
+        except ConflictError as conflict:
+            if not (state.ambiguous or adopt_existing):
+                raise
+            result = await self._recover(request, conflict)
+        mllm = props.mllm is not None and props.mllm.enable is not False
+        self._c.remember_agent(result.agent_id, props.channel, props.agent_rtc_uid, mllm=mllm)
+        return result
+
+    async def _recover(
+        self, request: StartAgentRequest, conflict: ConflictError
+    ) -> StartAgentResponse:
+        channel = request.properties.channel
+        named = conflict.extra.get("agent_id")
+        if isinstance(named, str) and named:
+            info = await self.get(named)
+            return StartAgentResponse(
+                agent_id=named, create_ts=info.start_ts, status=info.status or None
+            )
+        async for summary in self.list(channel=channel):
+            if summary.status in (AgentStatus.STOPPED, AgentStatus.FAILED):
+                continue
+            name = (summary.model_extra or {}).get("name")
+            if name is None:
+                try:
+                    name = (await self.turns(summary.agent_id, page_size=1, all_pages=False)).name
+                except NotFoundError:
+                    continue
+            if name == request.name:
+                return StartAgentResponse(
+                    agent_id=summary.agent_id, create_ts=summary.start_ts, status=summary.status
+                )
+        raise conflict
+
+    async def stop(self, agent_id: str) -> None:
+        """Stop (leave) an agent. An agent that is already gone (404) counts as stopped."""
+        try:
+            await self._c._request(
+                "POST",
+                self._path(agent_id, "leave"),
+                self._c._ignore,
+                scope=self._c._scope(agent_id),
+            )
+        except NotFoundError:
+            log.debug("stop %s: already gone", agent_id)
+
+    async def get(self, agent_id: str) -> AgentInfo:
+        """The agent's status, start and stop time."""
+        return await self._c._request(
+            "GET", self._path(agent_id), self._c._model(AgentInfo), scope=self._c._scope(agent_id)
+        )
+
+    async def list_page(
+        self,
+        *,
+        channel: str | None = None,
+        state: AgentStatus | str | int | None = None,
+        from_time: int | None = None,
+        to_time: int | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Page[AgentSummary]:
+        """One page of agents (default: the last 2 hours); ``cursor`` asks for the next."""
+        params = {
+            "channel": channel,
+            "state": _state_param(state),
+            "from_time": from_time,
+            "to_time": to_time,
+            "limit": limit,
+            "cursor": cursor,
+        }
+        scope = (channel, "0") if channel else self._c._scope()
+        body = await self._c._request(
+            "GET",
+            self._c._project("agents"),
+            self._c._model(ListResponse[AgentSummary]),
+            scope=scope,
+            params=params,
+        )
+        meta = body.meta
+        next_cursor = meta.cursor if meta and meta.cursor and body.data.items else None
+        return Page(items=body.data.items, cursor=next_cursor, total=meta.total if meta else None)
+
+    async def list(
+        self,
+        *,
+        channel: str | None = None,
+        state: AgentStatus | str | int | None = None,
+        from_time: int | None = None,
+        to_time: int | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[AgentSummary]:
+        """Every agent matching the filters, page after page (``limit`` is the page size)."""
+        cursor: str | None = None
+        seen: set[str] = set()
+        while True:
+            page = await self.list_page(
+                channel=channel,
+                state=state,
+                from_time=from_time,
+                to_time=to_time,
+                limit=limit,
+                cursor=cursor,
+            )
+            for item in page.items:
+                yield item
+            if page.cursor is None or page.cursor in seen:
+                return
+            seen.add(page.cursor)
+            cursor = page.cursor
+
+    async def history(self, agent_id: str) -> History:
+        """The conversation so far (only while the agent runs)."""
+        return await self._c._request(
+            "GET",
+            self._path(agent_id, "history"),
+            self._c._model(History),
+            scope=self._c._scope(agent_id),
+        )
+
+    async def turns(
+        self, agent_id: str, *, page_size: int = 50, all_pages: bool = True, max_pages: int = 200
+    ) -> Turns:
+        """Turns with latency metrics; all pages merged into one :class:`Turns` by default."""
+        if not 1 <= page_size <= 1000:
+            raise ValidationError("page_size must be 1..1000")
+        merged: Turns | None = None
+        for page_index in range(1, max_pages + 1):
+            page = await self._c._request(
+                "GET",
+                self._path(agent_id, "turns"),
+                self._c._model(Turns),
+                scope=self._c._scope(agent_id),
+                params={"page_index": page_index, "page_size": page_size},
+            )
+            if merged is None:
+                merged = page
+            else:
+                merged.turns.extend(page.turns)
+                merged.pagination = page.pagination
+            info = page.pagination
+            last = (
+                not all_pages
+                or not page.turns
+                or info is None
+                or bool(info.is_last_page)
+                or (info.total_pages is not None and page_index >= info.total_pages)
+            )
+            if last:
+                break
+        assert merged is not None
+        return merged
+
+    async def update(self, agent_id: str, request: UpdateAgentRequest) -> UpdateAgentResponse:
+        """Change the token, LLM messages / params or MLLM params of a running agent."""
+        return await self._c._request(
+            "POST",
+            self._path(agent_id, "update"),
+            self._c._model(UpdateAgentResponse),
+            scope=self._c._scope(agent_id),
+            body=request,
+        )
+
+    def _refuse_mllm(self, agent_id: str, action: str) -> None:
+        ref = self._c._known.get(agent_id)
+        if ref is not None and ref.mllm:
+            raise ValidationError(
+                f"{action} is not supported for MLLM (realtime) agents",
+                hint="use update to change its instructions instead",
+            )
+
+    async def speak(
+        self,
+        agent_id: str,
+        text: str,
+        *,
+        priority: Literal["INTERRUPT", "APPEND", "IGNORE"] | None = None,
+        interruptable: bool | None = None,
+    ) -> ActionResponse:
+        """Make the agent say ``text`` (at most 512 UTF-8 bytes). Never sent twice."""
+        validate_speak_text(text)
+        self._refuse_mllm(agent_id, "speak")
+        body = SpeakRequest(text=text, priority=priority, interruptable=interruptable)
+        return await self._action(agent_id, "speak", body)
+
+    async def interrupt(self, agent_id: str) -> ActionResponse:
+        """Stop the agent's current speech."""
+        return await self._action(agent_id, "interrupt", None)
+
+    async def think(
+        self,
+        agent_id: str,
+        text: str,
+        *,
+        on_listening_action: Literal["inject", "interrupt", "ignore", "append"] | None = None,
+        on_thinking_action: Literal["interrupt", "ignore", "append"] | None = None,
+        on_speaking_action: Literal["interrupt", "ignore", "append"] | None = None,
+        interruptable: bool | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> ActionResponse:
+        """Give the agent's LLM ``text`` to respond to. Never sent twice."""
+        if not text.strip():
+            raise ValidationError("think text is empty")
+        self._refuse_mllm(agent_id, "think")
+        body = ThinkRequest(
+            text=text,
+            on_listening_action=on_listening_action,
+            on_thinking_action=on_thinking_action,
+            on_speaking_action=on_speaking_action,
+            interruptable=interruptable,
+            metadata=metadata,
+        )
+        return await self._action(agent_id, "think", body)
+
+    async def _action(self, agent_id: str, action: str, body: WireModel | None) -> ActionResponse:
+        return await self._c._request(
+            "POST",
+            self._path(agent_id, action),
+            self._c._model(ActionResponse),
+            mode="once",
+            scope=self._c._scope(agent_id),
+            body=body,
+        )
+
+
+class Calls:
+    """``client.calls``: outbound calls over SIP."""
+
+    def __init__(self, client: ConvoAIClient) -> None:
+        self._c = client
+
+    def _path(self, agent_id: str, action: str | None = None) -> str:
+        segments = ["calls", encode_path_segment(agent_id, what="agent_id")]
+        if action:
+            segments.append(action)
+        return self._c._project(*segments)
+
+    async def dial(
+        self,
+        spec: AgentSpec,
+        *,
+        to_number: str,
+        from_number: str,
+        sip_uid: str = "1002",
+        token_lifetime: int = 86400,
+    ) -> CallResponse:
+        """Validate and place an outbound call with an agent described by ``spec``."""
+        request = build_call_request(
+            spec,
+            to_number=to_number,
+            from_number=from_number,
+            app_id=self._c.app_id,
+            app_certificate=self._c._certificate,
+            sip_uid=sip_uid,
+            token_lifetime=token_lifetime,
+        )
+        return await self.create(request)
+
+    async def create(self, request: CallRequest) -> CallResponse:
+        """Place an outbound call. Never dials twice: after a lost answer, a 409 on retry is
+        resolved by finding the call in this channel to this number."""
+        validate_e164(request.sip.to_number)
+        validate_e164(request.sip.from_number)
+        props = request.properties
+        state = Attempts()
+        try:
+            result = await self._c._request(
+                "POST",
+                self._c._project("call"),
+                self._c._model(CallResponse),
+                mode="create",
+                scope=(props.channel, props.agent_rtc_uid),
+                body=request,
+                attempts=state,
+            )
+        except ConflictError as conflict:
+            if not state.ambiguous:
+                raise
+            result = await self._recover(request, conflict)
+        self._c.remember_agent(result.agent_id, props.channel, props.agent_rtc_uid)
+        return result
+
+    async def _recover(self, request: CallRequest, conflict: ConflictError) -> CallResponse:
+        named = conflict.extra.get("agent_id")
+        if isinstance(named, str) and named:
+            return CallResponse(agent_id=named)
+        matches = [
+            call
+            async for call in self.list(number=request.sip.to_number, type="outbound")
+            if call.channel == request.properties.channel and call.agent_id
+        ]
+        if not matches:
+            raise conflict
+        newest = max(matches, key=lambda call: call.create_ts or 0)
+        assert newest.agent_id is not None
+        return CallResponse(agent_id=newest.agent_id)
+
+    async def hangup(self, agent_id: str) -> None:
+        """Hang up a call. A 404 after an attempt whose answer was lost counts as done."""
+        state = Attempts()
+        try:
+            await self._c._request(
+                "POST",
+                self._path(agent_id, "hangup"),
+                self._c._ignore,
+                scope=self._c._scope(agent_id),
+                attempts=state,
+            )
+        except NotFoundError:
+            if not state.ambiguous:
+                raise
+
+    async def get(self, agent_id: str) -> CallInfo:
+        """A call's numbers, state and end reason."""
+        return await self._c._request(
+            "GET", self._path(agent_id), self._c._model(CallInfo), scope=self._c._scope(agent_id)
+        )
+
+    async def list_page(
+        self,
+        *,
+        number: str | None = None,
+        from_time: int | None = None,
+        to_time: int | None = None,
+        type: Literal["inbound", "outbound"] | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Page[CallInfo]:
+        """One page of calls (default: the last 60 days)."""
+        params = {
+            "number": number,
+            "from_time": from_time,
+            "to_time": to_time,
+            "type": type,
+            "limit": limit,
+            "cursor": cursor,
+        }
+        body = await self._c._request(
+            "GET",
+            self._c._project("call"),
+            self._c._model(ListResponse[CallInfo]),
+            params=params,
+        )
+        meta = body.meta
+        next_cursor = meta.cursor if meta and meta.cursor and body.data.items else None
+        return Page(items=body.data.items, cursor=next_cursor, total=meta.total if meta else None)
+
+    async def list(
+        self,
+        *,
+        number: str | None = None,
+        from_time: int | None = None,
+        to_time: int | None = None,
+        type: Literal["inbound", "outbound"] | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[CallInfo]:
+        """Every call matching the filters, page after page."""
+        cursor: str | None = None
+        seen: set[str] = set()
+        while True:
+            page = await self.list_page(
+                number=number,
+                from_time=from_time,
+                to_time=to_time,
+                type=type,
+                limit=limit,
+                cursor=cursor,
+            )
+            for item in page.items:
+                yield item
+            if page.cursor is None or page.cursor in seen:
+                return
+            seen.add(page.cursor)
+            cursor = page.cursor
+
+
+class PhoneNumbers:
+    """``client.phone_numbers``: the account's numbers (not tied to an App ID)."""
+
+    def __init__(self, client: ConvoAIClient) -> None:
+        self._c = client
+
+    @staticmethod
+    def _path(number: str | None = None) -> str:
+        if number is None:
+            return "/v2/phone-numbers"
+        validate_e164(number)
+        return "/v2/phone-numbers/" + encode_path_segment(number, what="phone number")
+
+    async def list(self) -> builtins.list[PhoneNumber]:
+        """Every phone number of the account."""
+
+        def parse(response: httpx.Response) -> builtins.list[PhoneNumber]:
+            data = self._c._json(response)
+            if isinstance(data, dict):  # tolerate a {data: {list: [...]}} envelope
+                data = (data.get("data") or {}).get("list", [])
+            if not isinstance(data, list):
+                raise ValueError("expected a JSON array")
+            return [PhoneNumber.model_validate(item) for item in data]
+
+        return await self._c._request("GET", self._path(), parse)
+
+    async def add(self, request: AddPhoneNumberRequest) -> PhoneNumber:
+        """Add (import) a number."""
+        validate_e164(request.phone_number)
+        state = Attempts()
+        try:
+            return await self._c._request(
+                "POST",
+                self._path(),
+                self._c._model(PhoneNumber),
+                mode="create",
+                body=request,
+                attempts=state,
+            )
+        except ConflictError:
+            if not state.ambiguous:
+                raise
+            return await self.get(request.phone_number)
+
+    async def get(self, number: str) -> PhoneNumber:
+        """One number and its configuration."""
+        return await self._c._request("GET", self._path(number), self._c._model(PhoneNumber))
+
+    async def update(self, number: str, request: UpdatePhoneNumberRequest) -> PhoneNumber:
+        """Attach (or, with ``None``, detach) inbound / outbound pipelines."""
+        return await self._c._request(
+            "PATCH", self._path(number), self._c._model(PhoneNumber), body=request
+        )
+
+    async def delete(self, number: str) -> None:
+        """Remove a number. A 404 after an attempt whose answer was lost counts as done."""
+        state = Attempts()
+        try:
+            await self._c._request("DELETE", self._path(number), self._c._ignore, attempts=state)
+        except NotFoundError:
+            if not state.ambiguous:
+                raise
