@@ -227,3 +227,28 @@ def test_rate_limit_is_a_rolling_minute_over_agents_and_calls() -> None:
     limiter.reserve("call")
     with pytest.raises(PolicyError, match="rate limit"):
         limiter.reserve("agent")
+
+
+def test_check_refuses_like_reserve_but_takes_nothing() -> None:
+    clock = FakeClock()
+    limiter = Limiter(Policy(max_calls=1, rate_per_minute=1), clock=clock)
+    for _ in range(3):
+        limiter.check("call")
+    assert limiter.active("call") == 0
+    limiter.reserve("call")
+    with pytest.raises(PolicyError, match="concurrent calls"):
+        limiter.check("call")
+
+
+def test_check_call_without_numbers_checks_only_what_needs_no_lookup() -> None:
+    policy = Policy(call_allowlist=("+1415",))
+    policy.check_call("+14155550100", "+19995550000", None)
+    with pytest.raises(PolicyError, match="allow-list"):
+        policy.check_call("+14165550100", "+19995550000", None)
+
+
+def test_confirm_none_confirms_nothing() -> None:
+    settings = Settings.from_env({"CONVOAI_CONFIRM": "none"}, require_credentials=False)
+    policy = Policy.from_settings(settings)
+    assert not policy.needs_confirmation("call")
+    assert not policy.needs_confirmation("start_agent")
