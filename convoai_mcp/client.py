@@ -256,84 +256,110 @@ class ConvoAIClient:
         deadline = Deadline(self.retry.deadline, clock=self._clock)
         candidates = await self.router.candidates()
         channel, uid = scope or self._scope()
-        headers = {"Authorization": self.auth.header(channel, uid)}
+        request = _Prepared(
+            method=method,
+            path=path,
+            headers={"Authorization": self.auth.header(channel, uid)},
+            payload=body.to_wire() if isinstance(body, WireModel) else body,
+            query=_clean(params or {}) or None,
+        )
         if not self._owns_http:
-            headers["User-Agent"] = USER_AGENT
-        payload = body.to_wire() if isinstance(body, WireModel) else body
-        query = _clean(params or {})
+            request.headers["User-Agent"] = USER_AGENT
         index = 0
         while True:
             base = candidates[index % len(candidates)]
             state.count += 1
             state.tried.add(base)
-            failure: ConvoAIError
-            retry_after: float | None = None
-            failover = True
-            try:
-                with anyio.fail_after(max(deadline.remaining(), 0.001)):
-                    response = await self._http.request(
-                        method,
-                        base + path,
-                        json=payload,
-                        params=query or None,
-                        headers=headers,
-                        timeout=_cap_timeout(self._timeout, deadline.remaining()),
-                    )
-            except _NOT_SENT as exc:
-                failure = TransportError(
-                    f"cannot connect to {base} ({type(exc).__name__})",
-                    hint="check the network, CONVOAI_BASE_URL or AGORA_AREA",
-                    attempts=state.count,
-                )
-                retryable = True
-            except (*_AMBIGUOUS, TimeoutError) as exc:
-                state.ambiguous = True
-                failure = TransportError(
-                    f"{method} {path} to {base} failed after sending ({type(exc).__name__})",
-                    hint="the service may be slow or unreachable; try again",
-                    attempts=state.count,
-                )
-                retryable = mode != "once"
-            except httpx.HTTPError as exc:  # unsupported protocol, invalid URL ...
-                raise TransportError(
-                    f"{method} {path} to {base} failed ({type(exc).__name__})",
-                    hint="check CONVOAI_BASE_URL",
-                    attempts=state.count,
-                ) from None
-            else:
-                outcome = self._outcome(response, method, path, parse, mode, state)
-                if not isinstance(outcome, _Failure):
-                    self.router.mark_ok(base)
-                    return outcome
-                failure, retryable, retry_after = outcome.error, outcome.retry, outcome.after
-                failover = outcome.failover
-                if not retryable:
-                    self.router.mark_ok(base)  # it answered; the answer is final
+            outcome = await self._attempt(base, request, parse, mode, state, deadline)
+            if not isinstance(outcome, _Failure):
+                self.router.mark_ok(base)
+                return outcome
             log.debug(
-                "attempt %d of %s %s on %s failed: %s", state.count, method, path, base, failure
+                "attempt %d of %s %s on %s failed: %s",
+                state.count,
+                method,
+                path,
+                base,
+                outcome.error,
             )
-            if not retryable:
-                raise failure
-            if failover:
+            if outcome.answered and not outcome.retry:
+                self.router.mark_ok(base)  # it answered; the answer is final
+            if outcome.failover:
                 index += 1
-            next_base = candidates[index % len(candidates)]
-            if failover and retry_after is None and next_base not in state.tried:
-                delay: float | None = 0.0 if state.count < self.retry.max_attempts else None
-                if delay is not None and deadline.remaining() <= 0:
-                    delay = None
-            else:
-                delay = retry_delay(
-                    state.count - 1,
-                    self.retry,
-                    retry_after=retry_after,
-                    remaining=deadline.remaining(),
-                )
+            untried = candidates[index % len(candidates)] not in state.tried
+            delay = self._next_delay(outcome, untried, state, deadline)
             if delay is None:
-                if isinstance(failure, TransportError):
-                    failure.attempts = state.count
-                raise failure
+                if isinstance(outcome.error, TransportError):
+                    outcome.error.attempts = state.count
+                raise outcome.error
             if delay > 0:
                 await self._sleep(delay)
+
+    async def _attempt(
+        self,
+        base: str,
+        request: _Prepared,
+        parse: Callable[[httpx.Response], R],
+        mode: Mode,
+        state: Attempts,
+        deadline: Deadline,
+    ) -> R | _Failure:
+        """One HTTP exchange with ``base``; a :class:`_Failure` says what went wrong."""
+        where = f"{request.method} {request.path} to {base}"
+        try:
+            with anyio.fail_after(max(deadline.remaining(), 0.001)):
+                response = await self._http.request(
+                    request.method,
+                    base + request.path,
+                    json=request.payload,
+                    params=request.query,
+                    headers=request.headers,
+                    timeout=_cap_timeout(self._timeout, deadline.remaining()),
+                )
+        except _NOT_SENT as exc:  # nothing reached the service: always safe to try again
+            error = TransportError(
+                f"cannot connect to {base} ({type(exc).__name__})",
+                hint="check the network, CONVOAI_BASE_URL or AGORA_AREA",
+                attempts=state.count,
+            )
+            return _Failure(error, retry=True)
+        except TimeoutError:
+            state.ambiguous = True
+            error = TransportError(
+                f"{where}: no answer within the {self.retry.deadline:g} s deadline",
+                hint="the service may be slow or unreachable; try again",
+                attempts=state.count,
+            )
+            return _Failure(error, retry=mode != "once")
+        except _AMBIGUOUS as exc:  # sent, but the answer was lost: it may have been performed
+            state.ambiguous = True
+            error = TransportError(
+                f"{where} failed after sending ({type(exc).__name__})",
+                hint="the service may be slow or unreachable; try again",
+                attempts=state.count,
+            )
+            return _Failure(error, retry=mode != "once")
+        except httpx.HTTPError as exc:  # unsupported protocol, invalid URL ...
+            error = TransportError(
+                f"{where} failed ({type(exc).__name__})", hint="check CONVOAI_BASE_URL"
+            )
+            return _Failure(error, retry=False)
+        return self._outcome(response, request.method, request.path, parse, mode, state)
+
+    def _next_delay(
+        self, failure: _Failure, untried: bool, state: Attempts, deadline: Deadline
+    ) -> float | None:
+        """Seconds to wait before the next attempt, or None to give up."""
+        if not failure.retry:
+            return None
+        if failure.failover and failure.after is None and untried:
+            # a fresh endpoint: go at once, within the attempt and time budget
+            if state.count >= self.retry.max_attempts or deadline.remaining() <= 0:
+                return None
+            return 0.0
+        return retry_delay(
+            state.count - 1, self.retry, retry_after=failure.after, remaining=deadline.remaining()
+        )
 
     def _outcome(
         self,
@@ -356,7 +382,7 @@ class ConvoAIClient:
                     hint="the service or a proxy returned something unexpected; try again",
                     attempts=state.count,
                 )
-                return _Failure(malformed, retry=mode != "once", after=None, failover=True)
+                return _Failure(malformed, retry=mode != "once", answered=True)
         retry_after = parse_retry_after(response.headers.get("retry-after"))
         error = error_from_response(
             status,
@@ -372,7 +398,9 @@ class ConvoAIClient:
             retry = is_retryable_status(status)
             if retry and status >= 500 and status != 503:
                 state.ambiguous = True
-        return _Failure(error, retry=retry, after=retry_after, failover=status != 429)
+        return _Failure(
+            error, retry=retry, after=retry_after, failover=status != 429, answered=True
+        )
 
     # ------------------------------------------------------------------ parse helpers
 
@@ -394,7 +422,21 @@ class ConvoAIClient:
 
 @dataclass
 class _Failure:
+    """Why an attempt did not produce a result, and what to do about it."""
+
     error: ConvoAIError
     retry: bool
-    after: float | None
-    failover: bool
+    after: float | None = None  # Retry-After, seconds
+    failover: bool = True  # move on to the next endpoint
+    answered: bool = False  # the endpoint answered (it is alive)
+
+
+@dataclass
+class _Prepared:
+    """The parts of a request that stay the same across attempts."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    payload: Any
+    query: dict[str, str | int] | None
