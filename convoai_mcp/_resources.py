@@ -20,7 +20,7 @@ from convoai_mcp.builders import (
     validate_e164,
     validate_speak_text,
 )
-from convoai_mcp.errors import ConflictError, NotFoundError, ValidationError
+from convoai_mcp.errors import ConflictError, ConvoAIError, NotFoundError, ValidationError
 from convoai_mcp.models import (
     ActionResponse,
     AddPhoneNumberRequest,
@@ -125,7 +125,10 @@ class Agents:
         channel = request.properties.channel
         named = conflict.extra.get("agent_id")
         if isinstance(named, str) and named:
-            info = await self.get(named)
+            try:
+                info = await self.get(named)
+            except ConvoAIError:  # the id is what matters; status is a courtesy
+                return StartAgentResponse(agent_id=named)
             return StartAgentResponse(
                 agent_id=named, create_ts=info.start_ts, status=info.status or None
             )

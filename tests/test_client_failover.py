@@ -91,3 +91,23 @@ async def test_all_regions_503_surfaces_the_status_error() -> None:
             await client.agents.list_page()
     assert info.value.status == 503
     assert sleeps.delays == [0.5, 0.5]  # Retry-After honoured between attempts
+
+
+async def test_lost_join_on_one_region_is_recovered_on_the_next() -> None:
+    state = SandboxState(answer_delay=0.0)
+    a, b = Sandbox(CREDS, state=state), Sandbox(CREDS, state=state)
+    a.faults.add(Fault(route="agents.start", kind="lost_response", times=1))
+    a_seen: list[Seen] = []
+    b_seen: list[Seen] = []
+    sleeps = SleepRecorder()
+    async with (
+        serve_recorded(a, a_seen) as first,
+        serve_recorded(b, b_seen) as second,
+        _client([first, second], sleeps) as client,
+    ):
+        started = await client.agents.launch(cascading_spec(name="cross-region"))
+        agents = [x.agent_id async for x in client.agents.list()]
+        assert agents == [started.agent_id]
+        assert [s.path.rsplit("/", 1)[-1] for s in a_seen] == ["join"]
+        assert b_seen[0].path.endswith("/join")  # the retry went to the next region: 409
+        assert client.router.last_ok == second
