@@ -1,0 +1,328 @@
+"""No secret ever leaves the server: every tool, resource and prompt, successes and failures, run
+with recognisable canary secrets; everything the server emits is captured and searched.
+
+Captured: tool results (text and structured content), resource contents, prompt messages, every
+server notification (log messages, progress, resource updates), Python log records at DEBUG,
+and the stderr of a real ``convoai-mcp`` stdio subprocess.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import logging
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import mcp_types as types
+import pytest
+from _server_helpers import REPO, subprocess_env
+from mcp import Client, StdioServerParameters
+from mcp.client.stdio import stdio_client
+
+from convoai_mcp.config import Settings
+from convoai_mcp.sandbox import Fault, Sandbox, SandboxCredentials
+from convoai_mcp.server.app import build_server
+from convoai_mcp.server.tools import TOOL_NAMES
+
+APP_ID = "0123456789abcdef0123456789abcdef"
+CERT = "ca11ab1ec0ffee00deadbeef5ec12e75"
+CUSTOMER_ID = "canary-customer-id"
+CUSTOMER_SECRET = "CANARYcustSECRETq7w3e9r1"
+LLM_KEY = "sk-CANARYllmKEYz4x8c2v6"
+TTS_KEY = "CANARYttsKEYm5n1b7v3"
+ASR_KEY = "CANARYasrKEYp0o9i8u7"
+HTTP_TOKEN = "CANARYhttpTOKENl2k4j6h8g0"
+CALLEE = "+14155550123"
+
+CANARIES: dict[str, str] = {
+    "app certificate": CERT,
+    "customer secret": CUSTOMER_SECRET,
+    "basic credential": base64.b64encode(f"{CUSTOMER_ID}:{CUSTOMER_SECRET}".encode()).decode(),
+    "LLM key": LLM_KEY,
+    "TTS key": TTS_KEY,
+    "ASR key": ASR_KEY,
+    "HTTP token": HTTP_TOKEN,
+}
+# The distinctive middle of each canary: catches truncated or re-encoded copies too.
+CORES: dict[str, str] = {
+    "app certificate": "c0ffee00deadbeef",
+    "customer secret": "custSECRETq7w3",
+    "LLM key": "llmKEYz4x8",
+    "TTS key": "ttsKEYm5n1",
+    "ASR key": "asrKEYp0o9",
+    "HTTP token": "httpTOKENl2k4",
+}
+
+
+def leaks(text: str) -> list[str]:
+    """Which canaries (or their URL-encoded forms, or their cores) occur in ``text``."""
+    found = [
+        name for name, value in CANARIES.items() if value in text or quote(value, safe="") in text
+    ]
+    found += [f"{name} (core)" for name, core in CORES.items() if core in text]
+    return found
+
+
+def canary_env(auth: str) -> dict[str, str]:
+    env = {
+        "AGORA_APP_ID": APP_ID,
+        "AGORA_APP_CERTIFICATE": CERT,
+        "CONVOAI_LLM_URL": "https://llm.example/v1/chat/completions",
+        "CONVOAI_LLM_API_KEY": LLM_KEY,
+        "CONVOAI_LLM_MODEL": "gpt-4o-mini",
+        "CONVOAI_TTS_VENDOR": "microsoft",
+        "CONVOAI_TTS_PARAMS": json.dumps(
+            {"key": TTS_KEY, "region": "eastus", "voice_name": "en-US-AndrewNeural"}
+        ),
+        "CONVOAI_ASR_VENDOR": "deepgram",
+        "CONVOAI_ASR_PARAMS": json.dumps({"api_key": ASR_KEY, "model": "nova-3"}),
+        "CONVOAI_CALL_ALLOWLIST": CALLEE,
+        "CONVOAI_HTTP_TOKEN": HTTP_TOKEN,
+        "CONVOAI_LOG_LEVEL": "DEBUG",
+    }
+    if auth == "basic":
+        env.update({"AGORA_CUSTOMER_ID": CUSTOMER_ID, "AGORA_CUSTOMER_SECRET": CUSTOMER_SECRET})
+    return env
+
+
+CREDENTIALS = SandboxCredentials(
+    app_id=APP_ID,
+    app_certificate=CERT,
+    customer_id=CUSTOMER_ID,
+    customer_secret=CUSTOMER_SECRET,
+)
+
+
+class Capture:
+    """Everything the client saw."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, str]] = []
+
+    def add(self, where: str, value: Any) -> None:
+        if hasattr(value, "model_dump_json"):
+            text = value.model_dump_json()
+        else:
+            text = value if isinstance(value, str) else json.dumps(value, default=str)
+        self.items.append((where, text))
+
+    async def on_message(self, message: Any) -> None:
+        self.add("notification", message if not isinstance(message, Exception) else repr(message))
+
+    async def on_log(self, params: types.LoggingMessageNotificationParams) -> None:
+        self.add("log notification", params)
+
+    def leaks(self) -> list[str]:
+        return [f"{name} in {where}" for where, text in self.items for name in leaks(text)]
+
+
+async def run_everything(client: Client, sandbox: Sandbox, capture: Capture) -> set[str]:
+    """Every tool, resource template and prompt; successes and failures. Returns tools called."""
+    called: set[str] = set()
+
+    async def tool(name: str, arguments: dict[str, Any]) -> types.CallToolResult:
+        called.add(name)
+        result = await client.call_tool(name, arguments)
+        capture.add(f"tool {name}", result)
+        return result
+
+    async def resource(uri: str) -> None:
+        try:
+            result = await client.read_resource(uri)
+        except Exception as exc:  # an error is an answer too: its text is searched
+            capture.add(f"resource error {uri}", str(exc))
+        else:
+            capture.add(f"resource {uri}", result)
+
+    numbers = await tool("list_numbers", {})
+    assert not numbers.is_error
+    started = await tool(
+        "start_agent",
+        {
+            "channel": "canary-room",
+            "system_prompt": "You help people.",
+            "greeting": "Hello!",
+            "wait_until_running": True,
+            "timeout_seconds": 5,
+        },
+    )
+    assert not started.is_error, started
+    agent_id = (started.structured_content or {})["agent_id"]
+    for name, arguments in [
+        ("speak", {"agent_id": agent_id, "text": "Hello there"}),
+        ("think", {"agent_id": agent_id, "text": "The user is a VIP"}),
+        ("interrupt", {"agent_id": agent_id}),
+        (
+            "update_agent",
+            {
+                "agent_id": agent_id,
+                "system_prompt": "Be brief.",
+                "llm_params": {"temperature": 0.2, "api_key": LLM_KEY},
+                "refresh_token": True,
+            },
+        ),
+        ("get_agent", {"agent_id": agent_id}),
+        ("list_agents", {}),
+        ("list_agents", {"channel": "canary-room", "state": "RUNNING"}),
+        ("mint_token", {"channel": "canary-room"}),
+        ("mint_token", {"channel": "canary-room", "uid": "42", "role": "subscriber"}),
+    ]:
+        result = await tool(name, arguments)
+        assert not result.is_error, (name, result)
+    for uri in (
+        f"convoai://agents/{agent_id}",
+        f"convoai://agents/{agent_id}/history",
+        f"convoai://agents/{agent_id}/turns",
+    ):
+        await resource(uri)
+    capture.add("resources/list", await client.list_resources())
+    capture.add("tools/list", await client.list_tools())
+
+    placed = await tool(
+        "call", {"to_number": CALLEE, "confirm": True, "greeting": "Hi, this is a test call"}
+    )
+    assert not placed.is_error, placed
+    call_id = (placed.structured_content or {})["agent_id"]
+    for name, arguments in [
+        ("get_call", {"agent_id": call_id}),
+        ("list_calls", {}),
+        ("list_calls", {"type": "outbound", "limit": 5}),
+    ]:
+        assert not (await tool(name, arguments)).is_error
+    await resource(f"convoai://calls/{call_id}")
+    assert not (await tool("hangup", {"agent_id": call_id})).is_error
+    assert not (await tool("stop_agent", {"agent_id": agent_id})).is_error
+    await resource(f"convoai://agents/{agent_id}/history")  # now from the archive
+    await resource(f"convoai://agents/{agent_id}/turns")
+
+    # failures: bad input, refusals, service errors, faults
+    failures: list[tuple[str, dict[str, Any]]] = [
+        ("speak", {"agent_id": "nope", "text": "x"}),
+        ("speak", {"agent_id": agent_id, "text": "é" * 300}),
+        ("think", {"agent_id": agent_id, "text": ""}),
+        ("interrupt", {"agent_id": "nope"}),
+        ("update_agent", {"agent_id": "nope", "llm_params": {"api_key": LLM_KEY}}),
+        ("get_agent", {"agent_id": "nope"}),
+        ("get_call", {"agent_id": "nope"}),
+        ("hangup", {"agent_id": "nope"}),
+        ("call", {"to_number": "+14155550999", "confirm": True}),
+        ("call", {"to_number": CALLEE}),
+        ("call", {"to_number": "not a number", "confirm": True}),
+        ("mint_token", {"channel": "x", "uid": "abc"}),
+        ("list_calls", {"cursor": "garbage"}),
+        ("start_agent", {"channel": "bad channel \u0000"}),
+    ]
+    for name, arguments in failures:
+        assert (await tool(name, arguments)).is_error, (name, arguments)
+    for fault in (
+        Fault(route="agents.start", kind="status", status=400, reason="InvalidFieldValue"),
+        Fault(route="agents.start", kind="status", status=401),
+        Fault(route="agents.start", kind="malformed"),
+        Fault(route="calls.create", kind="status", status=403),
+    ):
+        sandbox.faults.add(fault)
+        if fault.route == "calls.create":
+            await tool("call", {"to_number": CALLEE, "confirm": True})
+        else:
+            await tool("start_agent", {"channel": "fault-room"})
+        sandbox.faults.clear()
+    for uri in (
+        "convoai://agents/nope",
+        "convoai://agents/nope/history",
+        "convoai://agents/nope/turns",
+        "convoai://calls/nope",
+    ):
+        await resource(uri)
+
+    for prompt, arguments in [
+        ("support_agent", {"channel": "canary-room", "product": "Widgets"}),
+        ("outbound_call", {"to_number": CALLEE, "goal": "confirm the appointment"}),
+        ("review_conversation", {"agent_id": agent_id}),
+    ]:
+        capture.add(f"prompt {prompt}", await client.get_prompt(prompt, arguments))
+    return called
+
+
+@contextlib.asynccontextmanager
+async def canary_sandbox() -> AsyncIterator[tuple[Sandbox, str]]:
+    sandbox = Sandbox(CREDENTIALS, answer_delay=0.0)
+    async with sandbox.serve("127.0.0.1", 0) as base_url:
+        yield sandbox, base_url
+
+
+@pytest.mark.parametrize("auth", ["basic", "app_credentials"])
+async def test_no_canary_in_anything_the_in_memory_server_emits(
+    tmp_path: Path, auth: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    capture = Capture()
+    async with canary_sandbox() as (sandbox, base_url):
+        env = {
+            **canary_env(auth),
+            "CONVOAI_BASE_URL": base_url,
+            "CONVOAI_ARCHIVE_PATH": str(tmp_path / "archive.sqlite3"),
+        }
+        settings = Settings.from_env(env)
+        assert settings.auth_mode == auth
+        server = build_server(settings, poll_interval=0.01)
+        try:
+            async with Client(
+                server,
+                message_handler=capture.on_message,
+                logging_callback=capture.on_log,
+                log_level="debug",
+            ) as client:
+                called = await run_everything(client, sandbox, capture)
+        finally:
+            await server.runtime.aclose()
+        # the canaries really went through the server to the service
+        sent = json.dumps([a.config.properties for a in sandbox.state.agents.values()])
+        assert all(key in sent for key in (LLM_KEY, TTS_KEY, ASR_KEY))
+    assert called == set(TOOL_NAMES)
+    kinds = {where.split(" ")[0] for where, _ in capture.items}
+    assert {"tool", "resource", "prompt", "resources/list", "tools/list"} <= kinds
+    logged = "\n".join(caplog.messages) + "\n".join(r.getMessage() for r in caplog.records)
+    assert logged.strip(), "DEBUG logging produced nothing to search"
+    problems = capture.leaks() + [f"{name} in a log record" for name in leaks(logged)]
+    assert problems == []
+
+
+def test_canary_detector_detects() -> None:
+    """The search itself works: a planted canary (or its core, or encoded form) is found."""
+    assert leaks(f"x {LLM_KEY} y") == ["LLM key", "LLM key (core)"]
+    assert "customer secret (core)" in leaks("...custSECRETq7w3...")
+    assert "basic credential" in leaks("Basic " + CANARIES["basic credential"])
+    assert leaks("nothing here ***") == []
+
+
+@pytest.mark.slow
+async def test_no_canary_on_the_stdio_subprocess_stderr_or_stdout(tmp_path: Path) -> None:
+    capture = Capture()
+    errlog = tmp_path / "stderr.txt"
+    async with canary_sandbox() as (sandbox, base_url):
+        env = subprocess_env(
+            **canary_env("basic"),
+            CONVOAI_BASE_URL=base_url,
+            CONVOAI_ARCHIVE_PATH=str(tmp_path / "archive.sqlite3"),
+        )
+        params = StdioServerParameters(
+            command=sys.executable, args=["-m", "convoai_mcp"], env=env, cwd=str(REPO)
+        )
+        with errlog.open("w") as err:
+            async with Client(
+                stdio_client(params, errlog=err),
+                message_handler=capture.on_message,
+                logging_callback=capture.on_log,
+                log_level="debug",
+            ) as client:
+                assert await run_everything(client, sandbox, capture) == set(TOOL_NAMES)
+    stderr = errlog.read_text()
+    assert "serving MCP over stdio" in stderr  # the banner: stderr really was captured
+    assert "DEBUG" in stderr  # and logging at DEBUG reached it
+    problems = capture.leaks() + [f"{name} in stderr" for name in leaks(stderr)]
+    assert problems == []
