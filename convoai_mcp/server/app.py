@@ -115,6 +115,7 @@ def build_server(
     ``client`` overrides the ConvoAI client (tests pass one pointed at the sandbox; it is then
     never closed by the server). ``poll_interval`` is the history subscription poll period.
     """
+    from convoai_mcp.policy import Policy
     from convoai_mcp.server import prompts, resources, tools
 
     runtime = Runtime(settings, client, poll_interval=poll_interval)
@@ -134,7 +135,8 @@ def build_server(
         lifespan=lifespan,
         log_level=settings.log_level,
     )
-    visible = runtime.guard.visible_tools(tools.TOOL_NAMES)
+    # The guard applies the same policy; it (and the client) are created on first use.
+    visible = Policy.from_settings(settings).visible_tools(tools.TOOL_NAMES)
     tools.register(server, visible)
     resources.register(server)
     prompts.register(server)

@@ -7,6 +7,8 @@ are true of it, and turns expected failures into ``isError`` results (:func:`too
 """
 
 # No `from __future__ import annotations`: the SDK reads these signatures at registration time.
+# The client, builders, models and the guard are imported inside the tools that use them, so
+# that building the server (and answering `initialize`) does not wait for them.
 
 import contextlib
 import inspect
@@ -20,9 +22,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import InputRequiredResult, ToolAnnotations
 from pydantic import Field
 
-from convoai_mcp.server import defaults
 from convoai_mcp.server.failures import tool_errors
-from convoai_mcp.server.guard import ConfirmationRequired
 from convoai_mcp.server.results import (
     ActionResult,
     AgentList,
@@ -330,6 +330,9 @@ async def start_agent(
     human participant's uid. The agent runs, and costs money, until stop_agent, or until it
     has been alone in the channel for idle_timeout seconds.
     """
+    from convoai_mcp.server import defaults
+    from convoai_mcp.server.guard import ConfirmationRequired
+
     rt = _rt(ctx)
     settings = rt.settings
     try:
@@ -553,6 +556,9 @@ async def call(
     allow-list or ask the user to confirm. Returns the agent_id: read
     convoai://agents/{agent_id}/history for the conversation and hang up with hangup.
     """
+    from convoai_mcp.server import defaults
+    from convoai_mcp.server.guard import ConfirmationRequired
+
     rt = _rt(ctx)
     settings = rt.settings
     if from_number is None:
@@ -718,6 +724,7 @@ async def update_agent(
     channel token. The change applies from the agent's next reply; earlier settings are
     overwritten."""
     from convoai_mcp.models import UpdateAgentProperties, UpdateAgentRequest, UpdateLlm
+    from convoai_mcp.server import defaults
 
     rt = _rt(ctx)
     updated: list[str] = []
@@ -864,6 +871,8 @@ async def mint_token(
     Computed locally from the App Certificate: nothing is sent to the service and nothing is
     charged. Give the token, app_id, channel and uid to the app that joins.
     """
+    from convoai_mcp.server import defaults
+
     rt = _rt(ctx)
     uid = uid or rt.settings.user_uid
     token, expires_at = defaults.rtc_token(rt.settings, channel, uid, role, lifetime_seconds)
