@@ -655,3 +655,27 @@ async def test_cn_path_prefix_is_served(sandbox: Sandbox) -> None:
     async with httpx.AsyncClient(base_url=root, headers={"Authorization": basic()}) as c:
         r = await c.get(f"/cn/api/conversational-ai-agent{P}/agents")
     assert r.status_code == 200
+
+
+async def test_user_speech_cannot_cut_uninterruptable_speech(
+    http: httpx.AsyncClient, sandbox: Sandbox, clock: Clock
+) -> None:
+    agent_id = await start(http)
+    clock.now += 30
+    text = "Please listen to this important notice in full."
+    await http.post(f"{P}/agents/{agent_id}/speak", json={"text": text, "interruptable": False})
+    clock.now += 0.5
+    sandbox.state.user_says(agent_id, "Stop!")
+    clock.now += 60
+    turns = (await http.get(f"{P}/agents/{agent_id}/turns")).json()["turns"]
+    notice, answer = turns[-2], turns[-1]
+    assert notice["end"]["type"] == "ok"
+    assert answer["start"]["type"] == "voice_input"
+    assert answer["start"]["start_at"] >= notice["end"]["end_at"]
+    await http.post(f"{P}/agents/{agent_id}/speak", json={"text": text})
+    clock.now += 0.5
+    sandbox.state.user_says(agent_id, "Stop!")
+    clock.now += 60
+    turns = (await http.get(f"{P}/agents/{agent_id}/turns")).json()["turns"]
+    assert turns[-2]["end"]["type"] == "interrupted"
+    assert turns[-2]["end"]["metadata"]["caused_by"] == "user_speech"

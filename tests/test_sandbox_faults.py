@@ -5,11 +5,13 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
 
 from convoai_mcp.sandbox import DEMO_CREDENTIALS, OPERATIONS, Fault, FaultSet, Sandbox
+from convoai_mcp.sandbox.runner import serve
 from convoai_mcp.tokens import mint_convoai_token
 
 CREDS = DEMO_CREDENTIALS
@@ -259,3 +261,26 @@ async def test_admin_simulates_inbound_calls_and_user_speech(sandbox: Sandbox) -
         assert contents[-1]["role"] == "assistant"
         missing = await admin.post("/_sandbox/agents/NOPE/say", json={"text": "hi"})
         assert missing.status_code == 404
+
+
+class _HideTransport:
+    """Middleware whose ``receive`` hides the server's transport from the emulator."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        async def hidden() -> Any:
+            return await receive()
+
+        await self.app(scope, hidden, send)
+
+
+@pytest.mark.parametrize("kind", ["drop", "lost_response"])
+async def test_drop_still_breaks_the_answer_behind_middleware(kind: str) -> None:
+    sb = Sandbox(CREDS)
+    sb.faults.add(Fault(route="agents.list", kind=kind, times=1))  # type: ignore[arg-type]
+    async with serve(_HideTransport(sb.app)) as root, httpx.AsyncClient(headers=AUTH) as c:
+        with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
+            await c.get(f"{root}/api/conversational-ai-agent{P}/agents")
+        assert (await c.get(f"{root}/api/conversational-ai-agent{P}/agents")).status_code == 200

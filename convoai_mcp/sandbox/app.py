@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -40,6 +41,8 @@ from .validation import (
 
 __all__ = ["ADMIN_PREFIX", "PATH_PREFIX", "Sandbox"]
 
+_log = logging.getLogger("convoai_mcp.sandbox")
+
 PATH_PREFIX = "/api/conversational-ai-agent"
 """Where the v2 API lives below the host (the CN prefix ``/cn`` + this is served too)."""
 ADMIN_PREFIX = "/_sandbox"
@@ -62,10 +65,6 @@ _DEFAULT_REASONS = {
 
 Family = Literal["agents", "telephony"]
 Result = tuple[int, Any]
-
-
-class ConnectionDropped(Exception):
-    """Raised when a drop fault cannot reach the connection (the app is not served by uvicorn)."""
 
 
 @dataclass
@@ -146,12 +145,31 @@ def _fault_error(fault: Fault) -> SandboxError:
     )
 
 
+class _Truncated(Response):
+    """Starts an answer and never finishes it; the server then closes the connection."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"1024")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b"{", "more_body": True})
+
+
 async def _drop(request: Request) -> Response:
-    """Close the client's connection without an answer (the client sees a protocol error)."""
+    """Close the client's connection without an answer (the client sees a protocol error).
+
+    Under uvicorn the connection's transport is reached through ``receive.__self__`` and closed
+    before anything is written. Behind middleware that hides it, the answer is cut off after
+    its first byte instead (uvicorn closes a connection whose response is left incomplete)."""
     owner = getattr(request.receive, "__self__", None)
     transport = getattr(owner, "transport", None)
     if transport is None or not hasattr(transport, "close"):
-        raise ConnectionDropped("injected fault: connection dropped")
+        _log.debug("drop fault: transport not reachable, truncating the answer instead")
+        return _Truncated()
     transport.close()
     for _ in range(3):  # let uvicorn see connection_lost, so nothing is written afterwards
         await asyncio.sleep(0)
@@ -275,6 +293,7 @@ class Sandbox:
                 payload = None
                 response = _error_response(family, err)
             except Exception as exc:  # never let a bug become a plain-text 500
+                _log.exception("sandbox bug while handling %s", operation)
                 payload = None
                 response = _error_response(
                     family, SandboxError(500, "InternalError", f"sandbox bug: {type(exc).__name__}")

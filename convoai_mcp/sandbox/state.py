@@ -309,9 +309,13 @@ class SandboxState:
             if now >= deadline:
                 self._stop(agent, deadline, f"stopped after {idle} s idle (idle_timeout)")
 
-    def _interrupt_at(self, agent: AgentRecord, at: float, caused_by: str) -> None:
+    def _interrupt_at(
+        self, agent: AgentRecord, at: float, caused_by: str, *, by_user: bool = False
+    ) -> None:
+        """Cut speech still going on at ``at``; the user cannot cut ``interruptable: false``."""
         for turn in agent.turns:
-            if turn.end_at > at and turn.end_type == "ok":
+            protected = by_user and turn.start_metadata.get("interruptable") is False
+            if turn.end_at > at and turn.end_type == "ok" and not protected:
                 played = max(0.0, at - turn.speech_start)
                 turn.end_at = round(max(at, turn.start_at), 3)
                 turn.end_type = "interrupted"
@@ -321,7 +325,7 @@ class SandboxState:
                 }
                 if turn.entry is not None:
                     turn.entry.speech_end_ms = agent.ms(max(at, turn.speech_start))
-        agent.speaking_until = min(agent.speaking_until, at)
+        agent.speaking_until = max([at, *(t.end_at for t in agent.turns)]) if agent.turns else at
 
     def _stop(self, agent: AgentRecord, at: float, message: str) -> None:
         self._interrupt_at(agent, at, "agent_stopped")
@@ -689,11 +693,11 @@ class SandboxState:
                 "user", text, agent.ms(at - duration), agent.ms(at), agent.rng.randint(160, 480)
             )
             self._remember(agent, user)
-            self._interrupt_at(agent, at, "user_speech")
+            self._interrupt_at(agent, at, "user_speech", by_user=True)
             meta = {"speech_duration_ms": round(duration * 1000), "transport": "rtc"}
             self._say(
                 agent,
-                at,
+                max(at, agent.speaking_until),
                 reply_to(text, agent.rng),
                 "voice_input",
                 meta,
