@@ -30,6 +30,7 @@ SANDBOX_PRESETS = ("deepgram_nova_3", "openai_gpt_4o_mini", "minimax_speech_2_6_
 """Default presets when the server runs on the sandbox without configured vendors."""
 
 _TRANSPORTS = ("stdio", "streamable-http", "sse")
+_HANDLER = "convoai-mcp-stderr"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,10 +73,12 @@ def configure_logging(level: str | None = None, stream: TextIO | None = None) ->
     """Log to stderr at ``level`` (default: CONVOAI_LOG_LEVEL, else WARNING)."""
     name = (level or os.environ.get("CONVOAI_LOG_LEVEL") or "WARNING").strip().upper()
     handler = logging.StreamHandler(stream or sys.stderr)
+    handler.set_name(_HANDLER)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     for old in list(root.handlers):
-        root.removeHandler(old)
+        if old.get_name() == _HANDLER:
+            root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(getattr(logging, name, logging.WARNING))
 
