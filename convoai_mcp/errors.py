@@ -44,7 +44,8 @@ __all__ = [
 ]
 
 # AccessToken2 / AccessToken ("006"/"007" + base64), Basic credentials, bearer-ish values, and
-# key=value pairs whose key names a secret.
+# key=value pairs whose key names a secret (values of 8+ characters, so that a message such as
+# "properties.llm.api_key: must be a string" stays readable).
 _SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"00[67][A-Za-z0-9+/=_-]{16,}"), "***"),
     (re.compile(r"(?i)\b(basic|bearer)\s+[A-Za-z0-9+/=._-]{8,}"), r"\1 ***"),
@@ -52,7 +53,7 @@ _SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
             r"(?i)\b((?:api_?key|key|secret|token|password|certificate|credentials?)"
-            r"[\"']?\s*[:=]\s*[\"']?)[^\s\"',}&]+"
+            r"[\"']?\s*[:=]\s*[\"']?)[^\s\"',}&]{8,}"
         ),
         r"\1***",
     ),

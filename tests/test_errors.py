@@ -112,5 +112,13 @@ def test_secrets_never_survive_in_errors(text: str) -> None:
         assert secret not in (err.detail or "")
 
 
+@pytest.mark.parametrize(
+    "detail",
+    ["properties.llm.api_key: must be a string", "properties.token: cannot join 'room' as 1001"],
+)
+def test_field_names_in_details_stay_readable(detail: str) -> None:
+    assert scrub(detail) == detail
+
+
 def test_scrub_caps_length() -> None:
     assert len(scrub("x" * 10_000)) <= 501
