@@ -63,16 +63,18 @@ ENV_VARS: dict[str, str] = {
     "CONVOAI_LOG_LEVEL": "Log level on stderr: DEBUG, INFO, WARNING (default), ERROR.",
     "CONVOAI_CALL_ALLOWLIST": "Comma list of E.164 numbers or prefixes (+1415) the call tool may "
     "dial; empty means no outbound calls.",
-    "CONVOAI_MAX_AGENTS": "Maximum concurrent agents started by this server.",
-    "CONVOAI_MAX_CALLS": "Maximum concurrent calls placed by this server.",
-    "CONVOAI_RATE_PER_MINUTE": "Maximum start_agent + call requests per minute.",
+    "CONVOAI_MAX_AGENTS": "Maximum concurrent agents started by this server (default 5; 0 "
+    "forbids).",
+    "CONVOAI_MAX_CALLS": "Maximum concurrent calls placed by this server (default 2; 0 forbids).",
+    "CONVOAI_RATE_PER_MINUTE": "Maximum start_agent + call requests per minute (default 10).",
     "CONVOAI_CONFIRM": "Comma list of tools that need the user's confirmation (default: call).",
-    "CONVOAI_READ_ONLY": "true exposes only the read-only tools.",
+    "CONVOAI_READ_ONLY": "true exposes only get_agent, list_agents, get_call, list_calls and "
+    "list_numbers.",
     "CONVOAI_TOOLS_ALLOW": "Comma list of tool names to expose (default: all).",
     "CONVOAI_TOOLS_DENY": "Comma list of tool names to hide.",
     "CONVOAI_HTTP_TOKEN": "Bearer token HTTP clients must send; required to bind the HTTP "
     "transports to a non-loopback address.",
-    "CONVOAI_MAX_BODY_BYTES": "Maximum HTTP request body size in bytes.",
+    "CONVOAI_MAX_BODY_BYTES": "Maximum HTTP request body size in bytes (default 1048576).",
     "CONVOAI_ARCHIVE": "on (default) or off: keep a local transcript archive.",
     "CONVOAI_ARCHIVE_PATH": "Path of the SQLite transcript archive (default: per-user data "
     "directory).",

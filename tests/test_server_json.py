@@ -53,7 +53,7 @@ def test_every_environment_variable_is_described_and_secrets_are_marked() -> Non
     variables = {v["name"]: v for v in package()["environmentVariables"]}
     assert set(variables) == set(ENV_VARS)
     for name, spec in variables.items():
-        assert spec["description"].strip(), name
+        assert spec["description"] == ENV_VARS[name], f"{name}: server.json is out of date"
         assert spec.get("isSecret", False) == (name in SECRET_ENV_VARS), name
     assert variables["AGORA_APP_ID"].get("isRequired") is True
 
