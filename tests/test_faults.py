@@ -1,0 +1,488 @@
+"""Fault scenarios through the MCP server (in-memory ``mcp.Client``) against the emulator's fault
+injection: 429 bursts, 5xx, dropped connections, slow answers past the deadline, malformed JSON,
+lost ``join`` / ``call`` answers, and a region that is down.
+
+For every scenario: the tool result is a success or a clear ``isError`` (what went wrong and a
+next step, no traceback), the server serves the next call, no agent is created twice (counted
+by name in the emulator's state), and the archive keeps every history entry (the agent is
+stopped and its history resource is read back from the archive).
+
+The ConvoAI client behind the server gets a retry policy with tiny backoff and an injected
+``sleep`` that returns at once, so nothing waits on real backoff; no timing is asserted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import pytest
+from _client_helpers import SleepRecorder, closed_port_url
+from _server_helpers import CALLEE, Rig, error_text, read_json, rig
+from mcp import Client
+from mcp_types import CallToolResult
+
+from convoai_mcp._retry import RetryPolicy
+from convoai_mcp.client import BasicAuth, ConvoAIClient
+from convoai_mcp.sandbox import DEMO_CREDENTIALS, Fault, Sandbox
+from convoai_mcp.server.app import ConvoAIServer, build_server
+
+# ------------------------------------------------------------------------------------ the rig
+
+FAST_RETRY = RetryPolicy(max_attempts=4, deadline=5.0, base_delay=0.001, max_delay=0.005)
+
+
+@dataclass
+class Faulty:
+    """A served emulator, a server on it whose client retries fast, and the client's sleeps."""
+
+    rig: Rig
+    server: ConvoAIServer
+    client: ConvoAIClient
+    sleeps: SleepRecorder
+    down: Sandbox | None = None
+
+    @property
+    def sandbox(self) -> Sandbox:
+        return self.rig.sandbox
+
+    def fault(self, route: str, kind: Any, **fields: Any) -> Fault:
+        return self.sandbox.faults.add(Fault(route=route, kind=kind, **fields))
+
+    def agents_named(self, name: str) -> list[str]:
+        """Ids of every agent the emulator ever created with ``name`` (stopped ones too)."""
+        state = self.sandbox.state
+        with state.lock:
+            return [a.agent_id for a in state.agents.values() if a.config.name == name]
+
+    def agents_in(self, channel: str) -> list[str]:
+        state = self.sandbox.state
+        with state.lock:
+            return [a.agent_id for a in state.agents.values() if a.config.channel == channel]
+
+    def service_history(self, agent_id: str) -> list[tuple[str, str]]:
+        """(role, content) of every entry the emulator holds for a running agent."""
+        contents = self.sandbox.state.history(agent_id)["contents"]
+        return [(e["role"], e["content"]) for e in contents]
+
+
+Down = Literal["refused", "503"]
+
+
+@contextlib.asynccontextmanager
+async def faulty(
+    tmp_path: Path,
+    *,
+    retry: RetryPolicy = FAST_RETRY,
+    down: Down | None = None,
+) -> AsyncIterator[Faulty]:
+    """The shared server rig, with the server rebuilt on a fast-retrying client.
+
+    ``down`` puts a dead region first in the client's endpoint list: a port where nothing
+    listens ("refused"), or a second emulator sharing the state that answers 503 ("503").
+    """
+    async with rig(tmp_path) as r, contextlib.AsyncExitStack() as stack:
+        settings = r.settings
+        assert settings.customer_id is not None and settings.customer_secret is not None
+        assert settings.app_certificate is not None
+        endpoints = [r.base_url]
+        dead: Sandbox | None = None
+        if down == "refused":
+            endpoints.insert(0, closed_port_url())
+        elif down == "503":
+            dead = Sandbox(DEMO_CREDENTIALS, state=r.sandbox.state)
+            dead.faults.add(Fault(route="*", kind="status", status=503))
+            endpoints.insert(0, await stack.enter_async_context(dead.serve("127.0.0.1", 0)))
+        sleeps = SleepRecorder()
+        client = ConvoAIClient(
+            settings.app_id,
+            BasicAuth(settings.customer_id, settings.customer_secret.get_secret_value()),
+            endpoints=endpoints,
+            app_certificate=settings.app_certificate.get_secret_value(),
+            retry=retry,
+            sleep=sleeps,
+        )
+        server = build_server(settings, client=client, poll_interval=0.02)
+        try:
+            yield Faulty(r, server, client, sleeps, dead)
+        finally:
+            await server.runtime.aclose()
+            await client.aclose()
+
+
+# ------------------------------------------------------------------------------- assertions
+
+
+def ok(result: CallToolResult) -> dict[str, Any]:
+    """The structured content of a successful result."""
+    assert not result.is_error, error_text(result)
+    data: dict[str, Any] | None = result.structured_content
+    assert data is not None
+    return data
+
+
+def clear_error(result: CallToolResult, tool: str, *needles: str) -> str:
+    """Assert ``result`` is an isError result that names the problem and a next step."""
+    text = error_text(result)
+    assert f"{tool} failed" in text, text
+    assert "Next:" in text, text
+    assert text.split("Next:", 1)[1].strip(), text
+    assert "Traceback" not in text and 'File "' not in text, text
+    assert text.strip() != f"Error executing tool {tool}", "a crash, not a handled failure"
+    for needle in needles:
+        assert needle.lower() in text.lower(), (needle, text)
+    return text
+
+
+async def still_serving(client: Client) -> None:
+    """The server answers the next calls normally."""
+    listed = ok(await client.call_tool("list_agents", {}))
+    assert isinstance(listed["agents"], list)
+    ok(await client.call_tool("list_numbers", {}))
+
+
+async def start(client: Client, name: str, channel: str | None = None) -> CallToolResult:
+    return await client.call_tool(
+        "start_agent", {"channel": channel or f"room-{name}", "name": name}
+    )
+
+
+async def stop_and_check_archive(env: Faulty, client: Client, agent_id: str) -> None:
+    """Stop the agent; its history resource then answers from the archive with every entry
+    the service held just before the stop (one last line is said first)."""
+    ok(await client.call_tool("speak", {"agent_id": agent_id, "text": "That is all."}))
+    expected = env.service_history(agent_id)
+    assert ("assistant", "That is all.") in expected, expected
+    stopped = ok(await client.call_tool("stop_agent", {"agent_id": agent_id}))
+    assert stopped["ended"] is True
+    assert stopped["archived_history"] is True
+    history = await read_json(client, f"convoai://agents/{agent_id}/history")
+    assert history["source"] == "archive"
+    assert [(e["role"], e["content"]) for e in history["contents"]] == expected
+
+
+async def spoken_once(env: Faulty, agent_id: str, text: str) -> None:
+    said = [content for role, content in env.service_history(agent_id) if content == text]
+    assert len(said) == 1, env.service_history(agent_id)
+
+
+# --------------------------------------------------------------------------- 429 with Retry-After
+
+
+async def test_429_burst_on_join_is_absorbed_honouring_retry_after(tmp_path: Path) -> None:
+    async with faulty(tmp_path) as env, Client(env.server) as client:
+        fault = env.fault("agents.start", "status", status=429, retry_after=0.01, times=3)
+        data = ok(await start(client, "burst-429"))
+        assert fault.hits == 3
+        assert env.sleeps.delays.count(0.01) >= 3, env.sleeps.delays
+        assert env.agents_named("burst-429") == [data["agent_id"]]
+        await still_serving(client)
+        ok(await client.call_tool("speak", {"agent_id": data["agent_id"], "text": "after 429"}))
+        await stop_and_check_archive(env, client, data["agent_id"])
+
+
+async def test_429_longer_than_the_retries_is_a_clear_error_then_serving(tmp_path: Path) -> None:
+    async with faulty(tmp_path) as env, Client(env.server) as client:
+        env.fault("agents.start", "status", status=429, retry_after=0.01)
+        text = clear_error(await start(client, "long-429"), "start_agent", "429")
+        assert env.agents_named("long-429") == []
+        env.sandbox.faults.clear()
+        data = ok(await start(client, "long-429"))
+        assert env.agents_named("long-429") == [data["agent_id"]]
+        await still_serving(client)
+        await stop_and_check_archive(env, client, data["agent_id"])
+    assert "ResourceQuotaLimitExceeded" in text or "rate" in text.lower()
+
+
+async def test_retry_after_beyond_the_policy_is_not_waited_for(tmp_path: Path) -> None:
+    async with faulty(tmp_path) as env, Client(env.server) as client:
+        env.fault("agents.list", "status", status=429, retry_after=3600, times=1)
+        clear_error(await client.call_tool("list_agents", {}), "list_agents", "429")
+        assert 3600 not in env.sleeps.delays
+        await still_serving(client)
+
+
+async def test_429_on_speak_is_retried_and_said_once(tmp_path: Path) -> None:
+    async with faulty(tmp_path) as env, Client(env.server) as client:
+        agent_id = ok(await start(client, "speak-429"))["agent_id"]
+        env.fault("agents.speak", "status", status=429, retry_after=0.01, times=2)
+        ok(await client.call_tool("speak", {"agent_id": agent_id, "text": "rate limited"}))
+        await spoken_once(env, agent_id, "rate limited")
+        await stop_and_check_archive(env, client, agent_id)
+
+
+# ------------------------------------------------------------------------------------------ 5xx
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+async def test_5xx_burst_on_join_creates_one_agent(tmp_path: Path, status: int) -> None:
+    async with faulty(tmp_path) as env, Client(env.server) as client:
+        env.fault("agents.start", "status", status=status, times=2)
+        data = ok(await start(client, f"five-{status}"))
+        assert env.agents_named(f"five-{status}") == [data["agent_id"]]
+        ok(await client.call_tool("speak", {"agent_id": data["agent_id"], "text": "after 5xx"}))
+        await still_serving(client)
+        await stop_and_check_archive(env, client, data["agent_id"])
+
+
+async def test_persistent_503_is_a_clear_error_then_serving(tmp_path: Path) -> None:
+    async with faulty(tmp_path) as env, Client(env.server) as client:
+        agent_id = ok(await start(client, "down-503"))["agent_id"]
+        env.fault("agents.get", "status", status=503)
+        clear_error(await client.call_tool("get_agent", {"agent_id": agent_id}), "get_agent", "503")
+        env.sandbox.faults.clear()
+        assert (
+            ok(await client.call_tool("get_agent", {"agent_id": agent_id}))["status"] == "RUNNING"
+        )
+        await stop_and_check_archive(env, client, agent_id)
+
+
+async def test_500_on_speak_is_not_repeated(tmp_path: Path) -> None:
+    """A 500 may have been performed: speak is not retried, the error says so."""
+    async with faulty(tmp_path) as env, Client(env.server) as client:
+        agent_id = ok(await start(client, "speak-500"))["agent_id"]
+        env.fault("agents.speak", "status", status=500, times=1)
+        clear_error(
+            await client.call_tool("speak", {"agent_id": agent_id, "text": "maybe said"}),
+            "speak",
+            "500",
+        )
+        ok(await client.call_tool("speak", {"agent_id": agent_id, "text": "surely said"}))
+        await spoken_once(env, agent_id, "surely said")
+        await stop_and_check_archive(env, client, agent_id)
+
+
+async def test_503_burst_on_history_during_stop_loses_nothing(tmp_path: Path) -> None:
+    async with faulty(tmp_path) as env, Client(env.server) as client:
+        agent_id = ok(await start(client, "hist-503"))["agent_id"]
+        for text in ("one", "two", "three"):
+            ok(await client.call_tool("speak", {"agent_id": agent_id, "text": text}))
+        env.fault("agents.history", "status", status=503, times=2)
+        env.fault("agents.turns", "status", status=502, times=1)
+        await stop_and_check_archive(env, client, agent_id)
+
+
+# ---------------------------------------------------------------------------- dropped connections
+
+
+async def test_dropped_join_is_retried_and_creates_one_agent(tmp_path: Path) -> None:
+    async with faulty(tmp_path) as env, Client(env.server) as client:
+        env.fault("agents.start", "drop", times=2)
+        data = ok(await start(client, "dropped"))
+        assert env.agents_named("dropped") == [data["agent_id"]]
+        await still_serving(client)
+        ok(await client.call_tool("speak", {"agent_id": data["agent_id"], "text": "hello"}))
+        await stop_and_check_archive(env, client, data["agent_id"])
+
+
+async def test_dropped_speak_is_a_clear_error_and_not_repeated(tmp_path: Path) -> None:
+    async with faulty(tmp_path) as env, Client(env.server) as client:
+        agent_id = ok(await start(client, "drop-speak"))["agent_id"]
+        env.fault("agents.speak", "drop", times=1)
+        clear_error(
+            await client.call_tool("speak", {"agent_id": agent_id, "text": "not said"}), "speak"
+        )
+        assert "not said" not in [c for _, c in env.service_history(agent_id)]
+        ok(await client.call_tool("speak", {"agent_id": agent_id, "text": "said"}))
+        await spoken_once(env, agent_id, "said")
+        await stop_and_check_archive(env, client, agent_id)
+
+
+async def test_dropped_connections_everywhere_then_recovery(tmp_path: Path) -> None:
+    async with faulty(tmp_path) as env, Client(env.server) as client:
+        agent_id = ok(await start(client, "drop-all"))["agent_id"]
+        ok(await client.call_tool("speak", {"agent_id": agent_id, "text": "before the outage"}))
+        env.fault("*", "drop")
+        for tool, args in [
+            ("get_agent", {"agent_id": agent_id}),
+            ("list_agents", {}),
+            ("list_numbers", {}),
+            ("start_agent", {"channel": "room-x", "name": "drop-all-2"}),
+        ]:
+            clear_error(await client.call_tool(tool, args), tool, "could not be reached")
+        env.sandbox.faults.clear()
+        await still_serving(client)
+        assert env.agents_named("drop-all-2") == []
+        await stop_and_check_archive(env, client, agent_id)
+
+
+async def test_dropped_stop_is_retried_and_the_archive_is_complete(tmp_path: Path) -> None:
+    async with faulty(tmp_path) as env, Client(env.server) as client:
+        agent_id = ok(await start(client, "drop-stop"))["agent_id"]
+        ok(await client.call_tool("speak", {"agent_id": agent_id, "text": "last words"}))
+        env.fault("agents.stop", "drop", times=1)
+        await stop_and_check_archive(env, client, agent_id)
+        await still_serving(client)
+
+
+# ------------------------------------------------------------------------- slow, past the deadline
+
+
+SHORT_DEADLINE = RetryPolicy(max_attempts=4, deadline=0.3, base_delay=0.001, max_delay=0.005)
+
+
+async def test_slow_read_past_the_deadline_is_a_clear_error(tmp_path: Path) -> None:
+    async with faulty(tmp_path, retry=SHORT_DEADLINE) as env, Client(env.server) as client:
+        agent_id = ok(await start(client, "slow-get"))["agent_id"]
+        env.fault("agents.get", "latency", delay=0.6, times=1)
+        clear_error(
+            await client.call_tool("get_agent", {"agent_id": agent_id}), "get_agent", "deadline"
+        )
+        assert (
+            ok(await client.call_tool("get_agent", {"agent_id": agent_id}))["status"] == "RUNNING"
+        )
+        ok(await client.call_tool("speak", {"agent_id": agent_id, "text": "still here"}))
+        await stop_and_check_archive(env, client, agent_id)
+
+
+async def test_slow_join_past_the_deadline_never_yields_two_agents(tmp_path: Path) -> None:
+    """The start is performed after the client gave up: the error is clear, and starting again
+    under the same name does not create a second agent."""
+    async with faulty(tmp_path, retry=SHORT_DEADLINE) as env:
+        async with Client(env.server) as client:
+            env.fault("agents.start", "latency", delay=0.6, times=1)
+            clear_error(await start(client, "slow-join"), "start_agent")
+            await still_serving(client)
+            again = await start(client, "slow-join")
+            if again.is_error:
+                clear_error(again, "start_agent", "slow-join")
+    # the emulator has finished the slow request by the time it shut down
+    assert len(env.agents_named("slow-join")) == 1
+
+
+async def test_slow_answers_within_the_read_timeout_succeed(tmp_path: Path) -> None:
+    async with faulty(tmp_path) as env, Client(env.server) as client:
+        env.fault("*", "latency", delay=0.05, times=3)
+        data = ok(await start(client, "slowish"))
+        ok(await client.call_tool("speak", {"agent_id": data["agent_id"], "text": "slowly"}))
+        assert env.agents_named("slowish") == [data["agent_id"]]
+        await stop_and_check_archive(env, client, data["agent_id"])
+
+
+# ---------------------------------------------------------------------------- malformed answers
+
+
+async def test_malformed_join_answer_recovers_the_agent(tmp_path: Path) -> None:
+    """The join was performed but its answer is broken JSON: the retry meets 409 and the client
+    returns the agent it created."""
+    async with faulty(tmp_path) as env, Client(env.server) as client:
+        env.fault("agents.start", "malformed", times=1)
+        data = ok(await start(client, "malformed-join"))
+        assert env.agents_named("malformed-join") == [data["agent_id"]]
+        ok(await client.call_tool("speak", {"agent_id": data["agent_id"], "text": "recovered"}))
+        await stop_and_check_archive(env, client, data["agent_id"])
+
+
+async def test_malformed_read_is_retried(tmp_path: Path) -> None:
+    async with faulty(tmp_path) as env, Client(env.server) as client:
+        agent_id = ok(await start(client, "malformed-get"))["agent_id"]
+        env.fault("agents.get", "malformed", times=2)
+        assert (
+            ok(await client.call_tool("get_agent", {"agent_id": agent_id}))["status"] == "RUNNING"
+        )
+        env.fault("agents.list", "malformed")
+        clear_error(await client.call_tool("list_agents", {}), "list_agents", "JSON")
+        env.sandbox.faults.clear()
+        await still_serving(client)
+        ok(await client.call_tool("speak", {"agent_id": agent_id, "text": "fine"}))
+        await stop_and_check_archive(env, client, agent_id)
+
+
+async def test_malformed_speak_answer_is_not_repeated(tmp_path: Path) -> None:
+    async with faulty(tmp_path) as env, Client(env.server) as client:
+        agent_id = ok(await start(client, "malformed-speak"))["agent_id"]
+        env.fault("agents.speak", "malformed", times=1)
+        clear_error(
+            await client.call_tool("speak", {"agent_id": agent_id, "text": "said once"}), "speak"
+        )
+        await spoken_once(env, agent_id, "said once")
+        await still_serving(client)
+        await stop_and_check_archive(env, client, agent_id)
+
+
+# ------------------------------------------------------------------------------- lost answers
+
+
+async def test_lost_join_answer_recovers_the_agent(tmp_path: Path) -> None:
+    async with faulty(tmp_path) as env, Client(env.server) as client:
+        env.fault("agents.start", "lost_response", times=1)
+        data = ok(await start(client, "lost-join"))
+        assert env.agents_named("lost-join") == [data["agent_id"]]
+        ok(await client.call_tool("speak", {"agent_id": data["agent_id"], "text": "found"}))
+        await still_serving(client)
+        await stop_and_check_archive(env, client, data["agent_id"])
+
+
+async def test_lost_join_answer_without_a_name_creates_one_agent(tmp_path: Path) -> None:
+    async with faulty(tmp_path) as env, Client(env.server) as client:
+        env.fault("agents.start", "lost_response", times=1)
+        data = ok(await client.call_tool("start_agent", {"channel": "lost-unnamed"}))
+        assert env.agents_in("lost-unnamed") == [data["agent_id"]]
+        assert env.agents_named(data["name"]) == [data["agent_id"]]
+        ok(await client.call_tool("speak", {"agent_id": data["agent_id"], "text": "one"}))
+        await stop_and_check_archive(env, client, data["agent_id"])
+
+
+async def test_lost_call_answer_dials_once(tmp_path: Path) -> None:
+    async with faulty(tmp_path) as env, Client(env.server) as client:
+        env.fault("calls.create", "lost_response", times=1)
+        placed = ok(
+            await client.call_tool(
+                "call", {"to_number": CALLEE, "channel": "lost-call", "confirm": True}
+            )
+        )
+        agent_id = placed["agent_id"]
+        assert env.agents_in("lost-call") == [agent_id]
+        state = env.sandbox.state
+        with state.lock:
+            calls = [c for c in state.calls.values() if c.agent_id == agent_id]
+        assert len(calls) == 1
+        ok(await client.call_tool("speak", {"agent_id": agent_id, "text": "hello caller"}))
+        expected = env.service_history(agent_id)
+        hung = ok(await client.call_tool("hangup", {"agent_id": agent_id}))
+        assert hung["archived_history"] is True
+        history = await read_json(client, f"convoai://agents/{agent_id}/history")
+        assert history["source"] == "archive"
+        assert [(e["role"], e["content"]) for e in history["contents"]] == expected
+        await still_serving(client)
+
+
+async def test_lost_stop_answer_is_still_a_stop(tmp_path: Path) -> None:
+    async with faulty(tmp_path) as env, Client(env.server) as client:
+        agent_id = ok(await start(client, "lost-stop"))["agent_id"]
+        ok(await client.call_tool("speak", {"agent_id": agent_id, "text": "goodbye"}))
+        env.fault("agents.stop", "lost_response", times=1)
+        await stop_and_check_archive(env, client, agent_id)
+        await still_serving(client)
+
+
+# ---------------------------------------------------------------------------------- region down
+
+
+@pytest.mark.parametrize("down", ["refused", "503"])
+async def test_first_region_down_fails_over(tmp_path: Path, down: Down) -> None:
+    async with faulty(tmp_path, down=down) as env, Client(env.server) as client:
+        data = ok(await start(client, f"failover-{down}"))
+        agent_id = data["agent_id"]
+        assert env.agents_named(f"failover-{down}") == [agent_id]
+        ok(await client.call_tool("speak", {"agent_id": agent_id, "text": "other region"}))
+        await still_serving(client)
+        await stop_and_check_archive(env, client, agent_id)
+        if env.down is not None:
+            assert all(f.hits >= 1 for f in env.down.faults.list())
+
+
+async def test_every_region_down_is_a_clear_error_then_recovery(tmp_path: Path) -> None:
+    async with faulty(tmp_path, down="503") as env, Client(env.server) as client:
+        outage = env.fault("*", "status", status=503)
+        clear_error(await start(client, "all-down"), "start_agent", "503")
+        assert outage.hits >= 1
+        assert env.agents_named("all-down") == []
+        env.sandbox.faults.clear()
+        data = ok(await start(client, "all-down"))
+        assert env.agents_named("all-down") == [data["agent_id"]]
+        ok(await client.call_tool("speak", {"agent_id": data["agent_id"], "text": "back"}))
+        await stop_and_check_archive(env, client, data["agent_id"])
