@@ -370,6 +370,21 @@ async def test_stopped_agent_history_is_read_from_the_archive(tmp_path: Path) ->
         assert turns["turns"]
 
 
+async def test_a_calls_transcript_survives_the_hangup(tmp_path: Path) -> None:
+    async with rig(tmp_path, answer_delay=0.0) as r, Client(r.server) as client:
+        placed = await client.call_tool(
+            "call", {"to_number": CALLEE, "confirm": True, "greeting": "Hi, this is Ada"}
+        )
+        agent_id = (placed.structured_content or {})["agent_id"]
+        await client.call_tool("speak", {"agent_id": agent_id, "text": "Your order shipped"})
+        await client.call_tool("hangup", {"agent_id": agent_id})
+        archived = await read_json(client, f"convoai://agents/{agent_id}/history")
+        assert archived["source"] == "archive"
+        assert archived["status"] == "STOPPED"
+        said = [entry["content"] for entry in archived["contents"]]
+        assert said == ["Hi, this is Ada", "Your order shipped"]
+
+
 async def test_with_the_archive_off_a_stopped_agent_has_no_history(tmp_path: Path) -> None:
     async with rig(tmp_path, {"CONVOAI_ARCHIVE": "off"}) as r, Client(r.server) as client:
         started = await client.call_tool("start_agent", {"channel": "room"})

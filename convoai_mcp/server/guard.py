@@ -423,6 +423,8 @@ class Guard:
             archived = await self._load(agent_id, "history")
             if archived is None:
                 raise
+            if str(archived.get("status") or "").upper() not in _ENDED_STATES:
+                archived["status"] = "STOPPED"  # the service no longer knows it: it has ended
             return History.model_validate(archived), "archive"
         await self._archive_history(agent_id, history)
         return history, "service"
