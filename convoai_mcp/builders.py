@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import re
 import secrets
-from typing import Any
+from typing import Any, TypeVar
 
+import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
 from convoai_mcp import tokens
@@ -63,6 +64,7 @@ TTS_PRESETS = frozenset({"minimax_speech_2_6_turbo", "minimax_speech_2_8_turbo",
 AVATAR_SAMPLE_RATES = {"heygen": 24000, "liveavatar": 24000, "akool": 16000}
 """Avatar vendor -> the TTS sample rate it needs."""
 
+M = TypeVar("M", bound=BaseModel)
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 # RTC channel names: at most 64 bytes of letters, digits, space and these punctuation marks.
 _CHANNEL = re.compile(r"[A-Za-z0-9 !#$%&()+\-:;<=.>?@\[\]^_{|}~,]{1,64}")
@@ -116,6 +118,22 @@ class AgentSpec(BaseModel):
 
     def __repr__(self) -> str:
         return f"AgentSpec(name={self.name!r}, channel={self.channel!r}, uid={self.agent_uid!r})"
+
+    def __str__(self) -> str:
+        return repr(self)
+
+
+def _checked(model: type[M], data: dict[str, Any], where: str) -> M:
+    """``model.model_validate(data)``, failing with a ValidationError that names the fields
+    but never echoes their values (they may be secrets)."""
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        problems = "; ".join(
+            f"{where}.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+            for err in exc.errors(include_url=False, include_input=False)
+        )
+        raise ValidationError(problems, hint="fix the named fields") from None
 
 
 # --------------------------------------------------------------------------- small validators
@@ -395,8 +413,14 @@ def build_start_request(
         token=token,
         lifetime=token_lifetime,
     )
-    properties = AgentProperties.model_validate(
-        {**_properties_fields(spec), "token": join_token, "remote_rtc_uids": list(spec.remote_uids)}
+    properties = _checked(
+        AgentProperties,
+        {
+            **_properties_fields(spec),
+            "token": join_token,
+            "remote_rtc_uids": list(spec.remote_uids),
+        },
+        "properties",
     )
     return StartAgentRequest(
         name=spec.name,
@@ -437,8 +461,10 @@ def build_call_request(
         )
         for uid, given in ((spec.agent_uid, token), (sip_uid, sip_token))
     )
-    properties = CallProperties.model_validate(
-        {**_properties_fields(spec), "token": agent_token, "remote_rtc_uids": [sip_uid]}
+    properties = _checked(
+        CallProperties,
+        {**_properties_fields(spec), "token": agent_token, "remote_rtc_uids": [sip_uid]},
+        "properties",
     )
     sip = SipConfig(
         to_number=to_number, from_number=from_number, rtc_uid=sip_uid, rtc_token=callee_token

@@ -275,3 +275,17 @@ def test_spec_repr_has_no_secrets() -> None:
     spec = AgentSpec(channel="c", llm=LLM, tts=tts())
     assert "sk-x" not in repr(spec)
     assert "sk-x" not in str(spec)
+
+
+def test_bad_extra_property_names_the_field_but_not_the_value() -> None:
+    spec = AgentSpec(
+        channel="c", llm=LLM, tts=tts(), extra_properties={"idle_timeout": "secret-value-xyz"}
+    )
+    with pytest.raises(ValidationError, match=r"properties\.idle_timeout") as info:
+        build_start_request(spec, app_id=APP_ID, app_certificate=CERT)
+    assert "secret-value-xyz" not in str(info.value)
+
+
+def test_spec_str_has_no_secrets() -> None:
+    spec = AgentSpec(channel="c", llm=LLM, tts=tts(), extra_properties={"rtc": {"key": "k-123"}})
+    assert "k-123" not in str(spec)
