@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
+import anyio
 import httpx
+import httpx2
 import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
 from mcp.server.mcpserver import MCPServer
 from pydantic import SecretStr
 from starlette.types import Receive, Scope, Send
@@ -21,6 +30,7 @@ from convoai_mcp.server.http_security import (
     transport_security_for,
 )
 
+ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "canary-http-token-0123456789abcdef"
 BASE = "http://127.0.0.1:8765"
 
@@ -225,3 +235,57 @@ async def test_wraps_the_sdk_streamable_http_app() -> None:
         accepted = await client.post("/mcp", json=init, headers={**headers, **AUTH})
         assert accepted.status_code == 200
         assert "serverInfo" in accepted.text
+
+
+@pytest.mark.slow
+async def test_the_cli_on_a_public_address_requires_the_bearer_token(tmp_path: Path) -> None:
+    """The real server bound to 0.0.0.0 with CONVOAI_HTTP_TOKEN: no token and a bad Origin are
+    refused on the wire; an MCP client sending the token works."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("AGORA_", "CONVOAI_", "PYTHONPATH"))
+    }
+    env.update(
+        {
+            "PYTHONPATH": str(ROOT),
+            "CONVOAI_HTTP_TOKEN": TOKEN,
+            "CONVOAI_ARCHIVE_PATH": str(tmp_path / "archive.sqlite3"),
+        }
+    )
+    command = [sys.executable, "-m", "convoai_mcp", "--sandbox", "--transport", "streamable-http"]
+    command += ["--host", "0.0.0.0", "--port", "0"]
+    process = await anyio.open_process(command, env=env, stdin=subprocess.DEVNULL)
+    try:
+        assert process.stderr is not None
+        seen = ""
+        with anyio.fail_after(30):
+            while (match := re.search(r"at http://0\.0\.0\.0:(\d+)(/mcp) \(", seen)) is None:
+                seen += (await process.stderr.receive()).decode()
+        assert "bearer token required" in seen
+        assert TOKEN not in seen
+        url = f"http://127.0.0.1:{match.group(1)}{match.group(2)}"
+        ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+        accept = {"Accept": "application/json, text/event-stream"}
+        async with httpx.AsyncClient() as http:
+            missing = await http.post(url, json=ping, headers=accept)
+            assert missing.status_code == 401
+            wrong = await http.post(
+                url, json=ping, headers={**accept, **{"Authorization": "Bearer x"}}
+            )
+            assert wrong.status_code == 401
+            foreign = await http.post(
+                url, json=ping, headers={**accept, **AUTH, "Origin": "http://evil.example"}
+            )
+            assert foreign.status_code == 403
+        async with (
+            httpx2.AsyncClient(headers=AUTH) as authed,
+            Client(streamable_http_client(url, http_client=authed)) as client,
+        ):
+            names = [tool.name for tool in (await client.list_tools()).tools]
+            assert "start_agent" in names
+    finally:
+        process.kill()
+        with anyio.fail_after(10):
+            await process.wait()
+        await process.aclose()
