@@ -200,3 +200,24 @@ async def test_cli_takes_credentials_from_env_and_masks_secrets() -> None:
     assert not any(secret in line for line in lines)
     assert any(line.startswith("AGORA_CUSTOMER_SECRET=a-ve…") for line in lines)
     assert "probe=200" in lines  # the same id and secret are accepted
+
+
+def test_cli_refuses_malformed_env_credentials(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AGORA_APP_ID", "not-an-app-id")
+    assert main(["--port", "0"]) == 2
+    assert "AGORA_APP_ID" in capsys.readouterr().err
+    monkeypatch.setenv("AGORA_APP_ID", CREDS.app_id)
+    monkeypatch.setenv("AGORA_APP_CERTIFICATE", "x" * 31)
+    assert main(["--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "31 characters" in err
+    assert "x" * 31 not in err
+
+
+@pytest.mark.parametrize("argv", [["--port", "70000"], ["--start-delay", "-1"]])
+def test_cli_rejects_bad_options(argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2

@@ -13,6 +13,8 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from convoai_mcp.tokens import validate_app_certificate, validate_app_id
+
 from .app import ADMIN_PREFIX, Sandbox
 from .credentials import SandboxCredentials
 from .runner import is_loopback
@@ -81,7 +83,12 @@ async def _run(sandbox: Sandbox, host: str, port: int, out: TextIO) -> None:
 
 def main(argv: Sequence[str] | None = None, *, prog: str = "convoai-mcp sandbox") -> int:
     """Parse ``argv`` (without the program name), run the sandbox until SIGINT / SIGTERM."""
-    args = build_parser(prog).parse_args(list(argv) if argv is not None else None)
+    parser = build_parser(prog)
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    if not 0 <= args.port <= 65535:
+        parser.error(f"--port must be 0..65535, got {args.port}")
+    if args.start_delay < 0 or args.answer_delay < 0:
+        parser.error("--start-delay and --answer-delay must not be negative")
     if not is_loopback(args.host) and not args.allow_remote:
         print(
             f"refusing to listen on {args.host}: the sandbox is for loopback use; "
@@ -89,8 +96,15 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "convoai-mcp sandbox"
             file=sys.stderr,
         )
         return 2
+    credentials = SandboxCredentials.from_env()
+    try:
+        validate_app_id(credentials.app_id)
+        validate_app_certificate(credentials.app_certificate)
+    except ValueError as exc:
+        print(f"cannot start the sandbox: {exc}", file=sys.stderr)
+        return 2
     sandbox = Sandbox(
-        SandboxCredentials.from_env(),
+        credentials,
         seed=args.seed,
         start_delay=args.start_delay,
         answer_delay=args.answer_delay,
