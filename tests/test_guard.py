@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import anyio
 import mcp_types as types
 import pytest
 from _server_helpers import CALLEE, OUTBOUND, Rig, error_text, read_json, rig
@@ -408,10 +409,14 @@ class Stepper:
         await self._go.wait()
         self._go.clear()
 
+    async def first_poll(self) -> None:
+        with anyio.fail_after(10):  # a watcher that stopped polling fails instead of hanging
+            await self.polled.wait()
+
     async def next_poll(self) -> None:
         self.polled.clear()
         self._go.set()
-        await self.polled.wait()
+        await self.first_poll()
 
     def release(self) -> None:
         self._go.set()
@@ -438,7 +443,7 @@ async def test_watcher_archives_while_running_and_frees_the_slot_when_the_agent_
         )
         agent_id = response.agent_id
         guard.started(agent_id, kind="agent", channel="room")
-        await stepper.polled.wait()
+        await stepper.first_poll()
         await sdk.agents.speak(agent_id, "archived while running")
         await stepper.next_poll()
         loaded = await archive.load_history(agent_id)
@@ -460,6 +465,29 @@ async def test_watcher_archives_while_running_and_frees_the_slot_when_the_agent_
         await guard.aclose()
 
 
+async def test_watcher_keeps_watching_when_history_404s_but_the_agent_runs(
+    tmp_path: Path,
+) -> None:
+    stepper = Stepper()
+    async with sandbox_client(tmp_path) as (settings, sdk, sandbox):
+        archive = Archive(tmp_path / "w.sqlite3")
+        guard = Guard(sdk, policy=Policy.from_settings(settings), archive=archive, sleep=stepper)
+        from convoai_mcp.builders import AgentSpec
+
+        spec = AgentSpec(channel="room", presets=PRESETS, greeting="Still here")
+        agent_id = (await sdk.agents.launch(spec)).agent_id
+        sandbox.faults.add(Fault(route="agents.history", kind="status", status=404, times=1))
+        guard.started(agent_id, kind="agent", channel="room")
+        await stepper.first_poll()
+        assert guard.watcher(agent_id) is not None
+        assert agent_id in guard.limiter.running()
+        await stepper.next_poll()
+        loaded = await archive.load_history(agent_id)
+        assert loaded is not None
+        assert [c["content"] for c in loaded["contents"]] == ["Still here"]
+        await guard.aclose()
+
+
 async def test_aclose_stops_watchers(tmp_path: Path) -> None:
     stepper = Stepper()
     async with sandbox_client(tmp_path) as (settings, sdk, _):
@@ -470,7 +498,7 @@ async def test_aclose_stops_watchers(tmp_path: Path) -> None:
         guard.started(response.agent_id, kind="agent", channel="room")
         task = guard.watcher(response.agent_id)
         assert task is not None
-        await stepper.polled.wait()
+        await stepper.first_poll()
         await guard.aclose()
         assert task.done()
         assert guard.watcher(response.agent_id) is None

@@ -361,8 +361,9 @@ class Guard:
             try:
                 history = await self.client.agents.history(agent_id)
             except NotFoundError:
-                gone = True
-                break
+                if await self._has_ended(agent_id):
+                    gone = True
+                    break
             except ConvoAIError as exc:
                 logger.info("archive poll of %s failed: %s", agent_id, exc.message)
             else:
@@ -377,6 +378,16 @@ class Guard:
                 await self._snapshot_turns(agent_id)
             self.limiter.ended(agent_id)
         self._watchers.pop(agent_id, None)
+
+    async def _has_ended(self, agent_id: str) -> bool:
+        """History answered 404: ended, unless the agent itself is still there (e.g. starting)."""
+        try:
+            info = await self.client.agents.get(agent_id)
+        except NotFoundError:
+            return True
+        except ConvoAIError:
+            return False
+        return str(info.status or "").upper() in _ENDED_STATES
 
     # -- history ------------------------------------------------------------------------------
 
