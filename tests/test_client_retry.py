@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import time
+from email.utils import formatdate
+
 import pytest
-from _client_helpers import Rig, cascading_spec, rig
+from _client_helpers import CREDS, Rig, SleepRecorder, cascading_spec, make_auth, rig
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from convoai_mcp._retry import RetryPolicy
-from convoai_mcp.client import MalformedResponseError
+from convoai_mcp.builders import build_start_request
+from convoai_mcp.client import ConvoAIClient, MalformedResponseError
 from convoai_mcp.errors import (
     ConflictError,
     NotFoundError,
@@ -15,7 +23,8 @@ from convoai_mcp.errors import (
     TransportError,
 )
 from convoai_mcp.models import AddPhoneNumberRequest
-from convoai_mcp.sandbox import Fault
+from convoai_mcp.sandbox import PATH_PREFIX, Fault
+from convoai_mcp.sandbox.runner import serve
 
 
 def _count(r: Rig, suffix: str) -> int:
@@ -131,10 +140,6 @@ async def test_join_conflict_without_lost_answer_is_an_error() -> None:
             await r.client.agents.launch(cascading_spec(name="taken"))
         assert info.value.reason == "TaskConflict"
         assert info.value.extra.get("agent_id") == first.agent_id
-        from _client_helpers import CREDS
-
-        from convoai_mcp.builders import build_start_request
-
         request = build_start_request(
             cascading_spec(name="taken"), app_id=CREDS.app_id, app_certificate=CREDS.app_certificate
         )
@@ -218,3 +223,36 @@ async def test_lost_hangup_and_delete_answers_are_success() -> None:
         await r.client.phone_numbers.delete("+14155550199")
         with pytest.raises(NotFoundError):
             await r.client.phone_numbers.get("+14155550199")
+
+
+async def test_retry_after_as_an_http_date_is_honoured() -> None:
+    """The emulator sends delta seconds; a stand-in answers 429 once with an HTTP date."""
+    calls: list[int] = []
+
+    async def list_agents(request: Request) -> JSONResponse:
+        calls.append(1)
+        if len(calls) == 1:
+            when = formatdate(time.time() + 10, usegmt=True)
+            return JSONResponse(
+                {"reason": "ConcurrencyLimitExceeded", "detail": "slow down"},
+                status_code=429,
+                headers={"Retry-After": when},
+            )
+        return JSONResponse({"data": {"count": 0, "list": []}, "meta": {}, "status": "ok"})
+
+    app = Starlette(routes=[Route(f"{PATH_PREFIX}/v2/projects/{{appid}}/agents", list_agents)])
+    sleeps = SleepRecorder()
+    async with serve(app) as root:
+        client = ConvoAIClient(
+            CREDS.app_id,
+            make_auth("basic"),
+            base_url=root + PATH_PREFIX,
+            sleep=sleeps,
+            retry=RetryPolicy(max_retry_after=30),
+        )
+        async with client:
+            page = await client.agents.list_page()
+    assert page.items == []
+    assert len(calls) == 2
+    assert len(sleeps.delays) == 1
+    assert 5.0 < sleeps.delays[0] <= 10.0
