@@ -28,6 +28,8 @@ def _require(value: str, name: str, env: str) -> str:
         raise ConfigError(f"{name} is empty", hint=f"set {env}")
     if value != value.strip():
         raise ConfigError(f"{name} has leading or trailing whitespace", hint=f"check {env}")
+    if any(ord(c) < 32 or ord(c) == 127 for c in value) or not value.isascii():
+        raise ConfigError(f"{name} contains control or non-ASCII characters", hint=f"check {env}")
     return value
 
 
@@ -36,6 +38,8 @@ class BasicAuth:
 
     def __init__(self, customer_id: str, customer_secret: str) -> None:
         _require(customer_id, "customer ID", "AGORA_CUSTOMER_ID")
+        if ":" in customer_id:
+            raise ConfigError("customer ID contains ':'", hint="check AGORA_CUSTOMER_ID")
         _require(customer_secret, "customer secret", "AGORA_CUSTOMER_SECRET")
         self.customer_id = customer_id
         raw = f"{customer_id}:{customer_secret}".encode()
