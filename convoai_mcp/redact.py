@@ -241,5 +241,9 @@ def install_log_redaction(redactor: Redactor, logger: logging.Logger | None = No
     """
     target = logger if logger is not None else logging.getLogger()
     for handler in target.handlers:
-        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+        existing = [f for f in handler.filters if isinstance(f, RedactingFilter)]
+        if not existing:
             handler.addFilter(RedactingFilter(redactor))
+        for found in existing:  # another server in this process: mask its secrets too
+            if found.redactor is not redactor:
+                found.redactor.add(*redactor._values)

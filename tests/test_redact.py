@@ -204,3 +204,11 @@ def test_log_filter_scrubs_messages_args_and_tracebacks_of_child_loggers() -> No
     # installing twice adds one filter only
     install_log_redaction(redactor, parent)
     assert sum(isinstance(f, RedactingFilter) for f in parent.handlers[0].filters) == 1
+
+
+def test_installing_a_second_redactor_keeps_masking_both_sets_of_secrets() -> None:
+    first = Redactor(["first-secret-value"])
+    parent, stream = _logger_with_stream(first)
+    install_log_redaction(Redactor(["second-secret-value"]), parent)
+    parent.warning("first-secret-value and second-secret-value")
+    assert stream.getvalue().strip().endswith("*** and ***")
