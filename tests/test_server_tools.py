@@ -54,6 +54,7 @@ async def test_every_tool_has_a_described_schema_output_schema_and_true_annotati
     for tool in tools:
         assert tool.description and len(tool.description) > 60, tool.name
         assert "\n    " not in tool.description, "descriptions are dedented"
+        assert "\n" not in tool.description.replace("\n\n", ""), "one line per paragraph"
         schema = tool.input_schema
         assert schema["type"] == "object", tool.name
         for prop, spec in schema.get("properties", {}).items():
@@ -253,6 +254,48 @@ async def test_list_numbers_shows_capabilities(tmp_path: Path) -> None:
     assert numbers[OUTBOUND]["outbound"] is True
     assert numbers["+14155550101"]["inbound"] is True
     assert numbers["+14155550101"]["outbound"] is False
+
+
+async def test_call_to_a_number_off_the_allow_list_sends_nothing_not_even_a_read(
+    tmp_path: Path,
+) -> None:
+    async with rig(tmp_path) as r, Client(r.server) as client:
+        # Were the tool to read the phone numbers first, this fault would be the answer.
+        r.sandbox.faults.add(Fault(route="numbers.list", kind="status", status=500))
+        result = await client.call_tool("call", {"to_number": "+442071234567", "confirm": True})
+        r.sandbox.faults.clear()
+        calls = await call_ok(client, "list_calls", {})
+    text = error_text(result)
+    assert "allow-list" in text
+    assert "CONVOAI_CALL_ALLOWLIST" in text
+    assert calls["calls"] == []
+
+
+async def test_call_without_an_allow_list_explains_how_to_enable_calls(tmp_path: Path) -> None:
+    async with rig(tmp_path, {"CONVOAI_CALL_ALLOWLIST": ""}) as r, Client(r.server) as client:
+        result = await client.call_tool("call", {"to_number": CALLEE, "confirm": True})
+    assert "CONVOAI_CALL_ALLOWLIST" in error_text(result)
+
+
+async def test_call_needs_confirmation_when_the_client_cannot_ask(tmp_path: Path) -> None:
+    async with rig(tmp_path) as r, Client(r.server) as client:
+        refused = await client.call_tool("call", {"to_number": CALLEE})
+        calls = await call_ok(client, "list_calls", {})
+    text = error_text(refused)
+    assert "confirm" in text
+    assert CALLEE in text
+    assert calls["calls"] == []
+
+
+async def test_list_agents_filters_by_state(tmp_path: Path) -> None:
+    async with rig(tmp_path) as r, Client(r.server) as client:
+        running = (await call_ok(client, "start_agent", {"channel": "s-1"}))["agent_id"]
+        stopped = (await call_ok(client, "start_agent", {"channel": "s-2"}))["agent_id"]
+        await call_ok(client, "stop_agent", {"agent_id": stopped})
+        listed = await call_ok(client, "list_agents", {"state": "RUNNING"})
+    ids = [a["agent_id"] for a in listed["agents"]]
+    assert running in ids
+    assert stopped not in ids
 
 
 async def test_call_rejects_a_malformed_number_without_echoing_it(tmp_path: Path) -> None:

@@ -904,6 +904,12 @@ _TOOLS: dict[str, Callable[..., Awaitable[Any]]] = {
 }
 
 
+def _description(fn: Callable[..., Any]) -> str:
+    """The docstring as the model reads it: dedented, one line per paragraph."""
+    paragraphs = inspect.cleandoc(fn.__doc__ or "").split("\n\n")
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs)
+
+
 def register(server: MCPServer[Runtime], visible: list[str]) -> None:
     """Add the tools named in ``visible`` to ``server``, in :data:`TOOL_NAMES` order."""
     for name in TOOL_NAMES:
@@ -912,6 +918,6 @@ def register(server: MCPServer[Runtime], visible: list[str]) -> None:
             server.add_tool(
                 fn,
                 name=name,
-                description=inspect.cleandoc(fn.__doc__ or ""),
+                description=_description(fn),
                 annotations=ANNOTATIONS[name],
             )
