@@ -152,7 +152,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _serve(settings: Settings, ns: argparse.Namespace) -> None:
+    import secrets
+    import tempfile
     from contextlib import AsyncExitStack
+    from pathlib import Path
 
     from convoai_mcp import __version__
 
@@ -160,9 +163,16 @@ async def _serve(settings: Settings, ns: argparse.Namespace) -> None:
         if ns.sandbox:
             from convoai_mcp.sandbox import DEMO_CREDENTIALS, Sandbox
 
-            sandbox = Sandbox(DEMO_CREDENTIALS)
+            # A fresh seed per run: agent ids differ from earlier sandbox sessions.
+            sandbox = Sandbox(DEMO_CREDENTIALS, seed=secrets.randbits(32))
             base_url = await stack.enter_async_context(sandbox.serve("127.0.0.1", 0))
             settings = sandbox_settings(settings, base_url)
+            if settings.archive_path is None:
+                # Emulated transcripts stay out of the user's real archive.
+                tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="convoai-sandbox-"))
+                settings = settings.model_copy(
+                    update={"archive_path": Path(tmp) / "archive.sqlite3"}
+                )
             _say(
                 f"SANDBOX mode: the emulator runs in this process at {base_url} with demo "
                 "credentials; nothing real is called and nothing is charged"

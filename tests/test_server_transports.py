@@ -166,3 +166,26 @@ def test_http_on_a_public_address_without_token_is_refused(tmp_path: Path) -> No
     assert proc.returncode == 2
     assert "CONVOAI_HTTP_TOKEN" in proc.stderr
     assert proc.stdout == ""
+
+
+async def test_sandbox_mode_keeps_its_archive_out_of_the_user_data_directory(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "convoai_mcp", "--sandbox"],
+        env={"PYTHONPATH": str(REPO), "HOME": str(home), "XDG_DATA_HOME": str(home / "data")},
+        cwd=str(tmp_path),
+    )
+    async with Client(params) as client:
+        started = await client.call_tool("start_agent", {"channel": "private"})
+        assert not started.is_error, error_text(started)
+        assert started.structured_content is not None
+        agent_id = started.structured_content["agent_id"]
+        await client.call_tool("speak", {"agent_id": agent_id, "text": "Archived somewhere"})
+        stopped = await client.call_tool("stop_agent", {"agent_id": agent_id})
+        assert not stopped.is_error, error_text(stopped)
+        history = await read_json(client, f"convoai://agents/{agent_id}/history")
+        assert history["source"] == "archive"
+    assert not (home / "data" / "convoai-mcp").exists()
