@@ -88,6 +88,7 @@ class TurnRecord:
     segments: list[dict[str, object]]
     speech_start: float
     entry: HistoryEntry | None = None
+    interruptable: bool = True
 
     def to_wire(self, agent: AgentRecord, now: float) -> dict[str, Any]:
         """The JSON item; a turn still being spoken has ``end: null``."""
@@ -314,7 +315,7 @@ class SandboxState:
     ) -> None:
         """Cut speech still going on at ``at``; the user cannot cut ``interruptable: false``."""
         for turn in agent.turns:
-            protected = by_user and turn.start_metadata.get("interruptable") is False
+            protected = by_user and not turn.interruptable
             if turn.end_at > at and turn.end_type == "ok" and not protected:
                 played = max(0.0, at - turn.speech_start)
                 turn.end_at = round(max(at, turn.start_at), 3)
@@ -361,7 +362,7 @@ class SandboxState:
             turn_id=agent.turn_count,
             start_at=round(start, 3),
             start_type=start_type,
-            start_metadata={**start_metadata, "interruptable": interruptable},
+            start_metadata=start_metadata,
             end_at=round(speech_start + duration, 3),
             end_type="ok",
             end_metadata={"playback_duration_ms": round(duration * 1000)},
@@ -369,6 +370,7 @@ class SandboxState:
             segments=latency.segments(stages),
             speech_start=speech_start,
             entry=entry,
+            interruptable=interruptable,
         )
         agent.turns.append(turn)
         agent.speaking_until = max(agent.speaking_until, turn.end_at)
@@ -625,7 +627,7 @@ class SandboxState:
                 )
             at = max(now, agent.running_at)
             busy = agent.speaking_until > at
-            meta = {"priority": priority, "transport": "rest"}
+            meta = {"action": priority.lower(), "transport": "http"}
             if busy and priority == "IGNORE":
                 self._ignored_turn(agent, at, "api_speak", meta)
             else:
@@ -651,16 +653,16 @@ class SandboxState:
         metadata: dict[str, str] | None = None,
         speaking_action: str | None = None,
     ) -> dict[str, Any]:
-        """``think``: the text goes to the (canned) LLM as a user message; the agent answers."""
+        """``think``: the text goes to the (canned) LLM as a user message; the agent answers.
+
+        ``metadata`` is accepted (the real service passes it to the LLM) and otherwise unused."""
         with self.lock:
             now = self.now()
             agent = self._live(agent_id, now)
             at = max(now, agent.running_at)
             busy = agent.speaking_until > at
             action = (speaking_action or "interrupt") if busy else listening_action
-            meta: dict[str, Any] = {"action": action, "transport": "rest"}
-            if metadata:
-                meta["metadata"] = metadata
+            meta: dict[str, Any] = {"action": action, "transport": "http"}
             user_duration = speech_seconds(text, agent.rng)
             user = HistoryEntry(
                 "user",
