@@ -12,7 +12,7 @@ from _server_helpers import CALLEE, error_text, read_json, rig
 from mcp import Client
 from mcp.client.session import IncomingMessage
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
-from mcp.shared.subscriptions import ResourceUpdated
+from mcp.shared.subscriptions import ResourcesListChanged, ResourceUpdated
 from mcp_types import ResourceUpdatedNotification
 
 
@@ -200,3 +200,15 @@ async def test_prompts_are_listed_and_render_their_arguments(tmp_path: Path) -> 
     assert CALLEE in outbound_text
     assert "hangup" in outbound_text
     assert "convoai://agents/A1/turns" in getattr(review.messages[0].content, "text", "")
+
+
+async def test_listeners_hear_that_the_resource_list_changed(tmp_path: Path) -> None:
+    async with (
+        rig(tmp_path) as r,
+        Client(r.server) as client,
+        client.listen(resources_list_changed=True) as sub,
+    ):
+        await start(client, "new-resources")
+        with anyio.fail_after(5):
+            event = await sub.__anext__()
+    assert event == ResourcesListChanged()

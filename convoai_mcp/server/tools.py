@@ -274,6 +274,12 @@ async def _wait(
     return state, round(elapsed, 2)
 
 
+async def _resources_changed(ctx: Ctx) -> None:
+    """Tell listening clients (``subscriptions/listen``) that resources/list grew."""
+    with contextlib.suppress(Exception):  # best effort
+        await ctx.notify_resources_changed()
+
+
 def _random_suffix() -> str:
     return secrets.token_hex(4)
 
@@ -376,6 +382,7 @@ async def start_agent(
         )
     )
     rt.guard.started(agent_id, kind="agent", channel=channel)
+    await _resources_changed(ctx)
     status = _status(response.status)
     waited: float | None = None
     if wait_until_running and status != "RUNNING":
@@ -616,6 +623,7 @@ async def call(
         )
     )
     rt.guard.started(agent_id, kind="call", channel=channel)
+    await _resources_changed(ctx)
     state: str | None = None
     waited: float | None = None
     if wait_until_answered:
