@@ -10,13 +10,11 @@ Several sandbox instances may share one state (failover tests); a lock guards it
 
 from __future__ import annotations
 
-import base64
-import binascii
 import random
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -211,19 +209,12 @@ def _seed_numbers() -> dict[str, dict[str, Any]]:
     }
 
 
-def _encode_cursor(kind: str, seq: int) -> str:
-    return base64.urlsafe_b64encode(f"{kind}:{seq}".encode()).decode().rstrip("=")
-
-
-def _decode_cursor(kind: str, cursor: str) -> int:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, _, seq = raw.partition(":")
-        if prefix != kind:
-            raise ValueError(prefix)
-        return int(seq)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise bad_request("cursor", "is not a cursor returned by this list") from None
+def _cursor_seq(records: Mapping[str, AgentRecord] | Mapping[str, CallRecord], cursor: str) -> int:
+    """A cursor is the ``agent_id`` the next page starts at (as the service documents it)."""
+    record = records.get(cursor)
+    if record is None:
+        raise bad_request("cursor", "is not a cursor returned by this list (or its item is gone)")
+    return record.seq
 
 
 class SandboxState:
@@ -514,7 +505,7 @@ class SandboxState:
             now = self.now()
             low = from_time if from_time is not None else int(now) - _AGENT_LIST_WINDOW
             high = to_time if to_time is not None else int(now) + 1
-            before = _decode_cursor("agents", cursor) if cursor else None
+            first = _cursor_seq(self.agents, cursor) if cursor else None
             matched: list[AgentRecord] = []
             for agent in sorted(self.agents.values(), key=lambda a: a.seq, reverse=True):
                 self._refresh(agent, now)
@@ -525,11 +516,11 @@ class SandboxState:
                 if not low <= int(agent.created_at) <= high:
                     continue
                 matched.append(agent)
-            remaining = [a for a in matched if before is None or a.seq < before]
+            remaining = [a for a in matched if first is None or a.seq <= first]
             page = remaining[:limit]
             meta: dict[str, Any] = {"total": len(matched)}
             if len(remaining) > limit:
-                meta["cursor"] = _encode_cursor("agents", page[-1].seq)
+                meta["cursor"] = remaining[limit].agent_id
             items = [
                 {"agent_id": a.agent_id, "start_ts": int(a.created_at), "status": a.status(now)}
                 for a in page
@@ -815,7 +806,7 @@ class SandboxState:
             now = self.now()
             low = from_time if from_time is not None else int(now) - _CALL_LIST_WINDOW
             high = to_time if to_time is not None else int(now) + 1
-            before = _decode_cursor("calls", cursor) if cursor else None
+            first = _cursor_seq(self.calls, cursor) if cursor else None
             matched = []
             for call in sorted(self.calls.values(), key=lambda c: c.seq, reverse=True):
                 self._call(call.agent_id, now)
@@ -826,11 +817,11 @@ class SandboxState:
                 if not low <= int(call.created_at) <= high:
                     continue
                 matched.append(call)
-            remaining = [c for c in matched if before is None or c.seq < before]
+            remaining = [c for c in matched if first is None or c.seq <= first]
             page = remaining[:limit]
             meta: dict[str, Any] = {"total": len(matched)}
             if len(remaining) > limit:
-                meta["cursor"] = _encode_cursor("calls", page[-1].seq)
+                meta["cursor"] = remaining[limit].agent_id
             items = [c.to_wire(now, with_reason=False) for c in page]
             return {"data": {"count": len(items), "list": items}, "meta": meta, "status": "ok"}
 
