@@ -1,0 +1,1 @@
+"""Benchmarks of convoai-mcp against the local emulator (see README.md)."""

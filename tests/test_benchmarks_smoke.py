@@ -1,0 +1,89 @@
+"""Smoke test of the benchmarks: every figure runs at a tiny size and returns a well-formed result.
+
+No timing assertions: the numbers at these sizes mean nothing; what is checked is that each
+benchmark runs end to end against the emulator and reports rows with finite ratios.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _load(name: str) -> ModuleType:
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    return importlib.import_module(name)
+
+
+suite = _load("benchmarks.suite")
+harness = _load("benchmarks._harness")
+runner = _load("benchmarks.run")
+
+
+def test_every_issue_figure_is_there() -> None:
+    assert list(suite.FIGURES) == [
+        "tool_call_overhead",
+        "concurrency",
+        "cold_start",
+        "token_minting",
+        "failover",
+        "memory",
+    ]
+
+
+@pytest.mark.parametrize("key", list(suite.FIGURES))
+async def test_figure_runs_and_is_well_formed(key: str) -> None:
+    figure = await suite.FIGURES[key](suite.Sizes.tiny())
+    assert isinstance(figure, harness.Figure)
+    assert figure.key == key
+    assert figure.title
+    assert figure.target
+    assert figure.met in (True, False, None)
+    assert figure.rows
+    for row in figure.rows:
+        assert row.label
+        assert row.unit
+        assert row.better in ("lower", "higher")
+        assert math.isfinite(row.measured) and row.measured >= 0, row
+        assert math.isfinite(row.baseline) and row.baseline > 0, row
+        assert math.isfinite(row.ratio) and row.ratio >= 0, row
+        assert row.ratio == pytest.approx(row.measured / row.baseline, rel=1e-6), row
+    encoded = json.loads(json.dumps(figure.to_json(), default=str))
+    assert encoded["key"] == key
+    assert len(encoded["rows"]) == len(figure.rows)
+    table = runner.render([figure])
+    assert figure.title in table
+    assert "ratio" in table
+
+
+def test_concurrency_and_latency_rows_cover_both_transports() -> None:
+    # The row labels the README quotes; a rename must update both.
+    source = Path(suite.__file__).read_text()
+    for label in ("MCP in-memory", "MCP streamable HTTP", "bare httpx"):
+        assert label in source
+
+
+def test_percentile_interpolates() -> None:
+    values = [4.0, 1.0, 3.0, 2.0]
+    assert harness.percentile(values, 0) == 1.0
+    assert harness.percentile(values, 100) == 4.0
+    assert harness.percentile(values, 50) == pytest.approx(2.5)
+    with pytest.raises(ValueError):
+        harness.percentile([], 50)
+
+
+def test_ratio_of_a_zero_baseline() -> None:
+    assert harness.ratio(0.0, 0.0) == 1.0
+    assert math.isinf(harness.ratio(1.0, 0.0))
+    assert harness.ratio(3.0, 2.0) == 1.5
