@@ -69,7 +69,7 @@ async def test_figure_runs_and_is_well_formed(key: str) -> None:
 
 def test_concurrency_and_latency_rows_cover_both_transports() -> None:
     # The row labels the README quotes; a rename must update both.
-    source = Path(suite.__file__).read_text()
+    source = Path(str(suite.__file__)).read_text()
     for label in ("MCP in-memory", "MCP streamable HTTP", "bare httpx"):
         assert label in source
 
