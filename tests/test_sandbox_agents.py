@@ -679,3 +679,11 @@ async def test_user_speech_cannot_cut_uninterruptable_speech(
     turns = (await http.get(f"{P}/agents/{agent_id}/turns")).json()["turns"]
     assert turns[-2]["end"]["type"] == "interrupted"
     assert turns[-2]["end"]["metadata"]["caused_by"] == "user_speech"
+
+
+async def test_oversized_body_is_refused(http: httpx.AsyncClient) -> None:
+    body = cascading_body()
+    body["properties"]["labels"] = {"blob": "x" * 1_100_000}
+    r = await http.post(f"{P}/join", json=body)
+    assert r.status_code == 413
+    assert r.json()["reason"] == "InvalidRequestBody"

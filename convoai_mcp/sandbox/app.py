@@ -80,6 +80,9 @@ class _Ctx:
         return str(self.request.path_params[name])
 
     async def json(self) -> Any:
+        declared = self.request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > _MAX_BODY:
+            raise SandboxError(413, "InvalidRequestBody", f"the body exceeds {_MAX_BODY} bytes")
         raw = await self.request.body()
         if len(raw) > _MAX_BODY:
             raise SandboxError(413, "InvalidRequestBody", f"the body exceeds {_MAX_BODY} bytes")
