@@ -57,8 +57,8 @@ class SandboxMachine(RuleBasedStateMachine):
         self.names += 1
         try:
             self.ids.append(self.state.start_agent(config(name, max_history, idle))["agent_id"])
-            live = sum(1 for a in self.state.agents.values() if a.status(self.time) != "STOPPED")
-            self.peak_live = max(self.peak_live, live)
+            count = sum(1 for a in self.state.agents.values() if a.status(self.time) != "STOPPED")
+            self.peak_live = max(self.peak_live, count)
         except SandboxError as err:
             assert err.status in (409, 429)
             if err.status == 409:
