@@ -17,6 +17,7 @@ from _server_helpers import CALLEE, REPO, error_text, read_json, subprocess_env
 from anyio.abc import Process
 from mcp import Client, StdioServerParameters
 from mcp.client.sse import sse_client
+from mcp.shared.subscriptions import ResourceUpdated
 
 from convoai_mcp.server.tools import TOOL_NAMES
 
@@ -127,6 +128,19 @@ async def test_streamable_http_with_sandbox(tmp_path: Path) -> None:
         assert url.endswith("/mcp")
         async with Client(url) as client:
             await session_walkthrough(client)
+
+
+async def test_history_subscription_over_streamable_http(tmp_path: Path) -> None:
+    async with spawn_http(tmp_path, "streamable-http") as url, Client(url) as client:
+        started = await client.call_tool("start_agent", {"channel": "sub-wire"})
+        assert started.structured_content is not None
+        agent_id = started.structured_content["agent_id"]
+        uri = f"convoai://agents/{agent_id}/history"
+        async with client.listen(resource_subscriptions=[uri]) as sub:
+            await client.call_tool("speak", {"agent_id": agent_id, "text": "Breaking news"})
+            with anyio.fail_after(10):
+                event = await sub.__anext__()
+    assert event == ResourceUpdated(uri=uri)
 
 
 async def test_streamable_http_refuses_a_foreign_origin(tmp_path: Path) -> None:
