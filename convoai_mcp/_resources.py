@@ -315,7 +315,9 @@ class Agents:
     ) -> ActionResponse:
         """Give the agent's LLM ``text`` to respond to. Never sent twice."""
         if not text.strip():
-            raise ValidationError("think text is empty")
+            raise ValidationError(
+                "think text is empty", hint="give the text the agent should respond to"
+            )
         self._refuse_mllm(agent_id, "think")
         body = ThinkRequest(
             text=text,
