@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import anyio
 import pytest
 from _client_helpers import SleepRecorder, closed_port_url
 from _server_helpers import CALLEE, Rig, error_text, read_json, rig
@@ -32,6 +33,75 @@ from convoai_mcp.server.app import ConvoAIServer, build_server
 
 # ------------------------------------------------------------------------------------ the rig
 
+
+class InFlight:
+    """Requests the emulator is still handling (to wait for a slow one without sleeping)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._idle = anyio.Event()
+        self._idle.set()
+
+    def enter(self) -> None:
+        if self.count == 0:
+            self._idle = anyio.Event()
+        self.count += 1
+
+    def leave(self) -> None:
+        self.count -= 1
+        if self.count == 0:
+            self._idle.set()
+
+    async def drained(self) -> None:
+        """Return once no request is being handled."""
+        while self.count:
+            await self._idle.wait()
+
+
+class _Replay:
+    """``receive`` that hands over an already read body first; keeps the server protocol's
+    ``transport`` reachable as ``receive.__self__.transport`` (the emulator's drop faults)."""
+
+    def __init__(self, receive: Any, body: bytes) -> None:
+        self._receive = receive
+        self._body: bytes | None = body
+        self.transport = getattr(getattr(receive, "__self__", None), "transport", None)
+
+    async def receive(self) -> Any:
+        if self._body is not None:
+            body, self._body = self._body, None
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await self._receive()
+
+
+class ReadBodyFirst:
+    """ASGI middleware: read the whole request before the emulator sees it, as the real service
+    has it before it starts working (so a slow operation is still performed after the client
+    gave up), and count the requests in flight."""
+
+    def __init__(self, app: Any, inflight: InFlight) -> None:
+        self.app = app
+        self.inflight = inflight
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        self.inflight.enter()
+        try:
+            body = b""
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    break
+                body += message.get("body", b"")
+                if not message.get("more_body"):
+                    break
+            await self.app(scope, _Replay(receive, body).receive, send)
+        finally:
+            self.inflight.leave()
+
+
 FAST_RETRY = RetryPolicy(max_attempts=4, deadline=5.0, base_delay=0.001, max_delay=0.005)
 
 
@@ -44,6 +114,7 @@ class Faulty:
     client: ConvoAIClient
     sleeps: SleepRecorder
     down: Sandbox | None = None
+    inflight: InFlight | None = None
 
     @property
     def sandbox(self) -> Sandbox:
@@ -78,17 +149,23 @@ async def faulty(
     *,
     retry: RetryPolicy = FAST_RETRY,
     down: Down | None = None,
+    read_body_first: bool = False,
 ) -> AsyncIterator[Faulty]:
     """The shared server rig, with the server rebuilt on a fast-retrying client.
 
     ``down`` puts a dead region first in the client's endpoint list: a port where nothing
     listens ("refused"), or a second emulator sharing the state that answers 503 ("503").
+    ``read_body_first`` puts :class:`ReadBodyFirst` in front of the emulator.
     """
     async with rig(tmp_path) as r, contextlib.AsyncExitStack() as stack:
         settings = r.settings
         assert settings.customer_id is not None and settings.customer_secret is not None
         assert settings.app_certificate is not None
         endpoints = [r.base_url]
+        inflight: InFlight | None = None
+        if read_body_first:
+            inflight = InFlight()
+            r.sandbox.app.add_middleware(ReadBodyFirst, inflight=inflight)
         dead: Sandbox | None = None
         if down == "refused":
             endpoints.insert(0, closed_port_url())
@@ -107,7 +184,7 @@ async def faulty(
         )
         server = build_server(settings, client=client, poll_interval=0.02)
         try:
-            yield Faulty(r, server, client, sleeps, dead)
+            yield Faulty(r, server, client, sleeps, dead, inflight)
         finally:
             await server.runtime.aclose()
             await client.aclose()
@@ -338,19 +415,65 @@ async def test_slow_read_past_the_deadline_is_a_clear_error(tmp_path: Path) -> N
         await stop_and_check_archive(env, client, agent_id)
 
 
-async def test_slow_join_past_the_deadline_never_yields_two_agents(tmp_path: Path) -> None:
-    """The start is performed after the client gave up: the error is clear, and starting again
+async def test_slow_join_past_the_deadline_never_yields_two_agents_by_name(
+    tmp_path: Path,
+) -> None:
+    """The join is performed after the client gave up: the error is clear, and starting again
     under the same name does not create a second agent."""
-    async with faulty(tmp_path, retry=SHORT_DEADLINE) as env:
+    async with faulty(tmp_path, retry=SHORT_DEADLINE, read_body_first=True) as env:
+        assert env.inflight is not None
         async with Client(env.server) as client:
             env.fault("agents.start", "latency", delay=0.6, times=1)
-            clear_error(await start(client, "slow-join"), "start_agent")
+            clear_error(await start(client, "slow-join"), "start_agent", "deadline")
             await still_serving(client)
+            await env.inflight.drained()  # the emulator has now performed the slow join
+            assert len(env.agents_named("slow-join")) == 1
             again = await start(client, "slow-join")
             if again.is_error:
                 clear_error(again, "start_agent", "slow-join")
-    # the emulator has finished the slow request by the time it shut down
-    assert len(env.agents_named("slow-join")) == 1
+            assert len(env.agents_named("slow-join")) == 1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="handed over (server tools.py): after a start / call whose answer never came, the "
+    "same call again (what the error tells the model: 'try again') generates a new name and "
+    "starts a second agent in the channel / dials the number a second time",
+)
+@pytest.mark.parametrize("tool", ["start_agent", "call"])
+async def test_slow_start_past_the_deadline_then_the_same_call_again_starts_one_agent(
+    tmp_path: Path, tool: str
+) -> None:
+    args: dict[str, Any] = (
+        {"channel": "slow-room"}
+        if tool == "start_agent"
+        else {"to_number": CALLEE, "channel": "slow-room", "confirm": True}
+    )
+    route = "agents.start" if tool == "start_agent" else "calls.create"
+    async with faulty(tmp_path, retry=SHORT_DEADLINE, read_body_first=True) as env:
+        assert env.inflight is not None
+        async with Client(env.server) as client:
+            env.fault(route, "latency", delay=0.6, times=1)
+            clear_error(await client.call_tool(tool, args), tool, "deadline")
+            await env.inflight.drained()  # performed by the service after all
+            assert len(env.agents_in("slow-room")) == 1
+            again = ok(await client.call_tool(tool, args))
+            assert env.agents_in("slow-room") == [again["agent_id"]]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="handed over (sandbox app.py): a latency fault sleeps before the body is read, so a "
+    "request whose client gave up is never performed (the real service has the request and "
+    "performs it), and the ClientDisconnect is logged as a 'sandbox bug' with a traceback",
+)
+async def test_emulator_performs_a_slow_join_after_the_client_gave_up(tmp_path: Path) -> None:
+    async with faulty(tmp_path, retry=SHORT_DEADLINE) as env:
+        async with Client(env.server) as client:
+            env.fault("agents.start", "latency", delay=0.6, times=1)
+            clear_error(await start(client, "slow-performed"), "start_agent", "deadline")
+    # the emulator finished its in-flight requests before it shut down
+    assert len(env.agents_named("slow-performed")) == 1
 
 
 async def test_slow_answers_within_the_read_timeout_succeed(tmp_path: Path) -> None:
@@ -448,6 +571,28 @@ async def test_lost_call_answer_dials_once(tmp_path: Path) -> None:
         assert history["source"] == "archive"
         assert [(e["role"], e["content"]) for e in history["contents"]] == expected
         await still_serving(client)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="handed over (client.py hint for 'once' requests + server failures.describe): a "
+    "speak whose answer was lost or broken was performed, but the error says 'the service "
+    "could not be reached ... try again', so the model makes the agent say it twice",
+)
+@pytest.mark.parametrize("kind", ["lost_response", "malformed"])
+async def test_speak_whose_answer_was_lost_warns_it_may_have_been_said(
+    tmp_path: Path, kind: str
+) -> None:
+    async with faulty(tmp_path) as env, Client(env.server) as client:
+        agent_id = ok(await start(client, f"ambiguous-{kind}"))["agent_id"]
+        env.fault("agents.speak", kind, times=1)
+        text = clear_error(
+            await client.call_tool("speak", {"agent_id": agent_id, "text": "Only once."}), "speak"
+        )
+        await spoken_once(env, agent_id, "Only once.")  # it was performed
+        assert "could not be reached" not in text, text
+        assert "may have" in text, text
+        assert "history" in text, text
 
 
 async def test_lost_stop_answer_is_still_a_stop(tmp_path: Path) -> None:
