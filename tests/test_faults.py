@@ -604,6 +604,58 @@ async def test_lost_stop_answer_is_still_a_stop(tmp_path: Path) -> None:
         await still_serving(client)
 
 
+async def test_lost_hangup_answer_is_still_a_hangup(tmp_path: Path) -> None:
+    async with faulty(tmp_path) as env, Client(env.server) as client:
+        placed = await client.call_tool(
+            "call", {"to_number": CALLEE, "channel": "lost-hangup", "confirm": True}
+        )
+        agent_id = ok(placed)["agent_id"]
+        ok(await client.call_tool("speak", {"agent_id": agent_id, "text": "bye now"}))
+        expected = env.service_history(agent_id)
+        env.fault("calls.hangup", "lost_response", times=1)
+        hung = ok(await client.call_tool("hangup", {"agent_id": agent_id}))
+        assert hung["ended"] is True and hung["archived_history"] is True
+        history = await read_json(client, f"convoai://agents/{agent_id}/history")
+        assert history["source"] == "archive"
+        assert [(e["role"], e["content"]) for e in history["contents"]] == expected
+        await still_serving(client)
+
+
+async def test_history_down_at_stop_still_stops_and_says_the_snapshot_failed(
+    tmp_path: Path,
+) -> None:
+    """Stopping is not held hostage by the archive (the agent costs money): the result says
+    the final snapshot failed, and what was archived before stays readable."""
+    async with faulty(tmp_path) as env, Client(env.server) as client:
+        agent_id = ok(await start(client, "hist-down"))["agent_id"]
+        ok(await client.call_tool("speak", {"agent_id": agent_id, "text": "archived early"}))
+        history = await read_json(client, f"convoai://agents/{agent_id}/history")
+        assert history["source"] == "service"  # a read archives what it sees
+        env.fault("agents.history", "status", status=503)
+        stopped = ok(await client.call_tool("stop_agent", {"agent_id": agent_id}))
+        assert stopped["ended"] is True
+        assert stopped["archived_history"] is False
+        env.sandbox.faults.clear()
+        archived = await read_json(client, f"convoai://agents/{agent_id}/history")
+        assert archived["source"] == "archive"
+        assert ("assistant", "archived early") in [
+            (e["role"], e["content"]) for e in archived["contents"]
+        ]
+        await still_serving(client)
+
+
+async def test_failed_starts_do_not_use_up_the_agent_limit(tmp_path: Path) -> None:
+    """More failed starts than the default concurrency limit (5), then a start succeeds."""
+    async with faulty(tmp_path) as env, Client(env.server) as client:
+        env.fault("agents.start", "status", status=503)
+        for attempt in range(6):
+            clear_error(await start(client, f"fail-{attempt}"), "start_agent", "503")
+        env.sandbox.faults.clear()
+        data = ok(await start(client, "after-failures"))
+        assert env.agents_named("after-failures") == [data["agent_id"]]
+        await stop_and_check_archive(env, client, data["agent_id"])
+
+
 # ---------------------------------------------------------------------------------- region down
 
 
