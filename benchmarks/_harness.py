@@ -53,8 +53,9 @@ PYTHON = sys.executable
 class Row:
     """One measured quantity next to its baseline.
 
-    ``ratio`` is ``measured / baseline`` for times and sizes, ``measured / baseline`` for
-    rates too (so for a rate, > 1 means faster than the baseline); ``better`` says which.
+    ``ratio`` is ``measured / baseline`` (for a rate, > 1 means faster than the baseline;
+    ``better`` says which way is good), or, where rounds are paired, the median of the
+    per-round ratios.
     """
 
     label: str
@@ -140,6 +141,11 @@ class Emulator:
     customer_secret: str
     pid: int
 
+    @property
+    def admin_url(self) -> str:
+        """Root of the admin endpoint (only served when started with ``admin=True``)."""
+        return self.base_url.split("/api/", 1)[0] + "/_sandbox"
+
     def api_env(self, archive_path: Path | None = None) -> dict[str, str]:
         """``AGORA_*`` / ``CONVOAI_*`` variables for a server that uses this emulator."""
         from convoai_mcp.cli import SANDBOX_PRESETS
@@ -178,8 +184,9 @@ async def stop_process(process: asyncio.subprocess.Process, grace: float = 5.0) 
 
 
 @contextlib.asynccontextmanager
-async def emulator(*, answer_delay: float = 0.05) -> AsyncIterator[Emulator]:
-    """Run ``python -m convoai_mcp.sandbox --port 0`` and yield where it listens."""
+async def emulator(*, answer_delay: float = 0.05, admin: bool = False) -> AsyncIterator[Emulator]:
+    """Run ``python -m convoai_mcp.sandbox --port 0`` and yield where it listens
+    (``admin``: with its fault-injection endpoint)."""
     process = await asyncio.create_subprocess_exec(
         PYTHON,
         "-m",
@@ -188,6 +195,7 @@ async def emulator(*, answer_delay: float = 0.05) -> AsyncIterator[Emulator]:
         "0",
         "--answer-delay",
         str(answer_delay),
+        *(["--admin"] if admin else []),
         env=_base_env(),
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
@@ -219,12 +227,16 @@ async def emulator(*, answer_delay: float = 0.05) -> AsyncIterator[Emulator]:
 
 
 @contextlib.asynccontextmanager
-async def spawn_http_server(env: Mapping[str, str]) -> AsyncIterator[tuple[str, int]]:
-    """``python -m convoai_mcp --transport streamable-http --port 0``; yields (URL, pid)."""
+async def spawn_http_server(
+    env: Mapping[str, str], command: Sequence[str] = ("-m", "convoai_mcp")
+) -> AsyncIterator[tuple[str, int]]:
+    """``python -m convoai_mcp --transport streamable-http --port 0``; yields (URL, pid).
+
+    ``command`` replaces ``-m convoai_mcp`` (e.g. a script that patches something first).
+    """
     process = await asyncio.create_subprocess_exec(
         PYTHON,
-        "-m",
-        "convoai_mcp",
+        *command,
         "--transport",
         "streamable-http",
         "--port",
