@@ -26,7 +26,7 @@ if __package__ in (None, ""):  # run as a script: make the repo importable
 from benchmarks._harness import REPO, Figure
 from benchmarks.suite import FIGURES, Sizes
 
-__all__ = ["machine", "main", "render", "run"]
+__all__ = ["machine", "main", "render", "render_markdown", "run"]
 
 RESULTS = REPO / "benchmarks" / "results" / "latest.json"
 
@@ -102,6 +102,24 @@ def render(figures: Sequence[Figure]) -> str:
     return "\n".join(lines)
 
 
+def render_markdown(figures: Sequence[Figure]) -> str:
+    """The same table in Markdown (for benchmarks/README.md)."""
+    lines = [
+        "| figure | measured | baseline | ratio | target | met |",
+        "|---|---|---|---|---|---|",
+    ]
+    for figure in figures:
+        verdict = {True: "yes", False: "**no**", None: "-"}[figure.met]
+        for index, row in enumerate(figure.rows):
+            name = f"**{figure.title}**<br>{row.label}" if index == 0 else row.label
+            lines.append(
+                f"| {name} | {_num(row.measured)} {row.unit} | {_num(row.baseline)} {row.unit} "
+                f"({row.baseline_label}) | {row.ratio:.2f} | "
+                f"{figure.target if index == 0 else ''} | {verdict if index == 0 else ''} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
 async def run(sizes: Sizes, only: Sequence[str] | None = None) -> list[Figure]:
     """Run the chosen figures (all by default) one after another."""
     figures = []
@@ -140,7 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2, default=str) + "\n")
-    print(f"wrote {args.json}")
+    args.json.with_suffix(".md").write_text(render_markdown(figures))
+    print(f"wrote {args.json} and {args.json.with_suffix('.md')}")
     return 0 if all(figure.met is not False for figure in figures) else 1
 
 

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import os
+import random
 import re
 import statistics
 import struct
@@ -26,6 +27,8 @@ from typing import Any
 
 import httpx
 from mcp import Client, StdioServerParameters
+from mcp.server.mcpserver import MCPServer
+from pydantic import BaseModel
 
 from benchmarks._harness import (
     PYTHON,
@@ -75,6 +78,7 @@ class Sizes:
     concurrency_in_flight: int = 50
     concurrency_rounds: int = 3
     cold_runs: int = 6
+    import_runs: int = 3
     token_rounds: int = 5
     token_window: float = 0.25
     failover_trials: int = 3
@@ -96,6 +100,7 @@ class Sizes:
             latency_calls=100,
             concurrency_rounds=1,
             cold_runs=3,
+            import_runs=1,
             token_rounds=3,
             token_window=0.1,
             failover_trials=1,
@@ -113,6 +118,7 @@ class Sizes:
             concurrency_in_flight=5,
             concurrency_rounds=1,
             cold_runs=1,
+            import_runs=1,
             token_rounds=1,
             token_window=0.01,
             failover_trials=1,
@@ -138,6 +144,14 @@ async def _tool(client: Client, name: str, arguments: dict[str, Any]) -> dict[st
         raise RuntimeError(f"{name} failed: {text}")
     content: dict[str, Any] = result.structured_content
     return content
+
+
+class FloorResult(BaseModel):
+    """The SDK-floor tool's result (the shape of the server's ActionResult)."""
+
+    agent_id: str
+    channel: str | None = None
+    start_ts: int | None = None
 
 
 @dataclass
@@ -197,12 +211,32 @@ async def speak_rig(
             "Accept": "application/json",
         }
 
-        async def via_httpx() -> None:
-            response = await bare.post(
-                speak_url, json={"text": _text(next(counter))}, headers=headers
-            )
+        async def post_speak(text: str) -> dict[str, Any]:
+            response = await bare.post(speak_url, json={"text": text}, headers=headers)
             response.raise_for_status()
-            json.loads(response.content)
+            answer: dict[str, Any] = json.loads(response.content)
+            return answer
+
+        async def via_httpx() -> None:
+            await post_speak(_text(next(counter)))
+
+        # The SDK floor: a minimal MCPServer whose one tool makes the bare httpx request and
+        # returns a structured result of the same shape: what any server on this SDK costs.
+        floor = MCPServer("floor")
+
+        @floor.tool(name="speak")
+        async def floor_speak(agent_id: str, text: str) -> FloorResult:
+            answer = await post_speak(text)
+            return FloorResult(
+                agent_id=answer.get("agent_id") or agent_id,
+                channel=answer.get("channel"),
+                start_ts=answer.get("start_ts"),
+            )
+
+        floor_client = await stack.enter_async_context(Client(floor))
+
+        async def via_floor() -> None:
+            await _tool(floor_client, "speak", {"agent_id": agent_id, "text": _text(next(counter))})
 
         async def via_client() -> None:
             await convoai.agents.speak(agent_id, _text(next(counter)))
@@ -219,6 +253,7 @@ async def speak_rig(
             agent_id,
             {
                 "httpx": via_httpx,
+                "mcp_floor": via_floor,
                 "client": via_client,
                 "mcp_memory": via_memory,
                 "mcp_http": via_http,
@@ -228,9 +263,18 @@ async def speak_rig(
         )
 
 
+_ORDER = random.Random(20261121)
+
+
 def _rotate(items: Sequence[str], by: int) -> list[str]:
-    k = by % len(items)
-    return [*items[k:], *items[:k]]
+    """``items`` in a shuffled order (seeded): over many turns every item comes first, last
+    and after every other item about equally often. A plain rotation would not do: it keeps
+    the cyclic order, so an item would always follow the same one (and inherit, e.g., the
+    cold caches left by a call that idled 50 ms)."""
+    del by
+    order = list(items)
+    _ORDER.shuffle(order)
+    return order
 
 
 # --------------------------------------------------------------------------- 1 latency
@@ -280,6 +324,7 @@ async def tool_call_overhead(sizes: Sizes) -> Figure:
         ("mcp_memory", "MCP in-memory Client", ("p50", "p99")),
         ("mcp_http", "MCP streamable HTTP", ("p50", "p99")),
         ("client", "ConvoAIClient alone", ("p50",)),
+        ("mcp_floor", "SDK floor: minimal MCPServer + httpx, in memory", ("p50",)),
     ):
         rows.extend(
             Row(
@@ -301,7 +346,21 @@ async def tool_call_overhead(sizes: Sizes) -> Figure:
             ratio(cpu_mean[mode], cpu_mean["httpx"]),
             baseline_label="bare httpx CPU",
         )
-        for mode, label in (("mcp_memory", "MCP in-memory"), ("client", "ConvoAIClient"))
+        for mode, label in (
+            ("mcp_memory", "MCP in-memory"),
+            ("client", "ConvoAIClient"),
+            ("mcp_floor", "SDK floor"),
+        )
+    )
+    rows.append(
+        Row(
+            "MCP in-memory CPU per call vs the SDK floor",
+            cpu_mean["mcp_memory"],
+            cpu_mean["mcp_floor"],
+            "ms",
+            ratio(cpu_mean["mcp_memory"], cpu_mean["mcp_floor"]),
+            baseline_label="SDK floor CPU",
+        )
     )
     slow_p50 = {mode: percentile(values, 50) for mode, values in slow.items()}
     rows.append(
@@ -535,11 +594,17 @@ async def cold_start(sizes: Sizes) -> Figure:
                     seconds, count, _ = await _until_tools(commands[name], env, tmp)
                     times[name].append(seconds * 1000)
                     tools[name] = count
-            profiles: dict[str, dict[str, Any]] = {}
-            for name in ("convoai", "minimal"):
-                argv = [PYTHON, "-X", "importtime", *commands[name][1:]]
-                _, _, err = await _until_tools(argv, env, tmp, stderr=True)
-                profiles[name] = _import_profile(err)
+            runs: dict[str, list[dict[str, Any]]] = {"convoai": [], "minimal": []}
+            for run in range(sizes.import_runs):
+                for name in _rotate(list(runs), run):
+                    argv = [PYTHON, "-X", "importtime", *commands[name][1:]]
+                    _, _, err = await _until_tools(argv, env, tmp, stderr=True)
+                    runs[name].append(_import_profile(err))
+            # The run with the median total stands for each (its per-package split is kept).
+            profiles = {
+                name: sorted(found, key=lambda p: float(p["total_ms"]))[len(found) // 2]
+                for name, found in runs.items()
+            }
     med = {name: statistics.median(values) for name, values in times.items()}
     rows = [
         Row(
