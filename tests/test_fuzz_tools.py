@@ -288,13 +288,22 @@ CHANNEL = (good_string(CHANNEL_RE), bad_string(CHANNEL_RE, max_len=64))
 UID = (good_string(UID_RE), bad_string(UID_RE, max_len=10) | HUGE)
 PROMPT = (st.text(max_size=200), OVER_LONG | NOT_A_STRING)
 GREETING = (st.text(max_size=100), st.text("ab", min_size=513, max_size=700) | NOT_A_STRING)
+ALL_PRESETS = [
+    "deepgram_nova_2",
+    "deepgram_nova_3",
+    "openai_gpt_4o_mini",
+    "openai_gpt_4_1_mini",
+    "openai_gpt_5_nano",
+    "openai_gpt_5_mini",
+    "minimax_speech_2_6_turbo",
+    "minimax_speech_2_8_turbo",
+    "openai_tts_1",
+]
 PRESETS = (
-    st.lists(
-        st.sampled_from(["deepgram_nova_3", "openai_gpt_4o_mini", "openai_tts_1"]), max_size=1
-    ),
+    st.lists(st.sampled_from(ALL_PRESETS), max_size=3),
     st.one_of(
         st.lists(st.text(max_size=12), min_size=1, max_size=3).filter(
-            lambda items: any(not i.startswith(("deepgram_", "openai_", "minimax_")) for i in items)
+            lambda items: any(i not in ALL_PRESETS for i in items)
         ),
         st.lists(st.just("openai_tts_1"), min_size=4, max_size=6),
         st.text(min_size=1, max_size=10),
@@ -512,8 +521,14 @@ SEMANTIC_REFUSALS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
         good_string(UID_RE),
     ),
     "call": st.builds(
-        lambda number: {"to_number": number, "confirm": True},
+        lambda number, source, confirm: {
+            "to_number": number,
+            "confirm": confirm,
+            **({"from_number": source} if source else {}),
+        },
         GOOD_E164.filter(lambda n: n != CALLEE),
+        st.none() | GOOD_E164,
+        st.booleans(),
     ),
     "update_agent": st.builds(lambda agent_id: {"agent_id": agent_id}, AGENT_ID[0]),
 }
