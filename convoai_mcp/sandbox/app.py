@@ -20,7 +20,7 @@ from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -179,6 +179,16 @@ async def _drop(request: Request) -> Response:
     return Response(status_code=500)
 
 
+async def _read_ahead(request: Request) -> None:
+    """Read (and cache) the body now, so that an operation made slow by a latency fault is
+    still performed after its client gave up, as on the real service."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > _MAX_BODY:
+        return  # refused later, without reading it
+    with contextlib.suppress(ClientDisconnect):
+        await request.body()
+
+
 def _malformed(payload: Any) -> Response:
     text = "{}" if payload is None else json.dumps(payload)
     broken = text[: max(1, len(text) // 2)]
@@ -275,6 +285,7 @@ class Sandbox:
         async def endpoint(request: Request) -> Response:
             plan = self.faults.take(operation)
             if plan.delay:
+                await _read_ahead(request)  # a slow service still has the whole request
                 await asyncio.sleep(plan.delay)
             fault = plan.fault
             if fault is not None and fault.kind == "status":
@@ -295,6 +306,8 @@ class Sandbox:
             except SandboxError as err:
                 payload = None
                 response = _error_response(family, err)
+            except ClientDisconnect:  # the client gave up before its body arrived: not a bug
+                return Response(status_code=400)
             except Exception as exc:  # never let a bug become a plain-text 500
                 _log.exception("sandbox bug while handling %s", operation)
                 payload = None
