@@ -114,6 +114,19 @@ _AMBIGUOUS = (
 _ONCE_RETRY_STATUSES = frozenset({408, 429, 503})
 
 
+def _ambiguous_hint(mode: Mode, safe: str) -> str:
+    """What to do after a request that may have been performed although its answer was lost:
+    ``safe`` for an idempotent one; a warning not to repeat it blindly otherwise."""
+    if mode == "once":
+        return (
+            "it may have been performed anyway: check (e.g. the agent's history) before "
+            "repeating it"
+        )
+    if mode == "create":
+        return "it may have been created anyway: list the agents or calls before trying again"
+    return safe
+
+
 def _cap_timeout(timeout: httpx.Timeout, remaining: float) -> httpx.Timeout:
     def cap(value: float | None) -> float:
         return remaining if value is None else min(value, remaining)
@@ -327,16 +340,18 @@ class ConvoAIClient:
             state.ambiguous = True
             error = TransportError(
                 f"{where}: no answer within the {self.retry.deadline:g} s deadline",
-                hint="the service may be slow or unreachable; try again",
+                hint=_ambiguous_hint(mode, "the service may be slow or unreachable; try again"),
                 attempts=state.count,
+                sent=True,
             )
             return _Failure(error, retry=mode != "once")
         except _AMBIGUOUS as exc:  # sent, but the answer was lost: it may have been performed
             state.ambiguous = True
             error = TransportError(
                 f"{where} failed after sending ({type(exc).__name__})",
-                hint="the service may be slow or unreachable; try again",
+                hint=_ambiguous_hint(mode, "the service may be slow or unreachable; try again"),
                 attempts=state.count,
+                sent=True,
             )
             return _Failure(error, retry=mode != "once")
         except httpx.HTTPError as exc:  # unsupported protocol, invalid URL ...
@@ -379,8 +394,11 @@ class ConvoAIClient:
                 malformed = MalformedResponseError(
                     f"{method} {path} answered {status} with a body that is not the expected "
                     f"JSON ({type(exc).__name__})",
-                    hint="the service or a proxy returned something unexpected; try again",
+                    hint=_ambiguous_hint(
+                        mode, "the service or a proxy returned something unexpected; try again"
+                    ),
                     attempts=state.count,
+                    sent=True,
                 )
                 return _Failure(malformed, retry=mode != "once", answered=True)
         retry_after = parse_retry_after(response.headers.get("retry-after"))

@@ -94,10 +94,17 @@ class ValidationError(ConvoAIError):
 
 
 class TransportError(ConvoAIError):
-    """The service could not be reached: refused, reset, timed out, DNS, or deadline exceeded."""
+    """The service could not be reached: refused, reset, timed out, DNS, or deadline exceeded.
 
-    def __init__(self, message: str, *, hint: str = "", attempts: int = 1) -> None:
+    ``sent`` is True when the request may have reached the service before the failure (a lost
+    or broken answer, a timeout): the operation may then have been performed.
+    """
+
+    def __init__(
+        self, message: str, *, hint: str = "", attempts: int = 1, sent: bool = False
+    ) -> None:
         self.attempts = attempts
+        self.sent = sent
         super().__init__(message, hint=hint)
 
 

@@ -28,7 +28,11 @@ def describe(action: str, exc: BaseException) -> str:
         if isinstance(exc, APIStatusError) and not exc.message.startswith("HTTP"):
             text += f" (HTTP {exc.status}{' ' + exc.reason if exc.reason else ''})"
         if isinstance(exc, TransportError):
-            text += " (the service could not be reached)"
+            text += (
+                " (the request may have reached the service; its answer did not)"
+                if exc.sent
+                else " (the service could not be reached)"
+            )
         hint = exc.hint
     else:
         text = f"{action} failed: {exc}"
