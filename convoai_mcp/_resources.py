@@ -80,7 +80,12 @@ class Agents:
         return self._c._project(*segments)
 
     async def launch(
-        self, spec: AgentSpec, *, token: str | None = None, token_lifetime: int = 86400
+        self,
+        spec: AgentSpec,
+        *,
+        token: str | None = None,
+        token_lifetime: int = 86400,
+        adopt_existing: bool = False,
     ) -> StartAgentResponse:
         """Validate ``spec``, mint the join token, start the agent (see :meth:`start`)."""
         request = build_start_request(
@@ -90,7 +95,7 @@ class Agents:
             token=token,
             token_lifetime=token_lifetime,
         )
-        return await self.start(request)
+        return await self.start(request, adopt_existing=adopt_existing)
 
     async def start(
         self, request: StartAgentRequest, *, adopt_existing: bool = False
@@ -373,9 +378,10 @@ class Calls:
         )
         return await self.create(request)
 
-    async def create(self, request: CallRequest) -> CallResponse:
+    async def create(self, request: CallRequest, *, adopt_existing: bool = False) -> CallResponse:
         """Place an outbound call. Never dials twice: after a lost answer, a 409 on retry is
-        resolved by finding the call in this channel to this number."""
+        resolved by finding the call in this channel to this number. With ``adopt_existing``
+        a live call of the same agent name is returned on any 409."""
         validate_e164(request.sip.to_number)
         validate_e164(request.sip.from_number)
         props = request.properties
@@ -391,7 +397,7 @@ class Calls:
                 attempts=state,
             )
         except ConflictError as conflict:
-            if not state.ambiguous:
+            if not (state.ambiguous or adopt_existing):
                 raise
             result = await self._recover(request, conflict)
         self._c.remember_agent(result.agent_id, props.channel, props.agent_rtc_uid)

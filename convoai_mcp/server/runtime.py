@@ -79,6 +79,10 @@ class Runtime:
         self.settings = settings
         self.poll_interval = poll_interval
         self.agents: dict[str, StartedAgent] = {}
+        self.unanswered: dict[str, tuple[str, str]] = {}
+        """(channel, name) of a start or call whose answer never came, by ``agent:<channel>`` /
+        ``call:<number>``: the same request again reuses them, so it finds the agent the first
+        one may have created instead of creating a second."""
         self.watcher: HistoryWatcher = HistoryWatcher(self)
         self._given_client = client
         self._client: ConvoAIClient | None = client

@@ -14,7 +14,7 @@ import contextlib
 import inspect
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -284,6 +284,34 @@ def _random_suffix() -> str:
     return secrets.token_hex(4)
 
 
+_MAX_UNANSWERED = 256
+
+
+@contextlib.asynccontextmanager
+async def _unanswered(
+    rt: Runtime, key: str, channel: str, name: str, tool: str, same: str
+) -> AsyncIterator[None]:
+    """Around a start or a call: when its answer never comes, remember its channel and name
+    (the same request again then returns what it may have created) and say so."""
+    from convoai_mcp.errors import TransportError
+
+    try:
+        yield
+    except TransportError as exc:
+        rt.unanswered.pop(key, None)
+        rt.unanswered[key] = (channel, name)
+        while len(rt.unanswered) > _MAX_UNANSWERED:
+            rt.unanswered.pop(next(iter(rt.unanswered)))
+        if not exc.sent:
+            raise  # never reached the service: tool_errors says so
+        raise ToolError(
+            f"{tool} failed: {exc.message} (no answer came back). Next: the agent {name} may "
+            f"have started anyway; call {tool} again with the same {same} and it returns that "
+            "agent instead of starting a second one (or check list_agents first)."
+        ) from None
+    rt.unanswered.pop(key, None)
+
+
 # ---------------------------------------------------------------------------- tools
 
 
@@ -352,6 +380,11 @@ async def start_agent(
             f"start_agent failed: agent_uid and user_uid are both {agent_uid}. Next: give the "
             "agent and the human participant different uids."
         )
+    key = f"agent:{channel}"
+    earlier = rt.unanswered.get(key)
+    adopt = earlier is not None and name in (None, earlier[1])
+    if adopt and earlier is not None:
+        name = earlier[1]
     spec = defaults.agent_spec(
         settings,
         channel=channel,
@@ -369,7 +402,8 @@ async def start_agent(
         asr_language=asr_language,
         idle_timeout=idle_timeout,
     )
-    response = await rt.client.agents.launch(spec)
+    async with _unanswered(rt, key, channel, spec.name, "start_agent", "channel"):
+        response = await rt.client.agents.launch(spec, adopt_existing=adopt)
     agent_id = response.agent_id
     rt.record(
         StartedAgent(
@@ -586,12 +620,17 @@ async def call(
         )
     except ConfirmationRequired as exc:
         return exc.result
+    key = f"call:{to_number}"
+    earlier = rt.unanswered.get(key)
+    adopt = earlier is not None and channel in (None, earlier[0])
+    if adopt and earlier is not None:
+        channel = earlier[0]
     channel = channel or f"call-{_random_suffix()}"
     user_uid = settings.user_uid
     spec = defaults.agent_spec(
         settings,
         channel=channel,
-        name=f"call-{_random_suffix()}",
+        name=earlier[1] if adopt and earlier is not None else f"call-{_random_suffix()}",
         agent_uid=settings.agent_uid,
         remote_uids=[user_uid],
         system_prompt=system_prompt,
@@ -608,7 +647,8 @@ async def call(
     request = defaults.call_request(
         settings, spec, to_number=to_number, from_number=from_number, sip_uid=user_uid
     )
-    response = await rt.client.calls.create(request)
+    async with _unanswered(rt, key, channel, spec.name, "call", "to_number"):
+        response = await rt.client.calls.create(request, adopt_existing=adopt)
     agent_id = response.agent_id
     rt.record(
         StartedAgent(
