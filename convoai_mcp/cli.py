@@ -202,7 +202,9 @@ async def _serve_http(
     from convoai_mcp.server.http_security import HttpSecurity, secure_asgi_app
 
     family = socket.AF_INET6 if ":" in ns.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets whose proto is TCP, and
+    # without it every keep-alive response waits ~40 ms (Nagle + delayed ACK; benchmarks/).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((ns.host.strip("[]"), ns.port))
     port = sock.getsockname()[1]
@@ -233,6 +235,9 @@ async def _serve_http(
         log_level=settings.log_level.lower(),
         access_log=settings.log_level == "DEBUG",
         timeout_graceful_shutdown=2,
+        # Longer than clients keep idle connections (httpx: 5 s): with uvicorn's default 5 s
+        # both ends close at once and a reused connection fails mid-request (benchmarks/).
+        timeout_keep_alive=65,
     )
     try:
         await uvicorn.Server(config).serve(sockets=[sock])
