@@ -58,6 +58,7 @@ async def test_figure_runs_and_is_well_formed(key: str) -> None:
         assert math.isfinite(row.measured) and row.measured >= 0, row
         assert math.isfinite(row.baseline) and row.baseline > 0, row
         assert math.isfinite(row.ratio) and row.ratio >= 0, row
+        # One round at this size, so even paired ratios are measured / baseline.
         assert row.ratio == pytest.approx(row.measured / row.baseline, rel=1e-6), row
     encoded = json.loads(json.dumps(figure.to_json(), default=str))
     assert encoded["key"] == key
