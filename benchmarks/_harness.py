@@ -255,18 +255,24 @@ async def spawn_http_server(
                 if not line:
                     raise RuntimeError(f"the HTTP server exited: {seen[-500:]}")
                 seen += line
-        drain = asyncio.create_task(_drain(process.stderr))
+        log: list[str] = [seen]
+        drain = asyncio.create_task(_drain(process.stderr, log))
         try:
             yield match.group(1), process.pid
+        except BaseException:
+            tail = "".join(log)[-3000:]
+            print(f"--- the HTTP server's stderr (tail):\n{tail}", file=sys.stderr)
+            raise
         finally:
             drain.cancel()
     finally:
         await stop_process(process)
 
 
-async def _drain(stream: asyncio.StreamReader) -> None:
-    while await stream.readline():
-        pass
+async def _drain(stream: asyncio.StreamReader, log: list[str]) -> None:
+    while line := await stream.readline():
+        log.append(line.decode(errors="replace"))
+        del log[:-200]
 
 
 def rss_kib(pid: int) -> int:
