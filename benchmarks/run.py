@@ -15,6 +15,7 @@ import platform
 import subprocess
 import sys
 import time
+import traceback
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -89,7 +90,7 @@ def render(figures: Sequence[Figure]) -> str:
         verdict = {True: "MET", False: "MISSED", None: "-"}[figure.met]
         lines.append(f"{figure.title}  [{figure.seconds:.0f} s]")
         lines.append(f"  target: {figure.target}  -> {verdict}")
-        width = max(len(row.label) for row in figure.rows)
+        width = max((len(row.label) for row in figure.rows), default=0)
         for row in figure.rows:
             arrow = "lower=better" if row.better == "lower" else "higher=better"
             lines.append(
@@ -110,6 +111,8 @@ def render_markdown(figures: Sequence[Figure]) -> str:
     ]
     for figure in figures:
         verdict = {True: "yes", False: "**no**", None: "-"}[figure.met]
+        if not figure.rows:
+            lines.append(f"| **{figure.title}** | | | | {'; '.join(figure.notes)} | {verdict} |")
         for index, row in enumerate(figure.rows):
             name = f"**{figure.title}**<br>{row.label}" if index == 0 else row.label
             lines.append(
@@ -127,7 +130,22 @@ async def run(sizes: Sizes, only: Sequence[str] | None = None) -> list[Figure]:
         if only and key not in only:
             continue
         print(f"running {key} ...", file=sys.stderr, flush=True)
-        figures.append(await bench(sizes))
+        started = time.perf_counter()
+        try:
+            figures.append(await bench(sizes))
+        except Exception as exc:  # one broken figure must not lose the others
+            traceback.print_exc()
+            figures.append(
+                Figure(
+                    key=key,
+                    title=f"{key}: FAILED",
+                    rows=[],
+                    target="(the benchmark raised)",
+                    met=False,
+                    notes=[f"{type(exc).__name__}: {exc}"[:500]],
+                    seconds=time.perf_counter() - started,
+                )
+            )
     return figures
 
 
