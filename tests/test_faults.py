@@ -14,12 +14,14 @@ The ConvoAI client behind the server gets a retry policy with tiny backoff and a
 from __future__ import annotations
 
 import contextlib
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import anyio
+import httpx
 import pytest
 from _client_helpers import SleepRecorder, closed_port_url
 from _server_helpers import CALLEE, Rig, error_text, read_json, rig
@@ -27,8 +29,8 @@ from mcp import Client
 from mcp_types import CallToolResult
 
 from convoai_mcp._retry import RetryPolicy
-from convoai_mcp.client import BasicAuth, ConvoAIClient
-from convoai_mcp.sandbox import DEMO_CREDENTIALS, Fault, Sandbox
+from convoai_mcp.client import DEFAULT_TIMEOUT, BasicAuth, ConvoAIClient
+from convoai_mcp.sandbox import DEMO_CREDENTIALS, PATH_PREFIX, Fault, Sandbox
 from convoai_mcp.server.app import ConvoAIServer, build_server
 
 # ------------------------------------------------------------------------------------ the rig
@@ -114,7 +116,17 @@ class Faulty:
         return [(e["role"], e["content"]) for e in contents]
 
 
-Down = Literal["refused", "503"]
+Down = Literal["refused", "503", "blackhole"]
+BLACKHOLE_TIMEOUT = httpx.Timeout(connect=0.5, read=0.3, write=0.5, pool=0.5)
+"""Read timeout for the black-hole region: a short wait instead of the default 15 s."""
+
+
+def blackhole(stack: contextlib.ExitStack) -> str:
+    """A loopback base URL that accepts connections and never answers."""
+    sock = stack.enter_context(socket.socket())
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)  # the kernel completes connections; nobody ever reads or answers
+    return f"http://127.0.0.1:{sock.getsockname()[1]}{PATH_PREFIX}"
 
 
 @contextlib.asynccontextmanager
@@ -128,10 +140,15 @@ async def faulty(
     """The shared server rig, with the server rebuilt on a fast-retrying client.
 
     ``down`` puts a dead region first in the client's endpoint list: a port where nothing
-    listens ("refused"), or a second emulator sharing the state that answers 503 ("503").
+    listens ("refused"), a second emulator sharing the state that answers 503 ("503"), or a
+    port that accepts connections and never answers ("blackhole", with a short read timeout).
     ``track_inflight`` counts the emulator's requests in flight (:attr:`Faulty.inflight`).
     """
-    async with rig(tmp_path) as r, contextlib.AsyncExitStack() as stack:
+    async with (
+        rig(tmp_path) as r,
+        contextlib.AsyncExitStack() as stack,
+    ):
+        sockets = stack.enter_context(contextlib.ExitStack())
         settings = r.settings
         assert settings.customer_id is not None and settings.customer_secret is not None
         assert settings.app_certificate is not None
@@ -147,6 +164,8 @@ async def faulty(
             dead = Sandbox(DEMO_CREDENTIALS, state=r.sandbox.state)
             dead.faults.add(Fault(route="*", kind="status", status=503))
             endpoints.insert(0, await stack.enter_async_context(dead.serve("127.0.0.1", 0)))
+        elif down == "blackhole":
+            endpoints.insert(0, blackhole(sockets))
         sleeps = SleepRecorder()
         client = ConvoAIClient(
             settings.app_id,
@@ -155,6 +174,7 @@ async def faulty(
             app_certificate=settings.app_certificate.get_secret_value(),
             retry=retry,
             sleep=sleeps,
+            timeout=BLACKHOLE_TIMEOUT if down == "blackhole" else DEFAULT_TIMEOUT,
         )
         server = build_server(settings, client=client, poll_interval=0.02)
         try:
@@ -622,7 +642,7 @@ async def test_failed_starts_do_not_use_up_the_agent_limit(tmp_path: Path) -> No
 # ---------------------------------------------------------------------------------- region down
 
 
-@pytest.mark.parametrize("down", ["refused", "503"])
+@pytest.mark.parametrize("down", ["refused", "503", "blackhole"])
 async def test_first_region_down_fails_over(tmp_path: Path, down: Down) -> None:
     async with faulty(tmp_path, down=down) as env, Client(env.server) as client:
         data = ok(await start(client, f"failover-{down}"))
