@@ -413,7 +413,7 @@ async def test_slow_join_past_the_deadline_never_yields_two_agents_by_name(
     tmp_path: Path,
 ) -> None:
     """The join is performed after the client gave up: the error is clear, and starting again
-    under the same name does not create a second agent."""
+    under the same name returns that agent instead of creating a second one."""
     async with faulty(tmp_path, retry=SHORT_DEADLINE, track_inflight=True) as env:
         assert env.inflight is not None
         async with Client(env.server) as client:
@@ -422,10 +422,25 @@ async def test_slow_join_past_the_deadline_never_yields_two_agents_by_name(
             await still_serving(client)
             await env.inflight.drained()  # the emulator has now performed the slow join
             assert len(env.agents_named("slow-join")) == 1
-            again = await start(client, "slow-join")
-            if again.is_error:
-                clear_error(again, "start_agent", "slow-join")
-            assert len(env.agents_named("slow-join")) == 1
+            again = ok(await start(client, "slow-join"))
+            assert env.agents_named("slow-join") == [again["agent_id"]]
+            await stop_and_check_archive(env, client, again["agent_id"])
+
+
+async def test_an_unanswered_start_does_not_capture_a_differently_named_start(
+    tmp_path: Path,
+) -> None:
+    """Only the same request adopts what an unanswered one created: another name in the same
+    channel is a second agent, on purpose."""
+    async with faulty(tmp_path, retry=SHORT_DEADLINE, track_inflight=True) as env:
+        assert env.inflight is not None
+        async with Client(env.server) as client:
+            env.fault("agents.start", "latency", delay=0.6, times=1)
+            clear_error(await start(client, "first", channel="shared"), "start_agent")
+            await env.inflight.drained()
+            other = ok(await start(client, "second", channel="shared"))
+            assert env.agents_named("second") == [other["agent_id"]]
+            assert len(env.agents_in("shared")) == 2
 
 
 @pytest.mark.parametrize("tool", ["start_agent", "call"])
