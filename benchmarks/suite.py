@@ -27,8 +27,6 @@ from typing import Any
 
 import httpx
 from mcp import Client, StdioServerParameters
-from mcp.server.mcpserver import MCPServer
-from pydantic import BaseModel
 
 from benchmarks._harness import (
     PYTHON,
@@ -50,6 +48,7 @@ from benchmarks._harness import (
     stop_process,
     summary,
 )
+from benchmarks.floor_server import build_floor
 
 __all__ = [
     "FIGURES",
@@ -146,14 +145,6 @@ async def _tool(client: Client, name: str, arguments: dict[str, Any]) -> dict[st
     return content
 
 
-class FloorResult(BaseModel):
-    """The SDK-floor tool's result (the shape of the server's ActionResult)."""
-
-    agent_id: str
-    channel: str | None = None
-    start_ts: int | None = None
-
-
 @dataclass
 class SpeakRig:
     """One agent on the emulator and four ways to make it speak."""
@@ -220,23 +211,21 @@ async def speak_rig(
         async def via_httpx() -> None:
             await post_speak(_text(next(counter)))
 
-        # The SDK floor: a minimal MCPServer whose one tool makes the bare httpx request and
-        # returns a structured result of the same shape: what any server on this SDK costs.
-        floor = MCPServer("floor")
-
-        @floor.tool(name="speak")
-        async def floor_speak(agent_id: str, text: str) -> FloorResult:
-            answer = await post_speak(text)
-            return FloorResult(
-                agent_id=answer.get("agent_id") or agent_id,
-                channel=answer.get("channel"),
-                start_ts=answer.get("start_ts"),
-            )
-
+        # The SDK floor (benchmarks/floor_server.py): a minimal MCPServer whose one tool makes
+        # the bare httpx request: what any server on this SDK costs, in memory and over HTTP.
+        floor = build_floor(emu.base_url, emu.app_id, headers["Authorization"], bare)
         floor_client = await stack.enter_async_context(Client(floor))
+
+        floor_url, _ = await stack.enter_async_context(
+            spawn_http_server(emu.api_env(), (str(REPO / "benchmarks" / "floor_server.py"),))
+        )
+        floor_http = await stack.enter_async_context(Client(floor_url))
 
         async def via_floor() -> None:
             await _tool(floor_client, "speak", {"agent_id": agent_id, "text": _text(next(counter))})
+
+        async def via_floor_http() -> None:
+            await _tool(floor_http, "speak", {"agent_id": agent_id, "text": _text(next(counter))})
 
         async def via_client() -> None:
             await convoai.agents.speak(agent_id, _text(next(counter)))
@@ -257,6 +246,7 @@ async def speak_rig(
                 "client": via_client,
                 "mcp_memory": via_memory,
                 "mcp_http": via_http,
+                "floor_http": via_floor_http,
             },
             emu,
             bare,
@@ -325,6 +315,7 @@ async def tool_call_overhead(sizes: Sizes) -> Figure:
         ("mcp_http", "MCP streamable HTTP", ("p50", "p99")),
         ("client", "ConvoAIClient alone", ("p50",)),
         ("mcp_floor", "SDK floor: minimal MCPServer + httpx, in memory", ("p50",)),
+        ("floor_http", "SDK floor over streamable HTTP", ("p50",)),
     ):
         rows.extend(
             Row(
@@ -350,6 +341,16 @@ async def tool_call_overhead(sizes: Sizes) -> Figure:
             ("mcp_memory", "MCP in-memory"),
             ("client", "ConvoAIClient"),
             ("mcp_floor", "SDK floor"),
+        )
+    )
+    rows.append(
+        Row(
+            "MCP streamable HTTP p50 vs the SDK floor over HTTP",
+            stats["mcp_http"]["p50"],
+            stats["floor_http"]["p50"],
+            "ms",
+            ratio(stats["mcp_http"]["p50"], stats["floor_http"]["p50"]),
+            baseline_label="SDK floor over HTTP p50",
         )
     )
     rows.append(
@@ -423,7 +424,7 @@ async def concurrency(sizes: Sizes) -> Figure:
     session (in memory and over streamable HTTP) versus bare httpx; throughput and errors."""
     started = time.perf_counter()
     total, in_flight = sizes.concurrency_calls, sizes.concurrency_in_flight
-    modes = ["httpx", "mcp_memory", "mcp_http"]
+    modes = ["httpx", "mcp_memory", "mcp_floor", "mcp_http"]
     rates: dict[str, list[float]] = {mode: [] for mode in modes}
     errors: dict[str, int] = dict.fromkeys(modes, 0)
     with tempfile.TemporaryDirectory() as tmp_dir:
@@ -441,7 +442,7 @@ async def concurrency(sizes: Sizes) -> Figure:
     # is what is reported (robust to drift in the machine's load between rounds).
     paired = {
         mode: statistics.median(r / b for r, b in zip(rates[mode], rates["httpx"], strict=True))
-        for mode in ("mcp_memory", "mcp_http")
+        for mode in ("mcp_memory", "mcp_floor", "mcp_http")
     }
     rows = [
         Row(
@@ -450,6 +451,15 @@ async def concurrency(sizes: Sizes) -> Figure:
             median["httpx"],
             "calls/s",
             paired["mcp_memory"],
+            better="higher",
+            baseline_label=f"bare httpx ({errors['httpx']} errors)",
+        ),
+        Row(
+            f"SDK floor in memory, one session ({errors['mcp_floor']} errors)",
+            median["mcp_floor"],
+            median["httpx"],
+            "calls/s",
+            paired["mcp_floor"],
             better="higher",
             baseline_label=f"bare httpx ({errors['httpx']} errors)",
         ),
