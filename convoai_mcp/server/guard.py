@@ -300,13 +300,15 @@ class Guard:
         if previous is not None:
             self.limiter.release(previous)
         self._held[task] = reservation
+        # One callback per task, not one per admission: with the in-memory transport every
+        # call runs in the caller's (long-lived) task, and callbacks piled up on it.
+        task.remove_done_callback(self._task_done)
+        task.add_done_callback(self._task_done)
 
-        def done(finished: asyncio.Task[Any]) -> None:
-            held = self._held.pop(finished, None)
-            if held is not None:
-                self.limiter.release(held)
-
-        task.add_done_callback(done)
+    def _task_done(self, finished: asyncio.Task[Any]) -> None:
+        held = self._held.pop(finished, None)
+        if held is not None:
+            self.limiter.release(held)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
