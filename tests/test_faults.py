@@ -444,6 +444,34 @@ async def test_an_unanswered_start_does_not_capture_a_differently_named_start(
 
 
 @pytest.mark.parametrize("tool", ["start_agent", "call"])
+async def test_an_unanswered_request_is_adopted_only_by_the_same_arguments(
+    tmp_path: Path, tool: str
+) -> None:
+    """After an unanswered start / call in a channel, a request there with other arguments (a
+    different system prompt) is a new agent; the first request repeated still adopts its own."""
+    base: dict[str, Any] = (
+        {"channel": "same-room"}
+        if tool == "start_agent"
+        else {"to_number": CALLEE, "channel": "same-room", "confirm": True}
+    )
+    first = {**base, "system_prompt": "You sell tickets."}
+    other = {**base, "system_prompt": "You answer billing questions."}
+    route = "agents.start" if tool == "start_agent" else "calls.create"
+    async with faulty(tmp_path, retry=SHORT_DEADLINE, track_inflight=True) as env:
+        assert env.inflight is not None
+        async with Client(env.server) as client:
+            env.fault(route, "latency", delay=0.6, times=1)
+            clear_error(await client.call_tool(tool, first), tool, "same arguments")
+            await env.inflight.drained()  # the first one was performed after all
+            [lost] = env.agents_in("same-room")
+            second = ok(await client.call_tool(tool, other))
+            assert second["agent_id"] != lost
+            again = ok(await client.call_tool(tool, {**first, "confirm": True}))
+            assert again["agent_id"] == lost
+            assert sorted(env.agents_in("same-room")) == sorted([lost, second["agent_id"]])
+
+
+@pytest.mark.parametrize("tool", ["start_agent", "call"])
 async def test_slow_start_past_the_deadline_then_the_same_call_again_starts_one_agent(
     tmp_path: Path, tool: str
 ) -> None:

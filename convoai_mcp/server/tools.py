@@ -11,11 +11,13 @@ are true of it, and turns expected failures into ``isError`` results (:func:`too
 # that building the server (and answering `initialize`) does not wait for them.
 
 import contextlib
+import hashlib
 import inspect
+import json
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Annotated, Any, Literal
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -39,6 +41,10 @@ from convoai_mcp.server.results import (
     UpdateAgentResult,
 )
 from convoai_mcp.server.runtime import Runtime, StartedAgent
+
+if TYPE_CHECKING:
+    from convoai_mcp.builders import AgentSpec
+    from convoai_mcp.config import Settings
 
 __all__ = ["TOOL_NAMES", "register"]
 
@@ -286,13 +292,27 @@ def _random_suffix() -> str:
 
 _MAX_UNANSWERED = 256
 
+_NOT_THE_REQUEST = frozenset(
+    {"ctx", "confirm", "wait_until_running", "wait_until_answered", "timeout_seconds"}
+)
+"""Arguments that say how to run a request, not what it asks for (left out of its fingerprint)."""
+
+
+def _fingerprint(tool: str, arguments: Mapping[str, object]) -> str:
+    """What identifies "the same request again": the tool and every argument that describes
+    the agent or the call (not ``confirm`` nor the waiting options), hashed."""
+    described = {k: v for k, v in arguments.items() if k not in _NOT_THE_REQUEST}
+    blob = json.dumps(described, sort_keys=True, default=str)
+    return f"{tool}:{hashlib.sha256(blob.encode()).hexdigest()}"
+
 
 @contextlib.asynccontextmanager
 async def _unanswered(
-    rt: Runtime, key: str, channel: str, name: str, tool: str, same: str
+    rt: Runtime, key: str, channel: str, name: str, tool: str
 ) -> AsyncIterator[None]:
-    """Around a start or a call: when its answer never comes, remember its channel and name
-    (the same request again then returns what it may have created) and say so."""
+    """Around a start or a call (``key``: its :func:`_fingerprint`): when its answer never
+    comes, remember the channel and name it used, so that the same request again reuses them
+    and finds the agent this one may have created instead of creating a second; and say so."""
     from convoai_mcp.errors import TransportError
 
     try:
@@ -306,10 +326,65 @@ async def _unanswered(
             raise  # never reached the service: tool_errors says so
         raise ToolError(
             f"{tool} failed: {exc.message} (no answer came back). Next: the agent {name} may "
-            f"have started anyway; call {tool} again with the same {same} and it returns that "
-            "agent instead of starting a second one (or check list_agents first)."
+            f"have started anyway; call {tool} again with the same arguments and it returns "
+            "that agent instead of starting a second one (or check list_agents first)."
         ) from None
     rt.unanswered.pop(key, None)
+
+
+def _agent_spec(
+    settings: "Settings",
+    arguments: Mapping[str, Any],
+    *,
+    channel: str,
+    name: str,
+    agent_uid: str,
+    user_uid: str,
+    idle_timeout: int | None,
+) -> "AgentSpec":
+    """The agent of a start_agent or call: the agent settings both tools take, from
+    ``arguments`` (the tool's own), completed from the configuration."""
+    from convoai_mcp.server import defaults
+
+    presets = arguments["presets"]
+    return defaults.agent_spec(
+        settings,
+        channel=channel,
+        name=name,
+        agent_uid=agent_uid,
+        remote_uids=[user_uid],
+        system_prompt=arguments["system_prompt"],
+        greeting=arguments["greeting"],
+        presets=list(presets) if presets else None,
+        pipeline_id=arguments["pipeline_id"],
+        llm_url=arguments["llm_url"],
+        llm_model=arguments["llm_model"],
+        tts_vendor=arguments["tts_vendor"],
+        tts_voice=arguments["tts_voice"],
+        asr_language=arguments["asr_language"],
+        idle_timeout=idle_timeout,
+    )
+
+
+async def _first_outbound_number(rt: Runtime) -> str:
+    """The project's first outbound-enabled number (call's default from_number)."""
+    numbers = await rt.client.phone_numbers.list()
+    outbound = [n.phone_number for n in numbers if n.outbound and n.phone_number]
+    if not outbound:
+        raise ToolError(
+            "call failed: this project has no outbound-enabled phone number. Next: add one "
+            "in the Agora console (or enable outbound on an existing one), then call again."
+        )
+    return outbound[0]
+
+
+async def _started(ctx: Ctx, agent: StartedAgent) -> None:
+    """Book an agent or call that was just created: the record (resources/list), the guard
+    (limits, archive watcher), and a list-changed notification."""
+    rt = _rt(ctx)
+    rt.record(agent)
+    rt.guard.started(agent.agent_id, kind=agent.kind, channel=agent.channel)
+    await _resources_changed(ctx)
 
 
 # ---------------------------------------------------------------------------- tools
@@ -364,6 +439,7 @@ async def start_agent(
     human participant's uid. The agent runs, and costs money, until stop_agent, or until it
     has been alone in the channel for idle_timeout seconds.
     """
+    arguments = dict(locals())  # first: exactly this call's arguments
     from convoai_mcp.server import defaults
     from convoai_mcp.server.guard import ConfirmationRequired
 
@@ -380,32 +456,22 @@ async def start_agent(
             f"start_agent failed: agent_uid and user_uid are both {agent_uid}. Next: give the "
             "agent and the human participant different uids."
         )
-    key = f"agent:{channel}"
-    earlier = rt.unanswered.get(key)
-    adopt = earlier is not None and name in (None, earlier[1])
-    if adopt and earlier is not None:
-        name = earlier[1]
-    spec = defaults.agent_spec(
+    key = _fingerprint("start_agent", arguments)
+    earlier = rt.unanswered.get(key)  # (channel, name) of this same request, answer lost
+    spec = _agent_spec(
         settings,
+        arguments,
         channel=channel,
-        name=name or f"convoai-{_random_suffix()}",
+        name=earlier[1] if earlier else name or f"convoai-{_random_suffix()}",
         agent_uid=agent_uid,
-        remote_uids=[user_uid],
-        system_prompt=system_prompt,
-        greeting=greeting,
-        presets=list(presets) if presets else None,
-        pipeline_id=pipeline_id,
-        llm_url=llm_url,
-        llm_model=llm_model,
-        tts_vendor=tts_vendor,
-        tts_voice=tts_voice,
-        asr_language=asr_language,
+        user_uid=user_uid,
         idle_timeout=idle_timeout,
     )
-    async with _unanswered(rt, key, channel, spec.name, "start_agent", "channel"):
-        response = await rt.client.agents.launch(spec, adopt_existing=adopt)
+    async with _unanswered(rt, key, channel, spec.name, "start_agent"):
+        response = await rt.client.agents.launch(spec, adopt_existing=earlier is not None)
     agent_id = response.agent_id
-    rt.record(
+    await _started(
+        ctx,
         StartedAgent(
             agent_id=agent_id,
             kind="agent",
@@ -413,10 +479,8 @@ async def start_agent(
             channel=channel,
             agent_uid=agent_uid,
             user_uid=user_uid,
-        )
+        ),
     )
-    rt.guard.started(agent_id, kind="agent", channel=channel)
-    await _resources_changed(ctx)
     status = _status(response.status)
     waited: float | None = None
     if wait_until_running and status != "RUNNING":
@@ -597,6 +661,7 @@ async def call(
     allow-list or ask the user to confirm. Returns the agent_id: read
     convoai://agents/{agent_id}/history for the conversation and hang up with hangup.
     """
+    arguments = dict(locals())  # first: exactly this call's arguments
     from convoai_mcp.server import defaults
     from convoai_mcp.server.guard import ConfirmationRequired
 
@@ -606,51 +671,35 @@ async def call(
         # Refuse a blocked destination before any request (even a read) is sent.
         rt.guard.policy.check_tool("call")
         rt.guard.policy.check_call(to_number, to_number, frozenset({to_number}))
-        numbers = await rt.client.phone_numbers.list()
-        outbound = [n.phone_number for n in numbers if n.outbound and n.phone_number]
-        if not outbound:
-            raise ToolError(
-                "call failed: this project has no outbound-enabled phone number. Next: add one "
-                "in the Agora console (or enable outbound on an existing one), then call again."
-            )
-        from_number = outbound[0]
+        from_number = await _first_outbound_number(rt)
     try:
         await rt.guard.admit_call(
             ctx, to_number=to_number, from_number=from_number, confirm=confirm
         )
     except ConfirmationRequired as exc:
         return exc.result
-    key = f"call:{to_number}"
+    key = _fingerprint("call", arguments)
+    # (channel, name) of this same request, answer lost; else the channel asked for or a new one
     earlier = rt.unanswered.get(key)
-    adopt = earlier is not None and channel in (None, earlier[0])
-    if adopt and earlier is not None:
-        channel = earlier[0]
-    channel = channel or f"call-{_random_suffix()}"
+    channel, name = earlier or (channel or f"call-{_random_suffix()}", f"call-{_random_suffix()}")
     user_uid = settings.user_uid
-    spec = defaults.agent_spec(
+    spec = _agent_spec(
         settings,
+        arguments,
         channel=channel,
-        name=earlier[1] if adopt and earlier is not None else f"call-{_random_suffix()}",
+        name=name,
         agent_uid=settings.agent_uid,
-        remote_uids=[user_uid],
-        system_prompt=system_prompt,
-        greeting=greeting,
-        presets=list(presets) if presets else None,
-        pipeline_id=pipeline_id,
-        llm_url=llm_url,
-        llm_model=llm_model,
-        tts_vendor=tts_vendor,
-        tts_voice=tts_voice,
-        asr_language=asr_language,
+        user_uid=user_uid,
         idle_timeout=None,
     )
     request = defaults.call_request(
         settings, spec, to_number=to_number, from_number=from_number, sip_uid=user_uid
     )
-    async with _unanswered(rt, key, channel, spec.name, "call", "to_number"):
-        response = await rt.client.calls.create(request, adopt_existing=adopt)
+    async with _unanswered(rt, key, channel, spec.name, "call"):
+        response = await rt.client.calls.create(request, adopt_existing=earlier is not None)
     agent_id = response.agent_id
-    rt.record(
+    await _started(
+        ctx,
         StartedAgent(
             agent_id=agent_id,
             kind="call",
@@ -660,10 +709,8 @@ async def call(
             user_uid=user_uid,
             to_number=to_number,
             from_number=from_number,
-        )
+        ),
     )
-    rt.guard.started(agent_id, kind="call", channel=channel)
-    await _resources_changed(ctx)
     state: str | None = None
     waited: float | None = None
     if wait_until_answered:
