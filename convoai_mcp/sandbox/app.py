@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
@@ -29,6 +29,7 @@ from .auth import AuthResult, authenticate, check_join_token, check_token_bindin
 from .credentials import SandboxCredentials
 from .errors import SandboxError, bad_request
 from .faults import Fault, FaultSet
+from .numbers import validate_number_changes, validate_number_record
 from .state import SandboxState
 from .validation import (
     validate_call_body,
@@ -65,6 +66,13 @@ _DEFAULT_REASONS = {
 
 Family = Literal["agents", "telephony"]
 Result = tuple[int, Any]
+
+
+class _ListWindow(TypedDict):
+    from_time: int | None
+    to_time: int | None
+    limit: int
+    cursor: str | None
 
 
 @dataclass
@@ -112,6 +120,15 @@ class _Ctx:
     def query_str(self, name: str) -> str | None:
         value = self.request.query_params.get(name)
         return value or None
+
+    def list_window(self) -> _ListWindow:
+        """The query parameters both list operations take: time range and paging."""
+        return {
+            "from_time": self.query_int("from_time", low=0, high=2**40),
+            "to_time": self.query_int("to_time", low=0, high=2**40),
+            "limit": self.query_int("limit", low=1, high=100) or 20,
+            "cursor": self.query_str("cursor"),
+        }
 
 
 Handler = Callable[[_Ctx], Awaitable[Result]]
@@ -441,10 +458,7 @@ async def _list_agents(ctx: _Ctx) -> Result:
     return 200, ctx.sandbox.state.list_agents(
         channel=ctx.query_str("channel"),
         state=ctx.query_int("state", low=0, high=6),
-        from_time=ctx.query_int("from_time", low=0, high=2**40),
-        to_time=ctx.query_int("to_time", low=0, high=2**40),
-        limit=ctx.query_int("limit", low=1, high=100) or 20,
-        cursor=ctx.query_str("cursor"),
+        **ctx.list_window(),
     )
 
 
@@ -537,10 +551,7 @@ async def _list_calls(ctx: _Ctx) -> Result:
     return 200, ctx.sandbox.state.list_calls(
         number=ctx.query_str("number"),
         type=kind,
-        from_time=ctx.query_int("from_time", low=0, high=2**40),
-        to_time=ctx.query_int("to_time", low=0, high=2**40),
-        limit=ctx.query_int("limit", low=1, high=100) or 20,
-        cursor=ctx.query_str("cursor"),
+        **ctx.list_window(),
     )
 
 
@@ -578,7 +589,7 @@ async def _list_numbers(ctx: _Ctx) -> Result:
 
 
 async def _add_number(ctx: _Ctx) -> Result:
-    record = ctx.sandbox.state.validate_number_record(await ctx.json())
+    record = validate_number_record(await ctx.json())
     return 200, ctx.sandbox.state.add_number(record)
 
 
@@ -588,31 +599,7 @@ async def _get_number(ctx: _Ctx) -> Result:
 
 async def _update_number(ctx: _Ctx) -> Result:
     number = _path_number(ctx)
-    body = await ctx.json()
-    if not isinstance(body, dict):
-        raise SandboxError(400, "InvalidRequestBody", "the request body must be a JSON object")
-    changes: dict[str, Any] = {}
-    for key in ("inbound_config", "outbound_config"):
-        if key in body:
-            value = body[key]
-            if value is not None and not isinstance(value, dict):
-                raise bad_request(key, "must be an object or null")
-            if (
-                isinstance(value, dict)
-                and value.get("pipeline_id") is not None
-                and not isinstance(value["pipeline_id"], str)
-            ):
-                raise bad_request(f"{key}.pipeline_id", "must be a string or null")
-            changes[key] = value
-    if "label" in body:
-        if not isinstance(body["label"], str) or not body["label"]:
-            raise bad_request("label", "must be a non-empty string")
-        changes["label"] = body["label"]
-    for key in ("inbound", "outbound"):
-        if key in body:
-            if not isinstance(body[key], bool):
-                raise bad_request(key, "must be true or false")
-            changes[key] = body[key]
+    changes = validate_number_changes(await ctx.json())
     return 200, ctx.sandbox.state.update_number(number, changes)
 
 

@@ -1,5 +1,8 @@
 """The emulated project in memory: agents, their conversations, calls and phone numbers.
 
+The records themselves are in :mod:`.records` and the phone-number rules in :mod:`.numbers`;
+this module holds the state and the operations that change it.
+
 Pure and synchronous: every operation takes the time from the state's clock and advances
 agents and calls lazily (STARTING → RUNNING after ``start_delay``, a call answered after
 ``answer_delay``, an idle agent stopped after ``idle_timeout``), so tests drive time with
@@ -13,13 +16,19 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from .conversation import reply_to, speech_seconds, stage_latencies
 from .errors import SandboxError, bad_request, not_found
+from .numbers import (
+    MAX_NUMBERS,
+    apply_number_changes,
+    number_not_found,
+    seed_numbers,
+    validate_number_record,
+)
+from .records import AgentRecord, CallRecord, HistoryEntry, TurnRecord
 from .validation import AgentConfig, CallConfig, validate_e164
 
 __all__ = [
@@ -44,177 +53,36 @@ AGENT_STATES: tuple[str, ...] = (
 
 _ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _TURN_RETENTION = 7 * 86400.0
-_MAX_TURNS_PER_AGENT = 1000
 _AGENT_LIST_WINDOW = 2 * 3600
 _CALL_LIST_WINDOW = 60 * 86400
-_MAX_NUMBERS = 200
+
+_Listed = TypeVar("_Listed", AgentRecord, CallRecord)
 
 
-@dataclass
-class HistoryEntry:
-    """One ``contents`` item of the history answer."""
-
-    role: str
-    content: str
-    speech_start_ms: int
-    speech_end_ms: int
-    speech_algorithmic_delay: int
-
-    def to_wire(self) -> dict[str, Any]:
-        """The JSON item."""
-        return {
-            "role": self.role,
-            "content": self.content,
-            "speech_start_ms": self.speech_start_ms,
-            "speech_end_ms": self.speech_end_ms,
-            "speech_algorithmic_delay": self.speech_algorithmic_delay,
-        }
-
-
-@dataclass
-class TurnRecord:
-    """One conversation turn; ``end_type`` is final once ``end_at`` has passed."""
-
-    turn_id: int
-    start_at: float
-    start_type: str
-    start_metadata: dict[str, Any]
-    end_at: float
-    end_type: str
-    end_metadata: dict[str, Any]
-    e2e_latency_ms: int
-    segments: list[dict[str, object]]
-    speech_start: float
-    entry: HistoryEntry | None = None
-    interruptable: bool = True
-
-    def to_wire(self, agent: AgentRecord, now: float) -> dict[str, Any]:
-        """The JSON item; a turn still being spoken has ``end: null``."""
-        end: dict[str, Any] | None = None
-        if self.end_at <= now:
-            end = {"end_at": self.end_at, "type": self.end_type, "metadata": self.end_metadata}
-        return {
-            "agent_id": agent.agent_id,
-            "channel": agent.config.channel,
-            "turn_id": self.turn_id,
-            "start": {
-                "start_at": self.start_at,
-                "type": self.start_type,
-                "metadata": self.start_metadata,
-            },
-            "end": end,
-            "metrics": {
-                "e2e_latency_ms": self.e2e_latency_ms,
-                "segmented_latency_ms": self.segments,
-            },
-        }
-
-
-@dataclass
-class AgentRecord:
-    """One agent (started with ``join`` or by a call)."""
-
-    agent_id: str
-    seq: int
-    config: AgentConfig
-    created_at: float
-    running_at: float
-    rng: random.Random
-    kind: str = "agent"
-    stopped_at: float | None = None
-    message: str = ""
-    last_activity: float = 0.0
-    speaking_until: float = 0.0
-    greeted: bool = False
-    history: deque[HistoryEntry] = field(default_factory=deque)
-    turns: deque[TurnRecord] = field(default_factory=lambda: deque(maxlen=_MAX_TURNS_PER_AGENT))
-    turn_count: int = 0
-
-    def status(self, now: float) -> str:
-        """The state name at ``now``."""
-        if self.stopped_at is not None and now >= self.stopped_at:
-            return "STOPPED"
-        if now < self.running_at:
-            return "STARTING"
-        return "RUNNING"
-
-    def ms(self, at: float) -> int:
-        """Milliseconds since the agent started running (history timestamps)."""
-        return max(0, round((at - self.running_at) * 1000))
-
-
-@dataclass
-class CallRecord:
-    """One call; its agent has the same id."""
-
-    agent_id: str
-    seq: int
-    channel: str
-    to_number: str
-    from_number: str
-    pipeline_id: str | None
-    type: str
-    created_at: float
-    answered_at: float
-    stopped_at: float | None = None
-    reason: str = "request"
-
-    def state(self, now: float) -> str:
-        """``ringing`` until answered, then ``answered``, then ``hangup``."""
-        if self.stopped_at is not None and now >= self.stopped_at:
-            return "hangup"
-        return "answered" if now >= self.answered_at else "ringing"
-
-    def to_wire(self, now: float, *, with_reason: bool) -> dict[str, Any]:
-        """The list item (and, with the reason, the get answer)."""
-        stopped = self.stopped_at is not None and now >= self.stopped_at
-        item: dict[str, Any] = {
-            "agent_id": self.agent_id,
-            "channel": self.channel,
-            "to_number": self.to_number,
-            "from_number": self.from_number,
-            "pipeline_id": self.pipeline_id,
-            "type": self.type,
-            "state": self.state(now),
-            "create_ts": int(self.created_at),
-            "stop_ts": int(self.stopped_at) if stopped and self.stopped_at is not None else None,
-        }
-        if with_reason:
-            item["reason"] = self.reason
-        return item
-
-
-def _seed_numbers() -> dict[str, dict[str, Any]]:
-    return {
-        "+14155550100": {
-            "phone_number": "+14155550100",
-            "provider": "byo",
-            "label": "Sandbox outbound line",
-            "inbound": False,
-            "outbound": True,
-            "associated_pipeline": None,
-            "inbound_config": None,
-            "outbound_config": {"address": "sip.sandbox.invalid", "transport": "tls", "prefix": ""},
-        },
-        "+14155550101": {
-            "phone_number": "+14155550101",
-            "provider": "twilio",
-            "label": "Sandbox inbound line",
-            "inbound": True,
-            "outbound": False,
-            "associated_pipeline": None,
-            "inbound_config": {"allowed_addresses": []},
-            "outbound_config": None,
-        },
-    }
-
-
-def _cursor_seq(records: Mapping[str, AgentRecord] | Mapping[str, CallRecord], cursor: str) -> int:
-    """A cursor is the ``agent_id`` the next page starts at (as the service documents it)."""
-    record = records.get(cursor)
-    if record is None:
-        raise bad_request("cursor", "is not a cursor returned by this list (or its item is gone)")
-    return record.seq
+def _list_answer(
+    matched: list[_Listed],
+    records: Mapping[str, _Listed],
+    *,
+    cursor: str | None,
+    limit: int,
+    item: Callable[[_Listed], dict[str, Any]],
+) -> dict[str, Any]:
+    """The list answer for ``matched`` (newest first): the page that starts at ``cursor`` (the
+    ``agent_id`` of its first item, as the service documents it), the total, the next cursor."""
+    first = None
+    if cursor:
+        start = records.get(cursor)
+        if start is None:
+            raise bad_request(
+                "cursor", "is not a cursor returned by this list (or its item is gone)"
+            )
+        first = start.seq
+    remaining = [r for r in matched if first is None or r.seq <= first]
+    items = [item(r) for r in remaining[:limit]]
+    meta: dict[str, Any] = {"total": len(matched)}
+    if len(remaining) > limit:
+        meta["cursor"] = remaining[limit].agent_id
+    return {"data": {"count": len(items), "list": items}, "meta": meta, "status": "ok"}
 
 
 class SandboxState:
@@ -250,7 +118,7 @@ class SandboxState:
         self._seq = 0
         self.agents: dict[str, AgentRecord] = {}
         self.calls: dict[str, CallRecord] = {}
-        self.numbers: dict[str, dict[str, Any]] = _seed_numbers()
+        self.numbers: dict[str, dict[str, Any]] = seed_numbers()
 
     # ----- time -----------------------------------------------------------------------------
 
@@ -366,6 +234,13 @@ class SandboxState:
         agent.turns.append(turn)
         agent.speaking_until = max(agent.speaking_until, turn.end_at)
         return turn
+
+    @staticmethod
+    def _user_entry(agent: AgentRecord, text: str, end: float) -> tuple[HistoryEntry, float]:
+        """The user's history entry for ``text`` ending at ``end``, and how long it was said."""
+        duration = speech_seconds(text, agent.rng)
+        delay = agent.rng.randint(160, 480)
+        return HistoryEntry("user", text, agent.ms(end - duration), agent.ms(end), delay), duration
 
     def _remember(self, agent: AgentRecord, entry: HistoryEntry) -> None:
         agent.history.append(entry)
@@ -505,7 +380,6 @@ class SandboxState:
             now = self.now()
             low = from_time if from_time is not None else int(now) - _AGENT_LIST_WINDOW
             high = to_time if to_time is not None else int(now) + 1
-            first = _cursor_seq(self.agents, cursor) if cursor else None
             matched: list[AgentRecord] = []
             for agent in sorted(self.agents.values(), key=lambda a: a.seq, reverse=True):
                 self._refresh(agent, now)
@@ -516,16 +390,17 @@ class SandboxState:
                 if not low <= int(agent.created_at) <= high:
                     continue
                 matched.append(agent)
-            remaining = [a for a in matched if first is None or a.seq <= first]
-            page = remaining[:limit]
-            meta: dict[str, Any] = {"total": len(matched)}
-            if len(remaining) > limit:
-                meta["cursor"] = remaining[limit].agent_id
-            items = [
-                {"agent_id": a.agent_id, "start_ts": int(a.created_at), "status": a.status(now)}
-                for a in page
-            ]
-            return {"data": {"count": len(items), "list": items}, "meta": meta, "status": "ok"}
+            return _list_answer(
+                matched,
+                self.agents,
+                cursor=cursor,
+                limit=limit,
+                item=lambda a: {
+                    "agent_id": a.agent_id,
+                    "start_ts": int(a.created_at),
+                    "status": a.status(now),
+                },
+            )
 
     def stop_agent(self, agent_id: str) -> None:
         """``leave``: 404 if unknown or already stopped."""
@@ -654,14 +529,7 @@ class SandboxState:
             busy = agent.speaking_until > at
             action = (speaking_action or "interrupt") if busy else listening_action
             meta: dict[str, Any] = {"action": action, "transport": "http"}
-            user_duration = speech_seconds(text, agent.rng)
-            user = HistoryEntry(
-                "user",
-                text,
-                agent.ms(at - user_duration),
-                agent.ms(at),
-                agent.rng.randint(160, 480),
-            )
+            user, _ = self._user_entry(agent, text, at)
             if busy and action == "ignore":
                 self._ignored_turn(agent, at, "voice_input", meta)
                 return self._action(agent, now)
@@ -681,10 +549,7 @@ class SandboxState:
             now = self.now()
             agent = self._live(agent_id, now)
             at = max(now, agent.running_at)
-            duration = speech_seconds(text, agent.rng)
-            user = HistoryEntry(
-                "user", text, agent.ms(at - duration), agent.ms(at), agent.rng.randint(160, 480)
-            )
+            user, duration = self._user_entry(agent, text, at)
             self._remember(agent, user)
             self._interrupt_at(agent, at, "user_speech", by_user=True)
             meta = {"speech_duration_ms": round(duration * 1000), "transport": "rtc"}
@@ -722,20 +587,9 @@ class SandboxState:
                 greeting="Hello, you have reached the sandbox. How can I help?",
                 pipeline_id=str(pipeline) if pipeline else None,
             )
-            agent = self._create_agent(agent_config, now, running_at=now, kind="call")
-            self.calls[agent.agent_id] = CallRecord(
-                agent_id=agent.agent_id,
-                seq=agent.seq,
-                channel=agent_config.channel,
-                to_number=to_number,
-                from_number=from_number,
-                pipeline_id=agent_config.pipeline_id,
-                type="inbound",
-                created_at=now,
-                answered_at=now,
+            return self._open_call(
+                agent_config, now, answered_at=now, to_number=to_number, from_number=from_number
             )
-            self._evict(now)
-            return {"agent_id": agent.agent_id}
 
     def create_call(self, call: CallConfig) -> dict[str, Any]:
         """``call``: the from-number must be one of the project's outbound numbers."""
@@ -747,21 +601,40 @@ class SandboxState:
                     "sip.from_number",
                     f"{call.from_number} is not one of this project's outbound-enabled numbers",
                 )
-            answered = now + self.answer_delay
-            agent = self._create_agent(call.agent, now, running_at=answered, kind="call")
-            self.calls[agent.agent_id] = CallRecord(
-                agent_id=agent.agent_id,
-                seq=agent.seq,
-                channel=call.agent.channel,
+            return self._open_call(
+                call.agent,
+                now,
+                answered_at=now + self.answer_delay,
                 to_number=call.to_number,
                 from_number=call.from_number,
-                pipeline_id=call.agent.pipeline_id,
-                type="outbound",
-                created_at=now,
-                answered_at=answered,
+                outbound=True,
             )
-            self._evict(now)
-            return {"agent_id": agent.agent_id}
+
+    def _open_call(
+        self,
+        config: AgentConfig,
+        now: float,
+        *,
+        answered_at: float,
+        to_number: str,
+        from_number: str,
+        outbound: bool = False,
+    ) -> dict[str, Any]:
+        """Start the call's agent (it runs once the call is answered) and record the call."""
+        agent = self._create_agent(config, now, running_at=answered_at, kind="call")
+        self.calls[agent.agent_id] = CallRecord(
+            agent_id=agent.agent_id,
+            seq=agent.seq,
+            channel=config.channel,
+            to_number=to_number,
+            from_number=from_number,
+            pipeline_id=config.pipeline_id,
+            type="outbound" if outbound else "inbound",
+            created_at=now,
+            answered_at=answered_at,
+        )
+        self._evict(now)
+        return {"agent_id": agent.agent_id}
 
     def _call(self, agent_id: str, now: float) -> CallRecord:
         call = self.calls.get(agent_id)
@@ -806,8 +679,7 @@ class SandboxState:
             now = self.now()
             low = from_time if from_time is not None else int(now) - _CALL_LIST_WINDOW
             high = to_time if to_time is not None else int(now) + 1
-            first = _cursor_seq(self.calls, cursor) if cursor else None
-            matched = []
+            matched: list[CallRecord] = []
             for call in sorted(self.calls.values(), key=lambda c: c.seq, reverse=True):
                 self._call(call.agent_id, now)
                 if number is not None and number not in (call.to_number, call.from_number):
@@ -817,13 +689,13 @@ class SandboxState:
                 if not low <= int(call.created_at) <= high:
                     continue
                 matched.append(call)
-            remaining = [c for c in matched if first is None or c.seq <= first]
-            page = remaining[:limit]
-            meta: dict[str, Any] = {"total": len(matched)}
-            if len(remaining) > limit:
-                meta["cursor"] = remaining[limit].agent_id
-            items = [c.to_wire(now, with_reason=False) for c in page]
-            return {"data": {"count": len(items), "list": items}, "meta": meta, "status": "ok"}
+            return _list_answer(
+                matched,
+                self.calls,
+                cursor=cursor,
+                limit=limit,
+                item=lambda c: c.to_wire(now, with_reason=False),
+            )
 
     # ----- phone numbers --------------------------------------------------------------------
 
@@ -835,17 +707,10 @@ class SandboxState:
     def get_number(self, phone_number: str) -> dict[str, Any]:
         """``GET /v2/phone-numbers/{n}``."""
         with self.lock:
-            number = self.numbers.get(phone_number)
-            if number is None:
-                raise SandboxError(
-                    404,
-                    "PhoneNumberNotFound",
-                    f"phone number {phone_number} is not in this project",
-                )
-            return dict(number)
+            return dict(self._number(phone_number))
 
     def add_number(self, record: dict[str, Any]) -> dict[str, Any]:
-        """``POST /v2/phone-numbers`` with an already validated record."""
+        """``POST /v2/phone-numbers`` with a record from :func:`validate_number_record`."""
         with self.lock:
             phone = record["phone_number"]
             if phone in self.numbers:
@@ -854,97 +719,39 @@ class SandboxState:
                     "PhoneNumberAlreadyExists",
                     f"phone number {phone} is already in this project",
                 )
-            if len(self.numbers) >= _MAX_NUMBERS:
+            if len(self.numbers) >= MAX_NUMBERS:
                 raise SandboxError(
-                    403, "ResourceQuotaLimitExceeded", f"at most {_MAX_NUMBERS} phone numbers"
+                    403, "ResourceQuotaLimitExceeded", f"at most {MAX_NUMBERS} phone numbers"
                 )
             self.numbers[phone] = record
             return dict(record)
 
     def update_number(self, phone_number: str, changes: dict[str, Any]) -> dict[str, Any]:
-        """``PATCH``: set or (with null) clear the inbound / outbound pipeline, label, flags."""
+        """``PATCH`` with changes from :func:`validate_number_changes`."""
         with self.lock:
-            number = self.numbers.get(phone_number)
-            if number is None:
-                raise SandboxError(
-                    404,
-                    "PhoneNumberNotFound",
-                    f"phone number {phone_number} is not in this project",
-                )
-            for key in ("label", "inbound", "outbound"):
-                if key in changes:
-                    number[key] = changes[key]
-            for key in ("inbound_config", "outbound_config"):
-                if key not in changes:
-                    continue
-                current = number.get(key)
-                config = dict(current) if isinstance(current, dict) else {}
-                change = changes[key]
-                if change is None or change.get("pipeline_id") is None:
-                    config.pop("pipeline_id", None)
-                else:
-                    config["pipeline_id"] = change["pipeline_id"]
-                number[key] = config or None
-            pipeline = None
-            for key in ("inbound_config", "outbound_config"):
-                stored = number.get(key)
-                if isinstance(stored, dict) and stored.get("pipeline_id"):
-                    pid = str(stored["pipeline_id"])
-                    pipeline = {"pipeline_id": pid, "pipeline_name": f"pipeline {pid}"}
-                    break
-            number["associated_pipeline"] = pipeline
+            number = self._number(phone_number)
+            apply_number_changes(number, changes)
             return dict(number)
 
     def delete_number(self, phone_number: str) -> None:
         """``DELETE /v2/phone-numbers/{n}``."""
         with self.lock:
             if self.numbers.pop(phone_number, None) is None:
-                raise SandboxError(
-                    404,
-                    "PhoneNumberNotFound",
-                    f"phone number {phone_number} is not in this project",
-                )
+                raise number_not_found(phone_number)
 
     def validate_number_record(self, body: Any) -> dict[str, Any]:
         """Turn an add-number body into the stored record (400 on a bad body)."""
-        if not isinstance(body, dict):
-            raise SandboxError(400, "InvalidRequestBody", "the request body must be a JSON object")
-        provider = body.get("provider")
-        if provider is None:
-            raise SandboxError(400, "MissingRequiredField", "provider is required")
-        if provider not in ("byo", "twilio"):
-            raise bad_request("provider", "must be 'byo' or 'twilio'")
-        phone = validate_e164(body.get("phone_number"), "phone_number")
-        label = body.get("label")
-        if label is None or label == "":
-            raise SandboxError(400, "MissingRequiredField", "label is required")
-        if not isinstance(label, str):
-            raise bad_request("label", "must be a string")
-        record: dict[str, Any] = {
-            "phone_number": phone,
-            "provider": provider,
-            "label": label,
-            "inbound": False,
-            "outbound": False,
-            "associated_pipeline": None,
-            "inbound_config": None,
-            "outbound_config": None,
-        }
-        for key in ("inbound", "outbound"):
-            value = body.get(key)
-            if value is not None and not isinstance(value, bool):
-                raise bad_request(key, "must be true or false")
-            record[key] = bool(value)
-        for key in ("inbound_config", "outbound_config"):
-            value = body.get(key)
-            if value is not None and not isinstance(value, dict):
-                raise bad_request(key, "must be a JSON object")
-            record[key] = value
-        return record
+        return validate_number_record(body)
+
+    def _number(self, phone_number: str) -> dict[str, Any]:
+        number = self.numbers.get(phone_number)
+        if number is None:
+            raise number_not_found(phone_number)
+        return number
 
     def reset(self) -> None:
         """Forget every agent and call and restore the seeded phone numbers (time is kept)."""
         with self.lock:
             self.agents.clear()
             self.calls.clear()
-            self.numbers = _seed_numbers()
+            self.numbers = seed_numbers()
