@@ -5,9 +5,10 @@ and lets the client's request loop do the rest."""
 from __future__ import annotations
 
 import builtins
+import functools
 import logging
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Literal
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
 
 import httpx
 
@@ -52,6 +53,9 @@ __all__ = ["Agents", "Calls", "PhoneNumbers"]
 
 log = logging.getLogger("convoai_mcp.client")
 
+T = TypeVar("T")
+R = TypeVar("R")
+
 _STATE_NUMBERS = {status.value: n for n, status in enumerate(AgentStatus)}
 
 
@@ -67,17 +71,101 @@ def _state_param(state: AgentStatus | str | int | None) -> int | None:
     return number
 
 
-class Agents:
-    """``client.agents``: every agent operation."""
+class _Resource:
+    """A resource group: holds the client whose request loop does the work."""
 
     def __init__(self, client: ConvoAIClient) -> None:
         self._c = client
 
+
+class _AgentResource(_Resource):
+    """A group whose items are agents addressed by id below ``collection`` (agents, calls)."""
+
+    collection: str
+
     def _path(self, agent_id: str, action: str | None = None) -> str:
-        segments = ["agents", encode_path_segment(agent_id, what="agent_id")]
+        segments = [self.collection, encode_path_segment(agent_id, what="agent_id")]
         if action:
             segments.append(action)
         return self._c._project(*segments)
+
+
+async def _create_once(
+    client: ConvoAIClient,
+    path: str,
+    parse: Callable[[httpx.Response], R],
+    body: WireModel,
+    *,
+    recover: Callable[[ConflictError], Awaitable[R]],
+    scope: tuple[str, str] | None = None,
+    adopt_existing: bool = False,
+) -> R:
+    """POST a create (join, call, add a number) that never creates two.
+
+    Retried like an idempotent request: when an earlier attempt's answer was lost, the retry
+    meets 409 and ``recover`` finds what that attempt created. With ``adopt_existing`` any 409
+    is recovered that way; otherwise a 409 is the caller's conflict.
+    """
+    attempts = Attempts()
+    try:
+        return await client._request(
+            "POST", path, parse, mode="create", scope=scope, body=body, attempts=attempts
+        )
+    except ConflictError as conflict:
+        if not (attempts.ambiguous or adopt_existing):
+            raise
+        return await recover(conflict)
+
+
+async def _remove(
+    client: ConvoAIClient, method: str, path: str, *, scope: tuple[str, str] | None = None
+) -> None:
+    """An idempotent removal (hang up, delete a number). A 404 after an attempt whose answer
+    was lost means that attempt did it: success. Any other 404 is the caller's error."""
+    attempts = Attempts()
+    try:
+        await client._request(method, path, client._ignore, scope=scope, attempts=attempts)
+    except NotFoundError:
+        if not attempts.ambiguous:
+            raise
+
+
+def _conflicting_agent(conflict: ConflictError) -> str | None:
+    """The id of the agent a 409 names (the service sends it for TaskConflict), if any."""
+    named = conflict.extra.get("agent_id")
+    return named if isinstance(named, str) and named else None
+
+
+def _page(body: ListResponse[T]) -> Page[T]:
+    """A list answer as a :class:`Page`: no next cursor once a page comes back empty."""
+    meta = body.meta
+    items = body.data.items
+    cursor = meta.cursor if meta and meta.cursor and items else None
+    return Page(items=items, cursor=cursor, total=meta.total if meta else None)
+
+
+class _PageFetcher(Protocol[T]):
+    def __call__(self, *, cursor: str | None) -> Awaitable[Page[T]]: ...
+
+
+async def _every_item(fetch: _PageFetcher[T]) -> AsyncIterator[T]:
+    """The items of page after page (``fetch(cursor=...)``) until the cursor ends or repeats."""
+    cursor: str | None = None
+    seen: set[str] = set()
+    while True:
+        page = await fetch(cursor=cursor)
+        for item in page.items:
+            yield item
+        if page.cursor is None or page.cursor in seen:
+            return
+        seen.add(page.cursor)
+        cursor = page.cursor
+
+
+class Agents(_AgentResource):
+    """``client.agents``: every agent operation."""
+
+    collection = "agents"
 
     async def launch(
         self,
@@ -104,22 +192,15 @@ class Agents:
         retry meets 409 TaskConflict, the agent with this name is found and returned. With
         ``adopt_existing`` a running agent of the same name is returned on any 409."""
         props = request.properties
-        scope = (props.channel, props.agent_rtc_uid)
-        state = Attempts()
-        try:
-            result = await self._c._request(
-                "POST",
-                self._c._project("join"),
-                self._c._model(StartAgentResponse),
-                mode="create",
-                scope=scope,
-                body=request,
-                attempts=state,
-            )
-        except ConflictError as conflict:
-            if not (state.ambiguous or adopt_existing):
-                raise
-            result = await self._recover(request, conflict)
+        result = await _create_once(
+            self._c,
+            self._c._project("join"),
+            self._c._model(StartAgentResponse),
+            request,
+            recover=functools.partial(self._recover, request),
+            scope=(props.channel, props.agent_rtc_uid),
+            adopt_existing=adopt_existing,
+        )
         mllm = props.mllm is not None and props.mllm.enable is not False
         self._c.remember_agent(result.agent_id, props.channel, props.agent_rtc_uid, mllm=mllm)
         return result
@@ -127,9 +208,10 @@ class Agents:
     async def _recover(
         self, request: StartAgentRequest, conflict: ConflictError
     ) -> StartAgentResponse:
-        channel = request.properties.channel
-        named = conflict.extra.get("agent_id")
-        if isinstance(named, str) and named:
+        """The running agent named ``request.name``: the one the 409 names, else found by
+        listing the channel's agents and reading each one's name (from its turns if needed)."""
+        named = _conflicting_agent(conflict)
+        if named is not None:
             try:
                 info = await self.get(named)
             except ConvoAIError:  # the id is what matters; status is a courtesy
@@ -137,7 +219,7 @@ class Agents:
             return StartAgentResponse(
                 agent_id=named, create_ts=info.start_ts, status=info.status or None
             )
-        async for summary in self.list(channel=channel):
+        async for summary in self.list(channel=request.properties.channel):
             if summary.status in (AgentStatus.STOPPED, AgentStatus.FAILED):
                 continue
             name = (summary.model_extra or {}).get("name")
@@ -197,11 +279,9 @@ class Agents:
             scope=scope,
             params=params,
         )
-        meta = body.meta
-        next_cursor = meta.cursor if meta and meta.cursor and body.data.items else None
-        return Page(items=body.data.items, cursor=next_cursor, total=meta.total if meta else None)
+        return _page(body)
 
-    async def list(
+    def list(
         self,
         *,
         channel: str | None = None,
@@ -211,23 +291,16 @@ class Agents:
         limit: int | None = None,
     ) -> AsyncIterator[AgentSummary]:
         """Every agent matching the filters, page after page (``limit`` is the page size)."""
-        cursor: str | None = None
-        seen: set[str] = set()
-        while True:
-            page = await self.list_page(
+        return _every_item(
+            functools.partial(
+                self.list_page,
                 channel=channel,
                 state=state,
                 from_time=from_time,
                 to_time=to_time,
                 limit=limit,
-                cursor=cursor,
             )
-            for item in page.items:
-                yield item
-            if page.cursor is None or page.cursor in seen:
-                return
-            seen.add(page.cursor)
-            cursor = page.cursor
+        )
 
     async def history(self, agent_id: str) -> History:
         """The conversation so far (only while the agent runs)."""
@@ -345,17 +418,10 @@ class Agents:
         )
 
 
-class Calls:
+class Calls(_AgentResource):
     """``client.calls``: outbound calls over SIP."""
 
-    def __init__(self, client: ConvoAIClient) -> None:
-        self._c = client
-
-    def _path(self, agent_id: str, action: str | None = None) -> str:
-        segments = ["calls", encode_path_segment(agent_id, what="agent_id")]
-        if action:
-            segments.append(action)
-        return self._c._project(*segments)
+    collection = "calls"
 
     async def dial(
         self,
@@ -385,27 +451,23 @@ class Calls:
         validate_e164(request.sip.to_number)
         validate_e164(request.sip.from_number)
         props = request.properties
-        state = Attempts()
-        try:
-            result = await self._c._request(
-                "POST",
-                self._c._project("call"),
-                self._c._model(CallResponse),
-                mode="create",
-                scope=(props.channel, props.agent_rtc_uid),
-                body=request,
-                attempts=state,
-            )
-        except ConflictError as conflict:
-            if not (state.ambiguous or adopt_existing):
-                raise
-            result = await self._recover(request, conflict)
+        result = await _create_once(
+            self._c,
+            self._c._project("call"),
+            self._c._model(CallResponse),
+            request,
+            recover=functools.partial(self._recover, request),
+            scope=(props.channel, props.agent_rtc_uid),
+            adopt_existing=adopt_existing,
+        )
         self._c.remember_agent(result.agent_id, props.channel, props.agent_rtc_uid)
         return result
 
     async def _recover(self, request: CallRequest, conflict: ConflictError) -> CallResponse:
-        named = conflict.extra.get("agent_id")
-        if isinstance(named, str) and named:
+        """The call the 409 names, else the newest outbound call to this number in this
+        channel."""
+        named = _conflicting_agent(conflict)
+        if named is not None:
             return CallResponse(agent_id=named)
         matches = [
             call
@@ -420,18 +482,9 @@ class Calls:
 
     async def hangup(self, agent_id: str) -> None:
         """Hang up a call. A 404 after an attempt whose answer was lost counts as done."""
-        state = Attempts()
-        try:
-            await self._c._request(
-                "POST",
-                self._path(agent_id, "hangup"),
-                self._c._ignore,
-                scope=self._c._scope(agent_id),
-                attempts=state,
-            )
-        except NotFoundError:
-            if not state.ambiguous:
-                raise
+        await _remove(
+            self._c, "POST", self._path(agent_id, "hangup"), scope=self._c._scope(agent_id)
+        )
 
     async def get(self, agent_id: str) -> CallInfo:
         """A call's numbers, state and end reason."""
@@ -464,11 +517,9 @@ class Calls:
             self._c._model(ListResponse[CallInfo]),
             params=params,
         )
-        meta = body.meta
-        next_cursor = meta.cursor if meta and meta.cursor and body.data.items else None
-        return Page(items=body.data.items, cursor=next_cursor, total=meta.total if meta else None)
+        return _page(body)
 
-    async def list(
+    def list(
         self,
         *,
         number: str | None = None,
@@ -478,30 +529,20 @@ class Calls:
         limit: int | None = None,
     ) -> AsyncIterator[CallInfo]:
         """Every call matching the filters, page after page."""
-        cursor: str | None = None
-        seen: set[str] = set()
-        while True:
-            page = await self.list_page(
+        return _every_item(
+            functools.partial(
+                self.list_page,
                 number=number,
                 from_time=from_time,
                 to_time=to_time,
                 type=type,
                 limit=limit,
-                cursor=cursor,
             )
-            for item in page.items:
-                yield item
-            if page.cursor is None or page.cursor in seen:
-                return
-            seen.add(page.cursor)
-            cursor = page.cursor
+        )
 
 
-class PhoneNumbers:
+class PhoneNumbers(_Resource):
     """``client.phone_numbers``: the account's numbers (not tied to an App ID)."""
-
-    def __init__(self, client: ConvoAIClient) -> None:
-        self._c = client
 
     @staticmethod
     def _path(number: str | None = None) -> str:
@@ -526,20 +567,13 @@ class PhoneNumbers:
     async def add(self, request: AddPhoneNumberRequest) -> PhoneNumber:
         """Add (import) a number."""
         validate_e164(request.phone_number)
-        state = Attempts()
-        try:
-            return await self._c._request(
-                "POST",
-                self._path(),
-                self._c._model(PhoneNumber),
-                mode="create",
-                body=request,
-                attempts=state,
-            )
-        except ConflictError:
-            if not state.ambiguous:
-                raise
+
+        async def added(conflict: ConflictError) -> PhoneNumber:
             return await self.get(request.phone_number)
+
+        return await _create_once(
+            self._c, self._path(), self._c._model(PhoneNumber), request, recover=added
+        )
 
     async def get(self, number: str) -> PhoneNumber:
         """One number and its configuration."""
@@ -553,9 +587,4 @@ class PhoneNumbers:
 
     async def delete(self, number: str) -> None:
         """Remove a number. A 404 after an attempt whose answer was lost counts as done."""
-        state = Attempts()
-        try:
-            await self._c._request("DELETE", self._path(number), self._c._ignore, attempts=state)
-        except NotFoundError:
-            if not state.ambiguous:
-                raise
+        await _remove(self._c, "DELETE", self._path(number))
