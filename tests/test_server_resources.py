@@ -15,6 +15,9 @@ from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 from mcp.shared.subscriptions import ResourcesListChanged, ResourceUpdated
 from mcp_types import ResourceUpdatedNotification
 
+from convoai_mcp.config import Settings
+from convoai_mcp.server.runtime import LISTED_ENDED, MAX_ENDED, Runtime, StartedAgent
+
 
 async def start(client: Client, channel: str) -> str:
     result = await client.call_tool("start_agent", {"channel": channel})
@@ -212,3 +215,72 @@ async def test_listeners_hear_that_the_resource_list_changed(tmp_path: Path) -> 
         with anyio.fail_after(5):
             event = await sub.__anext__()
     assert event == ResourcesListChanged()
+
+
+# ------------------------------------------------------------------- bounded record of agents
+
+
+def test_the_record_keeps_running_agents_and_the_latest_ended(tmp_path: Path) -> None:
+    """Started agents cost memory for ever unless bounded: past ``MAX_ENDED`` ended ones the
+    oldest ended are dropped; running ones never are; resources/list shows every running one
+    and the ``LISTED_ENDED`` most recently ended."""
+    settings = Settings.from_env({"CONVOAI_ARCHIVE": "off"}, require_credentials=False)
+    rt = Runtime(settings)
+
+    def agent(n: int) -> StartedAgent:
+        return StartedAgent(f"a{n}", "agent", f"n{n}", "room", "1001", "1002")
+
+    for n in range(MAX_ENDED + 200):
+        rt.record(agent(n))
+        if n % 10:  # every tenth keeps running
+            rt.mark_ended(f"a{n}")
+    running = [f"a{n}" for n in range(MAX_ENDED + 200) if n % 10 == 0]
+    ended = [a for a in rt.agents if rt.agents[a].ended]
+    assert len(ended) == MAX_ENDED
+    assert ended[-1] == f"a{MAX_ENDED + 199}"  # the newest ended are the ones kept
+    assert all(a in rt.agents for a in running)
+    listed = [a.agent_id for a in rt.listed()]
+    assert sorted(listed) == sorted(running + ended[-LISTED_ENDED:])
+    assert listed[0] == f"a{MAX_ENDED + 199}"  # newest first
+    rt.mark_ended(ended[-1])  # ending twice changes nothing
+    assert len([a for a in rt.agents.values() if a.ended]) == MAX_ENDED
+
+
+async def test_an_evicted_agent_is_unlisted_but_its_history_is_still_archived(
+    tmp_path: Path,
+) -> None:
+    async with rig(tmp_path) as r, Client(r.server) as client:
+        rt = r.server.runtime
+        rt.max_ended, rt.listed_ended = 2, 1
+        running = await start(client, "keep-running")
+        ended: list[str] = []
+        for n in range(3):
+            agent_id = await start(client, f"ended-{n}")
+            said = await client.call_tool("speak", {"agent_id": agent_id, "text": f"line {n}"})
+            assert not said.is_error, error_text(said)
+            stopped = await client.call_tool("stop_agent", {"agent_id": agent_id})
+            assert not stopped.is_error, error_text(stopped)
+            ended.append(agent_id)
+        assert list(rt.agents) == [running, ended[1], ended[2]]
+        uris = {str(res.uri) for res in (await client.list_resources()).resources}
+        assert {f"convoai://agents/{running}", f"convoai://agents/{ended[2]}"} <= uris
+        assert not [uri for uri in uris if ended[0] in uri or ended[1] in uri]
+        history = await read_json(client, f"convoai://agents/{ended[0]}/history")
+    assert history["source"] == "archive"
+    assert ("assistant", "line 0") in [(e["role"], e["content"]) for e in history["contents"]]
+
+
+async def test_an_agent_that_ends_on_its_own_is_marked_ended(tmp_path: Path) -> None:
+    """Stopped behind the server's back (as by an idle timeout): the archive watcher notices,
+    and the record says ended, so it counts towards the bound."""
+    async with rig(tmp_path) as r, Client(r.server) as client:
+        rt = r.server.runtime
+        rt.guard.poll_interval = 0.01
+        agent_id = await start(client, "self-ending")
+        watcher = rt.guard.watcher(agent_id)
+        assert watcher is not None
+        assert rt.agents[agent_id].ended is False
+        await rt.client.agents.stop(agent_id)
+        with anyio.fail_after(5):
+            await watcher
+        assert rt.agents[agent_id].ended is True

@@ -50,9 +50,10 @@ class ConvoAIServer(MCPServer[Runtime]):
         super().__init__(**kwargs)
 
     async def list_resources(self) -> list[MCPResource]:
-        """Static resources plus, for every agent or call started here, its URIs."""
+        """Static resources plus the URIs of the agents and calls started here (every running
+        one and the most recently ended ones: :meth:`Runtime.listed`)."""
         resources = await super().list_resources()
-        for agent in reversed(list(self.runtime.agents.values())):
+        for agent in self.runtime.listed():
             what = "Call to " + (agent.to_number or "?") if agent.kind == "call" else "Agent"
             state = "ended" if agent.ended else "started here"
             base = f"convoai://agents/{agent.agent_id}"

@@ -151,6 +151,9 @@ class Guard:
         self._held: dict[asyncio.Task[Any], Reservation] = {}
         self._watchers: dict[str, asyncio.Task[None]] = {}
         self._numbers: tuple[float, frozenset[str]] | None = None
+        self.on_ended: Callable[[str], None] | None = None
+        """Called with the id of a watched agent that ended on its own (idle timeout, remote
+        hang-up)."""
 
     @classmethod
     def from_settings(cls, settings: Settings, client: ConvoAIClient) -> Guard:
@@ -379,6 +382,8 @@ class Guard:
             with contextlib.suppress(ConvoAIError):
                 await self._snapshot_turns(agent_id)
             self.limiter.ended(agent_id)
+            if self.on_ended is not None:
+                self.on_ended(agent_id)
         self._watchers.pop(agent_id, None)
 
     async def _has_ended(self, agent_id: str) -> bool:

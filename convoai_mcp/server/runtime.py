@@ -4,7 +4,9 @@ the agents and calls it started.
 One :class:`Runtime` belongs to one :func:`~convoai_mcp.server.app.build_server` result. Every MCP
 connection enters :meth:`Runtime.session` through the server's lifespan; the client and the guard
 are created on first use and closed when the last connection ends (they are created again if a
-new connection arrives later). The record of started agents outlives connections.
+new connection arrives later). The record of started agents outlives connections; it keeps every
+running agent and the :data:`MAX_ENDED` most recently ended ones (an ended agent's transcript
+stays readable from the archive either way).
 """
 
 from __future__ import annotations
@@ -21,7 +23,12 @@ if TYPE_CHECKING:
     from convoai_mcp.server.guard import Guard
     from convoai_mcp.server.subscriptions import HistoryWatcher
 
-__all__ = ["Runtime", "StartedAgent", "make_client"]
+__all__ = ["LISTED_ENDED", "MAX_ENDED", "Runtime", "StartedAgent", "make_client"]
+
+MAX_ENDED = 500
+"""Ended agents kept in :attr:`Runtime.agents` (the oldest ended are dropped first)."""
+LISTED_ENDED = 50
+"""Ended agents shown in ``resources/list`` (the most recently ended)."""
 
 
 @dataclass
@@ -73,16 +80,22 @@ class Runtime:
         client: ConvoAIClient | None = None,
         *,
         poll_interval: float = 1.0,
+        max_ended: int = MAX_ENDED,
+        listed_ended: int = LISTED_ENDED,
     ) -> None:
         from convoai_mcp.server.subscriptions import HistoryWatcher
 
         self.settings = settings
         self.poll_interval = poll_interval
+        self.max_ended = max_ended
+        self.listed_ended = listed_ended
         self.agents: dict[str, StartedAgent] = {}
+        """Agents and calls started here, by id, oldest first (bounded: see :meth:`mark_ended`)."""
+        self._ended: dict[str, None] = {}  # ids of the ended ones in .agents, oldest end first
         self.unanswered: dict[str, tuple[str, str]] = {}
-        """(channel, name) of a start or call whose answer never came, by ``agent:<channel>`` /
-        ``call:<number>``: the same request again reuses them, so it finds the agent the first
-        one may have created instead of creating a second."""
+        """(channel, name) of a start or call whose answer never came, by the request's
+        fingerprint: the same request again reuses them, so it finds the agent the first one
+        may have created instead of creating a second."""
         self.watcher: HistoryWatcher = HistoryWatcher(self)
         self._given_client = client
         self._client: ConvoAIClient | None = client
@@ -103,17 +116,32 @@ class Runtime:
             from convoai_mcp.server.guard import Guard
 
             self._guard = Guard.from_settings(self.settings, self.client)
+            self._guard.on_ended = self.mark_ended  # agents that end on their own
         return self._guard
 
     def record(self, agent: StartedAgent) -> None:
         """Remember an agent or call this server started."""
+        self._ended.pop(agent.agent_id, None)
         self.agents[agent.agent_id] = agent
 
     def mark_ended(self, agent_id: str) -> None:
-        """Note that an agent or call ended (it stays listed: its archive is still readable)."""
+        """Note that an agent or call ended. It stays recorded (and listed) until
+        :attr:`max_ended` agents ended after it; its transcript stays in the archive."""
         agent = self.agents.get(agent_id)
-        if agent is not None:
-            agent.ended = True
+        if agent is None or agent.ended:
+            return
+        agent.ended = True
+        self._ended[agent_id] = None
+        while len(self._ended) > self.max_ended:
+            oldest = next(iter(self._ended))
+            del self._ended[oldest]
+            del self.agents[oldest]
+
+    def listed(self) -> list[StartedAgent]:
+        """What ``resources/list`` shows, newest start first: every running agent and the
+        :attr:`listed_ended` most recently ended ones."""
+        recent = set(list(self._ended)[-self.listed_ended :]) if self.listed_ended > 0 else set()
+        return [a for a in reversed(self.agents.values()) if not a.ended or a.agent_id in recent]
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[Runtime]:
