@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from convoai_mcp.config import Settings
+    from convoai_mcp.redact import Redactor
     from convoai_mcp.server.app import ConvoAIServer
 
 __all__ = ["SANDBOX_PRESETS", "build_parser", "configure_logging", "main", "sandbox_settings"]
@@ -69,12 +70,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def configure_logging(level: str | None = None, stream: TextIO | None = None) -> None:
-    """Log to stderr at ``level`` (default: CONVOAI_LOG_LEVEL, else WARNING)."""
+def configure_logging(
+    level: str | None = None,
+    stream: TextIO | None = None,
+    *,
+    redactor: Redactor | None = None,
+) -> None:
+    """Log to stderr at ``level`` (default: CONVOAI_LOG_LEVEL, else WARNING), replacing the
+    handler an earlier call installed; with ``redactor``, every record is scrubbed of the
+    secrets it knows before it is written."""
     name = (level or os.environ.get("CONVOAI_LOG_LEVEL") or "WARNING").strip().upper()
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.set_name(_HANDLER)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    if redactor is not None:
+        from convoai_mcp.redact import RedactingFilter
+
+        handler.addFilter(RedactingFilter(redactor))
     root = logging.getLogger()
     for old in list(root.handlers):
         if old.get_name() == _HANDLER:
@@ -124,10 +136,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from convoai_mcp.config import Settings
     from convoai_mcp.errors import ConfigError
+    from convoai_mcp.redact import settings_redactor
 
     try:
         settings = Settings.from_env(require_credentials=not ns.sandbox)
-        logging.getLogger().setLevel(settings.log_level)
+        # From here on, nothing logged to stderr can carry a configured secret.
+        configure_logging(settings.log_level, redactor=settings_redactor(settings))
         if ns.transport != "stdio":
             from convoai_mcp.server.http_security import check_bind
 

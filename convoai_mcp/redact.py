@@ -20,10 +20,13 @@ import base64
 import logging
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, quote_plus
 
 from pydantic import BaseModel, SecretBytes, SecretStr
+
+if TYPE_CHECKING:
+    from convoai_mcp.config import Settings
 
 __all__ = [
     "MASK",
@@ -31,6 +34,7 @@ __all__ = [
     "Redactor",
     "install_log_redaction",
     "is_secret_key",
+    "settings_redactor",
 ]
 
 T = TypeVar("T")
@@ -247,3 +251,33 @@ def install_log_redaction(redactor: Redactor, logger: logging.Logger | None = No
         for found in existing:  # another server in this process: mask its secrets too
             if found.redactor is not redactor:
                 found.redactor.add(*redactor._values)
+
+
+def settings_redactor(settings: Settings) -> Redactor:
+    """A :class:`Redactor` for every secret in ``settings``: App Certificate, customer secret
+    (also as the Basic ``Authorization`` header it makes), auth token, LLM key, HTTP token, and
+    secret-named values in the TTS / ASR parameters."""
+    secrets: list[str | SecretStr | None] = [
+        settings.app_certificate,
+        settings.customer_secret,
+        settings.auth_token,
+        settings.llm_api_key,
+        settings.http_token,
+    ]
+
+    def walk(value: Any, secret: bool) -> None:
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                walk(item, secret or (isinstance(key, str) and is_secret_key(key)))
+        elif isinstance(value, list | tuple):
+            for item in value:
+                walk(item, secret)
+        elif secret and isinstance(value, str):
+            secrets.append(value)
+
+    walk(settings.tts_params, False)
+    walk(settings.asr_params, False)
+    redactor = Redactor(secrets)
+    if settings.customer_id and settings.customer_secret:
+        redactor.add_basic_auth(settings.customer_id, settings.customer_secret)
+    return redactor

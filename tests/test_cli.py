@@ -129,6 +129,47 @@ def test_main_returns_2_on_configuration_error(
     assert "configuration error" in captured.err
 
 
+def test_secrets_logged_before_any_tool_call_are_scrubbed_on_stderr(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The guard (and its log filter) is created at the first tool call; the CLI's stderr
+    handler redacts from the moment the settings are read, so a library logging a secret while
+    the server starts cannot leak it."""
+    certificate = "fedcba9876543210fedcba9876543210"
+    secret = "CLIcustSECRETq7w3e9r1"
+    for name, value in {
+        "AGORA_APP_ID": APP_ID,
+        "AGORA_APP_CERTIFICATE": certificate,
+        "AGORA_CUSTOMER_ID": "cli-customer",
+        "AGORA_CUSTOMER_SECRET": secret,
+        "CONVOAI_LOG_LEVEL": "INFO",
+    }.items():
+        monkeypatch.setenv(name, value)
+    served: list[str] = []
+
+    def serve_instead(fn: object, settings: Settings, ns: object) -> None:
+        """Stands in for the server's event loop (anyio.run): logs as a careless library
+        would, before any tool call."""
+        served.append(settings.app_id)
+        logging.getLogger("somelib.http").warning(
+            "connecting with certificate=%s secret %s", certificate, secret
+        )
+
+    monkeypatch.setattr("anyio.run", serve_instead)
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        assert main([]) == 0
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    err = capsys.readouterr().err
+    assert served == [APP_ID]
+    assert "connecting with certificate=" in err  # the line itself was written...
+    assert certificate not in err  # ...without the secrets
+    assert secret not in err
+
+
 async def test_demo_walks_through_every_step(tmp_path: Path) -> None:
     out = io.StringIO()
     status = await run_demo(out, archive_dir=tmp_path)

@@ -36,13 +36,13 @@ from mcp.server.elicitation import AcceptedElicitation, render_elicitation_schem
 from mcp.server.mcpserver import Context
 from mcp_types import ElicitRequest, ElicitRequestFormParams, ElicitResult, InputRequiredResult
 from mcp_types.version import is_version_at_least
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field
 
 from convoai_mcp.archive import Archive
 from convoai_mcp.errors import ConvoAIError, NotFoundError
 from convoai_mcp.models import History, Turns
 from convoai_mcp.policy import Kind, Limiter, Policy, PolicyError, Reservation
-from convoai_mcp.redact import Redactor, install_log_redaction, is_secret_key
+from convoai_mcp.redact import Redactor, install_log_redaction, settings_redactor
 
 if TYPE_CHECKING:
     from convoai_mcp.client import ConvoAIClient
@@ -100,30 +100,6 @@ def _uses_input_required(ctx: Context[Any, Any]) -> bool:
     return version is not None and is_version_at_least(version, _INPUT_REQUIRED_VERSION)
 
 
-def _settings_secrets(settings: Settings) -> list[str | SecretStr | None]:
-    secrets: list[str | SecretStr | None] = [
-        settings.app_certificate,
-        settings.customer_secret,
-        settings.auth_token,
-        settings.llm_api_key,
-        settings.http_token,
-    ]
-
-    def walk(value: Any, secret: bool) -> None:
-        if isinstance(value, Mapping):
-            for key, item in value.items():
-                walk(item, secret or (isinstance(key, str) and is_secret_key(key)))
-        elif isinstance(value, list | tuple):
-            for item in value:
-                walk(item, secret)
-        elif secret and isinstance(value, str):
-            secrets.append(value)
-
-    walk(settings.tts_params, False)
-    walk(settings.asr_params, False)
-    return secrets
-
-
 class Guard:
     """Policy, confirmation, redaction and transcript archiving for one server instance."""
 
@@ -160,11 +136,9 @@ class Guard:
         """Build a guard from the server's settings and its ConvoAI client.
 
         Registers every configured secret with the redactor and installs the redacting log
-        filter on the root logger's handlers.
+        filter on the root logger's handlers (the CLI already did for its stderr handler).
         """
-        redactor = Redactor(_settings_secrets(settings))
-        if settings.customer_id and settings.customer_secret:
-            redactor.add_basic_auth(settings.customer_id, settings.customer_secret)
+        redactor = settings_redactor(settings)
         install_log_redaction(redactor)
         return cls(
             client,
