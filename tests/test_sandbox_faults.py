@@ -9,8 +9,17 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.requests import Request
 
-from convoai_mcp.sandbox import DEMO_CREDENTIALS, OPERATIONS, Fault, FaultSet, Sandbox
+from convoai_mcp.sandbox import (
+    DEMO_CREDENTIALS,
+    OPERATIONS,
+    PATH_PREFIX,
+    Fault,
+    FaultSet,
+    Sandbox,
+)
 from convoai_mcp.sandbox.runner import serve
 from convoai_mcp.tokens import mint_convoai_token
 
@@ -46,6 +55,15 @@ async def sandbox() -> AsyncIterator[Sandbox]:
 async def http(sandbox: Sandbox) -> AsyncIterator[httpx.AsyncClient]:
     assert sandbox.base_url is not None
     async with httpx.AsyncClient(base_url=sandbox.base_url, headers=AUTH) as c:
+        yield c
+
+
+@pytest.fixture
+async def admin(sandbox: Sandbox) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the admin endpoint (the host root, no credentials)."""
+    assert sandbox.base_url is not None
+    root = sandbox.base_url.removesuffix(PATH_PREFIX)
+    async with httpx.AsyncClient(base_url=root) as c:
         yield c
 
 
@@ -179,88 +197,80 @@ def test_operation_ids_are_route_names() -> None:
     assert set(OPERATIONS) <= names
 
 
-async def test_admin_endpoint_manages_faults_and_time(sandbox: Sandbox) -> None:
-    assert sandbox.base_url is not None
-    root = sandbox.base_url.removesuffix("/api/conversational-ai-agent")
-    async with (
-        httpx.AsyncClient(base_url=root) as admin,
-        httpx.AsyncClient(base_url=sandbox.base_url, headers=AUTH) as api,
-    ):
-        r = await admin.post(
-            "/_sandbox/faults",
-            json={
-                "route": "agents.list",
-                "kind": "status",
-                "status": 503,
-                "retry_after": 2,
-                "times": 1,
-            },
-        )
-        assert r.status_code == 201
-        assert r.headers["x-request-id"]
-        assert (await admin.get("/_sandbox/faults")).json()[0]["route"] == "agents.list"
-        failed = await api.get(f"{P}/agents")
-        assert (failed.status_code, failed.headers["retry-after"]) == (503, "2")
-        assert (await admin.get("/_sandbox/faults")).json() == []
-        bad = await admin.post("/_sandbox/faults", json={"route": "nope", "kind": "drop"})
-        assert bad.status_code == 400
-        await admin.post("/_sandbox/faults", json=[{"route": "*", "kind": "status"}])
-        assert (await admin.delete("/_sandbox/faults")).status_code == 204
-        assert (await api.get(f"{P}/agents")).status_code == 200
-        before = (await admin.get("/_sandbox/state")).json()["now"]
-        moved = (await admin.post("/_sandbox/time", json={"advance": 3600})).json()["now"]
-        assert moved - before >= 3600
-        assert (await admin.post("/_sandbox/time", json={"advance": -1})).status_code == 400
-        await api.post(f"{P}/join", json=start_body())
-        state = (await admin.get("/_sandbox/state")).json()
-        assert (state["agents"], state["app_id"]) == (1, CREDS.app_id)
-        assert "app_certificate" not in state
-        assert (await admin.post("/_sandbox/reset")).status_code == 204
-        assert (await admin.get("/_sandbox/state")).json()["agents"] == 0
+async def test_admin_endpoint_manages_faults_and_time(
+    admin: httpx.AsyncClient, http: httpx.AsyncClient
+) -> None:
+    r = await admin.post(
+        "/_sandbox/faults",
+        json={
+            "route": "agents.list",
+            "kind": "status",
+            "status": 503,
+            "retry_after": 2,
+            "times": 1,
+        },
+    )
+    assert r.status_code == 201
+    assert r.headers["x-request-id"]
+    assert (await admin.get("/_sandbox/faults")).json()[0]["route"] == "agents.list"
+    failed = await http.get(f"{P}/agents")
+    assert (failed.status_code, failed.headers["retry-after"]) == (503, "2")
+    assert (await admin.get("/_sandbox/faults")).json() == []
+    bad = await admin.post("/_sandbox/faults", json={"route": "nope", "kind": "drop"})
+    assert bad.status_code == 400
+    await admin.post("/_sandbox/faults", json=[{"route": "*", "kind": "status"}])
+    assert (await admin.delete("/_sandbox/faults")).status_code == 204
+    assert (await http.get(f"{P}/agents")).status_code == 200
+    before = (await admin.get("/_sandbox/state")).json()["now"]
+    moved = (await admin.post("/_sandbox/time", json={"advance": 3600})).json()["now"]
+    assert moved - before >= 3600
+    assert (await admin.post("/_sandbox/time", json={"advance": -1})).status_code == 400
+    await http.post(f"{P}/join", json=start_body())
+    state = (await admin.get("/_sandbox/state")).json()
+    assert (state["agents"], state["app_id"]) == (1, CREDS.app_id)
+    assert "app_certificate" not in state
+    assert (await admin.post("/_sandbox/reset")).status_code == 204
+    assert (await admin.get("/_sandbox/state")).json()["agents"] == 0
 
 
 async def test_admin_endpoint_is_off_by_default() -> None:
     sb = Sandbox(CREDS)
     async with sb.serve() as url, httpx.AsyncClient() as c:
-        root = url.removesuffix("/api/conversational-ai-agent")
+        root = url.removesuffix(PATH_PREFIX)
         r = await c.post(f"{root}/_sandbox/faults", json={"route": "*", "kind": "drop"})
         assert r.status_code == 404
         assert len(sb.faults) == 0
 
 
-async def test_admin_simulates_inbound_calls_and_user_speech(sandbox: Sandbox) -> None:
-    assert sandbox.base_url is not None
-    root = sandbox.base_url.removesuffix("/api/conversational-ai-agent")
-    async with (
-        httpx.AsyncClient(base_url=root) as admin,
-        httpx.AsyncClient(base_url=sandbox.base_url, headers=AUTH) as api,
-    ):
-        refused = await admin.post(
-            "/_sandbox/calls/inbound",
-            json={"from_number": "+15550001234", "to_number": "+14155550100"},
-        )
-        assert refused.status_code == 400  # +14155550100 takes no inbound calls
-        r = await admin.post(
-            "/_sandbox/calls/inbound",
-            json={"from_number": "+15550001234", "to_number": "+14155550101"},
-        )
-        assert r.status_code == 201
-        agent_id = r.json()["agent_id"]
-        call = (await api.get(f"{P}/calls/{agent_id}")).json()
-        assert (call["type"], call["state"], call["from_number"]) == (
-            "inbound",
-            "answered",
-            "+15550001234",
-        )
-        inbound = (await api.get(f"{P}/call", params={"type": "inbound"})).json()
-        assert [c["agent_id"] for c in inbound["data"]["list"]] == [agent_id]
-        said = await admin.post(f"/_sandbox/agents/{agent_id}/say", json={"text": "Opening hours?"})
-        assert said.status_code == 200
-        contents = (await api.get(f"{P}/agents/{agent_id}/history")).json()["contents"]
-        assert ("user", "Opening hours?") in [(c["role"], c["content"]) for c in contents]
-        assert contents[-1]["role"] == "assistant"
-        missing = await admin.post("/_sandbox/agents/NOPE/say", json={"text": "hi"})
-        assert missing.status_code == 404
+async def test_admin_simulates_inbound_calls_and_user_speech(
+    admin: httpx.AsyncClient, http: httpx.AsyncClient
+) -> None:
+    refused = await admin.post(
+        "/_sandbox/calls/inbound",
+        json={"from_number": "+15550001234", "to_number": "+14155550100"},
+    )
+    assert refused.status_code == 400  # +14155550100 takes no inbound calls
+    r = await admin.post(
+        "/_sandbox/calls/inbound",
+        json={"from_number": "+15550001234", "to_number": "+14155550101"},
+    )
+    assert r.status_code == 201
+    agent_id = r.json()["agent_id"]
+    call = (await http.get(f"{P}/calls/{agent_id}")).json()
+    assert (call["type"], call["state"], call["from_number"]) == (
+        "inbound",
+        "answered",
+        "+15550001234",
+    )
+    inbound = (await http.get(f"{P}/call", params={"type": "inbound"})).json()
+    assert [c["agent_id"] for c in inbound["data"]["list"]] == [agent_id]
+    said = await admin.post(f"/_sandbox/agents/{agent_id}/say", json={"text": "Opening hours?"})
+    assert said.status_code == 200
+    contents = (await http.get(f"{P}/agents/{agent_id}/history")).json()["contents"]
+    assert ("user", "Opening hours?") in [(c["role"], c["content"]) for c in contents]
+    assert contents[-1]["role"] == "assistant"
+    missing = await admin.post("/_sandbox/agents/NOPE/say", json={"text": "hi"})
+    assert missing.status_code == 404
 
 
 class _HideTransport:
@@ -276,11 +286,23 @@ class _HideTransport:
         await self.app(scope, hidden, send)
 
 
+async def _passthrough(request: Request, call_next: Any) -> Any:
+    return await call_next(request)
+
+
+def _base_http_middleware(app: Any) -> Any:
+    """Starlette's own middleware base: wraps ``receive`` and re-streams the answer."""
+    return BaseHTTPMiddleware(app, dispatch=_passthrough)
+
+
+@pytest.mark.parametrize("wrap", [_HideTransport, _base_http_middleware])
 @pytest.mark.parametrize("kind", ["drop", "lost_response"])
-async def test_drop_still_breaks_the_answer_behind_middleware(kind: str) -> None:
+async def test_drop_still_breaks_the_answer_behind_middleware(kind: str, wrap: Any) -> None:
     sb = Sandbox(CREDS)
-    sb.faults.add(Fault(route="agents.list", kind=kind, times=1))  # type: ignore[arg-type]
-    async with serve(_HideTransport(sb.app)) as root, httpx.AsyncClient(headers=AUTH) as c:
+    sb.faults.add(Fault(route="agents.start", kind=kind, times=1))  # type: ignore[arg-type]
+    async with serve(wrap(sb.app)) as root, httpx.AsyncClient(headers=AUTH) as c:
+        api = f"{root}{PATH_PREFIX}{P}"
         with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
-            await c.get(f"{root}/api/conversational-ai-agent{P}/agents")
-        assert (await c.get(f"{root}/api/conversational-ai-agent{P}/agents")).status_code == 200
+            await c.post(f"{api}/join", json=start_body())
+        listed = (await c.get(f"{api}/agents")).json()["data"]["list"]
+        assert len(listed) == (1 if kind == "lost_response" else 0)

@@ -341,66 +341,8 @@ class Sandbox:
 
     def _build_app(self) -> Starlette:
         api = [
-            self._route("POST", "/v2/projects/{appid}/join", "agents.start", _start),
-            self._route("GET", "/v2/projects/{appid}/agents", "agents.list", _list_agents),
-            self._route("GET", "/v2/projects/{appid}/agents/{agent_id}", "agents.get", _get_agent),
-            self._route(
-                "GET", "/v2/projects/{appid}/agents/{agent_id}/history", "agents.history", _history
-            ),
-            self._route(
-                "GET", "/v2/projects/{appid}/agents/{agent_id}/turns", "agents.turns", _turns
-            ),
-            self._route(
-                "POST", "/v2/projects/{appid}/agents/{agent_id}/leave", "agents.stop", _stop
-            ),
-            self._route(
-                "POST", "/v2/projects/{appid}/agents/{agent_id}/update", "agents.update", _update
-            ),
-            self._route(
-                "POST", "/v2/projects/{appid}/agents/{agent_id}/speak", "agents.speak", _speak
-            ),
-            self._route(
-                "POST",
-                "/v2/projects/{appid}/agents/{agent_id}/interrupt",
-                "agents.interrupt",
-                _interrupt,
-            ),
-            self._route(
-                "POST", "/v2/projects/{appid}/agents/{agent_id}/think", "agents.think", _think
-            ),
-            self._route(
-                "POST", "/v2/projects/{appid}/call", "calls.create", _create_call, "telephony"
-            ),
-            self._route("GET", "/v2/projects/{appid}/call", "calls.list", _list_calls, "telephony"),
-            self._route(
-                "GET", "/v2/projects/{appid}/calls/{agent_id}", "calls.get", _get_call, "telephony"
-            ),
-            self._route(
-                "POST",
-                "/v2/projects/{appid}/calls/{agent_id}/hangup",
-                "calls.hangup",
-                _hangup,
-                "telephony",
-            ),
-            self._route("GET", "/v2/phone-numbers", "numbers.list", _list_numbers, "telephony"),
-            self._route("POST", "/v2/phone-numbers", "numbers.add", _add_number, "telephony"),
-            self._route(
-                "GET", "/v2/phone-numbers/{phone_number}", "numbers.get", _get_number, "telephony"
-            ),
-            self._route(
-                "PATCH",
-                "/v2/phone-numbers/{phone_number}",
-                "numbers.update",
-                _update_number,
-                "telephony",
-            ),
-            self._route(
-                "DELETE",
-                "/v2/phone-numbers/{phone_number}",
-                "numbers.delete",
-                _delete_number,
-                "telephony",
-            ),
+            self._route(method, path, operation, handler, family)
+            for method, path, operation, handler, family in _API
         ]
         routes: list[BaseRoute] = [
             Mount(PATH_PREFIX, routes=api),
@@ -426,7 +368,7 @@ class Sandbox:
         )
 
     def _route(
-        self, method: str, path: str, operation: str, handler: Handler, family: Family = "agents"
+        self, method: str, path: str, operation: str, handler: Handler, family: Family
     ) -> Route:
         project = "{appid}" in path
         return Route(
@@ -606,3 +548,33 @@ async def _update_number(ctx: _Ctx) -> Result:
 async def _delete_number(ctx: _Ctx) -> Result:
     ctx.sandbox.state.delete_number(_path_number(ctx))
     return 204, None
+
+
+# ----- the route table ----------------------------------------------------------------------
+
+_PROJECT = "/v2/projects/{appid}"
+_AGENT = _PROJECT + "/agents/{agent_id}"
+_NUMBER = "/v2/phone-numbers/{phone_number}"
+
+_API: tuple[tuple[str, str, str, Handler, Family], ...] = (
+    # method, path, operation id (the fault route), handler, error body family
+    ("POST", _PROJECT + "/join", "agents.start", _start, "agents"),
+    ("GET", _PROJECT + "/agents", "agents.list", _list_agents, "agents"),
+    ("GET", _AGENT, "agents.get", _get_agent, "agents"),
+    ("GET", _AGENT + "/history", "agents.history", _history, "agents"),
+    ("GET", _AGENT + "/turns", "agents.turns", _turns, "agents"),
+    ("POST", _AGENT + "/leave", "agents.stop", _stop, "agents"),
+    ("POST", _AGENT + "/update", "agents.update", _update, "agents"),
+    ("POST", _AGENT + "/speak", "agents.speak", _speak, "agents"),
+    ("POST", _AGENT + "/interrupt", "agents.interrupt", _interrupt, "agents"),
+    ("POST", _AGENT + "/think", "agents.think", _think, "agents"),
+    ("POST", _PROJECT + "/call", "calls.create", _create_call, "telephony"),
+    ("GET", _PROJECT + "/call", "calls.list", _list_calls, "telephony"),
+    ("GET", _PROJECT + "/calls/{agent_id}", "calls.get", _get_call, "telephony"),
+    ("POST", _PROJECT + "/calls/{agent_id}/hangup", "calls.hangup", _hangup, "telephony"),
+    ("GET", "/v2/phone-numbers", "numbers.list", _list_numbers, "telephony"),
+    ("POST", "/v2/phone-numbers", "numbers.add", _add_number, "telephony"),
+    ("GET", _NUMBER, "numbers.get", _get_number, "telephony"),
+    ("PATCH", _NUMBER, "numbers.update", _update_number, "telephony"),
+    ("DELETE", _NUMBER, "numbers.delete", _delete_number, "telephony"),
+)
