@@ -21,11 +21,25 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
+    import socket
+
+    import uvicorn
+    from starlette.types import ASGIApp
+
     from convoai_mcp.config import Settings
     from convoai_mcp.redact import Redactor
     from convoai_mcp.server.app import ConvoAIServer
 
-__all__ = ["SANDBOX_PRESETS", "build_parser", "configure_logging", "main", "sandbox_settings"]
+__all__ = [
+    "KEEP_ALIVE_SECONDS",
+    "SANDBOX_PRESETS",
+    "build_parser",
+    "configure_logging",
+    "http_socket",
+    "main",
+    "sandbox_settings",
+    "uvicorn_config",
+]
 
 SANDBOX_PRESETS = ("deepgram_nova_3", "openai_gpt_4o_mini", "minimax_speech_2_6_turbo")
 """Default presets when the server runs on the sandbox without configured vendors."""
@@ -206,21 +220,54 @@ async def _serve(settings: Settings, ns: argparse.Namespace) -> None:
             await _serve_http(server, settings, ns, where, __version__)
 
 
+KEEP_ALIVE_SECONDS = 65
+"""How long the HTTP transports keep an idle connection open: longer than clients keep theirs
+(httpx: 5 s). With uvicorn's default 5 s both ends close at once and a reused connection fails
+mid-request (ReadError after a 5 s pause; benchmarks/)."""
+
+
+def http_socket(host: str, port: int) -> socket.socket:
+    """The listening socket of the HTTP transports, bound to ``host``:``port`` (0: a free one).
+
+    Its protocol is IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on accepted sockets whose
+    proto is TCP, and without it every keep-alive response waits ~40 ms (Nagle + delayed ACK;
+    benchmarks/).
+    """
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host.strip("[]"), port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def uvicorn_config(app: ASGIApp, settings: Settings) -> uvicorn.Config:
+    """How uvicorn serves ``app``: logging through ours, :data:`KEEP_ALIVE_SECONDS`."""
+    import uvicorn
+
+    return uvicorn.Config(
+        app,
+        log_config=None,
+        log_level=settings.log_level.lower(),
+        access_log=settings.log_level == "DEBUG",
+        timeout_graceful_shutdown=2,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+    )
+
+
 async def _serve_http(
     server: ConvoAIServer, settings: Settings, ns: argparse.Namespace, where: str, version: str
 ) -> None:
-    import socket
-
     import uvicorn
 
     from convoai_mcp.server.http_security import HttpSecurity, secure_asgi_app
 
-    family = socket.AF_INET6 if ":" in ns.host else socket.AF_INET
-    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets whose proto is TCP, and
-    # without it every keep-alive response waits ~40 ms (Nagle + delayed ACK; benchmarks/).
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((ns.host.strip("[]"), ns.port))
+    sock = http_socket(ns.host, ns.port)
     port = sock.getsockname()[1]
     security = HttpSecurity.from_settings(settings, host=ns.host, port=port)
     if ns.transport == "sse":
@@ -243,16 +290,7 @@ async def _serve_http(
         f"{version} serving MCP ({ns.transport}) at http://{shown}:{port}{path} ({where}"
         f"{auth}); Ctrl-C to stop"
     )
-    config = uvicorn.Config(
-        secure_asgi_app(app, security),
-        log_config=None,
-        log_level=settings.log_level.lower(),
-        access_log=settings.log_level == "DEBUG",
-        timeout_graceful_shutdown=2,
-        # Longer than clients keep idle connections (httpx: 5 s): with uvicorn's default 5 s
-        # both ends close at once and a reused connection fails mid-request (benchmarks/).
-        timeout_keep_alive=65,
-    )
+    config = uvicorn_config(secure_asgi_app(app, security), settings)
     try:
         await uvicorn.Server(config).serve(sockets=[sock])
     finally:

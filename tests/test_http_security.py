@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -20,6 +22,7 @@ from mcp.server.mcpserver import MCPServer
 from pydantic import SecretStr
 from starlette.types import Receive, Scope, Send
 
+from convoai_mcp.cli import KEEP_ALIVE_SECONDS, http_socket, uvicorn_config
 from convoai_mcp.config import Settings
 from convoai_mcp.errors import ConfigError
 from convoai_mcp.server.http_security import (
@@ -289,3 +292,54 @@ async def test_the_cli_on_a_public_address_requires_the_bearer_token(tmp_path: P
         with anyio.fail_after(10):
             await process.wait()
         await process.aclose()
+
+
+# ------------------------------------------------------------------ how the CLI serves HTTP
+
+
+async def test_connections_the_http_transports_accept_have_tcp_nodelay() -> None:
+    """uvicorn serves the CLI's socket with ``loop.create_server(sock=...)``; asyncio sets
+    TCP_NODELAY on what that accepts only when the listening socket's proto is TCP (else every
+    keep-alive response waits for Nagle + delayed ACK)."""
+    sock = http_socket("127.0.0.1", 0)
+    assert sock.proto == socket.IPPROTO_TCP
+    port = sock.getsockname()[1]
+    loop = asyncio.get_running_loop()
+    nodelay: asyncio.Future[int] = loop.create_future()
+
+    class Probe(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            accepted = transport.get_extra_info("socket")
+            nodelay.set_result(accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            transport.close()
+
+    server = await loop.create_server(Probe, sock=sock)
+    async with server:
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            assert await asyncio.wait_for(nodelay, 10) != 0
+        finally:
+            writer.close()
+
+
+def test_http_socket_binds_ipv6_loopback() -> None:
+    try:
+        sock = http_socket("[::1]", 0)
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    with sock:
+        assert sock.family == socket.AF_INET6
+        assert sock.proto == socket.IPPROTO_TCP
+
+
+@pytest.mark.parametrize(
+    "expiry", [httpx.Limits().keepalive_expiry, httpx2.Limits().keepalive_expiry]
+)
+def test_idle_connections_outlive_the_clients_keep_alive(expiry: float | None) -> None:
+    """The server must not close an idle connection when the client (httpx; the MCP SDK's
+    httpx2) may still reuse it: uvicorn's keep-alive is longer than theirs."""
+    settings = Settings.from_env({}, require_credentials=False)
+    config = uvicorn_config(echo_app, settings)
+    assert expiry is not None
+    assert config.timeout_keep_alive == KEEP_ALIVE_SECONDS > expiry
+    assert config.log_config is None  # our stderr handler (and its redaction) applies
