@@ -67,7 +67,9 @@ ENV_VARS: dict[str, str] = {
     "forbids).",
     "CONVOAI_MAX_CALLS": "Maximum concurrent calls placed by this server (default 2; 0 forbids).",
     "CONVOAI_RATE_PER_MINUTE": "Maximum start_agent + call requests per minute (default 10).",
-    "CONVOAI_CONFIRM": "Comma list of tools that need the user's confirmation (default: call).",
+    "CONVOAI_CONFIRM": "Comma list of tools that need the user's confirmation: call, "
+    "start_agent (default: call). A non-empty value replaces the default, so list call too to "
+    "keep it; none: nothing needs confirmation.",
     "CONVOAI_READ_ONLY": "true exposes only get_agent, list_agents, get_call, list_calls and "
     "list_numbers.",
     "CONVOAI_TOOLS_ALLOW": "Comma list of tool names to expose (default: all).",
@@ -274,9 +276,9 @@ class Settings(BaseModel):
         values["max_agents"] = env.integer("CONVOAI_MAX_AGENTS", minimum=0)
         values["max_calls"] = env.integer("CONVOAI_MAX_CALLS", minimum=0)
         values["rate_per_minute"] = env.integer("CONVOAI_RATE_PER_MINUTE", minimum=0)
-        confirm = env.raw("CONVOAI_CONFIRM")
-        if confirm is not None:
-            values["confirm"] = env.csv("CONVOAI_CONFIRM")
+        if env.raw("CONVOAI_CONFIRM") is not None:  # replaces the default; "none": nothing
+            confirm = env.csv("CONVOAI_CONFIRM")
+            values["confirm"] = tuple(t for t in confirm if t.lower() != "none")
         values["read_only"] = env.boolean("CONVOAI_READ_ONLY", default=False)
         allow_tools = env.raw("CONVOAI_TOOLS_ALLOW")
         values["tools_allow"] = env.csv("CONVOAI_TOOLS_ALLOW") if allow_tools is not None else None

@@ -12,6 +12,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from convoai_mcp.config import ENV_VARS, SECRET_ENV_VARS, Settings
 from convoai_mcp.errors import ConfigError
+from convoai_mcp.policy import Policy
 
 APP_ID = "0123456789abcdef0123456789abcdef"
 CERT = "fedcba9876543210fedcba9876543210"
@@ -191,3 +192,30 @@ def test_secret_variables_are_documented() -> None:
 def test_allowlist_round_trips(entries: list[str]) -> None:
     s = Settings.from_env({**BASE, "CONVOAI_CALL_ALLOWLIST": " , ".join(entries)})
     assert s.call_allowlist == tuple(entries)
+
+
+@pytest.mark.parametrize(
+    ("value", "confirm"),
+    [
+        ("", ("call",)),  # empty: the default
+        ("start_agent", ("start_agent",)),  # replaces the default: call no longer confirmed
+        ("call, start_agent", ("call", "start_agent")),
+        ("none", ()),
+        ("NONE", ()),
+    ],
+)
+def test_confirm_replaces_the_default_and_none_turns_it_off(
+    value: str, confirm: tuple[str, ...]
+) -> None:
+    s = settings(CONVOAI_CONFIRM=value)
+    assert s.confirm == confirm
+    assert Policy.from_settings(s).needs_confirmation("call") == ("call" in confirm)
+
+
+def test_confirm_is_documented_as_it_behaves() -> None:
+    """Its description (also server.json's, tested there) and the README say both rules."""
+    described = ENV_VARS["CONVOAI_CONFIRM"]
+    assert "replaces the default" in described and "none" in described
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    [row] = [line for line in readme.splitlines() if line.startswith("| `CONVOAI_CONFIRM`")]
+    assert "replaces the default" in row and "`none`" in row
