@@ -35,6 +35,13 @@ def _short(value: Any) -> Any:
     return value
 
 
+def _number(value: Any) -> Any:
+    """A JSON number as people write it: 1.0 -> 1 (the service sends some ids as floats)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 class _Printer:
     def __init__(self, out: TextIO) -> None:
         self.out = out
@@ -144,7 +151,8 @@ async def run_demo(out: TextIO, *, archive_dir: Path) -> int:
                 for turn in turns.get("turns", [])[:5]:
                     latency = (turn.get("metrics") or {}).get("e2e_latency_ms")
                     kind = (turn.get("start") or {}).get("type")
-                    p.say(f"turn {turn.get('turn_id')}: {kind}, end-to-end {latency} ms")
+                    turn_id = _number(turn.get("turn_id"))
+                    p.say(f"turn {turn_id}: {kind}, end-to-end {_number(latency)} ms")
 
                 p.title("List the project's phone numbers")
                 await tool("list_numbers", {})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -190,6 +191,9 @@ async def test_demo_walks_through_every_step(tmp_path: Path) -> None:
     ):
         assert step in text
     assert "✗" not in text
+    turns = re.findall(r"turn (\S+): \S+, end-to-end (\S+) ms", text)
+    assert turns, text
+    assert all(turn_id.isdigit() for turn_id, _ in turns), turns  # "turn 1", not "turn 1.0"
     assert DEMO_CREDENTIALS.app_certificate not in text
     assert DEMO_CREDENTIALS.customer_secret not in text
 
