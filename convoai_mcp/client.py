@@ -103,7 +103,9 @@ class _AgentRef:
 
 
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-_AMBIGUOUS = (
+"""Nothing reached the service: always safe to try again."""
+_ANSWER_LOST = (
+    TimeoutError,  # the overall deadline (anyio.fail_after)
     httpx.ReadTimeout,
     httpx.WriteTimeout,
     httpx.ReadError,
@@ -111,20 +113,18 @@ _AMBIGUOUS = (
     httpx.RemoteProtocolError,
     httpx.CloseError,
 )
+"""The request may have reached the service, but no answer came back."""
 _ONCE_RETRY_STATUSES = frozenset({408, 429, 503})
-
-
-def _ambiguous_hint(mode: Mode, safe: str) -> str:
-    """What to do after a request that may have been performed although its answer was lost:
-    ``safe`` for an idempotent one; a warning not to repeat it blindly otherwise."""
-    if mode == "once":
-        return (
-            "it may have been performed anyway: check (e.g. the agent's history) before "
-            "repeating it"
-        )
-    if mode == "create":
-        return "it may have been created anyway: list the agents or calls before trying again"
-    return safe
+"""Statuses that say a speak / interrupt / think certainly did not run."""
+_MAYBE_PERFORMED_STATUSES = frozenset({500, 502, 504})
+"""Server failures after which the operation may have been performed anyway."""
+_TRY_AGAIN = "the service may be slow or unreachable; try again"
+_CHECK_FIRST: dict[Mode, str] = {
+    "once": "it may have been performed anyway: check (e.g. the agent's history) before "
+    "repeating it",
+    "create": "it may have been created anyway: list the agents or calls before trying again",
+}
+"""What to do after a create or a once-only action that may have been performed."""
 
 
 def _cap_timeout(timeout: httpx.Timeout, remaining: float) -> httpx.Timeout:
@@ -264,26 +264,21 @@ class ConvoAIClient:
         params: Mapping[str, Any] | None = None,
         attempts: Attempts | None = None,
     ) -> R:
-        """Send one logical request with retries and failover; parse a 2xx with ``parse``."""
+        """Send one logical request with retries and failover; parse a 2xx with ``parse``.
+
+        Each attempt goes to the next candidate endpoint after a failure that may be the
+        endpoint's (all but 429); ``attempts`` (if given) tells the caller what happened.
+        """
         state = attempts if attempts is not None else Attempts()
         deadline = Deadline(self.retry.deadline, clock=self._clock)
         candidates = await self.router.candidates()
-        channel, uid = scope or self._scope()
-        request = _Prepared(
-            method=method,
-            path=path,
-            headers={"Authorization": self.auth.header(channel, uid)},
-            payload=body.to_wire() if isinstance(body, WireModel) else body,
-            query=_clean(params or {}) or None,
-        )
-        if not self._owns_http:
-            request.headers["User-Agent"] = USER_AGENT
+        request = self._prepare(method, path, scope=scope, body=body, params=params)
         index = 0
         while True:
             base = candidates[index % len(candidates)]
             state.count += 1
             state.tried.add(base)
-            outcome = await self._attempt(base, request, parse, mode, state, deadline)
+            outcome = await self._attempt(base, request, parse, deadline)
             if not isinstance(outcome, _Failure):
                 self.router.mark_ok(base)
                 return outcome
@@ -295,26 +290,46 @@ class ConvoAIClient:
                 base,
                 outcome.error,
             )
-            if outcome.answered and not outcome.retry:
+            state.ambiguous = state.ambiguous or outcome.maybe_performed
+            retry = self._should_retry(outcome, mode)
+            if outcome.answered and not retry:
                 self.router.mark_ok(base)  # it answered; the answer is final
             if outcome.failover:
                 index += 1
-            untried = candidates[index % len(candidates)] not in state.tried
-            delay = self._next_delay(outcome, untried, state, deadline)
+            fresh = candidates[index % len(candidates)] not in state.tried
+            delay = self._retry_delay(outcome, fresh, state, deadline) if retry else None
             if delay is None:
-                if isinstance(outcome.error, TransportError):
-                    outcome.error.attempts = state.count
-                raise outcome.error
+                raise self._final_error(outcome.error, mode, state)
             if delay > 0:
                 await self._sleep(delay)
+
+    def _prepare(
+        self,
+        method: str,
+        path: str,
+        *,
+        scope: tuple[str, str] | None,
+        body: WireModel | Mapping[str, Any] | None,
+        params: Mapping[str, Any] | None,
+    ) -> _Prepared:
+        """The parts of the request that stay the same across attempts."""
+        channel, uid = scope or self._scope()
+        headers = {"Authorization": self.auth.header(channel, uid)}
+        if not self._owns_http:
+            headers["User-Agent"] = USER_AGENT
+        return _Prepared(
+            method=method,
+            path=path,
+            headers=headers,
+            payload=body.to_wire() if isinstance(body, WireModel) else body,
+            query=_clean(params or {}) or None,
+        )
 
     async def _attempt(
         self,
         base: str,
         request: _Prepared,
         parse: Callable[[httpx.Response], R],
-        mode: Mode,
-        state: Attempts,
         deadline: Deadline,
     ) -> R | _Failure:
         """One HTTP exchange with ``base``; a :class:`_Failure` says what went wrong."""
@@ -329,96 +344,98 @@ class ConvoAIClient:
                     headers=request.headers,
                     timeout=_cap_timeout(self._timeout, deadline.remaining()),
                 )
-        except _NOT_SENT as exc:  # nothing reached the service: always safe to try again
+        except _NOT_SENT as exc:
             error = TransportError(
                 f"cannot connect to {base} ({type(exc).__name__})",
                 hint="check the network, CONVOAI_BASE_URL or AGORA_AREA",
-                attempts=state.count,
             )
-            return _Failure(error, retry=True)
-        except TimeoutError:
-            state.ambiguous = True
-            error = TransportError(
-                f"{where}: no answer within the {self.retry.deadline:g} s deadline",
-                hint=_ambiguous_hint(mode, "the service may be slow or unreachable; try again"),
-                attempts=state.count,
-                sent=True,
-            )
-            return _Failure(error, retry=mode != "once")
-        except _AMBIGUOUS as exc:  # sent, but the answer was lost: it may have been performed
-            state.ambiguous = True
-            error = TransportError(
-                f"{where} failed after sending ({type(exc).__name__})",
-                hint=_ambiguous_hint(mode, "the service may be slow or unreachable; try again"),
-                attempts=state.count,
-                sent=True,
-            )
-            return _Failure(error, retry=mode != "once")
+            return _Failure(error, "unreachable")
+        except _ANSWER_LOST as exc:
+            if isinstance(exc, TimeoutError):
+                message = f"{where}: no answer within the {self.retry.deadline:g} s deadline"
+            else:
+                message = f"{where} failed after sending ({type(exc).__name__})"
+            return _Failure(TransportError(message, hint=_TRY_AGAIN, sent=True), "unanswered")
         except httpx.HTTPError as exc:  # unsupported protocol, invalid URL ...
             error = TransportError(
                 f"{where} failed ({type(exc).__name__})", hint="check CONVOAI_BASE_URL"
             )
-            return _Failure(error, retry=False)
-        return self._outcome(response, request.method, request.path, parse, mode, state)
+            return _Failure(error, "unusable")
+        return self._read(response, request, parse)
 
-    def _next_delay(
-        self, failure: _Failure, untried: bool, state: Attempts, deadline: Deadline
-    ) -> float | None:
-        """Seconds to wait before the next attempt, or None to give up."""
-        if not failure.retry:
-            return None
-        if failure.failover and failure.after is None and untried:
-            # a fresh endpoint: go at once, within the attempt and time budget
-            if state.count >= self.retry.max_attempts or deadline.remaining() <= 0:
-                return None
-            return 0.0
-        return retry_delay(
-            state.count - 1, self.retry, retry_after=failure.after, remaining=deadline.remaining()
-        )
-
-    def _outcome(
-        self,
-        response: httpx.Response,
-        method: str,
-        path: str,
-        parse: Callable[[httpx.Response], R],
-        mode: Mode,
-        state: Attempts,
+    @staticmethod
+    def _read(
+        response: httpx.Response, request: _Prepared, parse: Callable[[httpx.Response], R]
     ) -> R | _Failure:
+        """``parse`` a 2xx answer; any other status becomes its typed error."""
         status = response.status_code
         if 200 <= status < 300:
             try:
                 return parse(response)
             except (ValueError, pydantic.ValidationError) as exc:
-                state.ambiguous = True
                 malformed = MalformedResponseError(
-                    f"{method} {path} answered {status} with a body that is not the expected "
-                    f"JSON ({type(exc).__name__})",
-                    hint=_ambiguous_hint(
-                        mode, "the service or a proxy returned something unexpected; try again"
-                    ),
-                    attempts=state.count,
+                    f"{request.method} {request.path} answered {status} with a body that is not "
+                    f"the expected JSON ({type(exc).__name__})",
+                    hint="the service or a proxy returned something unexpected; try again",
                     sent=True,
                 )
-                return _Failure(malformed, retry=mode != "once", answered=True)
+                return _Failure(malformed, "malformed")
         retry_after = parse_retry_after(response.headers.get("retry-after"))
         error = error_from_response(
             status,
             response.content,
             response.headers,
-            method=method,
-            path=path,
+            method=request.method,
+            path=request.path,
             retry_after=retry_after,
         )
+        return _Failure(error, "status", status=status, retry_after=retry_after)
+
+    @staticmethod
+    def _should_retry(failure: _Failure, mode: Mode) -> bool:
+        """Whether another attempt is safe and may succeed.
+
+        Idempotent requests and creates (made safe by the agent name) are retried on network
+        errors and on 408 / 429 / 5xx; a once-only action (speak, interrupt, think) only when
+        it certainly did not run: nothing was sent, or 408 / 429 / 503.
+        """
+        if failure.kind == "unreachable":
+            return True
+        if failure.kind == "unusable":
+            return False
+        if failure.status is None:  # sent, but the answer was lost or broken
+            return mode != "once"
         if mode == "once":
-            retry = status in _ONCE_RETRY_STATUSES
-        else:
-            retry = is_retryable_status(status)
-            if retry and status >= 500 and status != 503:
-                state.ambiguous = True
-        return _Failure(
-            error, retry=retry, after=retry_after, failover=status != 429, answered=True
+            return failure.status in _ONCE_RETRY_STATUSES
+        return is_retryable_status(failure.status)
+
+    def _retry_delay(
+        self, failure: _Failure, fresh: bool, state: Attempts, deadline: Deadline
+    ) -> float | None:
+        """Seconds to wait before the next attempt, or None to give up: attempts or time are
+        spent, or the service's Retry-After is beyond the policy's limit. A ``fresh`` (untried)
+        endpoint after a failover is tried at once."""
+        if failure.failover and failure.retry_after is None and fresh:
+            if state.count >= self.retry.max_attempts or deadline.expired:
+                return None
+            return 0.0
+        return retry_delay(
+            state.count - 1,
+            self.retry,
+            retry_after=failure.retry_after,
+            remaining=deadline.remaining(),
         )
+
+    @staticmethod
+    def _final_error(error: ConvoAIError, mode: Mode, state: Attempts) -> ConvoAIError:
+        """The error to raise after the last attempt. When any attempt may have been performed
+        (its answer lost, broken, or a 500 / 502 / 504), the error says so: a create or a
+        once-only action then tells how to check before repeating it."""
+        if isinstance(error, TransportError):
+            error.attempts = state.count
+        if state.ambiguous:
+            error.mark_maybe_performed(_CHECK_FIRST.get(mode))
+        return error
 
     # ------------------------------------------------------------------ parse helpers
 
@@ -438,15 +455,37 @@ class ConvoAIClient:
         return None
 
 
-@dataclass
+_FailureKind = Literal["unreachable", "unanswered", "malformed", "status", "unusable"]
+
+
+@dataclass(frozen=True)
 class _Failure:
-    """Why an attempt did not produce a result, and what to do about it."""
+    """Why an attempt did not produce a result.
+
+    ``kind``: nothing reached the service (``unreachable``), it was sent but no answer came
+    back (``unanswered``), the 2xx answer was not the expected JSON (``malformed``), the service
+    answered another ``status``, or the request cannot be sent at all (``unusable``).
+    """
 
     error: ConvoAIError
-    retry: bool
-    after: float | None = None  # Retry-After, seconds
-    failover: bool = True  # move on to the next endpoint
-    answered: bool = False  # the endpoint answered (it is alive)
+    kind: _FailureKind
+    status: int | None = None
+    retry_after: float | None = None  # seconds, from the Retry-After header
+
+    @property
+    def answered(self) -> bool:
+        """The endpoint answered: it is alive."""
+        return self.kind in ("malformed", "status")
+
+    @property
+    def maybe_performed(self) -> bool:
+        """The operation may have taken effect although this attempt failed."""
+        return self.kind in ("unanswered", "malformed") or self.status in _MAYBE_PERFORMED_STATUSES
+
+    @property
+    def failover(self) -> bool:
+        """Move on to the next endpoint: a 429 is about the account, not the endpoint."""
+        return self.status != 429
 
 
 @dataclass

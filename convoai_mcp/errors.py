@@ -71,12 +71,27 @@ def scrub(text: str) -> str:
 
 
 class ConvoAIError(Exception):
-    """Base of every error raised by convoai-mcp."""
+    """Base of every error raised by convoai-mcp.
+
+    ``maybe_performed`` is True when the operation may have taken effect although this error
+    reports a failure: an attempt reached the service but its answer was lost or broken (or was
+    a 500 / 502 / 504). Check before repeating such an operation.
+    """
+
+    maybe_performed: bool = False
 
     def __init__(self, message: str, *, hint: str = "") -> None:
         self.message = message
         self.hint = hint
         super().__init__(str(self))
+
+    def mark_maybe_performed(self, hint: str | None = None) -> None:
+        """Set :attr:`maybe_performed`; ``hint`` (what to check before repeating) replaces the
+        hint when given."""
+        self.maybe_performed = True
+        if hint is not None:
+            self.hint = hint
+            self.args = (str(self),)
 
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message
@@ -104,8 +119,14 @@ class TransportError(ConvoAIError):
         self, message: str, *, hint: str = "", attempts: int = 1, sent: bool = False
     ) -> None:
         self.attempts = attempts
-        self.sent = sent
+        self.maybe_performed = sent
         super().__init__(message, hint=hint)
+
+    @property
+    def sent(self) -> bool:
+        """True when the request may have reached the service (the same as
+        :attr:`maybe_performed`)."""
+        return self.maybe_performed
 
 
 _STATUS_HINTS: dict[int, str] = {

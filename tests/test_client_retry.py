@@ -6,7 +6,15 @@ import time
 from email.utils import formatdate
 
 import pytest
-from _client_helpers import CREDS, Rig, SleepRecorder, cascading_spec, make_auth, rig
+from _client_helpers import (
+    CREDS,
+    Rig,
+    SleepRecorder,
+    cascading_spec,
+    closed_port_url,
+    make_auth,
+    rig,
+)
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -147,13 +155,61 @@ async def test_join_conflict_without_lost_answer_is_an_error() -> None:
         assert adopted.agent_id == first.agent_id
 
 
+@pytest.mark.parametrize("route", ["agents.start", "calls.create"])
+@pytest.mark.parametrize("lost_first", [True, False])
+async def test_create_failing_after_a_lost_answer_warns_that_it_may_exist(
+    route: str, lost_first: bool
+) -> None:
+    """The first join / call is performed but its answer is lost; every retry then meets 503.
+    The final 503 must not read as 'nothing happened': it says the agent may exist and how to
+    find it. Without the lost answer the same 503 carries no such warning."""
+    async with rig(retry=RetryPolicy(max_attempts=3, deadline=10.0)) as r:
+        if lost_first:
+            r.sb.faults.add(Fault(route=route, kind="lost_response", times=1))
+        r.sb.faults.add(Fault(route=route, kind="status", status=503))
+        spec = cascading_spec(name="maybe-made", channel="maybe-room")
+        create = (
+            r.client.agents.launch(spec)
+            if route == "agents.start"
+            else r.client.calls.dial(spec, to_number="+14155550126", from_number="+14155550100")
+        )
+        with pytest.raises(ServiceUnavailableError) as info:
+            await create
+        r.sb.faults.clear()
+        err = info.value
+        assert err.status == 503
+        assert _count(r, "/join" if route == "agents.start" else "/call") == 3
+        created = [a.agent_id async for a in r.client.agents.list(channel="maybe-room")]
+        assert len(created) == (1 if lost_first else 0)
+        assert err.maybe_performed is lost_first
+        warned = "may have been created anyway" in str(err) and "list the agents" in err.hint
+        assert warned is lost_first, str(err)
+
+
+async def test_refused_connection_after_a_lost_answer_says_it_may_have_been_sent() -> None:
+    """Endpoints [dead, emulator]: refused, then the join's answer lost, then refused again.
+    The final 'cannot connect' error still says the join may have been performed."""
+    policy = RetryPolicy(max_attempts=3, deadline=10.0)
+    async with rig(endpoints_before=[closed_port_url()], retry=policy) as r:
+        r.sb.faults.add(Fault(route="agents.start", kind="lost_response", times=1))
+        with pytest.raises(TransportError, match="cannot connect") as info:
+            await r.client.agents.launch(cascading_spec(name="refused-later"))
+        err = info.value
+        assert err.attempts == 3
+        assert _count(r, "/join") == 1
+        assert err.sent and err.maybe_performed
+        assert "may have been created anyway" in err.hint
+
+
 async def test_speak_is_never_repeated_after_a_lost_answer() -> None:
     async with rig() as r:
         started = await r.client.agents.launch(cascading_spec())
         r.sb.faults.add(Fault(route="agents.speak", kind="lost_response", times=1))
-        with pytest.raises(TransportError):
+        with pytest.raises(TransportError) as info:
             await r.client.agents.speak(started.agent_id, "only once")
         assert _count(r, "/speak") == 1
+        assert info.value.sent and info.value.maybe_performed
+        assert "before repeating it" in info.value.hint
 
 
 async def test_speak_is_retried_when_it_surely_did_not_run() -> None:
@@ -167,9 +223,11 @@ async def test_speak_is_retried_when_it_surely_did_not_run() -> None:
         assert spoken.agent_id == started.agent_id
         assert _count(r, "/speak") == 3
         r.sb.faults.add(Fault(route="agents.speak", kind="status", status=500, times=1))
-        with pytest.raises(ServiceUnavailableError):
+        with pytest.raises(ServiceUnavailableError) as info:
             await r.client.agents.speak(started.agent_id, "500 may have run")
         assert _count(r, "/speak") == 4
+        assert info.value.maybe_performed
+        assert "check (e.g. the agent's history) before repeating" in info.value.hint
 
 
 async def test_lost_stop_answer_is_success() -> None:
