@@ -40,7 +40,7 @@ from pydantic import BaseModel, Field
 
 from convoai_mcp.archive import Archive
 from convoai_mcp.errors import ConvoAIError, NotFoundError
-from convoai_mcp.models import History, Turns
+from convoai_mcp.models import AgentStatus, History, Turns
 from convoai_mcp.policy import Kind, Limiter, Policy, PolicyError, Reservation
 from convoai_mcp.redact import Redactor, install_log_redaction, settings_redactor
 
@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 __all__ = ["ConfirmationRequired", "Guard", "Source"]
 
 T = TypeVar("T")
+M = TypeVar("M", History, Turns)
 Source = Literal["service", "archive"]
 
 logger = logging.getLogger(__name__)
@@ -409,29 +410,39 @@ class Guard:
 
     async def history(self, agent_id: str) -> tuple[History, Source]:
         """The agent's history and which source answered (the archive once the service 404s)."""
-        try:
-            history = await self.client.agents.history(agent_id)
-        except NotFoundError:
-            archived = await self._load(agent_id, "history")
-            if archived is None:
-                raise
-            if str(archived.get("status") or "").upper() not in _ENDED_STATES:
-                archived["status"] = "STOPPED"  # the service no longer knows it: it has ended
-            return History.model_validate(archived), "archive"
-        await self._archive_history(agent_id, history)
-        return history, "service"
+        history, source = await self._service_or_archive(
+            agent_id, "history", self.client.agents.history, self._archive_history, History
+        )
+        if source == "archive" and str(history.status or "").upper() not in _ENDED_STATES:
+            # The service no longer knows it, so it has ended (the archive may say RUNNING).
+            history = history.model_copy(update={"status": AgentStatus.STOPPED})
+        return history, source
 
     async def turns(self, agent_id: str) -> tuple[Turns, Source]:
         """The agent's turns and which source answered (the archive once the service 404s)."""
+        return await self._service_or_archive(
+            agent_id, "turns", self.client.agents.turns, self._archive_turns, Turns
+        )
+
+    async def _service_or_archive(
+        self,
+        agent_id: str,
+        what: Literal["history", "turns"],
+        fetch: Callable[[str], Awaitable[M]],
+        keep: Callable[[str, M], Awaitable[None]],
+        model: type[M],
+    ) -> tuple[M, Source]:
+        """``fetch`` from the service and ``keep`` (archive) the answer; when the service no
+        longer has it (404), the archived copy, else that 404."""
         try:
-            turns = await self.client.agents.turns(agent_id)
+            fresh = await fetch(agent_id)
         except NotFoundError:
-            archived = await self._load(agent_id, "turns")
+            archived = await self._load(agent_id, what)
             if archived is None:
                 raise
-            return Turns.model_validate(archived), "archive"
-        await self._archive_turns(agent_id, turns)
-        return turns, "service"
+            return model.model_validate(archived), "archive"
+        await keep(agent_id, fresh)
+        return fresh, "service"
 
     async def _load(
         self, agent_id: str, what: Literal["history", "turns"]

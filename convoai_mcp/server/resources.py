@@ -7,7 +7,8 @@ agent runs and from the local archive afterwards; the ``source`` field says whic
 # No `from __future__ import annotations`: the SDK reads these signatures at registration time.
 
 import json
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from mcp.server.mcpserver import Context, MCPServer
 
@@ -18,6 +19,7 @@ from convoai_mcp.server.runtime import Runtime
 __all__ = ["register"]
 
 Ctx = Context[Runtime, Any]
+T = TypeVar("T")
 _JSON = "application/json"
 
 
@@ -25,8 +27,12 @@ def _rt(ctx: Ctx) -> Runtime:
     return ctx.request_context.lifespan_context
 
 
-def _dump(rt: Runtime, value: dict[str, Any]) -> str:
-    return json.dumps(rt.guard.redact(value), indent=2, ensure_ascii=False, default=str)
+async def _fetch(uri: str, request: Callable[[], Awaitable[T]]) -> T:
+    """Run ``request``; a ConvoAI failure becomes the SDK's error for reading ``uri``."""
+    try:
+        return await request()
+    except ConvoAIError as exc:
+        raise resource_error(uri, exc) from None
 
 
 def _wire(model: Any) -> dict[str, Any]:
@@ -34,14 +40,22 @@ def _wire(model: Any) -> dict[str, Any]:
     return data
 
 
+def _sourced(model: Any, agent_id: str, source: str) -> dict[str, Any]:
+    """A history or turns answer as JSON, with its agent_id and which source answered."""
+    data = _wire(model)
+    data.setdefault("agent_id", agent_id)
+    data["source"] = source
+    return data
+
+
+def _dump(rt: Runtime, value: dict[str, Any]) -> str:
+    return json.dumps(rt.guard.redact(value), indent=2, ensure_ascii=False, default=str)
+
+
 async def agent_status(agent_id: str, ctx: Ctx) -> str:
     """Status of one agent: state, start / stop time, and what this server knows about it."""
     rt = _rt(ctx)
-    uri = f"convoai://agents/{agent_id}"
-    try:
-        info = await rt.client.agents.get(agent_id)
-    except ConvoAIError as exc:
-        raise resource_error(uri, exc) from None
+    info = await _fetch(f"convoai://agents/{agent_id}", lambda: rt.client.agents.get(agent_id))
     data = _wire(info)
     known = rt.agents.get(agent_id)
     if known is not None:
@@ -59,38 +73,25 @@ async def agent_status(agent_id: str, ctx: Ctx) -> str:
 async def agent_history(agent_id: str, ctx: Ctx) -> str:
     """The agent's conversation: user and assistant messages in order (archived once it ends)."""
     rt = _rt(ctx)
-    try:
-        history, source = await rt.guard.history(agent_id)
-    except ConvoAIError as exc:
-        raise resource_error(f"convoai://agents/{agent_id}/history", exc) from None
-    data = _wire(history)
-    data.setdefault("agent_id", agent_id)
-    data["source"] = source
-    data["count"] = len(history.contents)
-    return _dump(rt, data)
+    uri = f"convoai://agents/{agent_id}/history"
+    history, source = await _fetch(uri, lambda: rt.guard.history(agent_id))
+    return _dump(rt, {**_sourced(history, agent_id, source), "count": len(history.contents)})
 
 
 async def agent_turns(agent_id: str, ctx: Ctx) -> str:
     """Every turn of the conversation (all pages) with end-to-end and per-stage latency."""
     rt = _rt(ctx)
-    try:
-        turns, source = await rt.guard.turns(agent_id)
-    except ConvoAIError as exc:
-        raise resource_error(f"convoai://agents/{agent_id}/turns", exc) from None
-    data = _wire(turns)
-    data.pop("pagination", None)
-    data.setdefault("agent_id", agent_id)
-    data["source"] = source
+    uri = f"convoai://agents/{agent_id}/turns"
+    turns, source = await _fetch(uri, lambda: rt.guard.turns(agent_id))
+    data = _sourced(turns, agent_id, source)
+    data.pop("pagination", None)  # every page is in turns already
     return _dump(rt, data)
 
 
 async def call_record(agent_id: str, ctx: Ctx) -> str:
     """The record of one call: numbers, state and why it ended."""
     rt = _rt(ctx)
-    try:
-        info = await rt.client.calls.get(agent_id)
-    except ConvoAIError as exc:
-        raise resource_error(f"convoai://calls/{agent_id}", exc) from None
+    info = await _fetch(f"convoai://calls/{agent_id}", lambda: rt.client.calls.get(agent_id))
     return _dump(rt, _wire(info))
 
 
