@@ -48,6 +48,7 @@ ARCHIVE_FILENAME = "archive.sqlite3"
 _APP_DIR = "convoai-mcp"
 _SCHEMA_VERSION = 1
 _PRUNE_EVERY = 3600.0
+_BUSY_TIMEOUT = 30.0
 _R = TypeVar("_R")
 
 _SCHEMA = """
@@ -167,11 +168,12 @@ class Archive:
             # Create the file private before SQLite opens it (WAL / SHM files inherit the mode).
             fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
             os.close(fd)
+        # timeout= is SQLite's busy timeout: a writer waits up to 30 s for another's lock.
+        # isolation_level=None: no implicit transactions; _transaction() opens each one.
         conn = sqlite3.connect(
-            self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+            self.path, timeout=_BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
         )
         try:
-            conn.execute("PRAGMA busy_timeout = 30000")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
@@ -236,8 +238,8 @@ class Archive:
         status: str | None = None,
     ) -> int:
         """Store history entries not stored yet, in one transaction; returns how many were new."""
-        rows = []
         now = self._clock()
+        rows = []
         for entry in entries:
             data = dict(entry)
             start = _int_or_none(data.get("speech_start_ms"))
@@ -252,17 +254,14 @@ class Archive:
                     now,
                 )
             )
-        with self._locked() as conn, _transaction(conn):
-            self._touch(conn, agent_id, start_ts=start_ts, status=status)
-            before = conn.total_changes
-            conn.executemany(
-                "INSERT OR IGNORE INTO history (agent_id, role, start_key, content_hash, "
-                "speech_start_ms, data, archived_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-            added = conn.total_changes - before
-        self._maybe_prune()
-        return added
+        return self._write(
+            agent_id,
+            "INSERT OR IGNORE INTO history (agent_id, role, start_key, content_hash, "
+            "speech_start_ms, data, archived_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            rows,
+            start_ts=start_ts,
+            status=status,
+        )
 
     def save_turns_sync(
         self,
@@ -274,23 +273,32 @@ class Archive:
         total_turn_count: int | None = None,
     ) -> int:
         """Store or refresh turns (keyed by ``turn_id``); returns how many were new or changed."""
-        rows = []
         now = self._clock()
+        rows = []
         for turn in turns:
             key, order = _turn_key(turn)
             rows.append((agent_id, key, order, json.dumps(dict(turn), default=str), now))
+        return self._write(
+            agent_id,
+            "INSERT INTO turns (agent_id, turn_key, turn_order, data, archived_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (agent_id, turn_key) DO UPDATE SET "
+            "data = excluded.data, archived_at = excluded.archived_at "
+            "WHERE turns.data != excluded.data",
+            rows,
+            name=name,
+            channel=channel,
+            total_turn_count=total_turn_count,
+        )
+
+    def _write(
+        self, agent_id: str, sql: str, rows: list[tuple[Any, ...]], **agent_fields: Any
+    ) -> int:
+        """In one transaction: note the agent (with its non-``None`` fields) and run ``sql`` for
+        each row; returns how many rows it inserted or changed."""
         with self._locked() as conn, _transaction(conn):
-            self._touch(
-                conn, agent_id, name=name, channel=channel, total_turn_count=total_turn_count
-            )
+            self._touch(conn, agent_id, **agent_fields)
             before = conn.total_changes
-            conn.executemany(
-                "INSERT INTO turns (agent_id, turn_key, turn_order, data, archived_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (agent_id, turn_key) DO UPDATE SET "
-                "data = excluded.data, archived_at = excluded.archived_at "
-                "WHERE turns.data != excluded.data",
-                rows,
-            )
+            conn.executemany(sql, rows)
             changed = conn.total_changes - before
         self._maybe_prune()
         return changed
@@ -299,48 +307,49 @@ class Archive:
 
     def load_history_sync(self, agent_id: str) -> dict[str, Any] | None:
         """``{agent_id, start_ts, status, contents}`` as archived, or ``None`` if unknown."""
-        with self._locked() as conn:
-            agent = conn.execute(
-                "SELECT start_ts, status FROM agents WHERE agent_id = ?", (agent_id,)
-            ).fetchone()
-            rows = conn.execute(
-                "SELECT data FROM history WHERE agent_id = ? ORDER BY seq",
-                (agent_id,),
-            ).fetchall()
-        if agent is None and not rows:
+        found = self._read(
+            agent_id,
+            ("start_ts", "status"),
+            "SELECT data FROM history WHERE agent_id = ? ORDER BY seq",
+        )
+        if found is None:
             return None
-        result: dict[str, Any] = {
-            "agent_id": agent_id,
-            "contents": [json.loads(r[0]) for r in rows],
-        }
-        if agent is not None:
-            if agent[0] is not None:
-                result["start_ts"] = agent[0]
-            if agent[1] is not None:
-                result["status"] = agent[1]
-        return result
+        fields, contents = found
+        return {"agent_id": agent_id, "contents": contents, **fields}
 
     def load_turns_sync(self, agent_id: str) -> dict[str, Any] | None:
         """``{agent_id, name, channel, total_turn_count, turns}`` as archived, or ``None``."""
-        with self._locked() as conn:
+        found = self._read(
+            agent_id,
+            ("name", "channel", "total_turn_count"),
+            "SELECT data FROM turns WHERE agent_id = ? "
+            "ORDER BY turn_order IS NULL, turn_order, archived_at",
+        )
+        if found is None:
+            return None
+        fields, turns = found
+        fields.setdefault("total_turn_count", len(turns))
+        return {"agent_id": agent_id, "turns": turns, **fields}
+
+    def _read(
+        self, agent_id: str, columns: tuple[str, ...], items_sql: str
+    ) -> tuple[dict[str, Any], list[Any]] | None:
+        """The agent's non-null ``columns`` and its decoded items (``items_sql`` selects their
+        ``data``), read from one snapshot; ``None`` if the archive knows neither."""
+        with self._locked() as conn, _transaction(conn, "BEGIN"):
             agent = conn.execute(
-                "SELECT name, channel, total_turn_count FROM agents WHERE agent_id = ?",
+                f"SELECT {', '.join(columns)} FROM agents WHERE agent_id = ?",  # noqa: S608 - fixed names
                 (agent_id,),
             ).fetchone()
-            rows = conn.execute(
-                "SELECT data FROM turns WHERE agent_id = ? ORDER BY turn_order IS NULL, "
-                "turn_order, archived_at",
-                (agent_id,),
-            ).fetchall()
+            rows = conn.execute(items_sql, (agent_id,)).fetchall()
         if agent is None and not rows:
             return None
-        turns = [json.loads(r[0]) for r in rows]
-        result: dict[str, Any] = {"agent_id": agent_id, "turns": turns}
+        fields = {}
         if agent is not None:
-            columns = zip(("name", "channel", "total_turn_count"), agent, strict=True)
-            result.update({key: value for key, value in columns if value is not None})
-        result.setdefault("total_turn_count", len(turns))
-        return result
+            fields = {
+                key: value for key, value in zip(columns, agent, strict=True) if value is not None
+            }
+        return fields, [json.loads(r[0]) for r in rows]
 
     def agent_ids_sync(self) -> list[str]:
         """Every archived agent, most recently seen first."""
@@ -444,12 +453,16 @@ class Archive:
 
 
 @contextmanager
-def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any error."""
-    conn.execute("BEGIN IMMEDIATE")
+def _transaction(conn: sqlite3.Connection, begin: str = "BEGIN IMMEDIATE") -> Iterator[None]:
+    """``BEGIN IMMEDIATE`` (a writer: takes the write lock up front, waiting up to the busy
+    timeout) or ``BEGIN`` (a reader: one consistent snapshot) ... ``COMMIT``. On any error,
+    the failed ``COMMIT`` included, rolled back unless SQLite already did, so the connection
+    is never left inside a transaction and the original error is the one raised."""
+    conn.execute(begin)
     try:
         yield
+        conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")

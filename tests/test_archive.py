@@ -165,6 +165,17 @@ def test_archive_survives_a_restart(tmp_path: Path) -> None:
     reopened.close()
 
 
+def test_a_failed_write_leaves_nothing_and_the_next_one_works(tmp_path: Path) -> None:
+    archive = Archive(tmp_path / "a.sqlite3")
+    unbindable: Any = ["not", "an", "int"]  # SQLite refuses it inside the transaction
+    with pytest.raises(sqlite3.Error):
+        archive.save_history_sync("a1", [entry(1)], start_ts=unbindable)
+    assert archive.agent_ids_sync() == []  # the agent row written before the error is gone
+    assert archive.save_history_sync("a1", [entry(1)]) == 1
+    assert archive.agent_ids_sync() == ["a1"]
+    archive.close()
+
+
 async def test_async_api_runs_off_the_event_loop(tmp_path: Path) -> None:
     archive = Archive(tmp_path / "a.sqlite3")
     await archive.note_agent("a1", kind="agent", channel="c", name="bot")
