@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from email.utils import formatdate
-
 import pytest
 from _client_helpers import (
     CREDS,
@@ -55,6 +52,7 @@ async def test_503_is_retried_with_bounded_backoff() -> None:
     async with rig(retry=policy) as r:
         r.sb.faults.add(Fault(route="agents.list", kind="status", status=503, times=2))
         await r.client.agents.list_page()
+        assert _count(r, "/agents") == 3
         assert len(r.sleeps.delays) == 2
         assert all(0.0 <= d <= 1.0 for d in r.sleeps.delays)
 
@@ -79,10 +77,17 @@ async def test_retry_after_beyond_the_limit_is_not_waited_for() -> None:
 
 
 async def test_deadline_bounds_the_whole_call() -> None:
-    async with rig(retry=RetryPolicy(max_attempts=10, deadline=0.5)) as r:
-        r.sb.faults.add(Fault(route="agents.get", kind="latency", delay=5.0))
-        with pytest.raises(TransportError):
+    """An answer slower than the whole deadline: one attempt, cut at the deadline, and no
+    retry (no time is left for one) although nine more attempts were allowed."""
+    async with rig(retry=RetryPolicy(max_attempts=10, deadline=0.1)) as r:
+        # short, because the emulator's shutdown waits for the slow answer
+        r.sb.faults.add(Fault(route="agents.get", kind="latency", delay=0.4))
+        with pytest.raises(TransportError) as info:
             await r.client.agents.get("whatever")
+        assert info.value.sent  # it was sent: the answer is what did not come
+        assert info.value.attempts == 1
+        assert _count(r, "/agents/whatever") == 1
+        assert r.sleeps.delays == []
 
 
 async def test_4xx_is_not_retried() -> None:
@@ -108,6 +113,7 @@ async def test_malformed_answer_to_a_get_is_retried() -> None:
         r.sb.faults.add(Fault(route="agents.get", kind="malformed", times=1))
         info = await r.client.agents.get(started.agent_id)
         assert info.agent_id == started.agent_id
+        assert _count(r, f"/agents/{started.agent_id}") == 2
 
 
 async def test_malformed_answer_forever_is_a_clear_error() -> None:
@@ -263,6 +269,8 @@ async def test_lost_call_answer_recovered_by_channel_when_409_has_no_agent_id() 
         )
         info = await r.client.calls.get(placed.agent_id)
         assert info.channel == "call-10"
+        calls = [c.agent_id async for c in r.client.calls.list(number="+14155550124")]
+        assert calls == [placed.agent_id]
 
 
 async def test_lost_hangup_and_delete_answers_are_success() -> None:
@@ -283,18 +291,21 @@ async def test_lost_hangup_and_delete_answers_are_success() -> None:
             await r.client.phone_numbers.get("+14155550199")
 
 
-async def test_retry_after_as_an_http_date_is_honoured() -> None:
-    """The emulator sends delta seconds; a stand-in answers 429 once with an HTTP date."""
+@pytest.mark.parametrize("year", [2001, 2099])
+async def test_retry_after_as_an_http_date_is_honoured(year: int) -> None:
+    """The emulator sends delta seconds; a stand-in answers 429 once with an HTTP date. A date
+    in the past means 'now' (retried without a wait); one decades ahead is beyond any limit
+    (not waited for: the error carries it). Dates this far off keep the test independent of
+    the wall clock; exact values are checked in test_retry.py with an injected ``now``."""
     calls: list[int] = []
 
     async def list_agents(request: Request) -> JSONResponse:
         calls.append(1)
         if len(calls) == 1:
-            when = formatdate(time.time() + 10, usegmt=True)
             return JSONResponse(
                 {"reason": "ConcurrencyLimitExceeded", "detail": "slow down"},
                 status_code=429,
-                headers={"Retry-After": when},
+                headers={"Retry-After": f"Mon, 01 Jan {year} 00:00:00 GMT"},
             )
         return JSONResponse({"data": {"count": 0, "list": []}, "meta": {}, "status": "ok"})
 
@@ -309,8 +320,13 @@ async def test_retry_after_as_an_http_date_is_honoured() -> None:
             retry=RetryPolicy(max_retry_after=30),
         )
         async with client:
-            page = await client.agents.list_page()
-    assert page.items == []
-    assert len(calls) == 2
-    assert len(sleeps.delays) == 1
-    assert 5.0 < sleeps.delays[0] <= 10.0
+            if year == 2001:
+                page = await client.agents.list_page()
+                assert page.items == []
+            else:
+                with pytest.raises(RateLimitedError) as info:
+                    await client.agents.list_page()
+                assert info.value.retry_after is not None
+                assert info.value.retry_after > 365 * 86400
+    assert len(calls) == (2 if year == 2001 else 1)
+    assert sleeps.delays == []
