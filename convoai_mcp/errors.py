@@ -59,15 +59,27 @@ _SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
 )
 _MAX_TEXT = 500
+_SECRET_FIELD = re.compile(
+    r"(?i)(?:^|[_-])(?:api_?key|apikey|key|secret|token|password|credentials?|authorization)"
+    r"(?:$|[_-])"
+)
 
 
-def scrub(text: str) -> str:
-    """Mask anything in ``text`` that looks like a token or credential, and cap its length."""
+def scrub(text: str, *, limit: int | None = _MAX_TEXT) -> str:
+    """Mask anything in ``text`` that looks like a token or credential, and cap its length at
+    ``limit`` characters (None: no cap)."""
     for pattern, replacement in _SECRET_PATTERNS:
         text = pattern.sub(replacement, text)
-    if len(text) > _MAX_TEXT:
-        text = text[:_MAX_TEXT] + "…"
+    if limit is not None and len(text) > limit:
+        text = text[:limit] + "…"
     return text
+
+
+def _scrub_field(name: str, value: str | int | float | bool) -> str | int | float | bool:
+    """A body field kept on an error: masked whole when its name marks a secret."""
+    if not isinstance(value, str):
+        return value
+    return "***" if _SECRET_FIELD.search(name) else scrub(value)
 
 
 class ConvoAIError(Exception):
@@ -180,7 +192,7 @@ class APIStatusError(ConvoAIError):
     ) -> None:
         self.status = status
         self.extra: dict[str, str | int | float | bool] = {
-            k: scrub(v) if isinstance(v, str) else v for k, v in (extra or {}).items()
+            k: _scrub_field(k, v) for k, v in (extra or {}).items()
         }
         self.reason = scrub(reason) if reason else None
         self.detail = scrub(detail) if detail else None

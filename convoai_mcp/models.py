@@ -4,7 +4,8 @@ Every model keeps fields it does not know (``extra="allow"``), so a newer servic
 parsing and nothing it sends is lost. Request bodies are serialised with :meth:`WireModel.to_wire`,
 which leaves out unset and ``None`` fields (the service gets no JSON ``null`` for an option nobody
 chose) -- except :class:`UpdatePhoneNumberRequest`, where an explicit ``None`` clears a value.
-``repr()`` masks every field whose name marks it as a secret (keys, tokens, passwords ...).
+``repr()`` masks every field whose name marks it as a secret (keys, tokens, passwords ...), and
+anything that looks like one inside other text (``https://llm.example/v1?key=...``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from enum import StrEnum
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from convoai_mcp.errors import scrub
 
 __all__ = [
     "ActionResponse",
@@ -132,6 +135,8 @@ class WireModel(BaseModel):
         for name, value in super().__repr_args__():
             if name is not None and is_secret_name(name) and value:
                 yield name, MASK
+            elif isinstance(value, str):
+                yield name, scrub(value, limit=None)
             elif isinstance(value, dict | list):
                 yield name, mask_secrets(value, keep_models=True)
             else:

@@ -20,6 +20,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 from convoai_mcp.errors import ConfigError
 
@@ -113,6 +114,12 @@ async def dns_resolves(host: str) -> bool:
 
 def _normalise(url: str) -> str:
     url = url.strip().rstrip("/")
+    if "@" in urlsplit(url).netloc:  # user:password@host; the message must not echo it
+        raise ConfigError(
+            "CONVOAI_BASE_URL carries credentials (user:password@host)",
+            hint="remove them from the URL; set AGORA_CUSTOMER_ID / AGORA_CUSTOMER_SECRET "
+            "or AGORA_APP_CERTIFICATE instead",
+        )
     if not url.startswith(("http://", "https://")):
         raise ConfigError(
             f"CONVOAI_BASE_URL={url!r} is not an http(s) URL",

@@ -91,7 +91,18 @@ def test_str_is_message_and_hint() -> None:
     assert str(err) == "AGORA_APP_ID is missing (set it)"
     assert repr(err) == "ConfigError('AGORA_APP_ID is missing (set it)')"
     assert str(ValidationError("plain")) == "plain"
-    assert TransportError("down", attempts=3).attempts == 3
+
+
+def test_marking_an_error_maybe_performed_replaces_its_hint() -> None:
+    err = error_from_response(503, {"reason": "Busy"}, {}, method="post", path="/v2/x/join")
+    before = err.maybe_performed
+    err.mark_maybe_performed("it may have been created anyway: list the agents")
+    assert (before, err.maybe_performed) == (False, True)
+    assert str(err).endswith("(it may have been created anyway: list the agents)")
+    assert err.args == (str(err),)
+    kept = TransportError("lost", hint="try again", sent=False)
+    kept.mark_maybe_performed()  # no new hint: the old one stays
+    assert kept.sent and kept.maybe_performed and kept.hint == "try again"
 
 
 @pytest.mark.parametrize(
@@ -101,7 +112,10 @@ def test_str_is_message_and_hint() -> None:
         f"Authorization: agora token={TOKEN}",
         "Authorization: Basic Y3VzdG9tZXI6c2VjcmV0c2VjcmV0",
         'api_key="sk-live-abcdef123456"',
+        '{"api_key": "sk-live-abcdef123456", "model": "m"}',
+        "{'params': {'key': 'sk-live-abcdef123456'}}",
         "secret=hunter2hunter2",
+        "password: hunter2hunter2",
     ],
 )
 def test_secrets_never_survive_in_errors(text: str) -> None:
@@ -110,6 +124,23 @@ def test_secrets_never_survive_in_errors(text: str) -> None:
         assert secret not in str(err)
         assert secret not in repr(err)
         assert secret not in (err.detail or "")
+
+
+def test_extra_body_fields_are_kept_but_secret_ones_masked() -> None:
+    body = {
+        "reason": "TaskConflict",
+        "agent_id": "A42",
+        "api_key": "sk-live-abcdef123456",
+        "rtc_token": "abc",
+        "note": "token=abcdefghijkl",
+    }
+    err = error_from_response(409, body, {})
+    assert err.extra == {
+        "agent_id": "A42",
+        "api_key": "***",
+        "rtc_token": "***",
+        "note": "token=***",
+    }
 
 
 @pytest.mark.parametrize(

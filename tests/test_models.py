@@ -99,6 +99,17 @@ def test_repr_and_redacted_never_show_secrets() -> None:
     assert "sk-secret" in json.dumps(request.to_wire())  # the wire itself is intact
 
 
+def test_repr_masks_secrets_inside_other_text() -> None:
+    """A key in an LLM URL's query or a token in a message is masked in repr, not on the wire."""
+    url = "https://llm.example/v1/chat?key=AIzaSyD-secret-1234&x=1"
+    llm = LlmConfig(url=url, system_messages=[{"role": "system", "content": "hi"}])
+    assert "AIzaSyD-secret-1234" not in repr(llm)
+    assert "key=***" in repr(llm)
+    assert llm.to_wire()["url"] == url
+    prompt = "word " * 200
+    assert repr(LlmConfig(greeting_message=prompt)).count("word") == 200  # no length cap
+
+
 def test_secret_names() -> None:
     for name in (
         "api_key",

@@ -97,6 +97,19 @@ async def test_base_url_overrides_routing() -> None:
     assert await router.candidates() == ["http://127.0.0.1:9/api/conversational-ai-agent"]
 
 
+@pytest.mark.parametrize(
+    "url", ["http://user:pw-do-not-leak@127.0.0.1:9/api", "ftp://me:pw-do-not-leak@host/x"]
+)
+def test_credentials_in_a_base_url_are_refused_without_echoing_them(url: str) -> None:
+    """Error messages and logs name the endpoint they failed on: it must carry no password."""
+    with pytest.raises(ConfigError, match="credentials") as info:
+        Router(base_url=url)
+    assert "pw-do-not-leak" not in str(info.value)
+    with pytest.raises(ConfigError, match="credentials") as info:
+        Router(endpoints=["http://ok", url])
+    assert "pw-do-not-leak" not in str(info.value)
+
+
 def test_bad_urls_are_config_errors() -> None:
     with pytest.raises(ConfigError, match="CONVOAI_BASE_URL"):
         Router(base_url="ftp://x")
