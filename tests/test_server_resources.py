@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import warnings
 from pathlib import Path
-from typing import Any
 
 import anyio
 import pytest
@@ -27,11 +27,11 @@ async def start(client: Client, channel: str) -> str:
     return agent_id
 
 
-async def wait_until(predicate: Any, limit: float = 5.0) -> None:
-    """Yield to the event loop until ``predicate()`` holds (bounded)."""
-    with anyio.fail_after(limit):
-        while not predicate():  # noqa: ASYNC110 - server-side state, no event to await
-            await anyio.sleep(0.01)
+async def stopped(task: asyncio.Task[None] | None) -> None:
+    """Wait (bounded) until a history poller has finished, however it ended."""
+    assert task is not None
+    with anyio.fail_after(5):
+        await asyncio.wait({task})
 
 
 # ------------------------------------------------------------------------------- resources
@@ -134,10 +134,12 @@ async def test_legacy_subscription_notifies_on_new_entries_and_stops(tmp_path: P
 
 async def test_subscription_ends_when_the_agent_ends(tmp_path: Path) -> None:
     updates: list[str] = []
+    arrived = anyio.Event()
 
     async def on_message(message: IncomingMessage) -> None:
         if isinstance(message, ResourceUpdatedNotification):
             updates.append(str(message.params.uri))
+            arrived.set()
 
     async with (
         rig(tmp_path) as r,
@@ -150,9 +152,14 @@ async def test_subscription_ends_when_the_agent_ends(tmp_path: Path) -> None:
             await client.subscribe_resource(uri)
         watcher = r.server.runtime.watcher
         assert watcher.polling(agent_id)
+        poller = watcher.task(agent_id)
         await client.call_tool("stop_agent", {"agent_id": agent_id})
-        await wait_until(lambda: not watcher.polling(agent_id))
-        await wait_until(lambda: uri in updates)
+        await stopped(poller)  # it stopped by itself: nobody unsubscribed
+        assert not watcher.polling(agent_id)
+        assert watcher.subscribers(uri) == 1
+        with anyio.fail_after(5):
+            await arrived.wait()
+        assert set(updates) == {uri}
 
 
 async def test_subscribing_to_a_non_history_uri_is_refused(tmp_path: Path) -> None:
@@ -171,11 +178,14 @@ async def test_listen_stream_subscription_polls_only_while_open(tmp_path: Path) 
         watcher = r.server.runtime.watcher
         async with client.listen(resource_subscriptions=[uri]) as sub:
             assert watcher.polling(agent_id)
+            poller = watcher.task(agent_id)
             await client.call_tool("think", {"agent_id": agent_id, "text": "Anything new?"})
             with anyio.fail_after(5):
                 event = await sub.__anext__()
             assert event == ResourceUpdated(uri=uri)
-        await wait_until(lambda: not watcher.polling(agent_id))
+        await stopped(poller)
+        assert poller is not None and poller.cancelled()  # stopped because the stream closed
+        assert not watcher.polling(agent_id)
 
 
 # ------------------------------------------------------------------------------- prompts

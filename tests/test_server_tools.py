@@ -9,6 +9,7 @@ import pytest
 from _server_helpers import CALLEE, OUTBOUND, error_text, read_json, rig
 from mcp import Client
 
+from convoai_mcp.builders import ASR_PRESETS, LLM_PRESETS, TTS_PRESETS
 from convoai_mcp.sandbox import DEMO_CREDENTIALS, Fault
 from convoai_mcp.server.tools import TOOL_NAMES
 from convoai_mcp.tokens import verify_token
@@ -79,7 +80,9 @@ async def test_input_schemas_constrain_the_fields(tmp_path: Path) -> None:
     assert channel["maxLength"] == 64
     assert "pattern" in channel
     presets = start["properties"]["presets"]["anyOf"][0]
-    assert "openai_gpt_4o_mini" in presets["items"]["enum"]
+    # The schema offers exactly the presets the builder knows how to place (one list each).
+    assert set(presets["items"]["enum"]) == ASR_PRESETS | LLM_PRESETS | TTS_PRESETS
+    assert tools["call"]["properties"]["presets"]["anyOf"][0] == presets
     assert tools["call"]["properties"]["to_number"]["pattern"] == r"^\+[1-9][0-9]{6,14}$"
     assert tools["speak"]["properties"]["text"]["maxLength"] == 512
     priority = tools["speak"]["properties"]["priority"]["anyOf"][0]

@@ -63,6 +63,10 @@ class HistoryWatcher:
         task = self._tasks.get(agent_id)
         return task is not None and not task.done()
 
+    def task(self, agent_id: str) -> asyncio.Task[None] | None:
+        """The task polling ``agent_id``'s history, if any (done once polling stopped)."""
+        return self._tasks.get(agent_id)
+
     async def add(self, uri: str, key: object, notify: Notify) -> None:
         """Subscribe ``key`` to ``uri``; start polling if it is a history URI.
 

@@ -45,6 +45,7 @@ from convoai_mcp.server.runtime import Runtime, StartedAgent
 if TYPE_CHECKING:
     from convoai_mcp.builders import AgentSpec
     from convoai_mcp.config import Settings
+    from convoai_mcp.models import ActionResponse
 
 __all__ = ["TOOL_NAMES", "register"]
 
@@ -254,9 +255,33 @@ async def _progress(ctx: Ctx, done: float, total: float, message: str) -> None:
         await ctx.report_progress(done, total, message)
 
 
+Probe = Callable[[], Awaitable[tuple[str, bool]]]
+"""Reads a state for :func:`_wait`: (state, whether waiting is over)."""
+
+
+def _agent_state(rt: Runtime, agent_id: str) -> Probe:
+    """The agent's status; waiting is over once it is RUNNING, FAILED or STOPPED."""
+
+    async def probe() -> tuple[str, bool]:
+        state = _status((await rt.client.agents.get(agent_id)).status)
+        return state, state in {"RUNNING", "FAILED", "STOPPED"}
+
+    return probe
+
+
+def _call_state(rt: Runtime, agent_id: str) -> Probe:
+    """The call's state; waiting is over once it is answered or hung up."""
+
+    async def probe() -> tuple[str, bool]:
+        state = (await rt.client.calls.get(agent_id)).state or "ringing"
+        return state, state in {"answered", "hangup"}
+
+    return probe
+
+
 async def _wait(
     ctx: Ctx,
-    probe: Callable[[], Awaitable[tuple[str, bool]]],
+    probe: Probe,
     *,
     limit: float,
     what: str,
@@ -289,6 +314,10 @@ async def _resources_changed(ctx: Ctx) -> None:
 def _random_suffix() -> str:
     return secrets.token_hex(4)
 
+
+# ---------------------------------------------------------------------------- start_agent and call
+# Both create an agent that costs money; if the service's answer is lost, the same request again
+# must find that agent instead of creating a second one (see _unanswered).
 
 _MAX_UNANSWERED = 256
 
@@ -376,6 +405,15 @@ async def _first_outbound_number(rt: Runtime) -> str:
             "in the Agora console (or enable outbound on an existing one), then call again."
         )
     return outbound[0]
+
+
+def _action_result(response: "ActionResponse", agent_id: str) -> ActionResult:
+    """The result of speak / interrupt / think from the service's ActionResponse."""
+    return ActionResult(
+        agent_id=response.agent_id or agent_id,
+        channel=response.channel,
+        start_ts=response.start_ts,
+    )
 
 
 async def _started(ctx: Ctx, agent: StartedAgent) -> None:
@@ -484,12 +522,7 @@ async def start_agent(
     status = _status(response.status)
     waited: float | None = None
     if wait_until_running and status != "RUNNING":
-
-        async def probe() -> tuple[str, bool]:
-            info = await rt.client.agents.get(agent_id)
-            state = _status(info.status)
-            return state, state in {"RUNNING", "FAILED", "STOPPED"}
-
+        probe = _agent_state(rt, agent_id)
         status, waited = await _wait(ctx, probe, limit=timeout_seconds, what="agent")
     token, expires_at = defaults.user_token(settings, channel, user_uid)
     return StartAgentResult(
@@ -542,11 +575,7 @@ async def speak(
     response = await rt.client.agents.speak(
         agent_id, text, priority=priority, interruptable=interruptable
     )
-    return ActionResult(
-        agent_id=response.agent_id or agent_id,
-        channel=response.channel,
-        start_ts=response.start_ts,
-    )
+    return _action_result(response, agent_id)
 
 
 @tool_errors("interrupt")
@@ -556,11 +585,7 @@ async def interrupt(ctx: Ctx, agent_id: AgentId) -> ActionResult:
     Use it when the agent is saying something it should not, or to cut a long answer short.
     """
     response = await _rt(ctx).client.agents.interrupt(agent_id)
-    return ActionResult(
-        agent_id=response.agent_id or agent_id,
-        channel=response.channel,
-        start_ts=response.start_ts,
-    )
+    return _action_result(response, agent_id)
 
 
 ListenAction = Literal["inject", "interrupt", "ignore", "append"]
@@ -617,11 +642,7 @@ async def think(
         interruptable=interruptable,
         metadata=metadata,
     )
-    return ActionResult(
-        agent_id=response.agent_id or agent_id,
-        channel=response.channel,
-        start_ts=response.start_ts,
-    )
+    return _action_result(response, agent_id)
 
 
 @tool_errors("call")
@@ -714,12 +735,7 @@ async def call(
     state: str | None = None
     waited: float | None = None
     if wait_until_answered:
-
-        async def probe() -> tuple[str, bool]:
-            info = await rt.client.calls.get(agent_id)
-            current = info.state or "ringing"
-            return current, current in {"answered", "hangup"}
-
+        probe = _call_state(rt, agent_id)
         state, waited = await _wait(ctx, probe, limit=timeout_seconds, what="call")
     return CallStarted(
         agent_id=agent_id,
