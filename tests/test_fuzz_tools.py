@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 from mcp import Client
 from mcp_types import CallToolResult
 
+from convoai_mcp.sandbox.validation import ASR_PRESETS, LLM_PRESETS, TTS_PRESETS
 from convoai_mcp.server.tools import TOOL_NAMES
 
 # ---------------------------------------------------------------------------- the request counter
@@ -288,17 +289,7 @@ CHANNEL = (good_string(CHANNEL_RE), bad_string(CHANNEL_RE, max_len=64))
 UID = (good_string(UID_RE), bad_string(UID_RE, max_len=10) | HUGE)
 PROMPT = (st.text(max_size=200), OVER_LONG | NOT_A_STRING)
 GREETING = (st.text(max_size=100), st.text("ab", min_size=513, max_size=700) | NOT_A_STRING)
-ALL_PRESETS = [
-    "deepgram_nova_2",
-    "deepgram_nova_3",
-    "openai_gpt_4o_mini",
-    "openai_gpt_4_1_mini",
-    "openai_gpt_5_nano",
-    "openai_gpt_5_mini",
-    "minimax_speech_2_6_turbo",
-    "minimax_speech_2_8_turbo",
-    "openai_tts_1",
-]
+ALL_PRESETS = sorted(ASR_PRESETS | LLM_PRESETS | TTS_PRESETS)  # the ones the service knows
 PRESETS = (
     st.lists(st.sampled_from(ALL_PRESETS), max_size=3),
     st.one_of(

@@ -520,8 +520,11 @@ async def test_string_uids_need_enable_string_uid(http: httpx.AsyncClient) -> No
     body = cascading_body()
     body["properties"]["agent_rtc_uid"] = "agent-one"
     body["properties"]["remote_rtc_uids"] = ["*"]
-    body["properties"]["enable_string_uid"] = True
     body["properties"]["token"] = join_token("room-123", "agent-one")
+    refused = await http.post(f"{P}/join", json=body)
+    assert refused.status_code == 400, refused.text
+    assert "agent_rtc_uid" in refused.json()["detail"]
+    body["properties"]["enable_string_uid"] = True
     await start(http, body)
 
 
