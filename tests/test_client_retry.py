@@ -29,6 +29,7 @@ from convoai_mcp.errors import (
 )
 from convoai_mcp.models import AddPhoneNumberRequest
 from convoai_mcp.sandbox import PATH_PREFIX, Fault
+from convoai_mcp.sandbox.faults import FaultKind
 from convoai_mcp.sandbox.runner import serve
 
 
@@ -98,19 +99,11 @@ async def test_4xx_is_not_retried() -> None:
         assert r.sleeps.delays == []
 
 
-async def test_dropped_get_is_retried() -> None:
+@pytest.mark.parametrize("kind", ["drop", "malformed"])
+async def test_broken_answer_to_a_get_is_retried(kind: FaultKind) -> None:
     async with rig() as r:
         started = await r.client.agents.launch(cascading_spec())
-        r.sb.faults.add(Fault(route="agents.get", kind="drop", times=1))
-        info = await r.client.agents.get(started.agent_id)
-        assert info.agent_id == started.agent_id
-        assert _count(r, f"/agents/{started.agent_id}") == 2
-
-
-async def test_malformed_answer_to_a_get_is_retried() -> None:
-    async with rig() as r:
-        started = await r.client.agents.launch(cascading_spec())
-        r.sb.faults.add(Fault(route="agents.get", kind="malformed", times=1))
+        r.sb.faults.add(Fault(route="agents.get", kind=kind, times=1))
         info = await r.client.agents.get(started.agent_id)
         assert info.agent_id == started.agent_id
         assert _count(r, f"/agents/{started.agent_id}") == 2
