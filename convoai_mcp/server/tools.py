@@ -315,6 +315,15 @@ def _random_suffix() -> str:
     return secrets.token_hex(4)
 
 
+def _action_result(response: "ActionResponse", agent_id: str) -> ActionResult:
+    """The result of speak / interrupt / think from the service's ActionResponse."""
+    return ActionResult(
+        agent_id=response.agent_id or agent_id,
+        channel=response.channel,
+        start_ts=response.start_ts,
+    )
+
+
 # ---------------------------------------------------------------------------- start_agent and call
 # Both create an agent that costs money; if the service's answer is lost, the same request again
 # must find that agent instead of creating a second one (see _unanswered).
@@ -407,15 +416,6 @@ async def _first_outbound_number(rt: Runtime) -> str:
     return outbound[0]
 
 
-def _action_result(response: "ActionResponse", agent_id: str) -> ActionResult:
-    """The result of speak / interrupt / think from the service's ActionResponse."""
-    return ActionResult(
-        agent_id=response.agent_id or agent_id,
-        channel=response.channel,
-        start_ts=response.start_ts,
-    )
-
-
 async def _started(ctx: Ctx, agent: StartedAgent) -> None:
     """Book an agent or call that was just created: the record (resources/list), the guard
     (limits, archive watcher), and a list-changed notification."""
@@ -495,12 +495,14 @@ async def start_agent(
             "agent and the human participant different uids."
         )
     key = _fingerprint("start_agent", arguments)
-    earlier = rt.unanswered.get(key)  # (channel, name) of this same request, answer lost
+    earlier = rt.unanswered.get(key)  # this same request was sent before; its answer was lost
+    if earlier is not None:
+        name = earlier[1]  # the name it used: the service finds the agent it may have created
     spec = _agent_spec(
         settings,
         arguments,
         channel=channel,
-        name=earlier[1] if earlier else name or f"convoai-{_random_suffix()}",
+        name=name or f"convoai-{_random_suffix()}",
         agent_uid=agent_uid,
         user_uid=user_uid,
         idle_timeout=idle_timeout,
@@ -701,8 +703,11 @@ async def call(
         return exc.result
     key = _fingerprint("call", arguments)
     # (channel, name) of this same request, answer lost; else the channel asked for or a new one
-    earlier = rt.unanswered.get(key)
-    channel, name = earlier or (channel or f"call-{_random_suffix()}", f"call-{_random_suffix()}")
+    earlier = rt.unanswered.get(key)  # this same request was sent before; its answer was lost
+    if earlier is not None:
+        channel, name = earlier  # what it used: the service finds the call it may have placed
+    else:
+        channel, name = channel or f"call-{_random_suffix()}", f"call-{_random_suffix()}"
     user_uid = settings.user_uid
     spec = _agent_spec(
         settings,
