@@ -20,7 +20,10 @@ Each request runs within one overall deadline (:class:`~convoai_mcp._retry.Retry
   the client then finds the agent it created (the 409 body's ``agent_id``, else by listing the
   channel's agents and reading each one's name from its turns) and returns it;
 - a connection error, a timeout or a 5xx moves the request to the next endpoint of the area;
-  the endpoint that answered is tried first next time.
+  the endpoint that answered is tried first next time;
+- when the request fails for good after an attempt that may have been performed (its answer
+  lost or broken, or a 500 / 502 / 504), the error's ``maybe_performed`` is set, and for a
+  create or a speak / interrupt / think its hint says what to check before repeating it.
 
 In app-credentials mode each request carries a ConvoAI token minted (and cached) for the agent's
 channel and uid, known from the start or call that created the agent. Requests not tied to a known

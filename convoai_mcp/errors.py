@@ -2,7 +2,7 @@
 
 ::
 
-    ConvoAIError                      base: .message, .hint; str() = "message (hint)"
+    ConvoAIError                      base: .message .hint .maybe_performed; str() "message (hint)"
      ├─ ConfigError                   bad or missing configuration (names the variable)
      ├─ ValidationError               input refused client-side; nothing was sent
      ├─ TransportError                network: refused / reset / timeout / DNS / deadline
