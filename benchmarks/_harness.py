@@ -66,6 +66,28 @@ class Row:
     better: str = "lower"  # "lower" or "higher"
     baseline_label: str = ""
 
+    @classmethod
+    def of(
+        cls,
+        label: str,
+        measured: float,
+        baseline: float,
+        unit: str,
+        *,
+        better: str = "lower",
+        baseline_label: str = "",
+    ) -> Row:
+        """A row whose ratio is ``measured / baseline`` (see :func:`ratio`)."""
+        return cls(
+            label,
+            measured,
+            baseline,
+            unit,
+            ratio(measured, baseline),
+            better=better,
+            baseline_label=baseline_label,
+        )
+
 
 @dataclass
 class Figure:

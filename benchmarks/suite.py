@@ -40,7 +40,6 @@ from benchmarks._harness import (
     emulator,
     free_port,
     percentile,
-    ratio,
     rss_kib,
     server_env,
     silent_listener,
@@ -318,23 +317,21 @@ async def tool_call_overhead(sizes: Sizes) -> Figure:
         ("floor_http", "SDK floor over streamable HTTP", ("p50",)),
     ):
         rows.extend(
-            Row(
+            Row.of(
                 f"{label} {q}",
                 stats[mode][q],
                 base[q],
                 "ms",
-                ratio(stats[mode][q], base[q]),
                 baseline_label=f"bare httpx {q}",
             )
             for q in quantiles
         )
     rows.extend(
-        Row(
+        Row.of(
             f"{label} CPU per call",
             cpu_mean[mode],
             cpu_mean["httpx"],
             "ms",
-            ratio(cpu_mean[mode], cpu_mean["httpx"]),
             baseline_label="bare httpx CPU",
         )
         for mode, label in (
@@ -344,33 +341,30 @@ async def tool_call_overhead(sizes: Sizes) -> Figure:
         )
     )
     rows.append(
-        Row(
+        Row.of(
             "MCP streamable HTTP p50 vs the SDK floor over HTTP",
             stats["mcp_http"]["p50"],
             stats["floor_http"]["p50"],
             "ms",
-            ratio(stats["mcp_http"]["p50"], stats["floor_http"]["p50"]),
             baseline_label="SDK floor over HTTP p50",
         )
     )
     rows.append(
-        Row(
+        Row.of(
             "MCP in-memory CPU per call vs the SDK floor",
             cpu_mean["mcp_memory"],
             cpu_mean["mcp_floor"],
             "ms",
-            ratio(cpu_mean["mcp_memory"], cpu_mean["mcp_floor"]),
             baseline_label="SDK floor CPU",
         )
     )
     slow_p50 = {mode: percentile(values, 50) for mode, values in slow.items()}
     rows.append(
-        Row(
+        Row.of(
             f"MCP in-memory p50, service answering in {SERVICE_DELAY * 1000:.0f} ms",
             slow_p50["mcp_memory"],
             slow_p50["httpx"],
             "ms",
-            ratio(slow_p50["mcp_memory"], slow_p50["httpx"]),
             baseline_label="bare httpx p50, same",
         )
     )
@@ -446,32 +440,19 @@ async def concurrency(sizes: Sizes) -> Figure:
     }
     rows = [
         Row(
-            f"MCP in-memory, one session ({errors['mcp_memory']} errors)",
-            median["mcp_memory"],
+            f"{label}, one session ({errors[mode]} errors)",
+            median[mode],
             median["httpx"],
             "calls/s",
-            paired["mcp_memory"],
+            paired[mode],
             better="higher",
             baseline_label=f"bare httpx ({errors['httpx']} errors)",
-        ),
-        Row(
-            f"SDK floor in memory, one session ({errors['mcp_floor']} errors)",
-            median["mcp_floor"],
-            median["httpx"],
-            "calls/s",
-            paired["mcp_floor"],
-            better="higher",
-            baseline_label=f"bare httpx ({errors['httpx']} errors)",
-        ),
-        Row(
-            f"MCP streamable HTTP, one session ({errors['mcp_http']} errors)",
-            median["mcp_http"],
-            median["httpx"],
-            "calls/s",
-            paired["mcp_http"],
-            better="higher",
-            baseline_label=f"bare httpx ({errors['httpx']} errors)",
-        ),
+        )
+        for mode, label in (
+            ("mcp_memory", "MCP in-memory"),
+            ("mcp_floor", "SDK floor in memory"),
+            ("mcp_http", "MCP streamable HTTP"),
+        )
     ]
     met = rows[0].ratio >= 0.8 and errors["mcp_memory"] == 0 and errors["httpx"] == 0
     return Figure(
@@ -619,36 +600,32 @@ async def cold_start(sizes: Sizes) -> Figure:
     best = {name: min(values) for name, values in times.items()}
     med = {name: statistics.median(values) for name, values in times.items()}
     rows = [
-        Row(
+        Row.of(
             f"python -m convoai_mcp ({tools['convoai']} tools), best of {sizes.cold_runs}",
             best["convoai"],
             best["minimal"],
             "ms",
-            ratio(best["convoai"], best["minimal"]),
             baseline_label="minimal MCPServer, 1 tool",
         ),
-        Row(
+        Row.of(
             "python -m convoai_mcp, median",
             med["convoai"],
             med["minimal"],
             "ms",
-            ratio(med["convoai"], med["minimal"]),
             baseline_label="minimal MCPServer, median",
         ),
-        Row(
+        Row.of(
             f"python -m convoai_mcp --sandbox, best of {sizes.cold_runs}",
             best["sandbox"],
             best["minimal"],
             "ms",
-            ratio(best["sandbox"], best["minimal"]),
             baseline_label="minimal MCPServer, 1 tool",
         ),
-        Row(
+        Row.of(
             f"import time, convoai ({profiles['convoai']['modules']} modules)",
             profiles["convoai"]["total_ms"],
             profiles["minimal"]["total_ms"],
             "ms",
-            ratio(profiles["convoai"]["total_ms"], profiles["minimal"]["total_ms"]),
             baseline_label=f"minimal ({profiles['minimal']['modules']} modules)",
         ),
     ]
@@ -722,21 +699,19 @@ async def token_minting(sizes: Sizes) -> Figure:
         await asyncio.sleep(0)
     med = {name: statistics.median(values) for name, values in rates.items()}
     rows = [
-        Row(
+        Row.of(
             "fresh mint_convoai_token",
             med["fresh"],
             med["hmac"],
             "tokens/s",
-            ratio(med["fresh"], med["hmac"]),
             better="higher",
             baseline_label="bare 3x HMAC-SHA256 chain",
         ),
-        Row(
+        Row.of(
             "cached TokenCache.convoai_token",
             med["cached"],
             med["hmac"],
             "tokens/s",
-            ratio(med["cached"], med["hmac"]),
             better="higher",
             baseline_label="bare 3x HMAC-SHA256 chain",
         ),
@@ -830,28 +805,25 @@ async def failover(sizes: Sizes) -> Figure:
     med = {name: statistics.median(values) * 1000 for name, values in times.items()}
     limit_ms = connect * 1000 + 100
     rows = [
-        Row(
+        Row.of(
             "first endpoint refuses (ECONNREFUSED)",
             med["refused"],
             connect * 1000,
             "ms",
-            ratio(med["refused"], connect * 1000),
             baseline_label="connect timeout",
         ),
-        Row(
+        Row.of(
             "first endpoint black-holes (SYN dropped)",
             med["black_hole"],
             connect * 1000,
             "ms",
-            ratio(med["black_hole"], connect * 1000),
             baseline_label="connect timeout",
         ),
-        Row(
+        Row.of(
             "healthy endpoint only (fresh client)",
             med["healthy"],
             connect * 1000,
             "ms",
-            ratio(med["healthy"], connect * 1000),
             baseline_label="connect timeout",
         ),
     ]
@@ -924,20 +896,18 @@ async def memory(sizes: Sizes) -> Figure:
     span = sizes.memory_agents - sizes.memory_checkpoint
     per_agent = (at_end - at_check) / span if span else 0.0
     rows = [
-        Row(
+        Row.of(
             f"RSS after {sizes.memory_agents} agents",
             at_end / 1024,
             at_check / 1024,
             "MiB",
-            ratio(at_end, at_check),
             baseline_label=f"RSS after {sizes.memory_checkpoint}",
         ),
-        Row(
+        Row.of(
             f"RSS after {sizes.memory_warmup} agents (warm)",
             checkpoints[sizes.memory_warmup] / 1024,
             checkpoints[0] / 1024,
             "MiB",
-            ratio(checkpoints[sizes.memory_warmup], checkpoints[0]),
             baseline_label="RSS after connect",
         ),
     ]
