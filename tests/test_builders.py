@@ -133,7 +133,8 @@ def test_avatar_sample_rate(vendor: str, rate: int, ok: bool) -> None:
 
 
 def test_disabled_avatar_is_not_checked() -> None:
-    build(llm=LLM, tts=tts(8000), avatar=AvatarConfig(vendor="heygen", enable=False))
+    request = build(llm=LLM, tts=tts(8000), avatar=AvatarConfig(vendor="heygen", enable=False))
+    assert request.to_wire()["properties"]["avatar"] == {"vendor": "heygen", "enable": False}
 
 
 @pytest.mark.parametrize(

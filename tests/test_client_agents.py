@@ -90,6 +90,11 @@ async def test_stop_twice_is_success() -> None:
         await r.client.agents.stop(started.agent_id)
         await r.client.agents.stop(started.agent_id)  # already gone: not an error
         await r.client.agents.stop("no-such-agent")
+        assert sum(s.path.endswith("/leave") for s in r.seen) == 3  # a 404 is not retried
+        assert (await r.client.agents.get(started.agent_id)).status in (
+            AgentStatus.STOPPING,
+            AgentStatus.STOPPED,
+        )
 
 
 async def test_get_unknown_agent_is_not_found_with_request_id() -> None:
