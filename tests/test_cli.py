@@ -7,6 +7,7 @@ import logging
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -113,23 +114,31 @@ def test_sandbox_settings_use_demo_credentials_and_default_presets() -> None:
     assert sandbox_settings(configured, "http://x").presets == ()
 
 
+@pytest.fixture
+def root_logging() -> Iterator[None]:
+    """main() installs its stderr handler on the root logger: put the test's back after."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+
+@pytest.mark.usefixtures("root_logging")
 def test_main_returns_2_on_configuration_error(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.delenv("AGORA_APP_ID", raising=False)
     monkeypatch.setenv("CONVOAI_LOG_LEVEL", "WARNING")
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    try:
-        assert main([]) == 2
-    finally:
-        root.handlers[:] = handlers
-        root.setLevel(level)
+    assert main([]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "configuration error" in captured.err
 
 
+@pytest.mark.usefixtures("root_logging")
 def test_secrets_logged_before_any_tool_call_are_scrubbed_on_stderr(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -157,13 +166,7 @@ def test_secrets_logged_before_any_tool_call_are_scrubbed_on_stderr(
         )
 
     monkeypatch.setattr("anyio.run", serve_instead)
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    try:
-        assert main([]) == 0
-    finally:
-        root.handlers[:] = handlers
-        root.setLevel(level)
+    assert main([]) == 0
     err = capsys.readouterr().err
     assert served == [APP_ID]
     assert "connecting with certificate=" in err  # the line itself was written...
