@@ -103,6 +103,8 @@ _UID = re.compile(r"[0-9]{1,10}")
 _NUMBER_OR_PREFIX = re.compile(r"\+[0-9]{1,15}")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
+_CONFIRMABLE = frozenset({"call", "start_agent"})
+"""The tools that can ask the user to confirm (CONVOAI_CONFIRM)."""
 
 
 class Settings(BaseModel):
@@ -277,8 +279,15 @@ class Settings(BaseModel):
         values["max_calls"] = env.integer("CONVOAI_MAX_CALLS", minimum=0)
         values["rate_per_minute"] = env.integer("CONVOAI_RATE_PER_MINUTE", minimum=0)
         if env.raw("CONVOAI_CONFIRM") is not None:  # replaces the default; "none": nothing
-            confirm = env.csv("CONVOAI_CONFIRM")
-            values["confirm"] = tuple(t for t in confirm if t.lower() != "none")
+            confirm = tuple(t for t in env.csv("CONVOAI_CONFIRM") if t.lower() != "none")
+            unknown = sorted(set(confirm) - _CONFIRMABLE)
+            if unknown:  # a typo would silently turn confirmation off
+                raise ConfigError(
+                    f"CONVOAI_CONFIRM names tools that cannot ask for confirmation: "
+                    f"{', '.join(unknown)}",
+                    hint="use call and / or start_agent (comma-separated), or none",
+                )
+            values["confirm"] = confirm
         values["read_only"] = env.boolean("CONVOAI_READ_ONLY", default=False)
         allow_tools = env.raw("CONVOAI_TOOLS_ALLOW")
         values["tools_allow"] = env.csv("CONVOAI_TOOLS_ALLOW") if allow_tools is not None else None

@@ -212,6 +212,14 @@ def test_confirm_replaces_the_default_and_none_turns_it_off(
     assert Policy.from_settings(s).needs_confirmation("call") == ("call" in confirm)
 
 
+@pytest.mark.parametrize("value", ["start-agent", "Call", "call,stop_agent"])
+def test_confirm_refuses_names_that_would_silently_confirm_nothing(value: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        settings(CONVOAI_CONFIRM=value)
+    assert "CONVOAI_CONFIRM" in str(info.value)
+    assert "start_agent" in str(info.value)  # the hint says what is allowed
+
+
 def test_confirm_is_documented_as_it_behaves() -> None:
     """Its description (also server.json's, tested there) and the README say both rules."""
     described = ENV_VARS["CONVOAI_CONFIRM"]
