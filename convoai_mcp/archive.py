@@ -5,7 +5,8 @@ entries and turns in a SQLite database (standard library :mod:`sqlite3`, WAL jou
 transaction per write, ``BEGIN IMMEDIATE`` so that concurrent writers in other threads or
 processes wait instead of failing), deduplicated by a natural key:
 
-* history entry: ``(agent_id, role, speech_start_ms, sha256(content))``
+* history entry: ``(agent_id, role, speech_start_ms, sha256(content))`` (a later snapshot of the
+  same entry, e.g. with the ``speech_end_ms`` of an interruption, replaces the earlier one)
 * turn: ``(agent_id, turn_id)`` (a later snapshot of the same turn replaces the earlier one)
 
 Location (:func:`default_archive_path`): ``$CONVOAI_ARCHIVE_PATH``, else the per-user data
@@ -237,7 +238,9 @@ class Archive:
         start_ts: int | None = None,
         status: str | None = None,
     ) -> int:
-        """Store history entries not stored yet, in one transaction; returns how many were new."""
+        """Store history entries not stored yet, and refresh those whose other fields changed (an
+        interrupted answer's ``speech_end_ms``), in one transaction; returns how many were new
+        or changed. A refreshed entry keeps its place."""
         now = self._clock()
         rows = []
         for entry in entries:
@@ -256,8 +259,11 @@ class Archive:
             )
         return self._write(
             agent_id,
-            "INSERT OR IGNORE INTO history (agent_id, role, start_key, content_hash, "
-            "speech_start_ms, data, archived_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO history (agent_id, role, start_key, content_hash, speech_start_ms, "
+            "data, archived_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (agent_id, role, start_key, content_hash) DO UPDATE SET "
+            "data = excluded.data, archived_at = excluded.archived_at "
+            "WHERE history.data != excluded.data",
             rows,
             start_ts=start_ts,
             status=status,

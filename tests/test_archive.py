@@ -122,6 +122,19 @@ def test_history_roundtrip_dedups_and_keeps_unknown_fields(tmp_path: Path) -> No
     archive.close()
 
 
+def test_an_entry_cut_short_later_is_refreshed_in_place(tmp_path: Path) -> None:
+    archive = Archive(tmp_path / "a.sqlite3")
+    speaking = entry(2, "assistant")  # archived while it was still being said
+    assert archive.save_history_sync("a1", [entry(1), speaking, entry(3)]) == 3
+    cut = {**speaking, "speech_end_ms": speaking["speech_end_ms"] - 300}  # then interrupted
+    assert archive.save_history_sync("a1", [entry(1), cut]) == 1
+    assert archive.save_history_sync("a1", [cut]) == 0
+    loaded = archive.load_history_sync("a1")
+    assert loaded is not None
+    assert loaded["contents"] == [entry(1), cut, entry(3)]
+    archive.close()
+
+
 def test_same_text_at_different_times_is_kept_twice(tmp_path: Path) -> None:
     archive = Archive(tmp_path / "a.sqlite3")
     yes = {"role": "user", "content": "yes"}
