@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from convoai_mcp._retry import RetryPolicy
 from convoai_mcp.builders import build_start_request
-from convoai_mcp.client import ConvoAIClient, MalformedResponseError
+from convoai_mcp.client import ConvoAIClient, MalformedResponseError, Mode, _Failure, _FailureKind
 from convoai_mcp.errors import (
     ConflictError,
     NotFoundError,
@@ -323,3 +323,35 @@ async def test_retry_after_as_an_http_date_is_honoured(year: int) -> None:
                 assert info.value.retry_after > 365 * 86400
     assert len(calls) == (2 if year == 2001 else 1)
     assert sleeps.delays == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "retried"),
+    [
+        # (what went wrong, status) -> retried for (idempotent, create, once)
+        ("unreachable", None, (True, True, True)),
+        ("unanswered", None, (True, True, False)),
+        ("malformed", None, (True, True, False)),
+        ("unusable", None, (False, False, False)),
+        ("status", 408, (True, True, True)),
+        ("status", 429, (True, True, True)),
+        ("status", 503, (True, True, True)),
+        ("status", 500, (True, True, False)),
+        ("status", 502, (True, True, False)),
+        ("status", 504, (True, True, False)),
+        ("status", 501, (False, False, False)),
+        ("status", 409, (False, False, False)),
+        ("status", 404, (False, False, False)),
+    ],
+)
+def test_retry_rules_table(
+    kind: _FailureKind, status: int | None, retried: tuple[bool, bool, bool]
+) -> None:
+    """The whole retry decision as one table: a once-only action (speak) is repeated only when
+    it certainly did not run."""
+    failure = _Failure(TransportError("x"), kind, status=status)
+    modes: tuple[Mode, ...] = ("idempotent", "create", "once")
+    assert tuple(ConvoAIClient._should_retry(failure, mode) for mode in modes) == retried
+    assert failure.maybe_performed is (
+        kind in ("unanswered", "malformed") or status in (500, 502, 504)
+    )
