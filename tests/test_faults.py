@@ -579,6 +579,30 @@ async def test_lost_join_answer_without_a_name_creates_one_agent(tmp_path: Path)
         await stop_and_check_archive(env, client, data["agent_id"])
 
 
+@pytest.mark.parametrize("tool", ["start_agent", "call"])
+async def test_lost_answer_then_503_until_the_end_is_adopted_by_the_same_request(
+    tmp_path: Path, tool: str
+) -> None:
+    """The first attempt is performed but its answer lost; every retry then meets 503. The
+    error says the agent may exist, and the same request again returns it: one agent."""
+    args: dict[str, Any] = (
+        {"channel": "lost-then-503"}
+        if tool == "start_agent"
+        else {"to_number": CALLEE, "channel": "lost-then-503", "confirm": True}
+    )
+    route = "agents.start" if tool == "start_agent" else "calls.create"
+    async with faulty(tmp_path) as env, Client(env.server) as client:
+        env.fault(route, "lost_response", times=1)
+        env.fault(route, "status", status=503)
+        text = clear_error(await client.call_tool(tool, args), tool, "same arguments")
+        assert "may have started" in text, text
+        [created] = env.agents_in("lost-then-503")
+        env.sandbox.faults.clear()
+        again = ok(await client.call_tool(tool, args))
+        assert again["agent_id"] == created
+        assert env.agents_in("lost-then-503") == [created]
+
+
 async def test_lost_call_answer_dials_once(tmp_path: Path) -> None:
     async with faulty(tmp_path) as env, Client(env.server) as client:
         env.fault("calls.create", "lost_response", times=1)

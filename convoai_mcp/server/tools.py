@@ -351,21 +351,22 @@ async def _unanswered(
     """Around a start or a call (``key``: its :func:`_fingerprint`): when its answer never
     comes, remember the channel and name it used, so that the same request again reuses them
     and finds the agent this one may have created instead of creating a second; and say so."""
-    from convoai_mcp.errors import TransportError
+    from convoai_mcp.errors import ConvoAIError
 
     try:
         yield
-    except TransportError as exc:
+    except ConvoAIError as exc:
+        if not exc.maybe_performed:
+            raise  # certainly not performed (refused, never reached): tool_errors says so
         rt.unanswered.pop(key, None)
         rt.unanswered[key] = (channel, name)
         while len(rt.unanswered) > _MAX_UNANSWERED:
             rt.unanswered.pop(next(iter(rt.unanswered)))
-        if not exc.sent:
-            raise  # never reached the service: tool_errors says so
         raise ToolError(
-            f"{tool} failed: {exc.message} (no answer came back). Next: the agent {name} may "
-            f"have started anyway; call {tool} again with the same arguments and it returns "
-            "that agent instead of starting a second one (or check list_agents first)."
+            f"{tool} failed: {exc.message} (an attempt reached the service but its answer was "
+            f"lost). Next: the agent {name} may have started anyway; call {tool} again with the "
+            "same arguments and it returns that agent instead of starting a second one (or "
+            "check list_agents first)."
         ) from None
     rt.unanswered.pop(key, None)
 
