@@ -225,9 +225,14 @@ async def test_admin_endpoint_manages_faults_and_time(
     moved = (await admin.post("/_sandbox/time", json={"advance": 3600})).json()["now"]
     assert moved - before >= 3600
     assert (await admin.post("/_sandbox/time", json={"advance": -1})).status_code == 400
-    await http.post(f"{P}/join", json=start_body())
+    idle = start_body()
+    idle["properties"]["idle_timeout"] = 60  # type: ignore[index]
+    await http.post(f"{P}/join", json=idle)
     state = (await admin.get("/_sandbox/state")).json()
-    assert (state["agents"], state["app_id"]) == (1, CREDS.app_id)
+    assert (state["agents"], state["running_agents"], state["app_id"]) == (1, 1, CREDS.app_id)
+    await admin.post("/_sandbox/time", json={"advance": 61})
+    state = (await admin.get("/_sandbox/state")).json()
+    assert (state["agents"], state["running_agents"]) == (1, 0)  # stopped by its idle timeout
     assert "app_certificate" not in state
     assert (await admin.post("/_sandbox/reset")).status_code == 204
     assert (await admin.get("/_sandbox/state")).json()["agents"] == 0

@@ -76,20 +76,16 @@ def admin_routes(sandbox: Sandbox) -> list[Route]:
         return JSONResponse({"now": sandbox.state.advance(seconds)})
 
     async def state(request: Request) -> Response:
-        st = sandbox.state
-        with st.lock:
-            now = st.now()
-            body = {
-                "now": now,
+        counts = sandbox.state.summary()
+        return JSONResponse(
+            {
+                "now": counts.pop("now"),
                 "app_id": sandbox.credentials.app_id,
                 "customer_id": sandbox.credentials.customer_id,
-                "agents": len(st.agents),
-                "running_agents": sum(1 for a in st.agents.values() if a.status(now) != "STOPPED"),
-                "calls": len(st.calls),
-                "numbers": len(st.numbers),
+                **counts,
                 "faults": len(sandbox.faults),
             }
-        return JSONResponse(body)
+        )
 
     async def reset(request: Request) -> Response:
         sandbox.state.reset()

@@ -749,6 +749,22 @@ class SandboxState:
             raise number_not_found(phone_number)
         return number
 
+    def summary(self) -> dict[str, Any]:
+        """The time and how many agents (kept / not stopped), calls and numbers there are."""
+        with self.lock:
+            now = self.now()
+            running = 0
+            for agent in self.agents.values():
+                self._refresh(agent, now)  # an idle timeout that passed stops the agent
+                running += agent.status(now) != "STOPPED"
+            return {
+                "now": now,
+                "agents": len(self.agents),
+                "running_agents": running,
+                "calls": len(self.calls),
+                "numbers": len(self.numbers),
+            }
+
     def reset(self) -> None:
         """Forget every agent and call and restore the seeded phone numbers (time is kept)."""
         with self.lock:
