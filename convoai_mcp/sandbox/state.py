@@ -53,6 +53,8 @@ AGENT_STATES: tuple[str, ...] = (
 
 _ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _TURN_RETENTION = 7 * 86400.0
+_STATUS_MESSAGES = {"STARTING": "agent is starting", "RUNNING": "agent is running"}
+"""The ``message`` of a live agent; a stopped one says why it stopped."""
 _AGENT_LIST_WINDOW = 2 * 3600
 _CALL_LIST_WINDOW = 60 * 86400
 
@@ -349,20 +351,13 @@ class SandboxState:
                 raise not_found("agent", agent_id)
             self._refresh(agent, now)
             status = agent.status(now)
-            stopped = status == "STOPPED"
-            message = (
-                agent.message
-                if stopped
-                else ("agent is starting" if status == "STARTING" else "agent is running")
-            )
+            stopped_at = agent.stopped_at if status == "STOPPED" else None
             return {
                 "agent_id": agent.agent_id,
                 "start_ts": int(agent.created_at),
-                "stop_ts": int(agent.stopped_at)
-                if stopped and agent.stopped_at is not None
-                else None,
+                "stop_ts": None if stopped_at is None else int(stopped_at),
                 "status": status,
-                "message": message,
+                "message": _STATUS_MESSAGES.get(status, agent.message),
             }
 
     def list_agents(
