@@ -175,7 +175,7 @@ class Archive:
             self.path, timeout=_BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
         )
         try:
-            conn.execute("PRAGMA journal_mode = WAL")
+            _use_wal(conn)
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
             with _transaction(conn):
@@ -456,6 +456,23 @@ class Archive:
     async def aclose(self) -> None:
         """Close the connection from a worker thread."""
         await self._run(self.close)
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Put the database in WAL mode (kept in the file: a no-op once it is).
+
+    Connections that switch a new file at the same time can deadlock on the lock upgrade;
+    SQLite then fails one of them at once ("database is locked") instead of calling the busy
+    handler, so that one retries here, within the busy timeout."""
+    deadline = time.monotonic() + _BUSY_TIMEOUT
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(0.01)
 
 
 @contextmanager

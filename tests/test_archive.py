@@ -322,6 +322,32 @@ def test_concurrent_threads_write_no_duplicates(tmp_path: Path) -> None:
     shared.close()
 
 
+def test_connections_creating_a_new_archive_at_once_all_succeed(tmp_path: Path) -> None:
+    """Switching a new file to WAL from several connections at once can deadlock, and SQLite
+    fails one of them without waiting; that one must retry (failed ~1 in 12 rounds before)."""
+    errors: list[BaseException] = []
+    for round_index in range(60):
+        path = tmp_path / f"new-{round_index}.sqlite3"
+        ready = threading.Barrier(8)
+
+        def work(path: Path = path, ready: threading.Barrier = ready) -> None:
+            archive = Archive(path)
+            ready.wait()
+            try:
+                archive.note_agent_sync("a1")
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+            finally:
+                archive.close()
+
+        threads = [threading.Thread(target=work) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == []
+
+
 @pytest.mark.slow
 def test_concurrent_processes_write_no_duplicates(tmp_path: Path) -> None:
     path = tmp_path / "a.sqlite3"
