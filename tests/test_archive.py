@@ -22,7 +22,7 @@ import pytest
 from anyio.abc import Process
 from mcp import Client
 
-from convoai_mcp.archive import ARCHIVE_FILENAME, Archive, default_archive_path
+from convoai_mcp.archive import ARCHIVE_FILENAME, PAGE_CACHE_KIB, Archive, default_archive_path
 from convoai_mcp.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,6 +98,17 @@ def test_uses_wal(tmp_path: Path) -> None:
     archive.save_history_sync("a1", [entry(1)])
     with sqlite3.connect(archive.path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    archive.close()
+
+
+def test_page_cache_is_small(tmp_path: Path) -> None:
+    """The archive's SQLite page cache is bounded well below SQLite's 2 MiB default (it was
+    the largest share of a long-running server's memory growth, benchmarks/ figure 6)."""
+    archive = Archive(tmp_path / "a.sqlite3")
+    archive.save_history_sync("a1", [entry(1)])
+    with archive._locked() as conn:
+        assert conn.execute("PRAGMA cache_size").fetchone()[0] == -PAGE_CACHE_KIB
+    assert PAGE_CACHE_KIB <= 512
     archive.close()
 
 
