@@ -52,7 +52,7 @@ CANARIES: dict[str, str] = {
 CORES: dict[str, str] = {
     "app certificate": "c0ffee00deadbeef",
     "customer secret": "custSECRETq7w3",
-    "LLM key": "llmKEYz4x8",
+    "LLM key": "llm-KEY-z4x8",
     "TTS key": "ttsKEYm5n1",
     "ASR key": "asrKEYp0o9",
     "HTTP token": "httpTOKENl2k4",
