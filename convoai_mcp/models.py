@@ -19,6 +19,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from convoai_mcp.errors import scrub
 
 __all__ = [
+    "STATE_NUMBERS",
+    "TERMINAL_STATES",
     "ActionResponse",
     "AddPhoneNumberRequest",
     "AgentInfo",
@@ -377,7 +379,12 @@ class AgentStatus(StrEnum):
     FAILED = "FAILED"
 
 
-_STATE_NUMBERS = dict(enumerate(AgentStatus))
+STATE_NUMBERS: dict[AgentStatus, int] = {status: n for n, status in enumerate(AgentStatus)}
+"""Each state's number on the wire (list filters take numbers; answers carry names)."""
+_STATE_NUMBERS = {n: status for status, n in STATE_NUMBERS.items()}
+TERMINAL_STATES: frozenset[AgentStatus] = frozenset({AgentStatus.STOPPED, AgentStatus.FAILED})
+"""States an agent never leaves. ``STOPPING`` is not one: the agent is still leaving (its
+history may still change), so watchers keep watching until ``STOPPED`` or a 404."""
 
 
 def _status(value: Any) -> Any:
