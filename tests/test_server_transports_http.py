@@ -22,10 +22,10 @@ from mcp.server.mcpserver import MCPServer
 from pydantic import SecretStr
 from starlette.types import Receive, Scope, Send
 
-from convoai_mcp.cli import KEEP_ALIVE_SECONDS, http_socket, uvicorn_config
 from convoai_mcp.config import Settings
 from convoai_mcp.errors import ConfigError
-from convoai_mcp.server.http_security import (
+from convoai_mcp.server.transports.http import KEEP_ALIVE_SECONDS, http_socket, uvicorn_config
+from convoai_mcp.server.transports.security import (
     HttpSecurity,
     check_bind,
     is_loopback,
