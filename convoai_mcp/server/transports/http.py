@@ -192,6 +192,8 @@ async def serve_http(
 ) -> None:
     """Serve ``server`` over ``transport`` (``streamable-http`` or ``sse``) on ``host:port``
     until Ctrl-C or ``stop`` is set; ``on_ready(url, token_required)`` once it listens."""
+    import socket
+
     import uvicorn
 
     from convoai_mcp.server.transports.security import HttpSecurity, secure_asgi_app
@@ -217,9 +219,15 @@ async def serve_http(
             path = "/mcp"
         shown = f"[{host.strip('[]')}]" if ":" in host else host
         config = uvicorn_config(secure_asgi_app(app, security), settings, limits=limits)
-        uv = uvicorn.Server(config)
-        if on_ready is not None:
-            on_ready(f"http://{shown}:{bound}{path}", security.token is not None)
+        url, token_required = f"http://{shown}:{bound}{path}", security.token is not None
+
+        class _Server(uvicorn.Server):
+            async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+                await super().startup(sockets)
+                if self.started and on_ready is not None:
+                    on_ready(url, token_required)  # listening: connections are accepted now
+
+        uv = _Server(config)
         if stop is None:
             await uv.serve(sockets=[sock])
             return
