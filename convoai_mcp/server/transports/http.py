@@ -192,8 +192,6 @@ async def serve_http(
 ) -> None:
     """Serve ``server`` over ``transport`` (``streamable-http`` or ``sse``) on ``host:port``
     until Ctrl-C or ``stop`` is set; ``on_ready(url, token_required)`` once it listens."""
-    import socket
-
     import uvicorn
 
     from convoai_mcp.server.transports.security import HttpSecurity, secure_asgi_app
