@@ -25,7 +25,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import InputRequiredResult
 
-from convoai_mcp.archive import Archive
+from convoai_mcp.archive.sqlite import SQLiteArchive as Archive
 from convoai_mcp.client import ConvoAIClient
 from convoai_mcp.config import Settings
 from convoai_mcp.errors import NotFoundError
