@@ -101,6 +101,51 @@ def test_archive_directory_and_file_are_private(tmp_path: Path) -> None:
     assert stat.S_IMODE((tmp_path / "private" / "a.sqlite3").stat().st_mode) == 0o600
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes")
+def test_an_existing_archive_readable_by_others_is_made_private(tmp_path: Path) -> None:
+    """Issue 10 D11: a 0644 archive (and its -wal / -shm files) in a 0755 data directory are
+    tightened to 0600 / 0700 when the server opens it, not only when it creates them."""
+    directory = tmp_path / "convoai-mcp"
+    directory.mkdir(mode=0o755)
+    os.chmod(directory, 0o755)
+    path = directory / ARCHIVE_FILENAME
+    other = sqlite3.connect(path)  # another process with the archive open: -wal / -shm exist
+    other.execute("PRAGMA journal_mode = WAL")
+    other.execute("CREATE TABLE t (x)")
+    other.execute("INSERT INTO t VALUES (1)")
+    other.commit()
+    companions = [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm")]
+    for existing in (path, *companions):
+        assert existing.exists()
+        os.chmod(existing, 0o644)
+    try:
+        archive = Archive(path)
+        archive.save_history_sync("a1", [entry(1)])
+        archive.close()
+    finally:
+        other.close()
+    assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    for companion in companions:
+        if companion.exists():
+            assert stat.S_IMODE(companion.stat().st_mode) == 0o600
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes")
+def test_a_chosen_directory_is_left_as_it_is_but_the_files_are_private(tmp_path: Path) -> None:
+    """CONVOAI_ARCHIVE_PATH in a directory of the user's (e.g. a shared one) keeps that
+    directory's mode; only the archive's own files are tightened."""
+    os.chmod(tmp_path, 0o755)
+    path = tmp_path / "mine.sqlite3"
+    path.touch(mode=0o644)
+    os.chmod(path, 0o644)
+    archive = Archive(path)
+    archive.check_sync()
+    archive.close()
+    assert stat.S_IMODE(tmp_path.stat().st_mode) == 0o755
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
 def test_uses_wal(tmp_path: Path) -> None:
     archive = Archive(tmp_path / "a.sqlite3")
     archive.save_history_sync("a1", [entry(1)])
