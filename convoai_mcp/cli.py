@@ -150,6 +150,10 @@ async def _serve(settings: Settings, ns: argparse.Namespace) -> None:
             from convoai_mcp.server.sandbox_mode import run_sandbox
 
             settings, base_url = await stack.enter_async_context(run_sandbox(settings))
+        from convoai_mcp.archive import check_archive
+
+        await check_archive(settings)  # unusable: ConfigError, exit status 2
+        if ns.sandbox:
             _say(
                 f"SANDBOX mode: the emulator runs in this process at {base_url} with demo "
                 "credentials; nothing real is called and nothing is charged"
