@@ -26,6 +26,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .auth import AuthResult, authenticate, check_join_token, check_token_binding
+from .body import read_body
 from .credentials import SandboxCredentials
 from .errors import SandboxError, bad_request
 from .faults import Fault, FaultSet
@@ -49,7 +50,7 @@ PATH_PREFIX = "/api/conversational-ai-agent"
 ADMIN_PREFIX = "/_sandbox"
 """The admin endpoint's reserved prefix (only with ``admin=True``)."""
 
-_MAX_BODY = 1_000_000
+
 _DEFAULT_REASONS = {
     400: "InvalidRequestBody",
     401: "InvalidPermission",
@@ -88,12 +89,7 @@ class _Ctx:
         return str(self.request.path_params[name])
 
     async def json(self) -> Any:
-        declared = self.request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > _MAX_BODY:
-            raise SandboxError(413, "InvalidRequestBody", f"the body exceeds {_MAX_BODY} bytes")
-        raw = await self.request.body()
-        if len(raw) > _MAX_BODY:
-            raise SandboxError(413, "InvalidRequestBody", f"the body exceeds {_MAX_BODY} bytes")
+        raw = await read_body(self.request)
         if not raw.strip():
             raise SandboxError(
                 400, "InvalidRequestBody", "the request body is empty; send a JSON object"
@@ -199,11 +195,8 @@ async def _drop(request: Request) -> Response:
 async def _read_ahead(request: Request) -> None:
     """Read (and cache) the body now, so that an operation made slow by a latency fault is
     still performed after its client gave up, as on the real service."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > _MAX_BODY:
-        return  # refused later, without reading it
-    with contextlib.suppress(ClientDisconnect):
-        await request.body()
+    with contextlib.suppress(ClientDisconnect, SandboxError):  # a 413 is answered later
+        await read_body(request)
 
 
 def _malformed(payload: Any) -> Response:
