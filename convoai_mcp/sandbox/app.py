@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -270,15 +271,15 @@ class Sandbox:
         )
 
     def serve(
-        self, host: str = "127.0.0.1", port: int = 0
+        self, host: str = "127.0.0.1", port: int = 0, *, sock: socket.socket | None = None
     ) -> contextlib.AbstractAsyncContextManager[str]:
-        """Serve on ``host:port`` (0 = a free port); yields the base URL ending in
-        ``/api/conversational-ai-agent``."""
+        """Serve on ``host:port`` (0 = a free port), or on ``sock`` already bound there; yields
+        the base URL ending in ``/api/conversational-ai-agent``."""
         from .runner import serve
 
         @contextlib.asynccontextmanager
         async def _serve() -> AsyncIterator[str]:
-            async with serve(self.app, host=host, port=port) as root:
+            async with serve(self.app, host=host, port=port, sock=sock) as root:
                 self.base_url = root + PATH_PREFIX
                 try:
                     yield self.base_url

@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import contextlib
 import signal
+import socket
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -17,7 +18,7 @@ from convoai_mcp.tokens import validate_app_certificate, validate_app_id
 
 from .app import ADMIN_PREFIX, Sandbox
 from .credentials import SandboxCredentials
-from .runner import is_loopback
+from .runner import bind, is_loopback
 
 __all__ = ["DEFAULT_PORT", "build_parser", "main"]
 
@@ -70,13 +71,13 @@ def _banner(sandbox: Sandbox, base_url: str, out: TextIO) -> None:
     out.flush()
 
 
-async def _run(sandbox: Sandbox, host: str, port: int, out: TextIO) -> None:
+async def _run(sandbox: Sandbox, sock: socket.socket, host: str, out: TextIO) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    async with sandbox.serve(host, port) as base_url:
+    async with sandbox.serve(host, sock.getsockname()[1], sock=sock) as base_url:
         _banner(sandbox, base_url, out)
         await stop.wait()
 
@@ -103,6 +104,11 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "convoai-mcp sandbox"
     except ValueError as exc:
         print(f"cannot start the sandbox: {exc}", file=sys.stderr)
         return 2
+    try:  # fail before printing anything: the address may be in use
+        sock = bind(args.host, args.port)
+    except OSError as exc:
+        print(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     sandbox = Sandbox(
         credentials,
         seed=args.seed,
@@ -111,10 +117,12 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "convoai-mcp sandbox"
         admin=args.admin,
     )
     try:
-        asyncio.run(_run(sandbox, args.host, args.port, sys.stdout))
+        asyncio.run(_run(sandbox, sock, args.host, sys.stdout))
     except OSError as exc:
         print(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         pass
+    finally:
+        sock.close()
     return 0
