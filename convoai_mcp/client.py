@@ -58,7 +58,13 @@ from convoai_mcp._retry import (
     parse_retry_after,
     retry_delay,
 )
-from convoai_mcp.errors import ConfigError, ConvoAIError, TransportError, error_from_response
+from convoai_mcp.errors import (
+    ConfigError,
+    ConvoAIError,
+    MalformedResponseError,
+    TransportError,
+    error_from_response,
+)
 from convoai_mcp.models import WireModel
 from convoai_mcp.regions import Area, Resolver, Router
 
@@ -89,10 +95,6 @@ M = TypeVar("M", bound=WireModel)
 R = TypeVar("R")
 Sleep = Callable[[float], Awaitable[None]]
 Mode = Literal["idempotent", "once", "create"]
-
-
-class MalformedResponseError(TransportError):
-    """A 2xx answer whose body is not the JSON the spec describes."""
 
 
 # --------------------------------------------------------------------------- transport core

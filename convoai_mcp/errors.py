@@ -5,7 +5,9 @@
     ConvoAIError                      base: .message .hint .maybe_performed; str() "message (hint)"
      ├─ ConfigError                   bad or missing configuration (names the variable)
      ├─ ValidationError               input refused client-side; nothing was sent
+     ├─ TokenError (a ValueError too) bad token input, or a token that does not verify: .reason
      ├─ TransportError                network: refused / reset / timeout / DNS / deadline
+     │   └─ MalformedResponseError      a 2xx answer whose body is not the expected JSON
      └─ APIStatusError                the service answered non-2xx: .status .reason .detail
          ├─ BadRequestError             400, 422       .request_id .method .path
          ├─ AuthenticationError         401
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 from convoai_mcp._secrets import MASK, is_secret_name, mask_values, maskable, scrub_text
 
@@ -34,10 +36,13 @@ __all__ = [
     "ConfigError",
     "ConflictError",
     "ConvoAIError",
+    "MalformedResponseError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitedError",
     "ServiceUnavailableError",
+    "TokenError",
+    "TokenFailure",
     "TransportError",
     "ValidationError",
     "error_from_response",
@@ -109,6 +114,32 @@ class ValidationError(ConvoAIError):
     """Input refused client-side before anything was sent to the service."""
 
 
+TokenFailure = Literal[
+    "invalid_input",
+    "bad_version",
+    "bad_base64",
+    "bad_zlib",
+    "truncated",
+    "wrong_app_id",
+    "bad_signature",
+    "expired",
+    "wrong_channel",
+    "wrong_uid",
+]
+"""Why a :class:`TokenError` was raised: ``invalid_input`` (an App ID, certificate, uid,
+lifetime ... that cannot make a token), else the decoding or verification check that failed."""
+
+
+class TokenError(ConvoAIError, ValueError):
+    """A token could not be minted from its inputs, or could not be decoded or did not verify;
+    ``reason`` says which check failed. Also a ``ValueError``, as it was before it joined this
+    tree."""
+
+    def __init__(self, reason: TokenFailure, message: str, *, hint: str = "") -> None:
+        self.reason: TokenFailure = reason
+        super().__init__(message, hint=hint)
+
+
 class TransportError(ConvoAIError):
     """The service could not be reached: refused, reset, timed out, DNS, or deadline exceeded.
 
@@ -128,6 +159,10 @@ class TransportError(ConvoAIError):
         """True when the request may have reached the service (the same as
         :attr:`maybe_performed`)."""
         return self.maybe_performed
+
+
+class MalformedResponseError(TransportError):
+    """A 2xx answer whose body is not the JSON the spec describes."""
 
 
 _STATUS_HINTS: dict[int, str] = {
