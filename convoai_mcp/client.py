@@ -33,10 +33,8 @@ agent (lists, phone numbers, agents started elsewhere) use a token for channel
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -48,11 +46,12 @@ import pydantic
 
 from convoai_mcp import __version__, tokens
 from convoai_mcp._auth import AppCredentialsAuth, Auth, BasicAuth, TokenAuth, encode_path_segment
-from convoai_mcp._resources import Agents, Calls, PhoneNumbers
+from convoai_mcp._resources import Agents, Calls, PhoneNumbers, Requester
 from convoai_mcp._retry import (
     DEFAULT_RETRY,
     Attempts,
     Deadline,
+    Mode,
     RetryPolicy,
     is_retryable_status,
     parse_retry_after,
@@ -67,6 +66,7 @@ from convoai_mcp.errors import (
 )
 from convoai_mcp.models import WireModel
 from convoai_mcp.regions import Area, Resolver, Router
+from convoai_mcp.started import MAX_ENTRIES, StartedAgent, StartedAgents
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -79,7 +79,10 @@ __all__ = [
     "Calls",
     "ConvoAIClient",
     "MalformedResponseError",
+    "Mode",
     "PhoneNumbers",
+    "StartedAgent",
+    "StartedAgents",
     "TokenAuth",
     "encode_path_segment",
 ]
@@ -91,20 +94,11 @@ USER_AGENT = f"convoai-mcp/{__version__}"
 GENERIC_TOKEN_CHANNEL = "convoai-mcp"  # noqa: S105 (a channel name, not a secret)
 """Channel of the token minted for requests not tied to a known agent (app-credentials mode)."""
 
-M = TypeVar("M", bound=WireModel)
 R = TypeVar("R")
 Sleep = Callable[[float], Awaitable[None]]
-Mode = Literal["idempotent", "once", "create"]
 
 
 # --------------------------------------------------------------------------- transport core
-
-
-@dataclass(frozen=True)
-class _AgentRef:
-    channel: str
-    uid: str
-    mllm: bool = False
 
 
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -166,7 +160,8 @@ class ConvoAIClient:
         http_client: httpx.AsyncClient | None = None,
         sleep: Sleep | None = None,
         clock: Callable[[], float] = time.monotonic,
-        max_known_agents: int = 4096,
+        max_known_agents: int = MAX_ENTRIES,
+        started: StartedAgents | None = None,
     ) -> None:
         try:
             self.app_id = tokens.validate_app_id(app_id)
@@ -197,8 +192,12 @@ class ConvoAIClient:
             limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
             follow_redirects=False,
         )
-        self._known: OrderedDict[str, _AgentRef] = OrderedDict()
-        self._max_known = max_known_agents
+        self.started = started if started is not None else StartedAgents()
+        """The record of agents and calls started through this client (shared with the MCP
+        server's runtime); it also keeps each one's channel and uid for its request tokens."""
+        if started is None:
+            self.started.max_entries = max_known_agents
+        self._requester: Requester = _Requester(self)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -219,17 +218,17 @@ class ConvoAIClient:
     @cached_property
     def agents(self) -> Agents:
         """Agent operations: start / launch / stop / get / list / history / turns / update ..."""
-        return Agents(self)
+        return Agents(self._requester)
 
     @cached_property
     def calls(self) -> Calls:
         """Telephony: outbound call, hang up, get, list."""
-        return Calls(self)
+        return Calls(self._requester)
 
     @cached_property
     def phone_numbers(self) -> PhoneNumbers:
         """Phone numbers of the account: list, add, get, update, delete."""
-        return PhoneNumbers(self)
+        return PhoneNumbers(self._requester)
 
     @property
     def app_certificate_configured(self) -> bool:
@@ -239,15 +238,22 @@ class ConvoAIClient:
     # ------------------------------------------------------------------ agent memory
 
     def remember_agent(self, agent_id: str, channel: str, uid: str, *, mllm: bool = False) -> None:
-        """Record an agent's channel and uid (used to mint its request tokens)."""
-        self._known[agent_id] = _AgentRef(channel, uid, mllm)
-        self._known.move_to_end(agent_id)
-        while len(self._known) > self._max_known:
-            self._known.popitem(last=False)
+        """Record an agent started elsewhere (its channel and uid mint its request tokens)."""
+        self.started.record(
+            StartedAgent(
+                agent_id=agent_id,
+                kind="agent",
+                name="",
+                channel=channel,
+                agent_uid=uid,
+                user_uid="",
+                mllm=mllm,
+            )
+        )
 
     def _scope(self, agent_id: str | None = None) -> tuple[str, str]:
-        ref = self._known.get(agent_id) if agent_id else None
-        return (ref.channel, ref.uid) if ref else (GENERIC_TOKEN_CHANNEL, "0")
+        ref = self.started.get(agent_id)
+        return (ref.channel, ref.agent_uid) if ref else (GENERIC_TOKEN_CHANNEL, "0")
 
     def _project(self, *segments: str) -> str:
         path = "/v2/projects/" + encode_path_segment(self.app_id, what="App ID")
@@ -442,22 +448,55 @@ class ConvoAIClient:
             error.mark_maybe_performed(_CHECK_FIRST.get(mode))
         return error
 
-    # ------------------------------------------------------------------ parse helpers
 
-    @staticmethod
-    def _json(response: httpx.Response) -> Any:
-        return json.loads(response.content) if response.content else {}
+class _Requester:
+    """What the resource groups see of a :class:`ConvoAIClient` (implements
+    :class:`~convoai_mcp._resources.Requester`): the request loop, paths, token scopes and the
+    record of started agents."""
 
-    @classmethod
-    def _model(cls, model: type[M]) -> Callable[[httpx.Response], M]:
-        def parse(response: httpx.Response) -> M:
-            return model.model_validate(cls._json(response))
+    def __init__(self, client: ConvoAIClient) -> None:
+        self._client = client
 
-        return parse
+    @property
+    def app_id(self) -> str:
+        return self._client.app_id
 
-    @staticmethod
-    def _ignore(response: httpx.Response) -> None:
-        return None
+    @property
+    def app_certificate(self) -> str | None:
+        return self._client._certificate
+
+    @property
+    def started(self) -> StartedAgents:
+        return self._client.started
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        parse: Callable[[httpx.Response], R],
+        *,
+        mode: Mode = "idempotent",
+        scope: tuple[str, str] | None = None,
+        body: WireModel | Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        attempts: Attempts | None = None,
+    ) -> R:
+        return await self._client._request(
+            method,
+            path,
+            parse,
+            mode=mode,
+            scope=scope,
+            body=body,
+            params=params,
+            attempts=attempts,
+        )
+
+    def project_path(self, *segments: str) -> str:
+        return self._client._project(*segments)
+
+    def scope(self, agent_id: str | None = None) -> tuple[str, str]:
+        return self._client._scope(agent_id)
 
 
 _FailureKind = Literal["unreachable", "unanswered", "malformed", "status", "unusable"]

@@ -40,7 +40,7 @@ from convoai_mcp.server.results import (
     TokenResult,
     UpdateAgentResult,
 )
-from convoai_mcp.server.runtime import Runtime, StartedAgent
+from convoai_mcp.server.runtime import END_HUNG_UP, END_STOPPED, Runtime, StartedAgent
 
 if TYPE_CHECKING:
     from convoai_mcp.builders import AgentSpec
@@ -753,7 +753,9 @@ async def call(
     )
 
 
-async def _end(rt: Runtime, agent_id: str, stop: Callable[[str], Awaitable[None]]) -> EndResult:
+async def _end(
+    rt: Runtime, agent_id: str, stop: Callable[[str], Awaitable[None]], reason: str
+) -> EndResult:
     archived = True
     try:
         await rt.guard.before_end(agent_id)
@@ -761,7 +763,7 @@ async def _end(rt: Runtime, agent_id: str, stop: Callable[[str], Awaitable[None]
         archived = False
     await stop(agent_id)
     rt.guard.ended(agent_id)
-    rt.mark_ended(agent_id)
+    rt.mark_ended(agent_id, reason)
     return EndResult(
         agent_id=agent_id,
         ended=True,
@@ -777,7 +779,7 @@ async def hangup(ctx: Ctx, agent_id: AgentId) -> EndResult:
     stays readable at convoai://agents/{agent_id}/history.
     """
     rt = _rt(ctx)
-    return await _end(rt, agent_id, rt.client.calls.hangup)
+    return await _end(rt, agent_id, rt.client.calls.hangup, END_HUNG_UP)
 
 
 @tool_errors("list_numbers")
@@ -808,7 +810,7 @@ async def stop_agent(ctx: Ctx, agent_id: AgentId) -> EndResult:
     transcript is archived first and stays readable at convoai://agents/{agent_id}/history.
     """
     rt = _rt(ctx)
-    return await _end(rt, agent_id, rt.client.agents.stop)
+    return await _end(rt, agent_id, rt.client.agents.stop, END_STOPPED)
 
 
 @tool_errors("update_agent")
