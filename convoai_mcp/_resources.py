@@ -146,7 +146,7 @@ def _state_param(state: AgentStatus | str | int | None) -> int | None:
     if number is None:
         raise ValidationError(
             f"state {state!r} is not an agent state",
-            hint="use IDLE, STARTING, RUNNING, STOPPING, STOPPED, RECOVERING or FAILED",
+            hint="use one of " + ", ".join(_STATE_BY_NAME) + " (or its number)",
         )
     return number
 
