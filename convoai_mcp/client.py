@@ -14,7 +14,8 @@ Each request runs within one overall deadline (:class:`~convoai_mcp._retry.Retry
   and on 408 / 429 / 5xx with capped exponential backoff and full jitter, or after the service's
   ``Retry-After``;
 - speak / interrupt / think are retried only when they certainly did not run (connection refused,
-  408, 429, 503), so an agent never says a sentence twice;
+  429, 503; not 408, which the service sends when the operation timed out inside it and may have
+  run), so an agent never says a sentence twice;
 - start (join) and call are retried like idempotent requests because the agent ``name`` makes
   them safe: when an earlier attempt's answer was lost, the retry meets 409 ``TaskConflict``, and
   the client then finds the agent it created (the 409 body's ``agent_id``, else by listing the
@@ -22,7 +23,7 @@ Each request runs within one overall deadline (:class:`~convoai_mcp._retry.Retry
 - a connection error, a timeout or a 5xx moves the request to the next endpoint of the area;
   the endpoint that answered is tried first next time;
 - when the request fails for good after an attempt that may have been performed (its answer
-  lost or broken, or a 500 / 502 / 504), the error's ``maybe_performed`` is set, and for a
+  lost or broken, or a 408 / 500 / 502 / 504), the error's ``maybe_performed`` is set, and for a
   create or a speak / interrupt / think its hint says what to check before repeating it.
 
 In app-credentials mode each request carries a ConvoAI token minted (and cached) for the agent's
@@ -113,10 +114,13 @@ _ANSWER_LOST = (
     httpx.CloseError,
 )
 """The request may have reached the service, but no answer came back."""
-_ONCE_RETRY_STATUSES = frozenset({408, 429, 503})
-"""Statuses that say a speak / interrupt / think certainly did not run."""
-_MAYBE_PERFORMED_STATUSES = frozenset({500, 502, 504})
-"""Server failures after which the operation may have been performed anyway."""
+_ONCE_RETRY_STATUSES = frozenset({429, 503})
+"""Statuses that say a speak / interrupt / think certainly did not run. Not 408: the service
+answers it as TaskOperationTimeout, the operation timed out inside the service and may have
+run (a sentence would be said twice)."""
+_MAYBE_PERFORMED_STATUSES = frozenset({408, 500, 502, 504})
+"""Statuses after which the operation may have been performed anyway: 408 (timed out inside
+the service) and server failures."""
 _TRY_AGAIN = "the service may be slow or unreachable; try again"
 _CHECK_FIRST: dict[Mode, str] = {
     "once": "it may have been performed anyway: check (e.g. the agent's history) before "
@@ -408,7 +412,7 @@ class ConvoAIClient:
 
         Idempotent requests and creates (made safe by the agent name) are retried on network
         errors and on 408 / 429 / 5xx; a once-only action (speak, interrupt, think) only when
-        it certainly did not run: nothing was sent, or 408 / 429 / 503.
+        it certainly did not run: nothing was sent, or 429 / 503.
         """
         if failure.kind == "unreachable":
             return True
@@ -440,7 +444,7 @@ class ConvoAIClient:
     @staticmethod
     def _final_error(error: ConvoAIError, mode: Mode, state: Attempts) -> ConvoAIError:
         """The error to raise after the last attempt. When any attempt may have been performed
-        (its answer lost, broken, or a 500 / 502 / 504), the error says so: a create or a
+        (its answer lost, broken, or a 408 / 500 / 502 / 504), the error says so: a create or a
         once-only action then tells how to check before repeating it."""
         if isinstance(error, TransportError):
             error.attempts = state.count
