@@ -4,13 +4,20 @@ their own, however many there are."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
+import socket
 import warnings
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import anyio
 import anyio.lowlevel
-from _server_helpers import error_text, rig
+from _server_helpers import Rig, error_text, rig
 from mcp import Client
+from mcp.client.sse import sse_client
 from mcp.shared.exceptions import MCPDeprecationWarning
 
 from convoai_mcp.builders import AgentSpec
@@ -155,3 +162,73 @@ async def test_uncounted_watchers_are_bounded(tmp_path: Path) -> None:
             await client.unsubscribe_resource(f"convoai://agents/{ids[0]}/history")
             await client.subscribe_resource(f"convoai://agents/{ids[2]}/history")
         assert guard.watchers.uncounted() == 2
+
+
+# ------------------------------------------------------------------ over real HTTP transports
+
+
+@contextlib.asynccontextmanager
+async def served(r: Rig, transport: str) -> AsyncIterator[str]:
+    """Serve ``r.server`` over ``transport`` ("sse" or "streamable-http") with uvicorn on a
+    free loopback port, in process (so the test can look at the runtime); yields the URL."""
+    import uvicorn
+
+    if transport == "sse":
+        app, path = r.server.sse_app(host="127.0.0.1"), "/sse"
+    else:
+        app, path = r.server.streamable_http_app(host="127.0.0.1"), "/mcp"
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)  # clients may connect at once; uvicorn accepts once it is ready
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(functools.partial(server.serve, sockets=[sock]))
+        try:
+            yield f"http://127.0.0.1:{port}{path}"
+        finally:
+            server.should_exit = True
+    sock.close()
+
+
+async def test_an_ended_http_session_drops_its_subscriptions(tmp_path: Path) -> None:
+    """D7: a streamable-HTTP session subscribes, then ends: its subscriptions go with it, and
+    the agent (started elsewhere, so watched only for that subscriber) is no longer polled."""
+    async with rig(tmp_path) as r, served(r, "streamable-http") as url:
+        agent_id = (
+            await r.server.runtime.client.agents.launch(AgentSpec(channel="d7", presets=PRESETS))
+        ).agent_id
+        uri = f"convoai://agents/{agent_id}/history"
+        subscriptions = r.server.subscriptions
+        async with Client(url, mode="legacy") as client:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", MCPDeprecationWarning)
+                await client.subscribe_resource(uri)
+            assert subscriptions.subscribers(uri) == 1
+            watcher = subscriptions.watcher(agent_id)
+            assert watcher is not None and watcher.running
+        with anyio.fail_after(10):
+            await asyncio.wait({watcher.task})  # polling stops with the session
+        assert subscriptions.subscribers() == 0
+        assert subscriptions.watcher(agent_id) is None
+
+
+async def test_limits_and_watchers_outlive_sse_connections(tmp_path: Path) -> None:
+    """D3: with max 1 agent, connect over SSE, start, disconnect, reconnect, start: refused
+    (the limiter used to be thrown away with the last connection), and the running agent's
+    watcher is still alive."""
+    async with (
+        rig(tmp_path, {"CONVOAI_MAX_AGENTS": "1"}) as r,
+        served(r, "sse") as url,
+    ):
+        transport: Any = sse_client(url)
+        async with Client(transport) as client:
+            agent_id = await start(client, "sse-one")
+        watcher = r.server.runtime.guard.watcher(agent_id)
+        assert watcher is not None
+        transport = sse_client(url)
+        async with Client(transport) as client:
+            refused = await client.call_tool("start_agent", {"channel": "sse-two"})
+            assert "limit reached" in error_text(refused)
+            assert r.server.runtime.guard.watcher(agent_id) is watcher
+            assert watcher.running
