@@ -130,7 +130,8 @@ def build_server(
         log_level=settings.log_level,
     )
     # The guard applies the same policy; it (and the client) are created on first use.
-    visible = Policy.from_settings(settings).visible_tools(tools.TOOL_NAMES)
+    policy = Policy.from_settings(settings, read_only_tools=tools.READ_ONLY_TOOLS)
+    visible = policy.visible_tools(tools.TOOL_NAMES)
     tools.register(server, visible)
     resources.register(server)
     prompts.register(server)
