@@ -453,10 +453,10 @@ async def test_watcher_archives_while_running_and_frees_the_slot_when_the_agent_
             await guard.admit_agent(Context(), channel="other", confirm=False)
         # the agent ends without this server (idle timeout, console): the watcher notices
         await sdk.agents.stop(agent_id)
-        task = guard.watcher(agent_id)
-        assert task is not None
+        watcher = guard.watcher(agent_id)
+        assert watcher is not None
         stepper.release()
-        await task
+        await watcher.task
         assert guard.limiter.running() == {}
         await guard.admit_agent(Context(), channel="other", confirm=False)
         history, source = await guard.history(agent_id)
@@ -496,11 +496,11 @@ async def test_aclose_stops_watchers(tmp_path: Path) -> None:
 
         response = await sdk.agents.launch(AgentSpec(channel="room", presets=PRESETS))
         guard.started(response.agent_id, kind="agent", channel="room")
-        task = guard.watcher(response.agent_id)
-        assert task is not None
+        watcher = guard.watcher(response.agent_id)
+        assert watcher is not None
         await stepper.first_poll()
         await guard.aclose()
-        assert task.done()
+        assert watcher.task.done()
         assert guard.watcher(response.agent_id) is None
 
 
