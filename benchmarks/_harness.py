@@ -14,6 +14,7 @@ import contextlib
 import math
 import os
 import re
+import shlex
 import socket
 import sys
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
@@ -233,9 +234,11 @@ async def emulator(*, answer_delay: float = 0.05, admin: bool = False) -> AsyncI
                 line = (await process.stdout.readline()).decode()
                 if not line:
                     raise RuntimeError("the emulator exited before printing its banner")
-                name, sep, value = line.strip().partition("=")
+                if not line.startswith("export "):
+                    continue  # comments (the banner is shell: '# ...' and 'export NAME=value')
+                name, sep, value = line.strip().removeprefix("export ").partition("=")
                 if sep:
-                    values[name] = value
+                    values[name] = shlex.split(value)[0] if value else ""
         yield Emulator(
             base_url=values["CONVOAI_BASE_URL"],
             app_id=values["AGORA_APP_ID"],
