@@ -58,6 +58,7 @@ from convoai_mcp._retry import (
     parse_retry_after,
     retry_delay,
 )
+from convoai_mcp._secrets import longest_first, secret_values
 from convoai_mcp.errors import (
     ConfigError,
     ConvoAIError,
@@ -363,6 +364,9 @@ class ConvoAIClient:
             error = TransportError(
                 f"cannot connect to {base} ({type(exc).__name__})",
                 hint="check the network, CONVOAI_BASE_URL or AGORA_AREA",
+                method=request.method,
+                path=request.path,
+                endpoint=base,
             )
             return _Failure(error, "unreachable")
         except _ANSWER_LOST as exc:
@@ -370,17 +374,32 @@ class ConvoAIClient:
                 message = f"{where}: no answer within the {self.retry.deadline:g} s deadline"
             else:
                 message = f"{where} failed after sending ({type(exc).__name__})"
-            return _Failure(TransportError(message, hint=_TRY_AGAIN, sent=True), "unanswered")
+            error = TransportError(
+                message,
+                hint=_TRY_AGAIN,
+                sent=True,
+                method=request.method,
+                path=request.path,
+                endpoint=base,
+            )
+            return _Failure(error, "unanswered")
         except httpx.HTTPError as exc:  # unsupported protocol, invalid URL ...
             error = TransportError(
-                f"{where} failed ({type(exc).__name__})", hint="check CONVOAI_BASE_URL"
+                f"{where} failed ({type(exc).__name__})",
+                hint="check CONVOAI_BASE_URL",
+                method=request.method,
+                path=request.path,
+                endpoint=base,
             )
             return _Failure(error, "unusable")
-        return self._read(response, request, parse)
+        return self._read(response, request, parse, base)
 
-    @staticmethod
     def _read(
-        response: httpx.Response, request: _Prepared, parse: Callable[[httpx.Response], R]
+        self,
+        response: httpx.Response,
+        request: _Prepared,
+        parse: Callable[[httpx.Response], R],
+        base: str = "",
     ) -> R | _Failure:
         """``parse`` a 2xx answer; any other status becomes its typed error."""
         status = response.status_code
@@ -393,6 +412,9 @@ class ConvoAIClient:
                     f"the expected JSON ({type(exc).__name__})",
                     hint="the service or a proxy returned something unexpected; try again",
                     sent=True,
+                    method=request.method,
+                    path=request.path,
+                    endpoint=base,
                 )
                 return _Failure(malformed, "malformed")
         retry_after = parse_retry_after(response.headers.get("retry-after"))
@@ -403,8 +425,17 @@ class ConvoAIClient:
             method=request.method,
             path=request.path,
             retry_after=retry_after,
+            known=self._secrets_of(request),
         )
         return _Failure(error, "status", status=status, retry_after=retry_after)
+
+    def _secrets_of(self, request: _Prepared) -> tuple[str, ...]:
+        """Secret values an error about ``request`` must not echo: the configured credentials,
+        the request's own token, and every secret-named value of its body (vendor keys ...)."""
+        token = request.headers.get("Authorization", "").rpartition("=")[2]
+        return longest_first(
+            [*self.auth.secrets(), self._certificate, token, *secret_values(request.payload)]
+        )
 
     @staticmethod
     def _should_retry(failure: _Failure, mode: Mode) -> bool:
