@@ -17,8 +17,8 @@ import time
 from collections.abc import Callable
 from urllib.parse import quote
 
-from convoai_mcp import tokens
 from convoai_mcp.errors import ConfigError, ValidationError
+from convoai_mcp.tokens import TokenCache, validate_app_certificate, validate_app_id
 
 __all__ = ["AppCredentialsAuth", "Auth", "BasicAuth", "TokenAuth", "encode_path_segment"]
 
@@ -86,13 +86,13 @@ class AppCredentialsAuth:
         self, app_id: str, app_certificate: str, *, clock: Callable[[], float] = time.time
     ) -> None:
         try:
-            tokens.validate_app_id(app_id)
-            tokens.validate_app_certificate(app_certificate)
+            validate_app_id(app_id)
+            validate_app_certificate(app_certificate)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
         self.app_id = app_id
         self._certificate = app_certificate
-        self._cache = tokens.TokenCache(app_id, app_certificate, clock=clock)
+        self._cache = TokenCache(app_id, app_certificate, clock=clock)
 
     @property
     def app_certificate(self) -> str:

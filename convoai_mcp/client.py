@@ -45,7 +45,6 @@ import anyio
 import httpx
 import pydantic
 
-from convoai_mcp import __version__, tokens
 from convoai_mcp._auth import AppCredentialsAuth, Auth, BasicAuth, TokenAuth, encode_path_segment
 from convoai_mcp._resources import Agents, Calls, PhoneNumbers, Requester
 from convoai_mcp._retry import (
@@ -59,6 +58,7 @@ from convoai_mcp._retry import (
     retry_delay,
 )
 from convoai_mcp._secrets import longest_first, secret_values
+from convoai_mcp._version import __version__
 from convoai_mcp.errors import (
     ConfigError,
     ConvoAIError,
@@ -69,6 +69,7 @@ from convoai_mcp.errors import (
 from convoai_mcp.models import WireModel
 from convoai_mcp.regions import Area, Resolver, Router
 from convoai_mcp.started import MAX_ENTRIES, StartedAgent, StartedAgents
+from convoai_mcp.tokens import validate_app_certificate, validate_app_id
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -169,7 +170,7 @@ class ConvoAIClient:
         started: StartedAgents | None = None,
     ) -> None:
         try:
-            self.app_id = tokens.validate_app_id(app_id)
+            self.app_id = validate_app_id(app_id)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
         if not isinstance(auth, BasicAuth | TokenAuth | AppCredentialsAuth):
@@ -180,7 +181,7 @@ class ConvoAIClient:
             app_certificate = app_certificate or auth.app_certificate
         if app_certificate is not None:
             try:
-                tokens.validate_app_certificate(app_certificate)
+                validate_app_certificate(app_certificate)
             except ValueError as exc:
                 raise ConfigError(str(exc)) from None
         self.auth = auth
