@@ -18,7 +18,11 @@
          └─ ServiceUnavailableError     5xx
 
 No message, hint or repr ever contains a secret: text that comes from the service is scrubbed of
-anything that looks like a token or credential before it is stored (:func:`scrub`).
+anything that looks like a token or credential (the one vocabulary of :mod:`convoai_mcp._secrets`)
+and of every secret value the client holds or sent (``known=``) before it is stored
+(:func:`scrub`). :meth:`ConvoAIError.as_dict` gives the same facts as structured data (status,
+reason, request id, method, path ...) for a tool result, and :attr:`APIStatusError.summary` the
+message without the REST path and request id.
 """
 
 from __future__ import annotations
