@@ -27,38 +27,27 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    import socket
-
-    import uvicorn
-    from starlette.types import ASGIApp
-
     from convoai_mcp.config import Settings
     from convoai_mcp.redact import Redactor
     from convoai_mcp.server.app import ConvoAIServer
 
 __all__ = [
-    "KEEP_ALIVE_SECONDS",
-    "SANDBOX_PRESETS",
     "JsonFormatter",
+    "adopt_uvicorn_logging",
     "build_parser",
+    "check_main",
     "configure_logging",
-    "http_socket",
     "main",
     "safety_summary",
-    "sandbox_settings",
-    "uvicorn_config",
 ]
 
-SANDBOX_PRESETS = ("deepgram_nova_3", "openai_gpt_4o_mini", "minimax_speech_2_6_turbo")
-"""Default presets when the server runs on the sandbox without configured vendors."""
-
-_TRANSPORTS = ("stdio", "streamable-http", "sse")
 _HANDLER = "convoai-mcp-stderr"
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the serve command."""
     from convoai_mcp import __version__
+    from convoai_mcp.server.transports import TRANSPORTS
 
     parser = argparse.ArgumentParser(
         prog="convoai-mcp",
@@ -70,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--transport",
-        choices=_TRANSPORTS,
+        choices=TRANSPORTS,
         default="stdio",
         help="stdio (default, for MCP clients that launch the server), streamable-http or sse",
     )
@@ -217,27 +206,6 @@ def _say(text: str) -> None:
         print(f"convoai-mcp: {text}", file=sys.stderr, flush=True)
 
 
-def sandbox_settings(settings: Settings, base_url: str) -> Settings:
-    """``settings`` pointed at a sandbox at ``base_url`` with the demo credentials."""
-    from pydantic import SecretStr
-
-    from convoai_mcp.sandbox import DEMO_CREDENTIALS
-
-    creds = DEMO_CREDENTIALS
-    update: dict[str, object] = {
-        "app_id": creds.app_id,
-        "app_certificate": SecretStr(creds.app_certificate),
-        "customer_id": creds.customer_id,
-        "customer_secret": SecretStr(creds.customer_secret),
-        "auth_token": None,
-        "base_url": base_url,
-        "sandbox": True,
-    }
-    if not (settings.presets or settings.llm_url or settings.pipeline_id):
-        update["presets"] = SANDBOX_PRESETS
-    return settings.model_copy(update=update)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``convoai-mcp`` console script; returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -262,10 +230,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_env(require_credentials=not ns.sandbox)
         # From here on, nothing logged to stderr can carry a configured secret.
         _configure_from(settings, settings_redactor(settings))
-        if ns.transport != "stdio":
-            from convoai_mcp.server.http_security import check_bind
+        from convoai_mcp.server.transports import check_transport
 
-            check_bind(ns.host, settings.http_token)
+        check_transport(ns.transport, ns.host, ns.port, settings)
     except ConfigError as exc:
         _say(f"configuration error: {exc}")
         return 2
@@ -356,6 +323,7 @@ async def _check(settings: Settings, sandbox: bool) -> int:
             import secrets
 
             from convoai_mcp.sandbox import DEMO_CREDENTIALS, Sandbox
+            from convoai_mcp.server.sandbox_mode import sandbox_settings
 
             emulator = Sandbox(DEMO_CREDENTIALS, seed=secrets.randbits(32))
             base_url = await stack.enter_async_context(emulator.serve("127.0.0.1", 0))
@@ -419,35 +387,28 @@ def _defaults_summary(settings: Settings) -> str:
 def _archive_summary(settings: Settings) -> str:
     if not settings.archive:
         return "off"
-    from convoai_mcp.archive import default_archive_path
+    from convoai_mcp.archive.sqlite import default_archive_path
 
     where = settings.archive_path or default_archive_path()
     return f"on, {where}, kept {settings.archive_retention_days} days"
 
 
 async def _serve(settings: Settings, ns: argparse.Namespace) -> None:
-    import secrets
-    import tempfile
     from contextlib import AsyncExitStack
-    from pathlib import Path
 
     from convoai_mcp import __version__
+    from convoai_mcp.server.transports import serve
 
     async with AsyncExitStack() as stack:
         if ns.sandbox:
-            from convoai_mcp.sandbox import DEMO_CREDENTIALS, Sandbox
+            from convoai_mcp.server.sandbox_mode import run_sandbox
 
-            # A fresh seed per run: agent ids differ from earlier sandbox sessions.
-            sandbox = Sandbox(DEMO_CREDENTIALS, seed=secrets.randbits(32))
-            base_url = await stack.enter_async_context(sandbox.serve("127.0.0.1", 0))
-            adopt_uvicorn_logging()
-            settings = sandbox_settings(settings, base_url)
-            if settings.archive_path is None:
-                # Emulated transcripts stay out of the user's real archive.
-                tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="convoai-sandbox-"))
-                settings = settings.model_copy(
-                    update={"archive_path": Path(tmp) / "archive.sqlite3"}
-                )
+            settings, base_url = await stack.enter_async_context(run_sandbox(settings))
+            adopt_uvicorn_logging()  # the emulator's uvicorn installed its own handlers
+        from convoai_mcp.archive import check_archive
+
+        await check_archive(settings)  # unusable: ConfigError, exit status 2
+        if ns.sandbox:
             _say(
                 f"SANDBOX mode: the emulator runs in this process at {base_url} with demo "
                 "credentials; nothing real is called and nothing is charged"
@@ -458,89 +419,20 @@ async def _serve(settings: Settings, ns: argparse.Namespace) -> None:
         stack.push_async_callback(server.runtime.aclose)
         where = "the sandbox" if settings.sandbox else settings.describe()
         _say("safety: " + await _server_safety(server, settings))
-        if ns.transport == "stdio":
+
+        def ready(url: str, token_required: bool) -> None:
+            if url == "stdio":
+                _say(
+                    f"{__version__} serving MCP over stdio ({where}); waiting for a client on "
+                    "stdin, Ctrl-C to stop"
+                )
+                return
+            auth = ", bearer token required" if token_required else ""
             _say(
-                f"{__version__} serving MCP over stdio ({where}); waiting for a client on "
-                "stdin, Ctrl-C to stop"
+                f"{__version__} serving MCP ({ns.transport}) at {url} ({where}{auth}); "
+                "Ctrl-C to stop"
             )
-            await server.run_stdio_async()
-        else:
-            await _serve_http(server, settings, ns, where, __version__)
 
-
-KEEP_ALIVE_SECONDS = 65
-"""How long the HTTP transports keep an idle connection open: longer than clients keep theirs
-(httpx: 5 s). With uvicorn's default 5 s both ends close at once and a reused connection fails
-mid-request (ReadError after a 5 s pause; benchmarks/)."""
-
-
-def http_socket(host: str, port: int) -> socket.socket:
-    """The listening socket of the HTTP transports, bound to ``host``:``port`` (0: a free one).
-
-    Its protocol is IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on accepted sockets whose
-    proto is TCP, and without it every keep-alive response waits ~40 ms (Nagle + delayed ACK;
-    benchmarks/).
-    """
-    import socket
-
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host.strip("[]"), port))
-    except OSError:
-        sock.close()
-        raise
-    return sock
-
-
-def uvicorn_config(app: ASGIApp, settings: Settings) -> uvicorn.Config:
-    """How uvicorn serves ``app``: logging through ours, :data:`KEEP_ALIVE_SECONDS`."""
-    import uvicorn
-
-    return uvicorn.Config(
-        app,
-        log_config=None,
-        log_level=settings.log_level.lower(),
-        access_log=settings.log_level == "DEBUG",
-        timeout_graceful_shutdown=2,
-        timeout_keep_alive=KEEP_ALIVE_SECONDS,
-    )
-
-
-async def _serve_http(
-    server: ConvoAIServer, settings: Settings, ns: argparse.Namespace, where: str, version: str
-) -> None:
-    import uvicorn
-
-    from convoai_mcp.server.http_security import HttpSecurity, secure_asgi_app
-
-    sock = http_socket(ns.host, ns.port)
-    port = sock.getsockname()[1]
-    security = HttpSecurity.from_settings(settings, host=ns.host, port=port)
-    if ns.transport == "sse":
-        app = server.sse_app(
-            host=ns.host,
-            transport_security=security.transport_security,
-            max_request_body_size=security.max_body_bytes,
+        await serve(
+            server, settings, transport=ns.transport, host=ns.host, port=ns.port, on_ready=ready
         )
-        path = "/sse"
-    else:
-        app = server.streamable_http_app(
-            host=ns.host,
-            transport_security=security.transport_security,
-            max_request_body_size=security.max_body_bytes,
-        )
-        path = "/mcp"
-    shown = f"[{ns.host.strip('[]')}]" if ":" in ns.host else ns.host
-    auth = ", bearer token required" if security.token is not None else ""
-    _say(
-        f"{version} serving MCP ({ns.transport}) at http://{shown}:{port}{path} ({where}"
-        f"{auth}); Ctrl-C to stop"
-    )
-    config = uvicorn_config(secure_asgi_app(app, security), settings)
-    adopt_uvicorn_logging()
-    try:
-        await uvicorn.Server(config).serve(sockets=[sock])
-    finally:
-        sock.close()

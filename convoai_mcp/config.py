@@ -463,7 +463,13 @@ class Settings(BaseModel):
         values["max_body_bytes"] = env.integer("CONVOAI_MAX_BODY_BYTES", minimum=1024)
         values["archive"] = env.boolean("CONVOAI_ARCHIVE", default=True)
         archive_path = env.text("CONVOAI_ARCHIVE_PATH")
-        values["archive_path"] = Path(archive_path).expanduser() if archive_path else None
+        try:
+            values["archive_path"] = Path(archive_path).expanduser() if archive_path else None
+        except RuntimeError:  # ~nosuchuser/...
+            raise ConfigError(
+                f"CONVOAI_ARCHIVE_PATH={archive_path!r}: the home directory in it cannot be found",
+                hint="write an absolute path, or ~/... for your own home directory",
+            ) from None
         retention = env.integer("CONVOAI_ARCHIVE_RETENTION_DAYS", minimum=1)
         if retention is not None:
             values["archive_retention_days"] = retention
