@@ -40,7 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from convoai_mcp.errors import ConfigError
 from convoai_mcp.presets import PRESET_NAMES
-from convoai_mcp.regions import Area
+from convoai_mcp.regions import AREA_NAMES, Area
 
 __all__ = [
     "ENV_VARS",
@@ -373,7 +373,7 @@ class Settings(BaseModel):
 
         area = env.text("AGORA_AREA")
         if area is not None:
-            values["area"] = Area(_choice("AGORA_AREA", area, list(Area), what="an area"))
+            values["area"] = Area(_choice("AGORA_AREA", area, AREA_NAMES, what="an area"))
         base_url = env.text("CONVOAI_BASE_URL")
         if base_url is not None:
             values["base_url"] = _check_url(

@@ -389,3 +389,13 @@ def test_uvicorn_lines_share_our_text_format() -> None:
         proc.communicate(timeout=30)
     assert " INFO uvicorn.error: Application startup complete." in line
     assert not line.startswith("INFO:")
+
+
+async def test_check_refuses_an_unusable_archive_as_start_up_does(tmp_path: Path) -> None:
+    corrupt = tmp_path / "archive.sqlite3"
+    corrupt.write_bytes(b"this is not an SQLite database" * 100)
+    status, out, err = await run_check("--sandbox", CONVOAI_ARCHIVE_PATH=str(corrupt))
+    assert status == 2, out + err
+    [line] = err.strip().splitlines()
+    assert "check failed: configuration error: " in line
+    assert "CONVOAI_ARCHIVE_PATH" in line
