@@ -419,3 +419,16 @@ def test_an_unfilled_bundle_placeholder_counts_as_unset() -> None:
     )
     assert s.max_agents is None
     assert s.call_allowlist == ()
+
+
+def test_llm_styles_match_the_official_sdk_when_it_is_installed() -> None:
+    """With the contract extra (agora-agents), the styles are read from the SDK itself."""
+    import importlib
+    import typing
+
+    try:
+        module = importlib.import_module("agora_agent.types.llm_style")
+    except ImportError:
+        pytest.skip("agora-agents is not installed (the contract extra)")
+    [literal] = [arg for arg in typing.get_args(module.LlmStyle) if typing.get_args(arg)]
+    assert set(typing.get_args(literal)) == set(LLM_STYLES)

@@ -280,6 +280,7 @@ async def test_check_reports_a_configuration_error_with_status_2() -> None:
     assert status == 2
     assert out == ""
     assert "check failed: configuration error: CONVOAI_TOOLS_DENY" in err
+    assert "did you mean mint_token?" in err
 
 
 async def test_check_sandbox() -> None:
