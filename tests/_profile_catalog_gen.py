@@ -341,10 +341,11 @@ def _probe(
                 if isinstance(xa[name], dict) and path[-1] == f"k_{name}":
                     overlay.append({"path": list(path[:-1]), "merge": name})
                     continue
+                value: Any
                 if path[-1] not in parent:
                     value = _leaf(xa[name], _get(out_b, path), xa, xb)
                 elif parent[path[-1]] == xa[name] and _get(out_b, path) == xb[name]:
-                    value: Any = {"$": name}
+                    value = {"$": name}
                 else:
                     value = _leaf(parent[path[-1]], _get(out_b, path), xa, xb)
                 overlay.append({"path": list(path), "value": value})

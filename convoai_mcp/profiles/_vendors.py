@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
-
-from convoai_mcp.profiles._catalog import CATALOG
 
 __all__ = [
     "STAGES",
     "VOICE_FIELDS",
     "StageError",
+    "catalog",
+    "check_args",
     "find_class",
     "render_stage",
     "required_sample_rate",
@@ -65,6 +66,14 @@ _MANAGED_DEEPGRAM = frozenset({"nova-2", "nova-3"})
 _ALIASES = {("mllm", "openai_realtime"): "openai", ("mllm", "azure_openai_realtime"): "azure"}
 
 
+@functools.cache
+def catalog() -> dict[str, dict[str, Any]]:
+    """The SDK vendor classes (:mod:`._catalog`), loaded on first use: it is large."""
+    from convoai_mcp.profiles._catalog import CATALOG
+
+    return CATALOG
+
+
 class StageError(Exception):
     """A stage table is wrong: ``key`` (a parameter name, or "" for the table) and the reason."""
 
@@ -79,7 +88,7 @@ def vendor_names(stage: str, area: str = "global") -> list[str]:
     return sorted(
         {
             name
-            for entry in CATALOG.values()
+            for entry in catalog().values()
             if entry["stage"] == stage and entry["area"] == area
             for name in entry["names"]
         }
@@ -89,7 +98,7 @@ def vendor_names(stage: str, area: str = "global") -> list[str]:
 def find_class(stage: str, vendor: str, area: str = "global") -> str:
     """The SDK class (its catalog key) for ``vendor`` in ``stage``; StageError if there is none."""
     vendor = _ALIASES.get((stage, vendor), vendor)
-    for key, entry in CATALOG.items():
+    for key, entry in catalog().items():
         if entry["stage"] == stage and entry["area"] == area and vendor in entry["names"]:
             return key
     names = vendor_names(stage, area)
@@ -302,7 +311,7 @@ _RULES: dict[str, Callable[[dict[str, Any]], StageError | None]] = {
 
 def check_args(key: str, args: Mapping[str, Any]) -> dict[str, Any]:
     """``args`` checked against class ``key``, with the SDK's defaults filled in."""
-    entry = CATALOG[key]
+    entry = catalog()[key]
     fields: dict[str, Any] = entry["fields"]
     out: dict[str, Any] = {}
     for name, value in args.items():
@@ -372,7 +381,7 @@ def _put(tree: dict[str, Any], path: list[str], value: Any) -> None:
 
 def render_stage(key: str, args: Mapping[str, Any]) -> dict[str, Any]:
     """The stage JSON of class ``key`` for checked ``args`` (see :func:`check_args`)."""
-    entry = CATALOG[key]
+    entry = catalog()[key]
     mode = entry
     for candidate in entry.get("modes", ()):
         condition = candidate["if"]
@@ -424,7 +433,7 @@ def _gpt_live_url(params: Mapping[str, Any]) -> str:
 
 
 def _rate(key: str, args: Mapping[str, Any]) -> int | None:
-    rate = CATALOG[key].get("sample_rate")
+    rate = catalog()[key].get("sample_rate")
     if isinstance(rate, dict):
         rate = args.get(rate["$"])
     return rate if isinstance(rate, int) and not isinstance(rate, bool) and rate else None
