@@ -8,7 +8,7 @@ built with distinct marker values, and where each marker lands in the output is 
 ``{"$merge": name}`` for a dict spread into the surrounding object). Behaviour a template cannot
 express is written by hand in ``convoai_mcp/profiles/_vendors.py`` and listed in ``CUSTOM``.
 
-Run ``python -m tests._profile_catalog_gen && ruff format convoai_mcp/profiles/_catalog.py``
+Run ``python tests/_profile_catalog_gen.py && ruff format convoai_mcp/profiles/_catalog.py``
 (with the SDK installed) to rewrite the file; ``tests/test_profiles_sdk.py`` checks that the
 committed data equals a fresh derivation, so an SDK upgrade that changes a class fails there.
 """
@@ -46,20 +46,22 @@ COMPANIONS: dict[str, dict[str, Any]] = {
     "MiniMaxTTS": {"key": "*", "voice_id": "*", "group_id": "*"},
     "MiniMaxCNTTS": {"key": "*", "voice_id": "*"},
 }
-_MANAGED_LLM = ({"absent": ["api_key"]}, {"model": "gpt-4o-mini", "vendor": None})
+_LLM_MODELS = ("gpt-4o-mini", "gpt-5-nano")
+_MINIMAX_MODELS = ("speech-2.6-turbo", "speech_2_8_turbo")
+_MANAGED_LLM = ({"absent": ["api_key"]}, {"model": _LLM_MODELS, "vendor": None})
 _GEMINI_38 = "models/gemini-3.8-live"
 _GEMINI_38_THINKING = "models/gemini-3.8-live-extended-thinking"
 MODES: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {
-    "OpenAI": [({"absent": ["api_key"]}, {"model": "gpt-4o-mini"})],
-    "OpenAITTS": [({"absent": ["api_key"]}, {})],
-    "DeepgramSTT": [({"absent": ["api_key"]}, {"model": "nova-3"})],
+    "OpenAI": [({"absent": ["api_key"]}, {"model": _LLM_MODELS})],
+    "OpenAITTS": [({"absent": ["api_key"]}, {})],  # model: only tts-1 is managed
+    "DeepgramSTT": [({"absent": ["api_key"]}, {"model": ("nova-3", "nova-2")})],
     "AliyunLLM": [_MANAGED_LLM],
     "BytedanceLLM": [_MANAGED_LLM],
     "DeepSeekLLM": [_MANAGED_LLM],
     "TencentLLM": [_MANAGED_LLM],
     "MiniMaxTTS": [
-        ({"absent": ["key", "voice_id"]}, {"model": "speech-2.6-turbo", "timber_weights": "*"}),
-        ({"absent": ["key"]}, {"model": "speech-2.6-turbo", "voice_id": "*"}),
+        ({"absent": ["key", "voice_id"]}, {"model": _MINIMAX_MODELS, "timber_weights": "*"}),
+        ({"absent": ["key"]}, {"model": _MINIMAX_MODELS, "voice_id": "*"}),
         ({"absent": ["voice_id"]}, {"key": "*", "group_id": "*", "timber_weights": "*"}),
     ],
     "MiniMaxCNTTS": [({"absent": ["voice_id"]}, {"key": "*", "timber_weights": "*"})],
@@ -316,6 +318,9 @@ def _probe(
     for n in [*fixed, *given]:
         fixed_value = given.get(n, "*")
         i = order.index(n)
+        if isinstance(fixed_value, tuple):  # two real values, so the probe sees it vary
+            va[n], vb[n] = fixed_value
+            continue
         va[n] = _marker(n, fields[n], i, 0, owner) if fixed_value == "*" else fixed_value
         vb[n] = _marker(n, fields[n], i, 1, owner) if fixed_value == "*" else fixed_value
     base_a = _config(cls, va)
@@ -441,7 +446,7 @@ def derive() -> dict[str, Any]:
 
 
 HEADER = '''# ruff: noqa: E501
-"""Generated from agora-agents {version} by ``python -m tests._profile_catalog_gen``.
+"""Generated from agora-agents {version} by ``python tests/_profile_catalog_gen.py``.
 
 For every vendor class of the official SDK: its stage, area, the vendor name it sends, its
 parameters, and the shape of its ``to_config()`` JSON (see ``tests/_profile_catalog_gen.py``).

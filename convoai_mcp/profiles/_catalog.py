@@ -1,5 +1,5 @@
 # ruff: noqa: E501
-"""Generated from agora-agents 2.12.0 by ``python -m tests._profile_catalog_gen``.
+"""Generated from agora-agents 2.12.0 by ``python tests/_profile_catalog_gen.py``.
 
 For every vendor class of the official SDK: its stage, area, the vendor name it sends, its
 parameters, and the shape of its ``to_config()`` JSON (see ``tests/_profile_catalog_gen.py``).
@@ -220,7 +220,7 @@ CATALOG: dict[str, dict[str, Any]] = {
         "modes": [
             {
                 "if": {"absent": ["api_key"]},
-                "template": {"vendor": "deepgram", "params": {"model": "nova-3"}},
+                "template": {"vendor": "deepgram", "params": {"model": {"$": "model"}}},
                 "when": {
                     "api_key": [{"path": ["params", "key"], "value": {"$": "api_key"}}],
                     "language": [{"path": ["params", "language"], "value": {"$": "language"}}],
@@ -793,7 +793,7 @@ CATALOG: dict[str, dict[str, Any]] = {
                 "if": {"absent": ["api_key"]},
                 "template": {
                     "url": "https://api.openai.com/v1/chat/completions",
-                    "params": {"model": "gpt-4o-mini"},
+                    "params": {"model": {"$": "model"}},
                     "style": "openai",
                     "input_modalities": ["text"],
                 },
@@ -907,7 +907,7 @@ CATALOG: dict[str, dict[str, Any]] = {
                 "if": {"absent": ["api_key"]},
                 "template": {
                     "url": "https://api.openai.com/v1/chat/completions",
-                    "params": {"model": "gpt-4o-mini"},
+                    "params": {"model": {"$": "model"}},
                     "style": "openai",
                     "input_modalities": ["text"],
                 },
@@ -1021,7 +1021,7 @@ CATALOG: dict[str, dict[str, Any]] = {
                 "if": {"absent": ["api_key"]},
                 "template": {
                     "url": "https://api.openai.com/v1/chat/completions",
-                    "params": {"model": "gpt-4o-mini"},
+                    "params": {"model": {"$": "model"}},
                     "style": "openai",
                     "input_modalities": ["text"],
                 },
@@ -1135,7 +1135,7 @@ CATALOG: dict[str, dict[str, Any]] = {
                 "if": {"absent": ["api_key"]},
                 "template": {
                     "url": "https://api.openai.com/v1/chat/completions",
-                    "params": {"model": "gpt-4o-mini"},
+                    "params": {"model": {"$": "model"}},
                     "style": "openai",
                     "input_modalities": ["text"],
                 },
@@ -1723,7 +1723,7 @@ CATALOG: dict[str, dict[str, Any]] = {
                 "if": {"absent": ["api_key"]},
                 "template": {
                     "url": "https://api.openai.com/v1/chat/completions",
-                    "params": {"model": "gpt-4o-mini"},
+                    "params": {"model": {"$": "model"}},
                     "style": "openai",
                     "input_modalities": ["text"],
                 },
@@ -3154,7 +3154,7 @@ CATALOG: dict[str, dict[str, Any]] = {
                 "template": {
                     "vendor": "minimax",
                     "params": {"timber_weights": {"$": "timber_weights"}},
-                    "_minimax_preset_model": "speech-2.6-turbo",
+                    "_minimax_preset_model": {"$": "model"},
                 },
                 "when": {
                     "group_id": [],
@@ -3216,7 +3216,7 @@ CATALOG: dict[str, dict[str, Any]] = {
                 "template": {
                     "vendor": "minimax",
                     "params": {"voice_setting": {"voice_id": {"$": "voice_id"}}},
-                    "_minimax_preset_model": "speech-2.6-turbo",
+                    "_minimax_preset_model": {"$": "model"},
                 },
                 "when": {
                     "group_id": [],

@@ -30,6 +30,7 @@ __all__ = [
     "DEFAULT_TURN_DETECTION_LANGUAGE",
     "PROFILE_KEYS",
     "TURN_DETECTION_LANGUAGES",
+    "VENDOR_PARAM",
     "JoinConfig",
     "Overrides",
     "Profile",
@@ -78,6 +79,8 @@ TURN_DETECTION_LANGUAGES: tuple[str, ...] = (
 """The turn-detection languages the SDK accepts (``TurnDetectionLanguage``)."""
 DEFAULT_TURN_DETECTION_LANGUAGE = "en-US"
 
+VENDOR_PARAM = "vendor_param"
+"""How a stage writes the SDK class's own ``vendor`` parameter (LLM classes have one)."""
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _OPENAI_CHAT_URL = "https://api.openai.com/v1/chat/completions"
@@ -470,6 +473,12 @@ def _parse_stage(
         for k, v in raw.items()
         if k != "vendor"
     }
+    if VENDOR_PARAM in args:
+        # The LLM classes' own ``vendor`` parameter (the ``llm.vendor`` field): the stage's
+        # ``vendor`` key already picks the class, so it is written ``vendor_param``.
+        if "vendor" not in _vendors.catalog()[sdk_class]["fields"]:
+            raise where.error(f"{stage}.{VENDOR_PARAM}", f"{sdk_class} has no vendor parameter")
+        args["vendor"] = args.pop(VENDOR_PARAM)
     try:
         checked = _vendors.check_args(sdk_class, args)
         config = _vendors.render_stage(sdk_class, checked)
@@ -673,8 +682,8 @@ def _strip_inferred(props: dict[str, Any], inferred: list[str]) -> dict[str, Any
         tts.pop("_minimax_preset_model", None)
     if tts and "_minimax_preset_model" in tts:
         tts = {k: v for k, v in tts.items() if k != "_minimax_preset_model"}
-    out = {**props, "asr": asr, "llm": llm, "tts": tts}
-    return {k: v for k, v in out.items() if v is not None}
+    # As the SDK: the three keys are always there, null where no stage is sent.
+    return {**props, "asr": asr, "llm": llm, "tts": tts}
 
 
 def _restage(stage: Stage, **changes: Any) -> dict[str, Any]:
