@@ -49,7 +49,7 @@ VOICE_FIELDS: dict[str, str] = {
     "FishAudioTTS": "reference_id",
     "MiniMaxTTS": "voice_id",
     "MiniMaxCNTTS": "voice_id",
-    "MistralTTS": "voice_id",
+    "MistralTTS": "voice",
     "TypecastTTS": "voice_id",
     "MurfTTS": "voice_id",
     "SarvamTTS": "speaker",
@@ -60,6 +60,15 @@ VOICE_FIELDS: dict[str, str] = {
     "AzureOpenAIRealtime": "voice",
     "OpenAIGPTLive": "voice",
     "XaiGrok": "voice",
+    "GeminiLive": "voice",
+    "VertexAI": "voice",
+    "QwenOmni": "voice",
+    "BytedanceDuplexTTS": "speaker",
+    "BytedanceTTS": "voice_type",
+    "CosyVoiceTTS": "voice",
+    "StepFunTTS": "voice_id",
+    "TencentTTS": "voice_type",
+    "GenericTTS": "voice",
 }
 _MANAGED_LLM_MODELS = frozenset({"gpt-4o-mini", "gpt-4.1-mini", "gpt-5-nano", "gpt-5-mini"})
 _MANAGED_DEEPGRAM = frozenset({"nova-2", "nova-3"})
