@@ -21,6 +21,7 @@ from convoai_mcp.profiles import (
     VOICE_FIELDS,
     Overrides,
     Profiles,
+    build_call,
     build_join,
     load_profiles,
     parse_profiles,
@@ -493,6 +494,47 @@ def test_an_override_never_changes_the_loaded_profile() -> None:
     before = json.dumps(build_join(profiles.get("support")).properties, sort_keys=True)
     build_join(profiles.get("support"), Overrides(voice="v2", system_prompt="x", language="fr-FR"))
     assert json.dumps(build_join(profiles.get("support")).properties, sort_keys=True) == before
+
+
+# -- calls --------------------------------------------------------------------------------------
+
+
+def test_a_call_uses_the_profiles_own_stages_and_no_preset() -> None:
+    join = build_call(
+        _load().get("support"), channel="c", token="t", agent_uid="1", remote_uids=["2"]
+    )
+    assert join.preset is None
+    assert join.properties["llm"]["api_key"] == "sk-ant-test-0001"
+    assert join.properties["tts"]["vendor"] == "elevenlabs"
+    assert join.properties["remote_rtc_uids"] == ["2"]
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        (
+            "hosted",
+            "it uses presets (deepgram_nova_3, openai_gpt_4o_mini, minimax_speech_2_6_turbo)",
+        ),
+        ("realtime", "it is an MLLM agent"),
+    ],
+)
+def test_a_call_refuses_what_the_call_endpoint_cannot_take(name: str, problem: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        build_call(_load().get(name))
+    message = str(caught.value)
+    assert f"profile {name!r} cannot place calls: {problem}" in message
+    assert f"[profiles.{name}.llm]" in message
+
+
+def test_a_call_refuses_a_keyless_stage_that_would_be_a_preset() -> None:
+    text = MINIMAL.replace('presets = ["openai_gpt_4o_mini", "openai_tts_1"]', "") + (
+        "[profiles.p.llm]\nvendor = 'openai'\nmodel = 'gpt-4o-mini'\n"
+        "[profiles.p.tts]\nvendor = 'openai'\nvoice = 'alloy'\n"
+    )
+    with pytest.raises(ConfigError, match="keyless llm stage is the openai_gpt_4o_mini preset"):
+        build_call(_load(text).get("p"))
+    assert summarize(_load(text).get("p"))["callable"] is False
 
 
 # -- the summary ----------------------------------------------------------------------------------

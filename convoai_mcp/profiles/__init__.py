@@ -34,6 +34,8 @@ Each stage (``llm``, ``tts``, ``asr``, ``mllm``, ``avatar``) takes ``vendor`` an
 of the official SDK's vendor class for that vendor (``agora-agents`` 2.12.0: ``Anthropic``,
 ``ElevenLabsTTS``, ``DeepgramSTT`` ...), under the same names, and produces exactly the JSON
 that class's ``to_config()`` produces. ``area = "cn"`` picks the SDK's CN vendor classes.
+The LLM classes' own ``vendor`` parameter (the ``llm.vendor`` field) is written
+``vendor_param``, since ``vendor`` picks the class.
 Besides the stages a profile takes what the SDK's ``Agent`` takes (``instructions``,
 ``greeting``, ``failure_message``, ``max_history``, ``turn_detection``, ``interruption``,
 ``sal``, ``advanced_features``, ``parameters``, ``geofence``, ``labels``, ``rtc``,
@@ -51,7 +53,9 @@ refused unless the file is private (no group or other permission bits: ``chmod 6
 Entry points: :func:`load_profiles` (at start-up; every error is a
 :class:`~convoai_mcp.errors.ConfigError` naming the file, profile and key),
 :func:`build_join` (a profile plus :class:`Overrides` to the join ``properties``, preset and
-pipeline_id), :func:`summarize` / :meth:`Profiles.summaries` (for ``list_profiles``).
+pipeline_id), :func:`build_call` (the same for an outbound call, which takes no presets),
+:func:`summarize` / :meth:`Profiles.summaries` (for ``list_profiles``). Overrides never touch a
+URL, a key or a vendor: a configured key travels only with the stage that names it.
 Importing this package loads neither the MCP SDK nor pydantic nor the vendor catalog.
 """
 
@@ -65,6 +69,7 @@ from convoai_mcp.profiles._profiles import (
     Profile,
     Profiles,
     Stage,
+    build_call,
     build_join,
     load_profiles,
     parse_profiles,
@@ -84,6 +89,7 @@ __all__ = [
     "Profile",
     "Profiles",
     "Stage",
+    "build_call",
     "build_join",
     "load_profiles",
     "parse_profiles",

@@ -36,6 +36,7 @@ __all__ = [
     "Profile",
     "Profiles",
     "Stage",
+    "build_call",
     "build_join",
     "load_profiles",
     "parse_profiles",
@@ -770,6 +771,7 @@ def build_join(
     remote_uids: list[str] | None = None,
     app_id: str | None = None,
     avatar_token: Callable[[str], str] | None = None,
+    _call: bool = False,
 ) -> JoinConfig:
     """The join request's ``properties`` (plus preset and pipeline_id) for ``profile``.
 
@@ -817,7 +819,7 @@ def build_join(
             props.pop("turn_detection", None)
         props = _drop_none(props)
         _enrich_avatar(props, channel, app_id, avatar_token)
-        return _finish(profile, props)
+        return _finish(profile, props, call=_call)
     preset_stages = _preset_stages(profile.presets)
     skip = set(preset_stages)
     allow_missing = set(preset_stages) | ({"asr", "llm", "tts"} if profile.pipeline_id else set())
@@ -856,7 +858,61 @@ def build_join(
         props["llm"] = llm
     if "asr" in configs:
         props["asr"] = _drop_none({**configs["asr"], "language": language})
-    return _finish(profile, props)
+    return _finish(profile, props, call=_call)
+
+
+def build_call(
+    profile: Profile,
+    overrides: Overrides | None = None,
+    *,
+    channel: str | None = None,
+    token: str | None = None,
+    agent_uid: str | None = None,
+    remote_uids: list[str] | None = None,
+    app_id: str | None = None,
+    avatar_token: Callable[[str], str] | None = None,
+) -> JoinConfig:
+    """The outbound call request's ``properties`` (and pipeline_id) for ``profile``.
+
+    The call endpoint takes no presets, so the profile needs its own llm and tts stages (or a
+    pipeline_id): a profile with presets, or whose keyless stage the SDK would turn into a
+    preset, is refused with what to add. Otherwise as :func:`build_join`."""
+    problem = _call_problem(profile)
+    if problem is not None:
+        raise ConfigError(
+            f"profile {profile.name!r} cannot place calls: {problem}",
+            hint="the call endpoint takes no presets; give the profile llm and tts stages with "
+            f"their keys ([profiles.{profile.name}.llm], [profiles.{profile.name}.tts]), or a "
+            "pipeline_id",
+        )
+    return build_join(
+        profile,
+        overrides,
+        channel=channel,
+        token=token,
+        agent_uid=agent_uid,
+        remote_uids=remote_uids,
+        app_id=app_id,
+        avatar_token=avatar_token,
+        _call=True,
+    )
+
+
+def _call_problem(profile: Profile) -> str | None:
+    if profile.presets:
+        return f"it uses presets ({', '.join(profile.presets)})"
+    if profile.pipeline_id is not None:
+        return None
+    if profile.is_mllm:
+        return "it is an MLLM agent"
+    for stage, infer in (("llm", _infer_llm), ("tts", _infer_tts), ("asr", _infer_asr)):
+        config = profile.stages[stage].config if stage in profile.stages else None
+        if config is None and stage != "asr":
+            return f"it has no {stage} stage"
+        preset = infer(config)
+        if preset:
+            return f"its keyless {stage} stage is the {preset} preset"
+    return None
 
 
 def _parameters(parameters: Mapping[str, Any] | None, advanced: Mapping[str, Any] | None) -> Any:
@@ -897,7 +953,9 @@ def _enrich_avatar(
         params["agora_token"] = avatar_token(str(params["agora_uid"]))
 
 
-def _finish(profile: Profile, props: dict[str, Any]) -> JoinConfig:
+def _finish(profile: Profile, props: dict[str, Any], *, call: bool = False) -> JoinConfig:
+    if call:
+        return JoinConfig(properties=props, preset=None, pipeline_id=profile.pipeline_id)
     explicit = list(profile.presets)
     categories = _preset_stages(profile.presets)
     inferred: list[str] = []
@@ -959,6 +1017,5 @@ def _redacted_server(server: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _callable(profile: Profile) -> bool:
-    """True when the profile can place a phone call (the call endpoint takes no presets: it
-    needs its own llm and tts stages)."""
-    return "llm" in profile.stages and "tts" in profile.stages and "mllm" not in profile.stages
+    """True when the profile can place a phone call (see :func:`build_call`)."""
+    return _call_problem(profile) is None
