@@ -583,3 +583,61 @@ def test_importing_profiles_loads_neither_the_mcp_sdk_nor_pydantic() -> None:
         env=dict(os.environ),
     )
     assert out.stdout.strip() == "[]"
+
+
+# -- the README ---------------------------------------------------------------------------------
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def _readme_section() -> str:
+    text = README.read_text(encoding="utf-8")
+    start = text.index("## Agent profiles")
+    return text[start : text.index("\n## ", start + 1)]
+
+
+def test_the_readme_examples_load_and_build() -> None:
+    """The four README examples are complete profiles: they load, join, and the phone one
+    places calls."""
+    blocks = _readme_section().split("```toml\n")[1:]
+    texts = [block.split("```", 1)[0] for block in blocks]
+    assert len(texts) == 4
+    env = {
+        name: f"{name.lower()}-value"
+        for name in (
+            "ANTHROPIC_API_KEY",
+            "ELEVENLABS_API_KEY",
+            "DEEPGRAM_API_KEY",
+            "OPENAI_API_KEY",
+            "AZURE_SPEECH_KEY",
+            "HEYGEN_API_KEY",
+        )
+    }
+    loaded = [parse_profiles(t, source="README.md", environ=env) for t in texts]
+    hosted, phone, realtime, avatar = (p.get(p.names()[0]) for p in loaded)
+    assert (
+        build_join(hosted).preset == "deepgram_nova_3,openai_gpt_4o_mini,minimax_speech_2_6_turbo"
+    )
+    assert build_call(phone).properties["llm"]["style"] == "anthropic"
+    assert build_join(realtime).properties["mllm"]["enable"] is True
+    join = build_join(avatar, channel="c", avatar_token=lambda uid: f"token-for-{uid}")
+    assert join.properties["avatar"]["params"]["agora_token"] == "token-for-3003"
+    assert join.properties["tts"]["params"]["sample_rate"] == 24000
+    assert join.preset == "deepgram_nova_3"
+
+
+def test_the_readme_vendor_table_is_the_catalog() -> None:
+    rows = [
+        [cell.strip() for cell in line.strip("|").split("|")]
+        for line in _readme_section().splitlines()
+        if line.startswith("| ") and not line.startswith("| stage")
+    ]
+    table = {row[2].strip("`"): row for row in rows}
+    classes = catalog()
+    assert sorted(table) == sorted(classes)
+    for key, (stage, names, _cls, voice, area) in table.items():
+        entry = classes[key]
+        assert (stage, area) == (entry["stage"], entry["area"]), key
+        for name in entry["names"]:
+            assert f"`{name}`" in names, key
+        assert voice == (f"`{VOICE_FIELDS[key]}`" if key in VOICE_FIELDS else "—"), key
