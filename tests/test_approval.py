@@ -221,7 +221,7 @@ async def test_the_page_shows_what_will_happen(served: Served) -> None:
     assert "frame-ancestors 'none'" in headers["content-security-policy"]
     assert headers["x-frame-options"] == "DENY"
     assert headers["cache-control"] == "no-store"
-    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["referrer-policy"] == "same-origin"
     # looking changes nothing
     assert served.store.get(token).state == "pending"  # type: ignore[union-attr]
 

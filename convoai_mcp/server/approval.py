@@ -19,7 +19,7 @@ defeats DNS rebinding) and ``Origin`` (or, without it, ``Referer``) must be that
 The form also carries the fingerprint, so a page for one request cannot approve another.
 Replayed, expired, altered or cross-origin requests get a clear page and change nothing. Every
 shown value is HTML-escaped and passed through a :class:`~convoai_mcp.redact.Redactor`, the page
-has no scripts and no remote assets, and its headers forbid framing, caching and referrers.
+has no scripts and no remote assets, and its headers forbid framing, caching and cross-origin referrers.
 
 **Serving**: :func:`serve_approvals` runs the page on loopback on an ephemeral port (uvicorn);
 ``approval_routes(store)`` can instead be added to an existing Starlette app's routes. The
@@ -328,7 +328,9 @@ _HEADERS = {
     ),
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: the token (in the URL) never leaves as a Referer, and the
+    # browser still sends Origin on the form POST (with no-referrer it sends "Origin: null").
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 
@@ -337,7 +339,7 @@ def _page(title: str, body: str, *, status: int = 200) -> HTMLResponse:
     document = (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta name="referrer" content="no-referrer">'
+        '<meta name="referrer" content="same-origin">'
         f"<title>{html.escape(title)} · convoai-mcp</title><style>{_CSS}</style></head>"
         f"<body><main>{body}</main></body></html>"
     )
