@@ -29,7 +29,6 @@ __all__ = [
     "DEFAULT_MAX_AGENTS",
     "DEFAULT_MAX_CALLS",
     "DEFAULT_RATE_PER_MINUTE",
-    "READ_ONLY_TOOLS",
     "Kind",
     "Limiter",
     "Policy",
@@ -42,11 +41,6 @@ Kind = Literal["agent", "call"]
 DEFAULT_MAX_AGENTS = 5
 DEFAULT_MAX_CALLS = 2
 DEFAULT_RATE_PER_MINUTE = 10
-
-READ_ONLY_TOOLS: frozenset[str] = frozenset(
-    {"get_agent", "list_agents", "get_call", "list_calls", "list_numbers"}
-)
-"""Tools that neither change anything nor cost anything; the only ones left in read-only mode."""
 
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _ENTRY = re.compile(r"\+[0-9]{1,15}")
@@ -66,7 +60,12 @@ def _limit(value: int | None, default: int) -> int:
 
 @dataclass(frozen=True)
 class Policy:
-    """The operator's rules. ``None`` limits mean the safe defaults; ``0`` forbids."""
+    """The operator's rules. ``None`` limits mean the safe defaults; ``0`` forbids.
+
+    ``read_only_tools`` are the tools read-only mode keeps: the server's tool registry says
+    which (``convoai_mcp.server.tools.READ_ONLY_TOOLS``; this module sits below the server and
+    is told). By default none: read-only mode then keeps no tool at all.
+    """
 
     call_allowlist: tuple[str, ...] = ()
     max_agents: int | None = None
@@ -76,6 +75,7 @@ class Policy:
     read_only: bool = False
     tools_allow: frozenset[str] | None = None
     tools_deny: frozenset[str] = frozenset()
+    read_only_tools: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         for entry in self.call_allowlist:
@@ -93,8 +93,11 @@ class Policy:
                 raise ConfigError(f"{name}={value} is negative", hint="use 0 or more")
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Policy:
-        """The policy configured by the ``CONVOAI_*`` safety variables."""
+    def from_settings(
+        cls, settings: Settings, *, read_only_tools: frozenset[str] = frozenset()
+    ) -> Policy:
+        """The policy configured by the ``CONVOAI_*`` safety variables (``read_only_tools``:
+        the tools read-only mode keeps)."""
         return cls(
             call_allowlist=tuple(settings.call_allowlist),
             max_agents=settings.max_agents,
@@ -106,6 +109,7 @@ class Policy:
             if settings.tools_allow is not None
             else None,
             tools_deny=frozenset(settings.tools_deny),
+            read_only_tools=read_only_tools,
         )
 
     # -- limits ---------------------------------------------------------------------------
@@ -148,7 +152,7 @@ class Policy:
 
     def tool_allowed(self, name: str) -> bool:
         """True when the tool ``name`` may be exposed and called."""
-        if self.read_only and name not in READ_ONLY_TOOLS:
+        if self.read_only and name not in self.read_only_tools:
             return False
         if self.tools_allow is not None and name not in self.tools_allow:
             return False
@@ -158,7 +162,7 @@ class Policy:
         """Raise :class:`PolicyError` when ``name`` is hidden by read-only mode or the lists."""
         if self.tool_allowed(name):
             return
-        if self.read_only and name not in READ_ONLY_TOOLS:
+        if self.read_only and name not in self.read_only_tools:
             raise PolicyError(
                 f"{name} is disabled: the server runs in read-only mode",
                 hint="unset CONVOAI_READ_ONLY to allow tools that start, change or stop things",

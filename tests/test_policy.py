@@ -12,11 +12,11 @@ from convoai_mcp.policy import (
     DEFAULT_MAX_AGENTS,
     DEFAULT_MAX_CALLS,
     DEFAULT_RATE_PER_MINUTE,
-    READ_ONLY_TOOLS,
     Limiter,
     Policy,
     PolicyError,
 )
+from convoai_mcp.server.tools import READ_ONLY_TOOLS
 
 OURS = {"+14155550000"}
 TOOLS = [
@@ -139,7 +139,7 @@ def test_from_settings_reads_the_safety_variables() -> None:
         },
         require_credentials=False,
     )
-    policy = Policy.from_settings(settings)
+    policy = Policy.from_settings(settings, read_only_tools=READ_ONLY_TOOLS)
     assert policy.call_allowlist == ("+1415", "+4420")
     assert (policy.agent_limit, policy.call_limit, policy.rate_limit) == (3, 0, 7)
     assert policy.needs_confirmation("start_agent")
@@ -147,11 +147,19 @@ def test_from_settings_reads_the_safety_variables() -> None:
 
 
 def test_read_only_mode_exposes_only_read_only_tools_in_order() -> None:
-    visible = Policy(read_only=True).visible_tools(TOOLS)
+    policy = Policy(read_only=True, read_only_tools=READ_ONLY_TOOLS)
+    visible = policy.visible_tools(TOOLS)
     assert visible == [t for t in TOOLS if t in READ_ONLY_TOOLS]
     assert "call" not in visible and "mint_token" not in visible
     with pytest.raises(PolicyError, match="read-only"):
-        Policy(read_only=True).check_tool("start_agent")
+        policy.check_tool("start_agent")
+
+
+def test_read_only_mode_keeps_no_tool_when_not_told_which_are_read_only() -> None:
+    """Fail closed: the policy knows the read-only tools only from the server's registry."""
+    assert Policy(read_only=True).visible_tools(TOOLS) == []
+    with pytest.raises(PolicyError, match="read-only"):
+        Policy(read_only=True).check_tool("get_agent")
 
 
 def test_allow_and_deny_lists() -> None:

@@ -1,0 +1,170 @@
+"""The argument types the tools share: each a described, constrained ``Annotated`` type.
+
+The SDK turns them into the tools' input schemas, so a constraint here is checked before any
+tool runs (and shown to the model in ``tools/list``). Facts with a home elsewhere are imported
+from it: the E.164 rule (:mod:`convoai_mcp.phone`) and the preset names
+(:mod:`convoai_mcp.presets`). :data:`AgentState` spells out ``models.AgentStatus`` so that
+registering the tools does not load the client's models (a test checks that they agree).
+"""
+
+# No `from __future__ import annotations`: the SDK reads these types at registration time.
+
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from mcp.server.mcpserver import Context
+from pydantic import Field
+
+from convoai_mcp.phone import E164_PATTERN
+from convoai_mcp.presets import PRESET_NAMES
+from convoai_mcp.server.runtime import Runtime
+
+__all__ = [
+    "E164",
+    "AgentId",
+    "AgentState",
+    "AsrLanguage",
+    "BusyAction",
+    "Channel",
+    "Confirm",
+    "Ctx",
+    "Cursor",
+    "Greeting",
+    "IdleTimeout",
+    "Limit",
+    "ListenAction",
+    "LlmModel",
+    "LlmUrl",
+    "PipelineId",
+    "Preset",
+    "Presets",
+    "SystemPrompt",
+    "Timeout",
+    "TtsVendor",
+    "TtsVoice",
+    "Uid",
+]
+
+Ctx = Context[Runtime, Any]
+"""The request context every tool takes (its lifespan context is the :class:`Runtime`)."""
+
+AgentId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="ID of the agent, as returned by start_agent / call / list_agents.",
+    ),
+]
+Channel = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9 !#$%&()+\-:;<=.>?@\[\]^_{|}~,]+$",
+        description="RTC channel name (1-64 characters: letters, digits, space and "
+        "!#$%&()+-:;<=.>?@[]^_{|}~,). The agent and the human join the same channel.",
+    ),
+]
+Uid = Annotated[
+    str,
+    Field(
+        pattern=r"^[0-9]{1,10}$",
+        description="RTC uid, a positive integer written as a string, e.g. '1002'.",
+    ),
+]
+E164 = Annotated[
+    str,
+    Field(
+        pattern=E164_PATTERN,
+        description="Phone number in E.164 form: '+', country code and number, digits only, "
+        "e.g. +14155550100.",
+    ),
+]
+if TYPE_CHECKING:
+    Preset = str
+else:
+    Preset = Literal[PRESET_NAMES]  # the enum of the schema, in presets.PRESET_NAMES order
+Presets = Annotated[
+    list[Preset] | None,
+    Field(
+        max_length=3,
+        description="Hosted vendor presets, at most one per stage (ASR: deepgram_*, LLM: "
+        "openai_gpt_*, TTS: minimax_* / openai_tts_1); a preset needs no URL or key. Omit to "
+        "use the server's configured defaults.",
+    ),
+]
+SystemPrompt = Annotated[
+    str | None,
+    Field(
+        max_length=8000,
+        description="Instructions for the agent's LLM: role, tone, what to do and not do.",
+    ),
+]
+Greeting = Annotated[
+    str | None,
+    Field(max_length=512, description="What the agent says first when someone joins."),
+]
+PipelineId = Annotated[
+    str | None,
+    Field(
+        max_length=128,
+        description="ID of an agent pipeline configured in the Agora console; replaces the "
+        "vendor settings. Omit to use the configured default.",
+    ),
+]
+LlmUrl = Annotated[
+    str | None,
+    Field(
+        max_length=2048,
+        pattern=r"^https?://",
+        description="OpenAI-compatible chat completions URL; omit to use the default.",
+    ),
+]
+LlmModel = Annotated[
+    str | None, Field(max_length=128, description="LLM model name, e.g. gpt-4o-mini.")
+]
+TtsVendor = Annotated[
+    str | None,
+    Field(max_length=64, description="TTS vendor, e.g. microsoft, elevenlabs, minimax."),
+]
+TtsVoice = Annotated[
+    str | None,
+    Field(max_length=128, description="TTS voice name, e.g. en-US-AndrewMultilingualNeural."),
+]
+AsrLanguage = Annotated[
+    str | None,
+    Field(
+        pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+        description="Speech recognition language, e.g. en-US, zh-CN.",
+    ),
+]
+IdleTimeout = Annotated[
+    int | None,
+    Field(
+        ge=0,
+        le=86400,
+        description="Seconds the agent stays in a channel with nobody else before leaving "
+        "(0: never; omit for the configured / service default).",
+    ),
+]
+Confirm = Annotated[
+    bool,
+    Field(
+        description="Set true only after the user has explicitly agreed to this action (needed "
+        "when the server requires confirmation and the client cannot ask the user itself)."
+    ),
+]
+Timeout = Annotated[
+    float,
+    Field(ge=1, le=120, description="Longest time to wait, in seconds (when waiting)."),
+]
+Limit = Annotated[int, Field(ge=1, le=100, description="Page size (1-100).")]
+Cursor = Annotated[
+    str | None,
+    Field(max_length=1024, description="next_cursor of the previous page; omit for the first."),
+]
+
+AgentState = Literal["IDLE", "STARTING", "RUNNING", "STOPPING", "STOPPED", "RECOVERING", "FAILED"]
+ListenAction = Literal["inject", "interrupt", "ignore", "append"]
+BusyAction = Literal["interrupt", "ignore", "append"]

@@ -1,0 +1,43 @@
+"""The MCP tools: thin adapters from validated arguments to the ConvoAI client, via the guard.
+
+Every tool takes described, constrained arguments (:mod:`convoai_mcp.server.args`), returns a
+model from :mod:`convoai_mcp.server.results` (output schema + structured content), carries
+annotations that are true of it, and turns expected failures into ``isError`` results. Each is
+registered where it is defined, with :func:`convoai_mcp.server.registry.tool`; the modules are
+by subject: :mod:`.agents`, :mod:`.calls`, :mod:`.numbers`, :mod:`.tokens`. This package only
+imports them and reads the registry.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mcp_types import ToolAnnotations
+
+from convoai_mcp.server import registry
+from convoai_mcp.server.tools import agents, calls, numbers, tokens
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from mcp.server.mcpserver import MCPServer
+
+    from convoai_mcp.server.runtime import Runtime
+
+__all__ = ["ANNOTATIONS", "READ_ONLY_TOOLS", "TOOL_NAMES", "register"]
+
+_MODULES = (agents, calls, numbers, tokens)  # imported for their registrations
+
+TOOL_NAMES: tuple[str, ...] = tuple(spec.name for spec in registry.specs())
+"""Every tool, in the order ``tools/list`` presents them."""
+
+ANNOTATIONS: dict[str, ToolAnnotations] = {s.name: s.annotations for s in registry.specs()}
+"""Each tool's annotations, by name."""
+
+READ_ONLY_TOOLS: frozenset[str] = registry.read_only_tools()
+"""Tools that neither change anything nor cost anything; the only ones left in read-only mode."""
+
+
+def register(server: MCPServer[Runtime], visible: Sequence[str]) -> None:
+    """Add the tools named in ``visible`` to ``server``, in :data:`TOOL_NAMES` order."""
+    registry.add_tools(server, visible)

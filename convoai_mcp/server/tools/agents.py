@@ -1,0 +1,406 @@
+"""The agent tools: start, steer (speak, think, interrupt), change, stop, and read agents."""
+
+# No `from __future__ import annotations`: the SDK reads these signatures at registration time.
+# The client, builders, models and the guard are imported inside the tools that use them, so
+# that building the server (and answering `initialize`) does not wait for them.
+
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import InputRequiredResult
+from pydantic import Field
+
+from convoai_mcp.server.args import (
+    AgentId,
+    AgentState,
+    AsrLanguage,
+    BusyAction,
+    Channel,
+    Confirm,
+    Ctx,
+    Cursor,
+    Greeting,
+    IdleTimeout,
+    Limit,
+    ListenAction,
+    LlmModel,
+    LlmUrl,
+    PipelineId,
+    Presets,
+    SystemPrompt,
+    Timeout,
+    TtsVendor,
+    TtsVoice,
+    Uid,
+)
+from convoai_mcp.server.registry import tool
+from convoai_mcp.server.results import (
+    ActionResult,
+    AgentList,
+    AgentResult,
+    AgentSummaryResult,
+    EndResult,
+    StartAgentResult,
+    UpdateAgentResult,
+)
+from convoai_mcp.server.runtime import END_STOPPED, StartedAgent
+from convoai_mcp.server.tools._common import (
+    action_result,
+    agent_spec,
+    agent_state,
+    end,
+    fingerprint,
+    random_suffix,
+    rt_of,
+    started,
+    status_name,
+    unanswered,
+    wait,
+)
+
+__all__ = [
+    "get_agent",
+    "interrupt",
+    "list_agents",
+    "speak",
+    "start_agent",
+    "stop_agent",
+    "think",
+    "update_agent",
+]
+
+
+@tool(order=10, title="Start a voice agent", read_only=False)
+async def start_agent(
+    ctx: Ctx,
+    channel: Channel,
+    system_prompt: SystemPrompt = None,
+    greeting: Greeting = None,
+    presets: Presets = None,
+    pipeline_id: PipelineId = None,
+    llm_url: LlmUrl = None,
+    llm_model: LlmModel = None,
+    tts_vendor: TtsVendor = None,
+    tts_voice: TtsVoice = None,
+    asr_language: AsrLanguage = None,
+    agent_uid: Annotated[
+        Uid | None, Field(description="RTC uid for the agent (default from configuration).")
+    ] = None,
+    user_uid: Annotated[
+        Uid | None,
+        Field(
+            description="RTC uid of the human participant the agent listens to and the "
+            "returned join token is for (default from configuration)."
+        ),
+    ] = None,
+    idle_timeout: IdleTimeout = None,
+    name: Annotated[
+        str | None,
+        Field(
+            min_length=1,
+            max_length=64,
+            pattern=r"^[A-Za-z0-9_-]+$",
+            description="Unique name for the agent (default: generated).",
+        ),
+    ] = None,
+    wait_until_running: Annotated[
+        bool,
+        Field(description="Wait (with progress updates) until the agent is in the channel."),
+    ] = False,
+    timeout_seconds: Timeout = 20.0,
+    confirm: Confirm = False,
+) -> StartAgentResult | InputRequiredResult:
+    """Start an AI voice agent in an RTC channel, where it listens and talks with the people there.
+
+    Use it when the user wants a voice assistant in a channel (their app joins the same
+    channel). Only `channel` is required: everything else defaults to the server's
+    configuration. The result has the agent_id (for speak, think, interrupt, update_agent,
+    stop_agent and the convoai://agents/{agent_id}/history resource) and a join token for the
+    human participant's uid. The agent runs, and costs money, until stop_agent, or until it
+    has been alone in the channel for idle_timeout seconds.
+    """
+    arguments = dict(locals())  # first: exactly this call's arguments
+    from convoai_mcp.server import defaults
+    from convoai_mcp.server.guard import ConfirmationRequired
+
+    rt = rt_of(ctx)
+    settings = rt.settings
+    try:
+        await rt.guard.admit_agent(ctx, channel=channel, confirm=confirm)
+    except ConfirmationRequired as exc:
+        return exc.result  # the client asks the user, then calls again with the answer
+    agent_uid = agent_uid or settings.agent_uid
+    user_uid = user_uid or settings.user_uid
+    if agent_uid == user_uid:
+        raise ToolError(
+            f"start_agent failed: agent_uid and user_uid are both {agent_uid}. Next: give the "
+            "agent and the human participant different uids."
+        )
+    key = fingerprint("start_agent", arguments)
+    earlier = rt.unanswered.get(key)  # this same request was sent before; its answer was lost
+    if earlier is not None:
+        name = earlier[1]  # the name it used: the service finds the agent it may have created
+    spec = agent_spec(
+        settings,
+        arguments,
+        channel=channel,
+        name=name or f"convoai-{random_suffix()}",
+        agent_uid=agent_uid,
+        user_uid=user_uid,
+        idle_timeout=idle_timeout,
+    )
+    async with unanswered(rt, key, channel, spec.name, "start_agent"):
+        response = await rt.client.agents.launch(spec, adopt_existing=earlier is not None)
+    agent_id = response.agent_id
+    await started(
+        ctx,
+        StartedAgent(
+            agent_id=agent_id,
+            kind="agent",
+            name=spec.name,
+            channel=channel,
+            agent_uid=agent_uid,
+            user_uid=user_uid,
+        ),
+    )
+    status = status_name(response.status)
+    waited: float | None = None
+    if wait_until_running and status != "RUNNING":
+        probe = agent_state(rt, agent_id)
+        status, waited = await wait(ctx, probe, limit=timeout_seconds, what="agent")
+    token, expires_at = defaults.user_token(settings, channel, user_uid)
+    return StartAgentResult(
+        agent_id=agent_id,
+        name=spec.name,
+        status=status,
+        channel=channel,
+        agent_uid=agent_uid,
+        user_uid=user_uid,
+        user_token=token,
+        token_expires_at=expires_at,
+        app_id=settings.app_id,
+        create_ts=response.create_ts,
+        waited_seconds=waited,
+    )
+
+
+@tool(order=20, title="Make the agent say something", read_only=False)
+async def speak(
+    ctx: Ctx,
+    agent_id: AgentId,
+    text: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=512,
+            description="What the agent says, verbatim (at most 512 bytes of UTF-8).",
+        ),
+    ],
+    priority: Annotated[
+        Literal["INTERRUPT", "APPEND", "IGNORE"] | None,
+        Field(
+            description="If the agent is talking: INTERRUPT it (default), APPEND after it, or "
+            "IGNORE this message."
+        ),
+    ] = None,
+    interruptable: Annotated[
+        bool | None, Field(description="Whether a person speaking can cut this message off.")
+    ] = None,
+) -> ActionResult:
+    """Make a running agent say a message verbatim (text-to-speech, no LLM involved).
+
+    Use it for announcements or exact wording; use think instead when the agent should decide
+    what to say. Not available for realtime (MLLM) agents.
+    """
+    from convoai_mcp.builders import validate_speak_text
+
+    validate_speak_text(text)
+    rt = rt_of(ctx)
+    response = await rt.client.agents.speak(
+        agent_id, text, priority=priority, interruptable=interruptable
+    )
+    return action_result(response, agent_id)
+
+
+@tool(order=30, title="Interrupt the agent", read_only=False, idempotent=True)
+async def interrupt(ctx: Ctx, agent_id: AgentId) -> ActionResult:
+    """Stop the agent mid-sentence (it stops speaking and thinking, and listens again).
+
+    Use it when the agent is saying something it should not, or to cut a long answer short.
+    """
+    response = await rt_of(ctx).client.agents.interrupt(agent_id)
+    return action_result(response, agent_id)
+
+
+@tool(order=40, title="Give the agent something to respond to", read_only=False)
+async def think(
+    ctx: Ctx,
+    agent_id: AgentId,
+    text: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=8000,
+            description="Input for the agent's LLM, as if the user had said it (or context for "
+            "it); the agent decides what to say.",
+        ),
+    ],
+    on_listening_action: Annotated[
+        ListenAction | None,
+        Field(
+            description="If the person is speaking: inject the text into their turn, interrupt "
+            "(service default), ignore it, or append it after their turn."
+        ),
+    ] = None,
+    on_thinking_action: Annotated[
+        BusyAction | None,
+        Field(description="If the agent is thinking: interrupt, ignore or append."),
+    ] = None,
+    on_speaking_action: Annotated[
+        BusyAction | None,
+        Field(description="If the agent is speaking: interrupt, ignore or append."),
+    ] = None,
+    interruptable: Annotated[
+        bool | None, Field(description="Whether a person speaking can cut the reply off.")
+    ] = None,
+    metadata: Annotated[
+        dict[str, str] | None,
+        Field(max_length=20, description="String key/values passed along with the text."),
+    ] = None,
+) -> ActionResult:
+    """Give a running agent something to respond to: its LLM answers it and the agent speaks.
+
+    Use it to steer the conversation (e.g. "Tell the caller their order shipped") while
+    letting the agent phrase it; use speak for exact wording.
+    """
+    response = await rt_of(ctx).client.agents.think(
+        agent_id,
+        text,
+        on_listening_action=on_listening_action,
+        on_thinking_action=on_thinking_action,
+        on_speaking_action=on_speaking_action,
+        interruptable=interruptable,
+        metadata=metadata,
+    )
+    return action_result(response, agent_id)
+
+
+@tool(order=80, title="Stop a voice agent", read_only=False, destructive=True, idempotent=True)
+async def stop_agent(ctx: Ctx, agent_id: AgentId) -> EndResult:
+    """Stop a voice agent: it leaves the channel and stops costing money.
+
+    Use it when the conversation is over. Stopping an agent that already left succeeds. The
+    transcript is archived first and stays readable at convoai://agents/{agent_id}/history.
+    """
+    rt = rt_of(ctx)
+    return await end(rt, agent_id, rt.client.agents.stop, END_STOPPED)
+
+
+@tool(order=90, title="Change a running agent", read_only=False, destructive=True, idempotent=True)
+async def update_agent(
+    ctx: Ctx,
+    agent_id: AgentId,
+    system_prompt: Annotated[
+        str | None,
+        Field(
+            max_length=8000,
+            description="New instructions for the agent's LLM; replaces the current ones.",
+        ),
+    ] = None,
+    llm_params: Annotated[
+        dict[str, Any] | None,
+        Field(
+            max_length=20,
+            description='LLM parameters to set, e.g. {"temperature": 0.3, "max_tokens": 200}.',
+        ),
+    ] = None,
+    refresh_token: Annotated[
+        bool,
+        Field(
+            description="Give the agent a fresh channel-join token (only for agents started "
+            "by this server, before the old one expires)."
+        ),
+    ] = False,
+) -> UpdateAgentResult:
+    """Change a running agent without restarting it: its instructions, LLM parameters, or its
+    channel token. The change applies from the agent's next reply; earlier settings are
+    overwritten."""
+    from convoai_mcp.models import UpdateAgentProperties, UpdateAgentRequest, UpdateLlm
+    from convoai_mcp.server import defaults
+
+    rt = rt_of(ctx)
+    updated: list[str] = []
+    llm: UpdateLlm | None = None
+    if system_prompt is not None or llm_params is not None:
+        llm = UpdateLlm(
+            system_messages=[{"role": "system", "content": system_prompt}]
+            if system_prompt is not None
+            else None,
+            params=llm_params,
+        )
+        updated += ["system_prompt"] if system_prompt is not None else []
+        updated += ["llm_params"] if llm_params is not None else []
+    token: str | None = None
+    if refresh_token:
+        known = rt.agents.get(agent_id)
+        if known is None:
+            raise ToolError(
+                f"update_agent failed: {agent_id} was not started by this server, so its "
+                "channel and uid are unknown. Next: call without refresh_token."
+            )
+        token = defaults.agent_token(rt.settings, known.channel, known.agent_uid)
+        updated.append("token")
+    if not updated:
+        raise ToolError(
+            "update_agent failed: nothing to change. Next: pass system_prompt, llm_params or "
+            "refresh_token=true."
+        )
+    request = UpdateAgentRequest(properties=UpdateAgentProperties(token=token, llm=llm))
+    response = await rt.client.agents.update(agent_id, request)
+    return UpdateAgentResult(
+        agent_id=response.agent_id or agent_id,
+        status=str(response.status) if response.status is not None else None,
+        updated=updated,
+    )
+
+
+@tool(order=100, title="Get an agent's status", read_only=True, idempotent=True)
+async def get_agent(ctx: Ctx, agent_id: AgentId) -> AgentResult:
+    """Get an agent's current status (STARTING, RUNNING, STOPPED, FAILED, ...) and timing.
+    Read-only."""
+    rt = rt_of(ctx)
+    info = rt.guard.redact(await rt.client.agents.get(agent_id))
+    known = rt.agents.get(agent_id)
+    return AgentResult(
+        agent_id=info.agent_id or agent_id,
+        status=status_name(info.status),
+        start_ts=info.start_ts,
+        stop_ts=info.stop_ts,
+        message=info.message,
+        channel=known.channel if known else None,
+    )
+
+
+@tool(order=110, title="List agents", read_only=True, idempotent=True)
+async def list_agents(
+    ctx: Ctx,
+    channel: Annotated[Channel | None, Field(description="Only agents in this channel.")] = None,
+    state: Annotated[AgentState | None, Field(description="Only agents in this state.")] = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> AgentList:
+    """List the project's agents (the service's default window is the last 2 hours), one page
+    at a time: pass next_cursor back as cursor for the next page. Read-only."""
+    page = await rt_of(ctx).client.agents.list_page(
+        channel=channel, state=state, limit=limit, cursor=cursor
+    )
+    return AgentList(
+        agents=[
+            AgentSummaryResult(
+                agent_id=item.agent_id, status=status_name(item.status), start_ts=item.start_ts
+            )
+            for item in page.items
+        ],
+        next_cursor=page.cursor or None,
+        total=page.total,
+    )

@@ -1,0 +1,204 @@
+"""The telephony tools: place, hang up and read phone calls."""
+
+# No `from __future__ import annotations`: the SDK reads these signatures at registration time.
+
+from typing import Annotated, Any, Literal
+
+from mcp_types import InputRequiredResult
+from pydantic import Field
+
+from convoai_mcp.server.args import (
+    E164,
+    AgentId,
+    AsrLanguage,
+    Channel,
+    Confirm,
+    Ctx,
+    Cursor,
+    Greeting,
+    Limit,
+    LlmModel,
+    LlmUrl,
+    PipelineId,
+    Presets,
+    SystemPrompt,
+    Timeout,
+    TtsVendor,
+    TtsVoice,
+)
+from convoai_mcp.server.registry import tool
+from convoai_mcp.server.results import CallList, CallResult, CallStarted, EndResult
+from convoai_mcp.server.runtime import END_HUNG_UP, StartedAgent
+from convoai_mcp.server.tools._common import (
+    agent_spec,
+    call_state,
+    end,
+    fingerprint,
+    first_outbound_number,
+    random_suffix,
+    rt_of,
+    started,
+    unanswered,
+    wait,
+)
+
+__all__ = ["call", "get_call", "hangup", "list_calls"]
+
+
+@tool(order=50, title="Place an outbound phone call", read_only=False)
+async def call(
+    ctx: Ctx,
+    to_number: E164,
+    system_prompt: SystemPrompt = None,
+    greeting: Greeting = None,
+    from_number: Annotated[
+        E164 | None,
+        Field(
+            description="The project's outbound-enabled number to call from (see "
+            "list_numbers); default: the first one."
+        ),
+    ] = None,
+    presets: Presets = None,
+    pipeline_id: PipelineId = None,
+    llm_url: LlmUrl = None,
+    llm_model: LlmModel = None,
+    tts_vendor: TtsVendor = None,
+    tts_voice: TtsVoice = None,
+    asr_language: AsrLanguage = None,
+    channel: Annotated[
+        Channel | None, Field(description="RTC channel for the call (default: generated).")
+    ] = None,
+    wait_until_answered: Annotated[
+        bool, Field(description="Wait (with progress updates) until the callee answers.")
+    ] = False,
+    timeout_seconds: Timeout = 30.0,
+    confirm: Confirm = False,
+) -> CallStarted | InputRequiredResult:
+    """Place an outbound phone call to a real person, handled by a voice agent.
+
+    Use it when the user asks to phone someone. The agent follows system_prompt (put the
+    script and goal there) and opens with greeting. This reaches a real phone and costs
+    money: only dial numbers the user asked for; the server may refuse numbers outside its
+    allow-list or ask the user to confirm. Returns the agent_id: read
+    convoai://agents/{agent_id}/history for the conversation and hang up with hangup.
+    """
+    arguments = dict(locals())  # first: exactly this call's arguments
+    from convoai_mcp.server import defaults
+    from convoai_mcp.server.guard import ConfirmationRequired
+
+    rt = rt_of(ctx)
+    settings = rt.settings
+    if from_number is None:
+        # Refuse a blocked destination before any request (even a read) is sent.
+        rt.guard.policy.check_tool("call")
+        rt.guard.policy.check_call(to_number, to_number, frozenset({to_number}))
+        from_number = await first_outbound_number(rt)
+    try:
+        await rt.guard.admit_call(
+            ctx, to_number=to_number, from_number=from_number, confirm=confirm
+        )
+    except ConfirmationRequired as exc:
+        return exc.result
+    key = fingerprint("call", arguments)
+    # (channel, name) of this same request, answer lost; else the channel asked for or a new one
+    earlier = rt.unanswered.get(key)  # this same request was sent before; its answer was lost
+    if earlier is not None:
+        channel, name = earlier  # what it used: the service finds the call it may have placed
+    else:
+        channel, name = channel or f"call-{random_suffix()}", f"call-{random_suffix()}"
+    user_uid = settings.user_uid
+    spec = agent_spec(
+        settings,
+        arguments,
+        channel=channel,
+        name=name,
+        agent_uid=settings.agent_uid,
+        user_uid=user_uid,
+        idle_timeout=None,
+    )
+    request = defaults.call_request(
+        settings, spec, to_number=to_number, from_number=from_number, sip_uid=user_uid
+    )
+    async with unanswered(rt, key, channel, spec.name, "call"):
+        response = await rt.client.calls.create(request, adopt_existing=earlier is not None)
+    agent_id = response.agent_id
+    await started(
+        ctx,
+        StartedAgent(
+            agent_id=agent_id,
+            kind="call",
+            name=spec.name,
+            channel=channel,
+            agent_uid=settings.agent_uid,
+            user_uid=user_uid,
+            to_number=to_number,
+            from_number=from_number,
+        ),
+    )
+    state: str | None = None
+    waited: float | None = None
+    if wait_until_answered:
+        probe = call_state(rt, agent_id)
+        state, waited = await wait(ctx, probe, limit=timeout_seconds, what="call")
+    return CallStarted(
+        agent_id=agent_id,
+        channel=channel,
+        to_number=to_number,
+        from_number=from_number,
+        state=state,
+        waited_seconds=waited,
+    )
+
+
+@tool(order=60, title="Hang up a call", read_only=False, destructive=True, idempotent=True)
+async def hangup(ctx: Ctx, agent_id: AgentId) -> EndResult:
+    """Hang up a phone call placed with call (or an inbound call), by its agent_id.
+
+    Ends the call for the callee and stops its agent; the transcript is archived first and
+    stays readable at convoai://agents/{agent_id}/history.
+    """
+    rt = rt_of(ctx)
+    return await end(rt, agent_id, rt.client.calls.hangup, END_HUNG_UP)
+
+
+def _call_result(info: Any, agent_id: str) -> CallResult:
+    return CallResult(
+        agent_id=info.agent_id or agent_id,
+        channel=info.channel,
+        to_number=info.to_number,
+        from_number=info.from_number,
+        type=info.type,
+        state=info.state,
+        reason=info.reason,
+        pipeline_id=info.pipeline_id,
+        create_ts=info.create_ts,
+        stop_ts=info.stop_ts,
+    )
+
+
+@tool(order=120, title="Get a call's record", read_only=True, idempotent=True)
+async def get_call(ctx: Ctx, agent_id: AgentId) -> CallResult:
+    """Get a call's record: numbers, state (answered / hangup) and why it ended. Read-only."""
+    rt = rt_of(ctx)
+    return _call_result(rt.guard.redact(await rt.client.calls.get(agent_id)), agent_id)
+
+
+@tool(order=130, title="List calls", read_only=True, idempotent=True)
+async def list_calls(
+    ctx: Ctx,
+    number: Annotated[E164 | None, Field(description="Only calls to or from this number.")] = None,
+    type: Annotated[
+        Literal["inbound", "outbound"] | None, Field(description="Only this direction.")
+    ] = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> CallList:
+    """List the project's calls (the service's default window is the last 60 days), one page at
+    a time: pass next_cursor back as cursor for the next page. Read-only."""
+    rt = rt_of(ctx)
+    page = await rt.client.calls.list_page(number=number, type=type, limit=limit, cursor=cursor)
+    return CallList(
+        calls=[_call_result(rt.guard.redact(item), item.agent_id or "") for item in page.items],
+        next_cursor=page.cursor or None,
+        total=page.total,
+    )
