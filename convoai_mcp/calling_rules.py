@@ -41,7 +41,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from convoai_mcp.errors import ConfigError, ConvoAIError
@@ -202,12 +202,30 @@ def _inside_all(hours: CallHours, zones: Sequence[ZoneInfo], instant: datetime) 
     return all(hours.contains(instant.astimezone(zone)) for zone in zones)
 
 
+def _local_start(day: date, minute: int, zone: ZoneInfo) -> datetime:
+    """The UTC instant the wall clock of ``zone`` first reaches ``minute`` on ``day``; when that
+    time does not exist (skipped by a DST change), the instant of the change."""
+    wall = datetime(day.year, day.month, day.day, minute // 60, minute % 60, tzinfo=zone)
+    late = wall.astimezone(UTC)  # fold=0: the first of two, or a skipped time read too late
+    if late.astimezone(zone).replace(tzinfo=None) == wall.replace(tzinfo=None):
+        return late
+    early = wall.replace(fold=1).astimezone(UTC)  # a skipped time read too early
+    while (late - early).total_seconds() > 1:  # the change lies in (early, late]
+        middle = early + (late - early) / 2
+        if middle.astimezone(zone).utcoffset() == late.astimezone(zone).utcoffset():
+            late = middle
+        else:
+            early = middle
+    return late.replace(microsecond=0)
+
+
 def next_opening(zones: Sequence[str], hours: CallHours, now: datetime) -> datetime | None:
     """The first instant at or after ``now`` (aware) when the window holds in every zone, in
     UTC; None if it never does within a week (the zones are too far apart for the window).
 
     The window opens either now or when it opens in one of the zones, so the candidates are
-    ``now`` and each zone's local window starts over the coming days.
+    ``now`` and each zone's local window starts over the coming days (a start skipped by a DST
+    change counts at the change).
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -220,9 +238,7 @@ def next_opening(zones: Sequence[str], hours: CallHours, now: datetime) -> datet
         local_today = now.astimezone(zone).date()
         for days in range(-1, _SEARCH_DAYS):
             day = local_today + timedelta(days=days)
-            start = datetime(
-                day.year, day.month, day.day, hours.start // 60, hours.start % 60, tzinfo=zone
-            ).astimezone(UTC)
+            start = _local_start(day, hours.start, zone)
             if start > now:
                 candidates.add(start)
     for candidate in sorted(candidates):

@@ -284,17 +284,28 @@ async def test_an_unknown_or_altered_link_is_refused(served: Served) -> None:
         {"origin": ""},
         {"sec_fetch_site": "cross-site"},
         {"host": "evil.example"},  # DNS rebinding: a foreign name resolving to loopback
+        {"host": "127.0.0.1.evil.example"},
+        {"host": "localhost.evil.example"},
     ],
 )
 async def test_a_cross_origin_post_is_refused(served: Served, headers: dict[str, str]) -> None:
     link, token, fp = _open(served)
-    if headers.get("host"):
-        port = served.base.rsplit(":", 1)[1]
-        headers = {"host": f"evil.example:{port}", "origin": f"http://evil.example:{port}"}
+    if "host" in headers:  # the origin matches the (foreign) host: only the Host check stops it
+        name = f"{headers['host']}:{served.base.rsplit(':', 1)[1]}"
+        headers = {"host": name, "origin": f"http://{name}"}
     answer = await post(served, link, "approve", fp, **headers)
     assert answer.status_code == 403
     assert "Nothing was changed" in answer.text
     assert served.store.get(token).state == "pending"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("name", ["localhost", "[::1]", "127.0.0.2"])
+async def test_every_loopback_name_is_its_own_origin(served: Served, name: str) -> None:
+    link, token, fp = _open(served)
+    host = f"{name}:{served.base.rsplit(':', 1)[1]}"
+    answer = await post(served, link, "approve", fp, host=host, origin=f"http://{host}")
+    assert answer.status_code == 200
+    assert served.store.get(token).state == "approved"  # type: ignore[union-attr]
 
 
 async def test_a_post_without_origin_falls_back_to_referer(served: Served) -> None:

@@ -338,3 +338,19 @@ def test_an_injected_instruction_in_a_transcript_cannot_reach_a_premium_number()
     with pytest.raises(CallingRuleError) as info:
         CallingRules(clock=lambda: noon).check("+1 900 234 5678")
     assert info.value.rule == "number_type"
+
+
+def test_a_window_starting_in_the_hour_skipped_by_dst_opens_at_the_change() -> None:
+    """New York skips 02:00-03:00 on 2026-03-08: a 02:30 start opens at 03:00 EDT (07:00 UTC)."""
+    hours = parse_call_hours("02:30-21:00")
+    assert hours is not None
+    now = utc(2026, 3, 8, 6, 0)  # 01:00 EST
+    assert next_opening(("America/New_York",), hours, now) == utc(2026, 3, 8, 7, 0)
+
+
+def test_a_window_starting_in_the_repeated_hour_opens_at_its_first_occurrence() -> None:
+    """New York repeats 01:00-02:00 on 2026-11-01: 01:30 EDT (05:30 UTC) comes first."""
+    hours = parse_call_hours("01:30-21:00")
+    assert hours is not None
+    now = utc(2026, 11, 1, 4, 0)  # 00:00 EDT
+    assert next_opening(("America/New_York",), hours, now) == utc(2026, 11, 1, 5, 30)

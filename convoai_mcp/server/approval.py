@@ -19,7 +19,8 @@ defeats DNS rebinding) and ``Origin`` (or, without it, ``Referer``) must be that
 The form also carries the fingerprint, so a page for one request cannot approve another.
 Replayed, expired, altered or cross-origin requests get a clear page and change nothing. Every
 shown value is HTML-escaped and passed through a :class:`~convoai_mcp.redact.Redactor`, the page
-has no scripts and no remote assets, and its headers forbid framing, caching and cross-origin referrers.
+has no scripts and no remote assets, and its headers forbid framing, caching and cross-origin
+referrers.
 
 **Serving**: :func:`serve_approvals` runs the page on loopback on an ephemeral port (uvicorn);
 ``approval_routes(store)`` can instead be added to an existing Starlette app's routes. The
@@ -49,6 +50,7 @@ from starlette.routing import Route
 
 from convoai_mcp.phone import PhoneNumber, country_name
 from convoai_mcp.redact import Redactor
+from convoai_mcp.server.transports.security import is_loopback
 
 __all__ = [
     "APPROVAL_TTL",
@@ -76,7 +78,6 @@ ApprovalState = Literal["pending", "approved", "denied", "expired", "used"]
 
 _MAX_KEPT = 256
 _MAX_FORM_BYTES = 4096
-_LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 
 
 class ApprovalRefused(Exception):
@@ -424,9 +425,8 @@ def _approval_page(approval: Approval, redactor: Redactor, now: datetime) -> HTM
 def _host_allowed(host: str, allowed_hosts: frozenset[str] | None) -> bool:
     if allowed_hosts is not None:
         return host.lower() in allowed_hosts
-    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-    name = name.lower()
-    return name in _LOOPBACK_NAMES or name.startswith("127.")
+    bracketed = host.startswith("[")  # [::1]:port
+    return is_loopback(host[: host.find("]") + 1] if bracketed else host.rsplit(":", 1)[0])
 
 
 def _cross_origin(request: Request, allowed_hosts: frozenset[str] | None) -> str | None:
@@ -567,7 +567,7 @@ async def serve_approvals(
 ) -> AsyncIterator[str]:
     """Serve the approval page on loopback until the block exits; yields the base URL
     (``http://127.0.0.1:PORT``; links are :meth:`ApprovalStore.link` of it)."""
-    from convoai_mcp.sandbox.runner import is_loopback, serve
+    from convoai_mcp.sandbox.runner import serve
 
     if not is_loopback(host):
         raise ValueError(
