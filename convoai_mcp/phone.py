@@ -92,6 +92,9 @@ NUMBER_TYPES: tuple[NumberType, ...] = (
 """Every :data:`NumberType`, in libphonenumber's order."""
 
 _SEPARATORS = re.compile(r"[\s\-.()/\u00a0\u2010-\u2015]")
+_CHARACTERS = re.compile(r"^[+(\d][\d +\-.()/\u00a0\u2010-\u2015A-Za-z]*$")
+"""What a written number may hold: digits, separators, vanity letters; it starts with +, ( or a
+digit (no schemes such as ``tel:``, no second number after ``;`` or a newline)."""
 _EXTENSION = re.compile(r"(?:ext\.?|extension|x|#)\s*\d+\s*$", re.IGNORECASE)
 
 
@@ -229,6 +232,12 @@ def parse_phone(
         raise PhoneNumberError(
             f"{shown} has an extension; calls go to a line, not an extension",
             hint="give the number without the extension; the agent can ask for it on the call",
+        )
+    if not _CHARACTERS.fullmatch(raw):
+        raise PhoneNumberError(
+            f"{shown} is not written like one phone number",
+            hint="give one number, digits with an optional + and spaces or dashes, "
+            "e.g. +1 415 555 0123",
         )
     import phonenumbers as lib
 

@@ -108,6 +108,27 @@ def test_an_extension_is_refused() -> None:
         parse_phone("+1 415 234 5678 ext. 12")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "call +14152345678 now",
+        "+14152345678; +19002345678",
+        "+1 415 234 5678\n+19002345678",
+        "tel:+14152345678",
+        "+14152345678,+19002345678",
+        "<+14152345678>",
+    ],
+)
+def test_text_around_a_number_is_refused_not_searched(text: str) -> None:
+    """libphonenumber would find a number inside text; a destination must be only a number."""
+    with pytest.raises(PhoneNumberError, match="not written like one phone number"):
+        parse_phone(text)
+
+
+def test_full_width_digits_are_digits() -> None:
+    assert parse_phone("+１４１５２３４５６７８").e164 == "+14152345678"
+
+
 def test_an_unknown_default_region_is_refused() -> None:
     with pytest.raises(PhoneNumberError, match="not a known region"):
         parse_phone("415 234 5678", default_region="XX")
