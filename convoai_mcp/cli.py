@@ -43,6 +43,8 @@ __all__ = [
 
 SANDBOX_PRESETS = ("deepgram_nova_3", "openai_gpt_4o_mini", "minimax_speech_2_6_turbo")
 """Default presets when the server runs on the sandbox without configured vendors."""
+SANDBOX_LLM_URL = "https://llm.sandbox.invalid/v1/chat/completions"
+"""The LLM a call gets on the sandbox without configured vendors (the emulator calls nothing)."""
 
 _TRANSPORTS = ("stdio", "streamable-http", "sse")
 _HANDLER = "convoai-mcp-stderr"
@@ -131,6 +133,9 @@ def sandbox_settings(settings: Settings, base_url: str) -> Settings:
     }
     if not (settings.presets or settings.llm_url or settings.pipeline_id):
         update["presets"] = SANDBOX_PRESETS
+        # A call takes no presets: the emulator's stand-in LLM and TTS (nothing is called).
+        update["llm_url"] = SANDBOX_LLM_URL
+        update["tts_vendor"] = settings.tts_vendor or "microsoft"
     return settings.model_copy(update=update)
 
 

@@ -49,6 +49,11 @@ ENV_VARS: dict[str, str] = {
     "CONVOAI_LLM_URL": "Default LLM endpoint (OpenAI-compatible chat completions URL).",
     "CONVOAI_LLM_API_KEY": "API key for the default LLM.",
     "CONVOAI_LLM_MODEL": "Default LLM model name, e.g. gpt-4o-mini.",
+    "CONVOAI_LLM_URLS_ALLOWED": "Comma list of LLM URLs the model may pick with llm_url "
+    "besides CONVOAI_LLM_URL (exact URLs, or *: any); they are called without "
+    "CONVOAI_LLM_API_KEY. Default: none.",
+    "CONVOAI_LLM_MODELS_ALLOWED": "Comma list of models the model may pick with llm_model on "
+    "the configured LLM and its key, besides CONVOAI_LLM_MODEL (or *: any). Default: none.",
     "CONVOAI_LLM_STYLE": "LLM request style: openai (default), gemini, anthropic or dify.",
     "CONVOAI_TTS_VENDOR": "Default TTS vendor, e.g. microsoft, elevenlabs, minimax.",
     "CONVOAI_TTS_PARAMS": "Default TTS parameters as a JSON object (may contain the vendor key).",
@@ -74,6 +79,8 @@ ENV_VARS: dict[str, str] = {
     "list_numbers.",
     "CONVOAI_TOOLS_ALLOW": "Comma list of tool names to expose (default: all).",
     "CONVOAI_TOOLS_DENY": "Comma list of tool names to hide.",
+    "CONVOAI_TOKEN_MAX_LIFETIME": "Longest lifetime of a token from mint_token, in seconds "
+    "(default 3600).",
     "CONVOAI_HTTP_TOKEN": "Bearer token HTTP clients must send; required to bind the HTTP "
     "transports to a non-loopback address.",
     "CONVOAI_MAX_BODY_BYTES": "Maximum HTTP request body size in bytes (default 1048576).",
@@ -127,6 +134,8 @@ class Settings(BaseModel):
     llm_api_key: SecretStr | None = None
     llm_model: str | None = None
     llm_style: str | None = None
+    llm_urls_allowed: tuple[str, ...] = ()
+    llm_models_allowed: tuple[str, ...] = ()
     tts_vendor: str | None = None
     tts_params: dict[str, Any] = Field(default_factory=dict, repr=False)
     asr_vendor: str | None = None
@@ -145,6 +154,7 @@ class Settings(BaseModel):
     read_only: bool = False
     tools_allow: tuple[str, ...] | None = None
     tools_deny: tuple[str, ...] = ()
+    token_max_lifetime: int = 3600
     http_token: SecretStr | None = None
     max_body_bytes: int | None = None
     archive: bool = True
@@ -244,6 +254,15 @@ class Settings(BaseModel):
         values["llm_api_key"] = SecretStr(llm_key.strip()) if llm_key is not None else None
         values["llm_model"] = env.text("CONVOAI_LLM_MODEL")
         values["llm_style"] = env.text("CONVOAI_LLM_STYLE")
+        urls = env.csv("CONVOAI_LLM_URLS_ALLOWED")
+        for url in urls:
+            if url != "*" and not re.match(r"https?://[^\s/]+", url):
+                raise ConfigError(
+                    f"CONVOAI_LLM_URLS_ALLOWED entry {url!r} is not an http(s) URL",
+                    hint="list exact chat-completions URLs, comma-separated, or * for any",
+                )
+        values["llm_urls_allowed"] = urls
+        values["llm_models_allowed"] = env.csv("CONVOAI_LLM_MODELS_ALLOWED")
         values["tts_vendor"] = env.text("CONVOAI_TTS_VENDOR")
         values["tts_params"] = env.json_object("CONVOAI_TTS_PARAMS")
         values["asr_vendor"] = env.text("CONVOAI_ASR_VENDOR")
@@ -292,6 +311,9 @@ class Settings(BaseModel):
         allow_tools = env.raw("CONVOAI_TOOLS_ALLOW")
         values["tools_allow"] = env.csv("CONVOAI_TOOLS_ALLOW") if allow_tools is not None else None
         values["tools_deny"] = env.csv("CONVOAI_TOOLS_DENY")
+        lifetime = env.integer("CONVOAI_TOKEN_MAX_LIFETIME", minimum=60, maximum=86400)
+        if lifetime is not None:
+            values["token_max_lifetime"] = lifetime
         http_token = env.raw("CONVOAI_HTTP_TOKEN")
         if http_token is not None:
             if len(http_token.strip()) < 16:

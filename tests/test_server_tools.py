@@ -391,7 +391,7 @@ async def test_unreachable_service_is_reported_as_such(tmp_path: Path) -> None:
 
 async def test_no_llm_configured_explains_how_to_configure_one(tmp_path: Path) -> None:
     async with rig(tmp_path) as r:
-        settings = r.settings.model_copy(update={"presets": ()})
+        settings = r.settings.model_copy(update={"presets": (), "llm_url": None})
         from convoai_mcp.server.app import build_server
 
         server = build_server(settings, client=r.server.runtime.client)

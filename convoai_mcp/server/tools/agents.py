@@ -50,6 +50,7 @@ from convoai_mcp.server.tools._common import (
     agent_state,
     end,
     fingerprint,
+    foreign_llm,
     random_suffix,
     rt_of,
     started,
@@ -125,8 +126,9 @@ async def start_agent(
 
     rt = rt_of(ctx)
     settings = rt.settings
+    llm_endpoint = foreign_llm(settings, arguments, for_call=False)  # refuses before sending
     try:
-        await rt.guard.admit_agent(ctx, channel=channel, confirm=confirm)
+        await rt.guard.admit_agent(ctx, channel=channel, confirm=confirm, llm_endpoint=llm_endpoint)
     except ConfirmationRequired as exc:
         return exc.result  # the client asks the user, then calls again with the answer
     agent_uid = agent_uid or settings.agent_uid
