@@ -247,7 +247,9 @@ async def started(ctx: Ctx, agent: StartedAgent) -> None:
     await resources_changed(ctx)
 
 
-async def end(rt: Runtime, agent_id: str, stop: Callable[[str], Awaitable[None]]) -> EndResult:
+async def end(
+    rt: Runtime, agent_id: str, stop: Callable[[str], Awaitable[None]], reason: str
+) -> EndResult:
     archived = True
     try:
         await rt.guard.before_end(agent_id)
@@ -255,7 +257,7 @@ async def end(rt: Runtime, agent_id: str, stop: Callable[[str], Awaitable[None]]
         archived = False
     await stop(agent_id)
     rt.guard.ended(agent_id)
-    rt.mark_ended(agent_id)
+    rt.mark_ended(agent_id, reason)
     return EndResult(
         agent_id=agent_id,
         ended=True,

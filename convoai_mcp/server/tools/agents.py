@@ -43,7 +43,7 @@ from convoai_mcp.server.results import (
     StartAgentResult,
     UpdateAgentResult,
 )
-from convoai_mcp.server.runtime import StartedAgent
+from convoai_mcp.server.runtime import END_STOPPED, StartedAgent
 from convoai_mcp.server.tools._common import (
     action_result,
     agent_spec,
@@ -295,7 +295,7 @@ async def stop_agent(ctx: Ctx, agent_id: AgentId) -> EndResult:
     transcript is archived first and stays readable at convoai://agents/{agent_id}/history.
     """
     rt = rt_of(ctx)
-    return await end(rt, agent_id, rt.client.agents.stop)
+    return await end(rt, agent_id, rt.client.agents.stop, END_STOPPED)
 
 
 @tool(order=90, title="Change a running agent", read_only=False, destructive=True, idempotent=True)

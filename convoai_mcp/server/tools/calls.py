@@ -28,7 +28,7 @@ from convoai_mcp.server.args import (
 )
 from convoai_mcp.server.registry import tool
 from convoai_mcp.server.results import CallList, CallResult, CallStarted, EndResult
-from convoai_mcp.server.runtime import StartedAgent
+from convoai_mcp.server.runtime import END_HUNG_UP, StartedAgent
 from convoai_mcp.server.tools._common import (
     agent_spec,
     call_state,
@@ -167,7 +167,7 @@ async def hangup(ctx: Ctx, agent_id: AgentId) -> EndResult:
     stays readable at convoai://agents/{agent_id}/history.
     """
     rt = rt_of(ctx)
-    return await end(rt, agent_id, rt.client.calls.hangup)
+    return await end(rt, agent_id, rt.client.calls.hangup, END_HUNG_UP)
 
 
 def _call_result(info: Any, agent_id: str) -> CallResult:
