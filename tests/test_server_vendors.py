@@ -228,3 +228,67 @@ async def test_tts_voice_is_refused_where_the_vendor_or_preset_takes_none(
             r, client, "start_agent", {"channel": "room", "tts_voice": "v1", **args}
         )
     assert expected in text and "tts_voice" in text
+
+
+# ------------------------------------------------------------------------------- X3: updates
+
+
+def record_updates(r: Rig) -> list[dict[str, Any]]:
+    """Every ``properties`` body the emulator's update receives, in order."""
+    seen: list[dict[str, Any]] = []
+    state = r.sandbox.state
+    inner = state.update_agent
+
+    def update_agent(agent_id: str, properties: dict[str, Any]) -> dict[str, Any]:
+        seen.append(json.loads(json.dumps(properties)))
+        return inner(agent_id, properties)
+
+    state.update_agent = update_agent  # type: ignore[method-assign]
+    return seen
+
+
+async def test_update_agent_sends_the_complete_llm_params(tmp_path: Path) -> None:
+    """An update replaces the whole params object: the model the agent started with stays."""
+    async with rig(tmp_path, VENDORS) as r, Client(r.server) as client:
+        seen = record_updates(r)
+        result = await client.call_tool("start_agent", {"channel": "room"})
+        agent_id = (result.structured_content or {})["agent_id"]
+        for params in ({"temperature": 0.3}, {"max_tokens": 90}):
+            updated = await client.call_tool(
+                "update_agent", {"agent_id": agent_id, "llm_params": params}
+            )
+            assert not updated.is_error, error_text(updated)
+        prompt_only = await client.call_tool(
+            "update_agent", {"agent_id": agent_id, "system_prompt": "Be brief."}
+        )
+        assert not prompt_only.is_error, error_text(prompt_only)
+    assert [body["llm"].get("params") for body in seen] == [
+        {"model": "gpt-4o-mini", "temperature": 0.3},
+        {"model": "gpt-4o-mini", "temperature": 0.3, "max_tokens": 90},
+        None,
+    ]
+
+
+async def test_update_agent_refuses_partial_params_for_an_agent_started_elsewhere(
+    tmp_path: Path,
+) -> None:
+    from convoai_mcp.builders import AgentSpec
+    from convoai_mcp.server.runtime import make_client
+
+    async with rig(tmp_path, VENDORS) as r, Client(r.server) as client:
+        async with make_client(r.settings) as other:  # another process started it
+            elsewhere = await other.agents.launch(
+                AgentSpec(channel="other", presets=["openai_gpt_4o_mini", "openai_tts_1"])
+            )
+        seen = record_updates(r)
+        partial = await client.call_tool(
+            "update_agent", {"agent_id": elsewhere.agent_id, "llm_params": {"temperature": 1}}
+        )
+        text = error_text(partial)
+        complete = await client.call_tool(
+            "update_agent",
+            {"agent_id": elsewhere.agent_id, "llm_params": {"model": "m", "temperature": 1}},
+        )
+        assert not complete.is_error, error_text(complete)
+    assert "including model" in text
+    assert [body["llm"]["params"] for body in seen] == [{"model": "m", "temperature": 1}]

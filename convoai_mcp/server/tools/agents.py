@@ -333,18 +333,32 @@ async def update_agent(
     rt = rt_of(ctx)
     updated: list[str] = []
     llm: UpdateLlm | None = None
-    if system_prompt is not None or llm_params is not None:
+    known = rt.agents.get(agent_id)
+    params: dict[str, Any] | None = None
+    if llm_params is not None:
+        # An update replaces the whole params object: send what the agent was started with,
+        # changed by what was asked (else e.g. the model name is lost mid-conversation).
+        if known is not None:
+            params = {**(known.llm_params or {}), **llm_params}
+        elif "model" in llm_params:
+            params = dict(llm_params)  # complete enough to stand alone
+        else:
+            raise ToolError(
+                f"update_agent failed: {agent_id} was not started by this server, so the LLM "
+                "params it runs with are unknown, and an update replaces all of them. Next: "
+                "pass the complete llm_params, including model."
+            )
+    if system_prompt is not None or params is not None:
         llm = UpdateLlm(
             system_messages=[{"role": "system", "content": system_prompt}]
             if system_prompt is not None
             else None,
-            params=llm_params,
+            params=params,
         )
         updated += ["system_prompt"] if system_prompt is not None else []
         updated += ["llm_params"] if llm_params is not None else []
     token: str | None = None
     if refresh_token:
-        known = rt.agents.get(agent_id)
         if known is None:
             raise ToolError(
                 f"update_agent failed: {agent_id} was not started by this server, so its "
@@ -359,6 +373,8 @@ async def update_agent(
         )
     request = UpdateAgentRequest(properties=UpdateAgentProperties(token=token, llm=llm))
     response = await rt.client.agents.update(agent_id, request)
+    if known is not None and params is not None:
+        known.llm_params = params  # what the agent runs with now
     return UpdateAgentResult(
         agent_id=response.agent_id or agent_id,
         status=str(response.status) if response.status is not None else None,
