@@ -369,7 +369,11 @@ async def test_service_errors_carry_the_reason_and_what_to_do(tmp_path: Path) ->
     assert "403" in text
     assert "ServiceNotEnabled" in text
     assert "Next:" in text
-    assert "Error executing tool start_agent: start_agent failed" in text
+    assert text.startswith("start_agent failed: HTTP 403 ServiceNotEnabled")
+    assert "Error executing tool" not in text, "the tool is named once"
+    first_line = text.splitlines()[0]
+    assert "/v2/projects/" not in first_line and "request id" not in first_line
+    assert "Service request: POST /v2/projects/" in text
 
 
 async def test_unknown_agent_is_a_not_found_error(tmp_path: Path) -> None:
