@@ -77,13 +77,11 @@ def tool(
     destructive: bool = False,
     idempotent: bool = False,
     open_world: bool = True,
-    read_only_mode: bool | None = None,
 ) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
     """Register the decorated async function as the tool named after it.
 
     ``order`` places it in ``tools/list`` (ascending, unique). The annotations say what is true
-    of the tool; ``read_only`` also decides whether read-only mode keeps it, unless
-    ``read_only_mode`` says otherwise.
+    of the tool; ``read_only`` also decides whether read-only mode keeps it.
     """
 
     def decorate(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
@@ -103,7 +101,7 @@ def tool(
                 idempotent_hint=idempotent,
                 open_world_hint=open_world,
             ),
-            read_only=read_only if read_only_mode is None else read_only_mode,
+            read_only=read_only,
         )
         return wrapped
 
