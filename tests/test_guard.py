@@ -25,8 +25,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import InputRequiredResult
 
-from convoai_mcp.archive import Archive
-from convoai_mcp.cli import sandbox_settings
+from convoai_mcp.archive.sqlite import SQLiteArchive as Archive
 from convoai_mcp.client import ConvoAIClient
 from convoai_mcp.config import Settings
 from convoai_mcp.errors import NotFoundError
@@ -35,6 +34,7 @@ from convoai_mcp.redact import MASK, RedactingFilter
 from convoai_mcp.sandbox import DEMO_CREDENTIALS, Fault, Sandbox
 from convoai_mcp.server.guard import ConfirmationRequired, Guard
 from convoai_mcp.server.runtime import make_client
+from convoai_mcp.server.sandbox_mode import sandbox_settings
 
 PRESETS = ["deepgram_nova_3", "openai_gpt_4o_mini", "minimax_speech_2_6_turbo"]
 
@@ -453,10 +453,10 @@ async def test_watcher_archives_while_running_and_frees_the_slot_when_the_agent_
             await guard.admit_agent(Context(), channel="other", confirm=False)
         # the agent ends without this server (idle timeout, console): the watcher notices
         await sdk.agents.stop(agent_id)
-        task = guard.watcher(agent_id)
-        assert task is not None
+        watcher = guard.watcher(agent_id)
+        assert watcher is not None
         stepper.release()
-        await task
+        await watcher.task
         assert guard.limiter.running() == {}
         await guard.admit_agent(Context(), channel="other", confirm=False)
         history, source = await guard.history(agent_id)
@@ -496,11 +496,11 @@ async def test_aclose_stops_watchers(tmp_path: Path) -> None:
 
         response = await sdk.agents.launch(AgentSpec(channel="room", presets=PRESETS))
         guard.started(response.agent_id, kind="agent", channel="room")
-        task = guard.watcher(response.agent_id)
-        assert task is not None
+        watcher = guard.watcher(response.agent_id)
+        assert watcher is not None
         await stepper.first_poll()
         await guard.aclose()
-        assert task.done()
+        assert watcher.task.done()
         assert guard.watcher(response.agent_id) is None
 
 

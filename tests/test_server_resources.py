@@ -8,7 +8,7 @@ from pathlib import Path
 
 import anyio
 import pytest
-from _server_helpers import CALLEE, error_text, read_json, rig
+from _server_helpers import CALLEE, Rig, error_text, read_json, rig
 from mcp import Client
 from mcp.client.session import IncomingMessage
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
@@ -18,6 +18,8 @@ from mcp_types import ResourceUpdatedNotification
 from convoai_mcp.config import Settings
 from convoai_mcp.server.runtime import LISTED_ENDED, MAX_ENDED, Runtime, StartedAgent
 
+PRESETS = ["deepgram_nova_3", "openai_gpt_4o_mini", "minimax_speech_2_6_turbo"]
+
 
 async def start(client: Client, channel: str) -> str:
     result = await client.call_tool("start_agent", {"channel": channel})
@@ -25,6 +27,14 @@ async def start(client: Client, channel: str) -> str:
     assert result.structured_content is not None
     agent_id: str = result.structured_content["agent_id"]
     return agent_id
+
+
+async def start_elsewhere(r: Rig, channel: str) -> str:
+    """Start an agent behind the server's back (it holds no slot; only subscribers watch it)."""
+    from convoai_mcp.builders import AgentSpec
+
+    spec = AgentSpec(channel=channel, presets=PRESETS)
+    return (await r.server.runtime.client.agents.launch(spec)).agent_id
 
 
 async def stopped(task: asyncio.Task[None] | None) -> None:
@@ -118,8 +128,9 @@ async def test_legacy_subscription_notifies_on_new_entries_and_stops(tmp_path: P
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", MCPDeprecationWarning)
             await client.subscribe_resource(uri)
-        watcher = r.server.runtime.watcher
-        assert watcher.polling(agent_id)
+        subscriptions = r.server.subscriptions
+        watcher = subscriptions.watcher(agent_id)
+        assert watcher is not None and watcher.subscribers == 1
         await client.call_tool("speak", {"agent_id": agent_id, "text": "News!"})
         with anyio.fail_after(5):
             await arrived.wait()
@@ -128,8 +139,10 @@ async def test_legacy_subscription_notifies_on_new_entries_and_stops(tmp_path: P
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", MCPDeprecationWarning)
             await client.unsubscribe_resource(uri)
-        assert not watcher.polling(agent_id)
-        assert watcher.subscribers(uri) == 0
+        assert subscriptions.subscribers(uri) == 0
+        # started here: its one watcher goes on archiving, with nobody to notify
+        assert subscriptions.watcher(agent_id) is watcher
+        assert watcher.subscribers == 0
 
 
 async def test_subscription_ends_when_the_agent_ends(tmp_path: Path) -> None:
@@ -150,13 +163,14 @@ async def test_subscription_ends_when_the_agent_ends(tmp_path: Path) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", MCPDeprecationWarning)
             await client.subscribe_resource(uri)
-        watcher = r.server.runtime.watcher
-        assert watcher.polling(agent_id)
-        poller = watcher.task(agent_id)
+        subscriptions = r.server.subscriptions
+        watcher = subscriptions.watcher(agent_id)
+        assert watcher is not None
         await client.call_tool("stop_agent", {"agent_id": agent_id})
-        await stopped(poller)  # it stopped by itself: nobody unsubscribed
-        assert not watcher.polling(agent_id)
-        assert watcher.subscribers(uri) == 1
+        await stopped(watcher.task)  # it stopped by itself: nobody unsubscribed
+        assert watcher.ended and not watcher.task.cancelled()
+        assert subscriptions.watcher(agent_id) is None
+        assert subscriptions.subscribers(uri) == 1
         with anyio.fail_after(5):
             await arrived.wait()
         assert set(updates) == {uri}
@@ -173,19 +187,21 @@ async def test_subscribing_to_a_non_history_uri_is_refused(tmp_path: Path) -> No
 
 async def test_listen_stream_subscription_polls_only_while_open(tmp_path: Path) -> None:
     async with rig(tmp_path) as r, Client(r.server) as client:
-        agent_id = await start(client, "listen-room")
+        agent_id = await start_elsewhere(r, "listen-room")  # watched only for subscribers
         uri = f"convoai://agents/{agent_id}/history"
-        watcher = r.server.runtime.watcher
+        subscriptions = r.server.subscriptions
+        assert subscriptions.watcher(agent_id) is None
         async with client.listen(resource_subscriptions=[uri]) as sub:
-            assert watcher.polling(agent_id)
-            poller = watcher.task(agent_id)
+            watcher = subscriptions.watcher(agent_id)
+            assert watcher is not None and not watcher.counted
             await client.call_tool("think", {"agent_id": agent_id, "text": "Anything new?"})
             with anyio.fail_after(5):
                 event = await sub.__anext__()
             assert event == ResourceUpdated(uri=uri)
-        await stopped(poller)
-        assert poller is not None and poller.cancelled()  # stopped because the stream closed
-        assert not watcher.polling(agent_id)
+        await stopped(watcher.task)
+        assert watcher.task.cancelled()  # stopped because the stream closed
+        assert subscriptions.watcher(agent_id) is None
+        assert subscriptions.subscribers(uri) == 0
 
 
 # ------------------------------------------------------------------------------- prompts
@@ -292,5 +308,5 @@ async def test_an_agent_that_ends_on_its_own_is_marked_ended(tmp_path: Path) -> 
         assert rt.agents[agent_id].ended is False
         await rt.client.agents.stop(agent_id)
         with anyio.fail_after(5):
-            await watcher
+            await watcher.task
         assert rt.agents[agent_id].ended is True

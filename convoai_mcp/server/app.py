@@ -8,27 +8,17 @@ from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
-from mcp_types import (
-    INVALID_PARAMS,
-    CallToolResult,
-    EmptyResult,
-    InputRequiredResult,
-    SubscribeRequestParams,
-    SubscriptionsListenRequestParams,
-    UnsubscribeRequestParams,
-)
+from mcp_types import CallToolResult, InputRequiredResult
 from mcp_types import Resource as MCPResource
 from pydantic import ValidationError
 
 from convoai_mcp import __version__
 from convoai_mcp.server.runtime import Runtime
-from convoai_mcp.server.subscriptions import history_agent_id
 
 if TYPE_CHECKING:
-    from mcp.server.context import ServerRequestContext
-
     from convoai_mcp.client import ConvoAIClient
     from convoai_mcp.config import Settings
+    from convoai_mcp.server.subscriptions import Subscriptions
 
 __all__ = ["SERVER_INSTRUCTIONS", "ConvoAIServer", "build_server"]
 
@@ -44,6 +34,9 @@ run: stop what you start when the conversation is over."""
 class ConvoAIServer(MCPServer[Runtime]):
     """MCPServer with the agents this server started in ``resources/list`` and argument
     validation failures rewritten as instructions (field and problem, never the value)."""
+
+    subscriptions: Subscriptions
+    """Who subscribed to which history URI (set by :func:`build_server`)."""
 
     def __init__(self, runtime: Runtime, **kwargs: Any) -> None:
         self.runtime = runtime
@@ -122,7 +115,7 @@ def build_server(
     never closed by the server). ``poll_interval`` is the history subscription poll period.
     """
     from convoai_mcp.policy import Policy
-    from convoai_mcp.server import prompts, resources, tools
+    from convoai_mcp.server import prompts, resources, subscriptions, tools
 
     runtime = Runtime(settings, client, poll_interval=poll_interval)
 
@@ -147,71 +140,5 @@ def build_server(
     tools.register(server, visible)
     resources.register(server)
     prompts.register(server)
-    _register_subscriptions(server, runtime)
+    server.subscriptions = subscriptions.register(server, runtime)
     return server
-
-
-def _connection_key(ctx: ServerRequestContext[Runtime, Any]) -> object:
-    """What identifies the client connection (a ServerSession object is per request)."""
-    return getattr(ctx.session, "_connection", ctx.session)
-
-
-def _register_subscriptions(server: ConvoAIServer, runtime: Runtime) -> None:
-    """Serve resources/subscribe, resources/unsubscribe and wrap subscriptions/listen."""
-    from mcp.shared.exceptions import MCPError
-    from mcp.shared.subscriptions import ResourceUpdated
-
-    # The SDK has no MCPServer-level API for these handlers; the low-level server does.
-    lowlevel = server._lowlevel_server
-    bus = server._subscriptions
-
-    async def subscribe(
-        ctx: ServerRequestContext[Runtime, Any], params: SubscribeRequestParams
-    ) -> EmptyResult:
-        if history_agent_id(params.uri) is None:
-            raise MCPError(
-                INVALID_PARAMS,
-                f"cannot subscribe to {params.uri}: only convoai://agents/{{agent_id}}/history "
-                "supports subscriptions",
-            )
-        session = ctx.session
-
-        async def notify(uri: str) -> None:
-            await session.send_resource_updated(uri)
-
-        await runtime.watcher.add(params.uri, _connection_key(ctx), notify)
-        return EmptyResult()
-
-    async def unsubscribe(
-        ctx: ServerRequestContext[Runtime, Any], params: UnsubscribeRequestParams
-    ) -> EmptyResult:
-        runtime.watcher.remove(params.uri, _connection_key(ctx))
-        return EmptyResult()
-
-    lowlevel.add_request_handler("resources/subscribe", SubscribeRequestParams, subscribe)
-    lowlevel.add_request_handler("resources/unsubscribe", UnsubscribeRequestParams, unsubscribe)
-
-    entry = lowlevel.get_request_handler("subscriptions/listen")
-    if entry is None:  # pragma: no cover - MCPServer always registers it
-        return
-    inner = entry.handler
-
-    async def publish(uri: str) -> None:
-        await bus.publish(ResourceUpdated(uri=uri))
-
-    async def listen(ctx: ServerRequestContext[Runtime, Any], params: Any) -> Any:
-        uris = [
-            uri
-            for uri in (params.notifications.resource_subscriptions or [])
-            if history_agent_id(uri) is not None
-        ]
-        key = object()
-        try:
-            for uri in uris:
-                await runtime.watcher.add(uri, key, publish)
-            return await inner(ctx, params)
-        finally:
-            for uri in uris:
-                runtime.watcher.remove(uri, key)
-
-    lowlevel.add_request_handler("subscriptions/listen", SubscriptionsListenRequestParams, listen)

@@ -5,7 +5,8 @@ The server calls a :class:`Guard` at fixed points:
 * ``visible_tools`` when it registers tools (read-only mode, allow / deny lists);
 * ``admit_agent`` / ``admit_call`` before anything is sent: policy (allow-list, own outbound
   number), limits, rate, and the user's confirmation;
-* ``started`` after a start succeeded (takes the concurrency slot, starts the archive watcher);
+* ``started`` after a start succeeded (takes the concurrency slot, starts the agent's transcript
+  watcher, :mod:`convoai_mcp.server.watchers`, which archives what it reads);
 * ``before_end`` before stop / hangup (snapshots history and turns into the archive), and
   ``ended`` afterwards (frees the slot);
 * ``history`` / ``turns`` for the resources (fall back to the archive when the service answers
@@ -38,11 +39,12 @@ from mcp_types import ElicitRequest, ElicitRequestFormParams, ElicitResult, Inpu
 from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, Field
 
-from convoai_mcp.archive import Archive
+from convoai_mcp.archive import Archive, archive_from_settings
 from convoai_mcp.errors import ConvoAIError, NotFoundError
 from convoai_mcp.models import AgentStatus, History, Turns
 from convoai_mcp.policy import Kind, Limiter, Policy, PolicyError, Reservation
 from convoai_mcp.redact import Redactor, install_log_redaction, settings_redactor
+from convoai_mcp.server.watchers import Hooks, Watcher, Watchers, is_terminal
 
 if TYPE_CHECKING:
     from convoai_mcp.client import ConvoAIClient
@@ -57,10 +59,9 @@ Source = Literal["service", "archive"]
 logger = logging.getLogger(__name__)
 
 _INPUT_REQUIRED_VERSION = "2026-07-28"
-_ENDED_STATES = frozenset({"STOPPED", "FAILED"})
 _DEFAULT_POLL = 2.0
+_DEFAULT_SUBSCRIBED_POLL = 1.0
 _DEFAULT_WATCH_LIMIT = 6 * 3600.0
-_MAX_WATCHERS = 64
 _NUMBERS_TTL = 30.0
 
 
@@ -119,6 +120,7 @@ class Guard:
         archive: Archive | None = None,
         redactor: Redactor | None = None,
         poll_interval: float = _DEFAULT_POLL,
+        subscribed_interval: float = _DEFAULT_SUBSCRIBED_POLL,
         watch_limit: float = _DEFAULT_WATCH_LIMIT,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
@@ -128,19 +130,45 @@ class Guard:
         self.archive = archive
         self.redactor = redactor if redactor is not None else Redactor()
         self.limiter = Limiter(self.policy, clock=clock)
-        self.poll_interval = poll_interval
-        self.watch_limit = watch_limit
         self._clock = clock
-        self._sleep = sleep
         self._held: dict[asyncio.Task[Any], Reservation] = {}
-        self._watchers: dict[str, asyncio.Task[None]] = {}
+        self.watchers = Watchers(
+            Hooks(
+                fetch=self.client.agents.history,
+                gone=self._has_ended,
+                begin=self._watch_begins,
+                seen=self._watch_saw,
+                ended=self._watch_ended,
+            ),
+            poll_interval=poll_interval,
+            subscribed_interval=subscribed_interval,
+            watch_limit=watch_limit,
+            clock=clock,
+            sleep=sleep,
+        )
+        """One transcript watcher per agent (archive and subscribers)."""
         self._numbers: tuple[float, frozenset[str]] | None = None
         self.on_ended: Callable[[str], None] | None = None
         """Called with the id of a watched agent that ended on its own (idle timeout, remote
         hang-up)."""
 
+    @property
+    def poll_interval(self) -> float:
+        """Seconds between history reads of a watched agent nobody subscribed to."""
+        return self.watchers.poll_interval
+
+    @poll_interval.setter
+    def poll_interval(self, value: float) -> None:
+        self.watchers.poll_interval = value
+
     @classmethod
-    def from_settings(cls, settings: Settings, client: ConvoAIClient) -> Guard:
+    def from_settings(
+        cls,
+        settings: Settings,
+        client: ConvoAIClient,
+        *,
+        subscribed_interval: float = _DEFAULT_SUBSCRIBED_POLL,
+    ) -> Guard:
         """Build a guard from the server's settings and its ConvoAI client.
 
         Registers every configured secret with the redactor and installs the redacting log
@@ -151,8 +179,9 @@ class Guard:
         return cls(
             client,
             policy=Policy.from_settings(settings),
-            archive=Archive.from_settings(settings),
+            archive=archive_from_settings(settings),
             redactor=redactor,
+            subscribed_interval=subscribed_interval,
         )
 
     # -- tools --------------------------------------------------------------------------------
@@ -174,7 +203,7 @@ class Guard:
         confirmation question)."""
         self.policy.check_tool("start_agent")
         self._release_held()
-        self.limiter.check("agent")
+        await self._check_limits("agent")
         if self.policy.needs_confirmation("start_agent"):
             await self._confirm(
                 ctx,
@@ -199,7 +228,7 @@ class Guard:
         self.policy.check_tool("call")
         self._release_held()
         self.policy.check_call(to_number, from_number, None)  # no I/O for what is refused anyway
-        self.limiter.check("call")
+        await self._check_limits("call")
         self.policy.check_call(to_number, from_number, await self._outbound_numbers())
         if self.policy.needs_confirmation("call"):
             await self._confirm(
@@ -211,6 +240,34 @@ class Guard:
                 confirm,
             )
         self._hold(self.limiter.reserve("call"))
+
+    async def _check_limits(self, kind: Kind) -> None:
+        """The limiter's check; before refusing, the slots of agents nobody watches any more
+        (past the watch limit) are re-checked against the service and freed if they ended."""
+        try:
+            self.limiter.check(kind)
+        except PolicyError:
+            if not await self._recheck(kind):
+                raise
+            self.limiter.check(kind)
+
+    async def _recheck(self, kind: Kind) -> bool:
+        """Free the slot of every unwatched running agent of ``kind`` that has ended; True if
+        one was freed."""
+        freed = False
+        for agent_id, held in self.limiter.running().items():
+            if held != kind or self.watchers.get(agent_id) is not None:
+                continue
+            if await self._has_ended(agent_id):
+                self._freed(agent_id)
+                freed = True
+        return freed
+
+    def _freed(self, agent_id: str) -> None:
+        """An agent ended without this server ending it: free its slot and say so."""
+        self.limiter.ended(agent_id)
+        if self.on_ended is not None:
+            self.on_ended(agent_id)
 
     async def _outbound_numbers(self) -> frozenset[str]:
         now = self._clock()
@@ -314,15 +371,11 @@ class Guard:
     # -- lifecycle ----------------------------------------------------------------------------
 
     def started(self, agent_id: str, *, kind: Kind, channel: str) -> None:
-        """Record an agent or call this server started (limits, archive watcher)."""
+        """Record an agent or call this server started (limits, transcript watcher)."""
         task = self._task()
         reservation = self._held.pop(task, None) if task is not None else None
         self.limiter.bind(agent_id, kind=kind, reservation=reservation)
-        if agent_id in self._watchers or len(self._watchers) >= _MAX_WATCHERS:
-            return
-        self._watchers[agent_id] = asyncio.get_running_loop().create_task(
-            self._watch(agent_id, kind, channel), name=f"convoai-archive-{agent_id}"
-        )
+        self.watchers.watch(agent_id, kind=kind, channel=channel, counted=True)
 
     async def before_end(self, agent_id: str) -> None:
         """Snapshot history and turns into the archive before stop / hangup.
@@ -345,44 +398,27 @@ class Guard:
     def ended(self, agent_id: str) -> None:
         """Release the limits held by ``agent_id`` and stop watching it."""
         self.limiter.ended(agent_id)
-        task = self._watchers.pop(agent_id, None)
-        if task is not None and task is not asyncio.current_task():
-            task.cancel()
+        self.watchers.release(agent_id)
 
-    def watcher(self, agent_id: str) -> asyncio.Task[None] | None:
-        """The background task archiving ``agent_id`` (None when not watched)."""
-        return self._watchers.get(agent_id)
+    def watcher(self, agent_id: str) -> Watcher | None:
+        """The transcript watcher of ``agent_id`` (None when not watched)."""
+        return self.watchers.get(agent_id)
 
-    async def _watch(self, agent_id: str, kind: Kind, channel: str) -> None:
-        """Poll the history of a running agent, archive new entries; stop when it ended."""
-        if self.archive is not None:
-            with contextlib.suppress(Exception):
-                await self.archive.note_agent(agent_id, kind=kind, channel=channel)
-        deadline = self._clock() + self.watch_limit
-        gone = False
-        while self._clock() < deadline:
-            try:
-                history = await self.client.agents.history(agent_id)
-            except NotFoundError:
-                if await self._has_ended(agent_id):
-                    gone = True
-                    break
-            except ConvoAIError as exc:
-                logger.info("archive poll of %s failed: %s", agent_id, exc.message)
-            else:
-                await self._archive_history(agent_id, history)
-                if str(history.status or "").upper() in _ENDED_STATES:
-                    gone = True
-                    break
-            await self._sleep(self.poll_interval)
-        if gone:
-            # Ended on its own (idle timeout, remote hang-up): keep the turns, free the slot.
-            with contextlib.suppress(ConvoAIError):
-                await self._snapshot_turns(agent_id)
-            self.limiter.ended(agent_id)
-            if self.on_ended is not None:
-                self.on_ended(agent_id)
-        self._watchers.pop(agent_id, None)
+    async def _watch_begins(self, watcher: Watcher) -> None:
+        if self.archive is not None and watcher.counted:
+            await self.archive.note_agent(
+                watcher.agent_id, kind=watcher.kind, channel=watcher.channel
+            )
+
+    async def _watch_saw(self, watcher: Watcher, history: History) -> None:
+        await self._archive_history(watcher.agent_id, history)
+
+    async def _watch_ended(self, watcher: Watcher) -> None:
+        """Ended on its own (idle timeout, remote hang-up): keep the turns, free the slot."""
+        with contextlib.suppress(ConvoAIError):
+            await self._snapshot_turns(watcher.agent_id)
+        if watcher.counted:
+            self._freed(watcher.agent_id)
 
     async def _has_ended(self, agent_id: str) -> bool:
         """History answered 404: ended, unless the agent itself is still there (e.g. starting)."""
@@ -392,7 +428,7 @@ class Guard:
             return True
         except ConvoAIError:
             return False
-        return str(info.status or "").upper() in _ENDED_STATES
+        return is_terminal(info.status)
 
     # -- history ------------------------------------------------------------------------------
 
@@ -436,7 +472,7 @@ class Guard:
         history, source = await self._service_or_archive(
             agent_id, "history", self.client.agents.history, self._archive_history, History
         )
-        if source == "archive" and str(history.status or "").upper() not in _ENDED_STATES:
+        if source == "archive" and not is_terminal(history.status):
             # The service no longer knows it, so it has ended (the archive may say RUNNING).
             history = history.model_copy(update={"status": AgentStatus.STOPPED})
         return history, source
@@ -487,13 +523,7 @@ class Guard:
         return self.redactor.value(value)
 
     async def aclose(self) -> None:
-        """Stop background watchers and close the archive."""
-        tasks = list(self._watchers.values())
-        self._watchers.clear()
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(BaseException):
-                await task
+        """Stop the transcript watchers and close the archive."""
+        await self.watchers.aclose()
         if self.archive is not None:
             await self.archive.aclose()

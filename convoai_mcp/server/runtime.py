@@ -1,14 +1,15 @@
 """The state a server shares across its connections: settings, the ConvoAI client, the guard, and
 the agents and calls it started.
 
-One :class:`Runtime` belongs to one :func:`~convoai_mcp.server.app.build_server` result. Every MCP
-connection enters :meth:`Runtime.session` through the server's lifespan; the client and the guard
-are created on first use and closed when the last connection ends (they are created again if a
-new connection arrives later). The record of started agents outlives connections: it is the
-client layer's :class:`~convoai_mcp.started.StartedAgents` (one record, shared with the client,
-which records each agent it starts; the server adds how it ended). It keeps every running agent
-and the :data:`MAX_ENDED` most recently ended ones (an ended agent's transcript stays readable
-from the archive either way).
+One :class:`Runtime` belongs to one :func:`~convoai_mcp.server.app.build_server` result and lives
+as long as the server process, whatever the transport does with connections: every MCP
+connection enters :meth:`Runtime.session` through the server's lifespan, and leaving it closes
+nothing. The client and the guard (limits, rate window, transcript watchers) are created on first
+use and closed only by :meth:`Runtime.aclose`, at process exit (the CLI calls it). The record of
+started agents is the client layer's :class:`~convoai_mcp.started.StartedAgents` (one record,
+shared with the client, which records each agent it starts; the server adds how it ended). It
+keeps every running agent and the :data:`MAX_ENDED` most recently ended ones (an ended agent's
+transcript stays readable from the archive either way).
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
     from convoai_mcp.client import ConvoAIClient
     from convoai_mcp.config import Settings
     from convoai_mcp.server.guard import Guard
-    from convoai_mcp.server.subscriptions import HistoryWatcher
 
 __all__ = [
     "END_HUNG_UP",
@@ -86,8 +86,6 @@ class Runtime:
         max_ended: int = MAX_ENDED,
         listed_ended: int = LISTED_ENDED,
     ) -> None:
-        from convoai_mcp.server.subscriptions import HistoryWatcher
-
         self.settings = settings
         self.poll_interval = poll_interval
         self.listed_ended = listed_ended
@@ -100,11 +98,9 @@ class Runtime:
         """(channel, name) of a start or call whose answer never came, by the request's
         fingerprint: the same request again reuses them, so it finds the agent the first one
         may have created instead of creating a second."""
-        self.watcher: HistoryWatcher = HistoryWatcher(self)
         self._given_client = client
         self._client: ConvoAIClient | None = client
         self._guard: Guard | None = None
-        self._users = 0
 
     @property
     def client(self) -> ConvoAIClient:
@@ -119,7 +115,9 @@ class Runtime:
         if self._guard is None:
             from convoai_mcp.server.guard import Guard
 
-            self._guard = Guard.from_settings(self.settings, self.client)
+            self._guard = Guard.from_settings(
+                self.settings, self.client, subscribed_interval=self.poll_interval
+            )
             # agents that end on their own
             self._guard.on_ended = functools.partial(self.mark_ended, reason=END_ON_ITS_OWN)
         return self._guard
@@ -157,18 +155,14 @@ class Runtime:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[Runtime]:
-        """Hold the runtime open for one MCP connection."""
-        self._users += 1
-        try:
-            yield self
-        finally:
-            self._users -= 1
-            if self._users == 0:
-                await self.aclose()
+        """Hold the runtime for one MCP connection. Leaving closes nothing: limits, the rate
+        window, the record and the watchers outlive connections (D3: an SSE reconnect used to
+        get fresh limits and lost the watchers of running agents)."""
+        yield self
 
     async def aclose(self) -> None:
-        """Stop watchers, close the guard and (if this runtime made it) the client."""
-        await self.watcher.aclose()
+        """Stop the watchers, close the guard and (if this runtime made it) the client: at
+        process exit only. A later use creates them again."""
         guard, self._guard = self._guard, None
         try:
             if guard is not None:

@@ -1,39 +1,50 @@
-"""Resource subscriptions to an agent's history: poll while someone listens, notify on change.
+"""Resource subscriptions to an agent's history: the MCP wiring over the transcript watchers.
 
 Two protocol eras are served:
 
-* handshake era (``resources/subscribe`` / ``resources/unsubscribe``): each subscribing session is
-  remembered and gets ``notifications/resources/updated`` for the URI;
+* handshake era (``resources/subscribe`` / ``resources/unsubscribe``): each subscribing
+  connection is remembered and gets ``notifications/resources/updated`` for the URI, until it
+  unsubscribes or the connection ends (its subscriptions are removed then);
 * 2026-07-28 (``subscriptions/listen`` with ``resourceSubscriptions``): the listen stream counts
   as a subscription for as long as it is open, and updates are published on the server's bus.
 
-While an agent's history URI has at least one subscriber, one task polls the history (through
-the guard, which also archives what it sees) every ``Runtime.poll_interval`` seconds and
-notifies when the entries change. Polling stops when the last subscriber leaves, or when the
-agent has ended (after a final notification).
+Polling is not done here: each subscribed URI subscribes once to the agent's
+:class:`~convoai_mcp.server.watchers.Watcher` (the one that archives an agent started here, or an
+uncounted one that stops with its last subscriber), which calls back when the entries changed
+and when the agent ended.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from convoai_mcp.errors import ConvoAIError, NotFoundError
+from mcp.server.connection import Connection
+from mcp_types import (
+    INVALID_PARAMS,
+    EmptyResult,
+    SubscribeRequestParams,
+    SubscriptionsListenRequestParams,
+    UnsubscribeRequestParams,
+)
+
+from convoai_mcp.server.runtime import Runtime
 
 if TYPE_CHECKING:
-    from convoai_mcp.server.runtime import Runtime
+    from mcp.server.context import ServerRequestContext
+    from mcp.server.mcpserver import MCPServer
 
-__all__ = ["HISTORY_URI", "HistoryWatcher", "history_agent_id"]
+    from convoai_mcp.server.watchers import Watcher
+
+__all__ = ["HISTORY_URI", "Subscriptions", "history_agent_id", "register"]
 
 logger = logging.getLogger(__name__)
 
 HISTORY_URI = "convoai://agents/{agent_id}/history"
 _HISTORY = re.compile(r"convoai://agents/([A-Za-z0-9_.:-]{1,128})/history")
-_ENDED = frozenset({"STOPPED", "FAILED", "STOPPING"})
+_CLEANUP = "convoai_mcp.subscriptions"  # Connection.state key: its cleanup is registered
 
 Notify = Callable[[str], Awaitable[None]]
 
@@ -44,114 +55,151 @@ def history_agent_id(uri: str) -> str | None:
     return match.group(1) if match else None
 
 
-class HistoryWatcher:
-    """Ref-counted pollers, one per subscribed agent."""
+class Subscriptions:
+    """Who subscribed to which history URI; one watcher subscription per URI."""
 
     def __init__(self, runtime: Runtime) -> None:
         self._runtime = runtime
-        # uri -> {subscriber key -> notify callable}
-        self._subscribers: dict[str, dict[object, Notify]] = {}
-        self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._ready: dict[str, asyncio.Event] = {}
+        self._subscribers: dict[str, dict[object, Notify]] = {}  # uri -> key -> notify
+        self._watched: dict[str, tuple[Watcher, Callable[[], None]]] = {}  # uri -> subscription
 
-    def subscribers(self, uri: str) -> int:
-        """How many subscribers ``uri`` has."""
+    def subscribers(self, uri: str | None = None) -> int:
+        """How many subscribers ``uri`` has (every URI's when None)."""
+        if uri is None:
+            return sum(len(keys) for keys in self._subscribers.values())
         return len(self._subscribers.get(uri, {}))
 
-    def polling(self, agent_id: str) -> bool:
-        """True while a poller runs for ``agent_id``."""
-        task = self._tasks.get(agent_id)
-        return task is not None and not task.done()
-
-    def task(self, agent_id: str) -> asyncio.Task[None] | None:
-        """The task polling ``agent_id``'s history, if any (done once polling stopped)."""
-        return self._tasks.get(agent_id)
+    def watcher(self, agent_id: str) -> Watcher | None:
+        """The watcher of ``agent_id``, while one runs."""
+        return self._runtime.guard.watcher(agent_id)
 
     async def add(self, uri: str, key: object, notify: Notify) -> None:
-        """Subscribe ``key`` to ``uri``; start polling if it is a history URI.
+        """Subscribe ``key`` to ``uri`` (a history URI; others are ignored).
 
-        Returns once the poller has read the current history, so that every change made after
-        the subscription is notified.
+        Returns once the agent's history has been read, so that every change made after the
+        subscription is notified. Raises :class:`WatcherLimitError` when too many agents not
+        started here are watched.
         """
         agent_id = history_agent_id(uri)
         if agent_id is None:
             return
+        watched = self._watched.get(uri)
+        if watched is None or not watched[0].running:
+            watcher = self._runtime.guard.watchers.watch(agent_id, counted=False)
+            if watched is not None:
+                watched[1]()
+            watched = self._watched[uri] = (watcher, watcher.subscribe(self._changed(uri)))
         self._subscribers.setdefault(uri, {})[key] = notify
-        if not self.polling(agent_id):
-            event = self._ready[agent_id] = asyncio.Event()
-            self._tasks[agent_id] = asyncio.create_task(
-                self._poll(agent_id, uri, event), name=f"convoai-history-{agent_id}"
-            )
-        ready = self._ready.get(agent_id)
-        if ready is not None:
-            await ready.wait()
+        await watched[0].first_read()
 
     def remove(self, uri: str, key: object) -> None:
-        """Unsubscribe ``key``; stop polling when nobody is left."""
+        """Unsubscribe ``key`` from ``uri``; the watcher subscription goes with the last one."""
         subscribers = self._subscribers.get(uri)
         if subscribers is None:
             return
         subscribers.pop(key, None)
         if not subscribers:
             del self._subscribers[uri]
-            agent_id = history_agent_id(uri)
-            task = self._tasks.pop(agent_id, None) if agent_id else None
-            if task is not None:
-                task.cancel()
+            watched = self._watched.pop(uri, None)
+            if watched is not None:
+                watched[1]()
 
-    async def aclose(self) -> None:
-        """Cancel every poller and forget every subscriber."""
-        tasks = list(self._tasks.values())
-        self._tasks.clear()
-        self._subscribers.clear()
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(BaseException):  # cancelled or failed: done either way
-                await task
+    def remove_all(self, key: object) -> None:
+        """Drop every subscription of ``key`` (its connection ended)."""
+        for uri in [uri for uri, keys in self._subscribers.items() if key in keys]:
+            self.remove(uri, key)
 
-    async def _notify(self, uri: str) -> None:
-        seen: set[int] = set()
-        for key, notify in list(self._subscribers.get(uri, {}).items()):
-            if id(notify) in seen:  # one publish on the shared bus serves every listen stream
-                continue
-            seen.add(id(notify))
-            try:
-                await notify(uri)
-            except Exception:  # a closed session must not stop the others
-                logger.debug("dropping a subscriber of %s that could not be notified", uri)
-                self._subscribers.get(uri, {}).pop(key, None)
+    def _changed(self, uri: str) -> Callable[[Watcher], Awaitable[None]]:
+        async def changed(_: Watcher) -> None:
+            seen: set[int] = set()
+            for key, notify in list(self._subscribers.get(uri, {}).items()):
+                if id(notify) in seen:  # one publish on the shared bus serves every stream
+                    continue
+                seen.add(id(notify))
+                try:
+                    await notify(uri)
+                except Exception:  # a closed session must not stop the others
+                    logger.debug("dropping a subscriber of %s that could not be notified", uri)
+                    self.remove(uri, key)
 
-    async def _poll(self, agent_id: str, uri: str, ready: asyncio.Event) -> None:
+        return changed
+
+
+def _connection(ctx: ServerRequestContext[Runtime, Any]) -> object:
+    """The client connection of a request (a ServerSession object is per request; the SDK
+    exposes the connection to low-level handlers only as the session's private member)."""
+    return getattr(ctx.session, "_connection", ctx.session)
+
+
+def register(server: MCPServer[Runtime], runtime: Runtime) -> Subscriptions:
+    """Serve resources/subscribe and resources/unsubscribe, and wrap subscriptions/listen."""
+    from mcp.shared.exceptions import MCPError
+    from mcp.shared.subscriptions import ResourceUpdated
+
+    subscriptions = Subscriptions(runtime)
+    # The SDK has no MCPServer-level API for these handlers; the low-level server does.
+    lowlevel = server._lowlevel_server
+    bus = server._subscriptions
+
+    async def add(uri: str, key: object, notify: Notify) -> None:
+        from convoai_mcp.server.watchers import WatcherLimitError  # with the guard: lazily
+
         try:
-            await self._poll_until_ended(agent_id, uri, ready)
-        finally:
-            ready.set()
-            if self._ready.get(agent_id) is ready:
-                del self._ready[agent_id]
+            await subscriptions.add(uri, key, notify)
+        except WatcherLimitError as exc:
+            raise MCPError(INVALID_PARAMS, f"cannot subscribe to {uri}: {exc}") from None
 
-    async def _poll_until_ended(self, agent_id: str, uri: str, ready: asyncio.Event) -> None:
-        previous: Any = None
-        while True:
-            try:
-                history, source = await self._runtime.guard.history(agent_id)
-                fingerprint = [
-                    (entry.role, entry.content, entry.speech_start_ms) for entry in history.contents
-                ]
-                status = str(history.status or "")
-                ended = source == "archive" or status.upper() in _ENDED
-            except NotFoundError:
-                fingerprint, ended = previous, True
-            except ConvoAIError as exc:
-                logger.info("history poll of %s failed: %s", agent_id, exc.message)
-                fingerprint, ended = previous, False
-            if previous is not None and fingerprint != previous:
-                await self._notify(uri)
-            previous = fingerprint if fingerprint is not None else []
-            ready.set()
-            if ended:
-                await self._notify(uri)
-                logger.debug("agent %s ended; history polling stops", agent_id)
-                self._tasks.pop(agent_id, None)
-                return
-            await asyncio.sleep(self._runtime.poll_interval)
+    async def subscribe(
+        ctx: ServerRequestContext[Runtime, Any], params: SubscribeRequestParams
+    ) -> EmptyResult:
+        if history_agent_id(params.uri) is None:
+            raise MCPError(
+                INVALID_PARAMS,
+                f"cannot subscribe to {params.uri}: only convoai://agents/{{agent_id}}/history "
+                "supports subscriptions",
+            )
+        session, connection = ctx.session, _connection(ctx)
+
+        async def notify(uri: str) -> None:
+            await session.send_resource_updated(uri)
+
+        if isinstance(connection, Connection) and not connection.state.get(_CLEANUP):
+            # The connection's subscriptions end with it (D7: they used to stay for ever).
+            connection.state[_CLEANUP] = True
+            connection.exit_stack.callback(subscriptions.remove_all, connection)
+        await add(params.uri, connection, notify)
+        return EmptyResult()
+
+    async def unsubscribe(
+        ctx: ServerRequestContext[Runtime, Any], params: UnsubscribeRequestParams
+    ) -> EmptyResult:
+        subscriptions.remove(params.uri, _connection(ctx))
+        return EmptyResult()
+
+    lowlevel.add_request_handler("resources/subscribe", SubscribeRequestParams, subscribe)
+    lowlevel.add_request_handler("resources/unsubscribe", UnsubscribeRequestParams, unsubscribe)
+
+    entry = lowlevel.get_request_handler("subscriptions/listen")
+    if entry is None:  # pragma: no cover - MCPServer always registers it
+        return subscriptions
+    inner = entry.handler
+
+    async def publish(uri: str) -> None:
+        await bus.publish(ResourceUpdated(uri=uri))
+
+    async def listen(ctx: ServerRequestContext[Runtime, Any], params: Any) -> Any:
+        uris = [
+            uri
+            for uri in (params.notifications.resource_subscriptions or [])
+            if history_agent_id(uri) is not None
+        ]
+        key = object()
+        try:
+            for uri in uris:
+                await add(uri, key, publish)
+            return await inner(ctx, params)
+        finally:
+            subscriptions.remove_all(key)
+
+    lowlevel.add_request_handler("subscriptions/listen", SubscriptionsListenRequestParams, listen)
+    return subscriptions
