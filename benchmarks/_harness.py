@@ -234,11 +234,11 @@ async def emulator(*, answer_delay: float = 0.05, admin: bool = False) -> AsyncI
                 line = (await process.stdout.readline()).decode()
                 if not line:
                     raise RuntimeError("the emulator exited before printing its banner")
-                if not line.startswith("export "):
-                    continue  # comments (the banner is shell: '# ...' and 'export NAME=value')
-                name, sep, value = line.strip().removeprefix("export ").partition("=")
-                if sep:
-                    values[name] = shlex.split(value)[0] if value else ""
+                # the banner's ``export NAME=value`` lines (shell-quoted; comments start #)
+                words = shlex.split(line, comments=True)
+                if len(words) == 2 and words[0] == "export":
+                    name, _, value = words[1].partition("=")
+                    values[name] = value
         yield Emulator(
             base_url=values["CONVOAI_BASE_URL"],
             app_id=values["AGORA_APP_ID"],

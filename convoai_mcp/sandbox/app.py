@@ -71,8 +71,8 @@ Result = tuple[int, Any]
 
 
 class _ListWindow(TypedDict):
-    from_time: int | None
-    to_time: int | None
+    from_time: float | None
+    to_time: float | None
     limit: int
     cursor: str | None
 
@@ -114,6 +114,34 @@ class _Ctx:
             raise bad_request(name, f"must be between {low} and {high}, got {number}")
         return number
 
+    def query_float(self, name: str, *, low: float, high: float) -> float | None:
+        """A number (the SDK types the list time range as float: ``1700000000.5`` is fine)."""
+        value = self.request.query_params.get(name)
+        if value is None or value == "":
+            return None
+        try:
+            number = float(value)
+        except ValueError:
+            raise bad_request(name, f"must be a number, got {value!r}") from None
+        if not low <= number <= high:  # also refuses nan
+            raise bad_request(name, f"must be between {low:g} and {high:g}, got {value}")
+        return number
+
+    def query_states(self, name: str) -> set[int] | None:
+        """One agent state number or a comma-separated list of them (``0,1,2``)."""
+        value = self.request.query_params.get(name)
+        if value is None or value.strip() == "":
+            return None
+        states: set[int] = set()
+        for part in value.split(","):
+            text = part.strip()
+            if not (text.isascii() and text.isdigit()) or not 0 <= int(text) <= 6:
+                raise bad_request(
+                    name, f"must be agent state numbers 0..6, comma-separated, got {value!r}"
+                )
+            states.add(int(text))
+        return states
+
     def query_str(self, name: str) -> str | None:
         value = self.request.query_params.get(name)
         return value or None
@@ -121,8 +149,8 @@ class _Ctx:
     def list_window(self) -> _ListWindow:
         """The query parameters both list operations take: time range and paging."""
         return {
-            "from_time": self.query_int("from_time", low=0, high=2**40),
-            "to_time": self.query_int("to_time", low=0, high=2**40),
+            "from_time": self.query_float("from_time", low=0, high=2**40),
+            "to_time": self.query_float("to_time", low=0, high=2**40),
             "limit": self.query_int("limit", low=1, high=100) or 20,
             "cursor": self.query_str("cursor"),
         }
@@ -393,7 +421,7 @@ async def _start(ctx: _Ctx) -> Result:
 async def _list_agents(ctx: _Ctx) -> Result:
     return 200, ctx.sandbox.state.list_agents(
         channel=ctx.query_str("channel"),
-        state=ctx.query_int("state", low=0, high=6),
+        state=ctx.query_states("state"),
         **ctx.list_window(),
     )
 
@@ -410,7 +438,8 @@ async def _turns(ctx: _Ctx) -> Result:
     return 200, ctx.sandbox.state.turns(
         ctx.param("agent_id"),
         page_index=ctx.query_int("page_index", low=1, high=1_000_000) or 1,
-        page_size=ctx.query_int("page_size", low=1, high=100) or 10,
+        # no maximum: the official SDK documents none (a page holds at most every kept turn)
+        page_size=ctx.query_int("page_size", low=1, high=2**31) or 10,
     )
 
 
@@ -504,20 +533,9 @@ async def _hangup(ctx: _Ctx) -> Result:
 
 
 def _path_number(ctx: _Ctx) -> str:
-    """The ``{phone_number}`` segment; a literal ``+`` (not ``%2B``) reads as a space, as on
-    the real service, so unencoded numbers are not found."""
-    raw = ctx.request.scope.get("raw_path", b"")
-    number = ctx.param("phone_number")
-    if isinstance(raw, bytes) and b"+" in raw.rsplit(b"/", 1)[-1]:
-        number = number.replace("+", " ")
-    if number.startswith(" "):
-        raise SandboxError(
-            404,
-            "PhoneNumberNotFound",
-            f"phone number {number!r} is not in this project "
-            "(percent-encode '+' as %2B in the path)",
-        )
-    return validate_e164(number, "phone_number")
+    """The ``{phone_number}`` segment. In a path ``+`` is a plus (only query strings read it
+    as a space), and the official SDK sends it unencoded; ``%2B`` means the same."""
+    return validate_e164(ctx.param("phone_number"), "phone_number")
 
 
 async def _list_numbers(ctx: _Ctx) -> Result:
@@ -541,7 +559,7 @@ async def _update_number(ctx: _Ctx) -> Result:
 
 async def _delete_number(ctx: _Ctx) -> Result:
     ctx.sandbox.state.delete_number(_path_number(ctx))
-    return 204, None
+    return 200, {}  # 200, as the official SDKs' fixtures answer (not 204)
 
 
 # ----- the route table ----------------------------------------------------------------------
