@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -28,9 +28,21 @@ from .errors import SandboxError
 from .faults import Fault
 
 if TYPE_CHECKING:
-    from .app import Sandbox
+    from .credentials import SandboxCredentials
+    from .faults import FaultSet
+    from .state import SandboxState
 
-__all__ = ["admin_routes"]
+
+class AdminTarget(Protocol):
+    """What the admin routes act on (a :class:`~convoai_mcp.sandbox.Sandbox`); a protocol, so
+    that this module does not import the app that mounts it."""
+
+    credentials: SandboxCredentials
+    faults: FaultSet
+    state: SandboxState
+
+
+__all__ = ["AdminTarget", "admin_routes"]
 
 
 def _bad(detail: str) -> JSONResponse:
@@ -50,7 +62,7 @@ _LAST_DATE = 253402300799.0  # 9999-12-31T23:59:59Z: the clock must stay a date
 _ADVANCE_HELP = 'send {"advance": <seconds: a finite number >= 0>}'
 
 
-def admin_routes(sandbox: Sandbox) -> list[Route]:
+def admin_routes(sandbox: AdminTarget) -> list[Route]:
     """The admin routes bound to ``sandbox``."""
 
     async def list_faults(request: Request) -> Response:
