@@ -32,17 +32,7 @@ if TYPE_CHECKING:
     from .faults import FaultSet
     from .state import SandboxState
 
-
-class AdminTarget(Protocol):
-    """What the admin routes act on (a :class:`~convoai_mcp.sandbox.Sandbox`); a protocol, so
-    that this module does not import the app that mounts it."""
-
-    credentials: SandboxCredentials
-    faults: FaultSet
-    state: SandboxState
-
-
-__all__ = ["AdminTarget", "admin_routes"]
+__all__ = ["admin_routes"]
 
 
 def _bad(detail: str) -> JSONResponse:
@@ -62,8 +52,17 @@ _LAST_DATE = 253402300799.0  # 9999-12-31T23:59:59Z: the clock must stay a date
 _ADVANCE_HELP = 'send {"advance": <seconds: a finite number >= 0>}'
 
 
-def admin_routes(sandbox: AdminTarget) -> list[Route]:
-    """The admin routes bound to ``sandbox``."""
+class _Emulator(Protocol):
+    """What the admin routes act on: the :class:`~.app.Sandbox`'s state, faults and
+    credentials (a protocol, so that this module does not import the app that mounts it)."""
+
+    credentials: SandboxCredentials
+    state: SandboxState
+    faults: FaultSet
+
+
+def admin_routes(sandbox: _Emulator) -> list[Route]:
+    """The admin routes bound to ``sandbox`` (a :class:`~.app.Sandbox`)."""
 
     async def list_faults(request: Request) -> Response:
         return JSONResponse([f.to_dict() for f in sandbox.faults.list()])

@@ -28,11 +28,9 @@ SANDBOX_PRESETS = ("deepgram_nova_3", "openai_gpt_4o_mini", "minimax_speech_2_6_
 when no vendor is configured."""
 
 SANDBOX_LLM_URL = "https://llm.sandbox.invalid/v1/chat/completions"
-"""The LLM a call gets on the sandbox without configured vendors (a call takes no presets; the
-emulator calls nothing, and ``.invalid`` never resolves)."""
-
 SANDBOX_TTS_VENDOR = "microsoft"
-"""The TTS vendor a call gets on the sandbox without configured vendors (nothing is called)."""
+"""The stand-in LLM and TTS a call gets on the sandbox when no vendor is configured: a call takes
+no presets (it needs a full LLM and TTS configuration), and the emulator calls nothing."""
 
 FICTIONAL_ALLOWLIST = ("+1415555",)
 """The numbers a server may dial on the sandbox by default: ``+1 415 555 …`` (the emulator's
@@ -54,7 +52,7 @@ def server_environment(
     if demo:
         env["AGORA_CUSTOMER_SECRET"] = credentials.customer_secret
     env["CONVOAI_PRESETS"] = ",".join(SANDBOX_PRESETS)
-    env["CONVOAI_LLM_URL"] = SANDBOX_LLM_URL  # for calls, which take no presets
+    env["CONVOAI_LLM_URL"] = SANDBOX_LLM_URL
     env["CONVOAI_TTS_VENDOR"] = SANDBOX_TTS_VENDOR
     env["CONVOAI_CALL_ALLOWLIST"] = ",".join(FICTIONAL_ALLOWLIST)
     if archive_path is not None:
