@@ -24,7 +24,6 @@ cancelled or unanswered confirmation sends nothing.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import logging
@@ -124,7 +123,6 @@ class Guard:
         self.redactor = redactor if redactor is not None else Redactor()
         self.limiter = Limiter(self.policy, clock=clock)
         self._clock = clock
-        self._held: dict[asyncio.Task[Any], Reservation] = {}
         self.watchers = Watchers(
             Hooks(
                 fetch=self.client.agents.history,
@@ -140,7 +138,7 @@ class Guard:
             sleep=sleep,
         )
         """One transcript watcher per agent (archive and subscribers)."""
-        self._numbers: tuple[float, frozenset[str]] | None = None
+        self._numbers: tuple[float, tuple[str, ...]] | None = None
         self.on_ended: Callable[[str], None] | None = None
         """Called with the id of a watched agent that ended on its own (idle timeout, remote
         hang-up)."""
@@ -183,10 +181,13 @@ class Guard:
         """Return the tool names this server may expose (read-only mode, allow / deny lists)."""
         return self.policy.visible_tools(names)
 
-    async def admit_agent(self, ctx: Context[Any, Any], *, channel: str, confirm: bool) -> None:
-        """Raise :class:`PolicyError` unless starting an agent in ``channel`` is allowed now."""
+    async def admit_agent(
+        self, ctx: Context[Any, Any], *, channel: str, confirm: bool
+    ) -> Reservation:
+        """The slot and rate token for starting an agent in ``channel``, or
+        :class:`PolicyError`. The caller books (:meth:`started`) or releases (:meth:`release`)
+        it; an unused one expires after the limiter's reservation TTL."""
         self.policy.check_tool("start_agent")
-        self._release_held()
         await self._check_limits("agent")
         if self.policy.needs_confirmation("start_agent"):
             await self._confirm(
@@ -196,18 +197,29 @@ class Guard:
                 "billed per minute until it is stopped.",
                 confirm,
             )
-        self._hold(self.limiter.reserve("agent"))
+        return self.limiter.reserve("agent")
 
     async def admit_call(
-        self, ctx: Context[Any, Any], *, to_number: str, from_number: str, confirm: bool
-    ) -> None:
-        """Raise :class:`PolicyError` unless dialing ``to_number`` from ``from_number`` is
-        allowed now (allow-list, own outbound number, limits, rate, confirmation)."""
+        self, ctx: Context[Any, Any], *, to_number: str, from_number: str | None, confirm: bool
+    ) -> tuple[Reservation, str]:
+        """One admission for a call: the slot and rate token for dialing ``to_number`` from
+        ``from_number`` (default: the project's first outbound-enabled number), and that
+        number; or :class:`PolicyError` (allow-list, own outbound number, limits, rate,
+        confirmation). The phone-number list is read once, and only for what may be allowed."""
         self.policy.check_tool("call")
-        self._release_held()
-        self.policy.check_call(to_number, from_number, None)  # no I/O for what is refused anyway
+        # Refuse a blocked destination before any request (even a read) is sent.
+        self.policy.check_call(to_number, from_number or to_number, None)
         await self._check_limits("call")
-        self.policy.check_call(to_number, from_number, await self._outbound_numbers())
+        numbers = await self._outbound_numbers()
+        if from_number is None:
+            if not numbers:
+                raise PolicyError(
+                    "this project has no outbound-enabled phone number",
+                    hint="add one in the Agora console (or enable outbound on an existing one), "
+                    "then call again",
+                )
+            from_number = numbers[0]
+        self.policy.check_call(to_number, from_number, numbers)
         if self.policy.needs_confirmation("call"):
             await self._confirm(
                 ctx,
@@ -216,7 +228,7 @@ class Guard:
                 "the call and its AI agent are billed per minute until hang-up.",
                 confirm,
             )
-        self._hold(self.limiter.reserve("call"))
+        return self.limiter.reserve("call"), from_number
 
     async def _check_limits(self, kind: Kind) -> None:
         """The limiter's check; before refusing, the slots of agents nobody watches any more
@@ -246,12 +258,13 @@ class Guard:
         if self.on_ended is not None:
             self.on_ended(agent_id)
 
-    async def _outbound_numbers(self) -> frozenset[str]:
+    async def _outbound_numbers(self) -> tuple[str, ...]:
+        """The project's outbound-enabled numbers, in the service's order (cached briefly)."""
         now = self._clock()
         if self._numbers is not None and now - self._numbers[0] < _NUMBERS_TTL:
             return self._numbers[1]
         numbers = await self.client.phone_numbers.list()
-        mine = frozenset(n.phone_number for n in numbers if n.outbound and n.phone_number)
+        mine = tuple(n.phone_number for n in numbers if n.outbound and n.phone_number)
         self._numbers = (now, mine)
         return mine
 
@@ -311,48 +324,29 @@ class Guard:
         answer = responses.get(key)
         return answer if isinstance(answer, ElicitResult) else None
 
-    @staticmethod
-    def _task() -> asyncio.Task[Any] | None:
-        try:
-            return asyncio.current_task()
-        except RuntimeError:
-            return None
-
-    def _release_held(self) -> None:
-        """A task admitting again has finished its previous tool call: free what it held."""
-        task = self._task()
-        held = self._held.pop(task, None) if task is not None else None
-        if held is not None:
-            self.limiter.release(held)
-
-    def _hold(self, reservation: Reservation) -> None:
-        """Tie ``reservation`` to the calling task: freed when the task ends or admits again
-        without ``started`` (the start failed), else after the limiter's reservation TTL."""
-        task = self._task()
-        if task is None:
-            return
-        previous = self._held.pop(task, None)
-        if previous is not None:
-            self.limiter.release(previous)
-        self._held[task] = reservation
-        # One callback per task, not one per admission: with the in-memory transport every
-        # call runs in the caller's (long-lived) task, and callbacks piled up on it.
-        task.remove_done_callback(self._task_done)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, finished: asyncio.Task[Any]) -> None:
-        held = self._held.pop(finished, None)
-        if held is not None:
-            self.limiter.release(held)
-
     # -- lifecycle ----------------------------------------------------------------------------
 
-    def started(self, agent_id: str, *, kind: Kind, channel: str) -> None:
-        """Record an agent or call this server started (limits, transcript watcher)."""
-        task = self._task()
-        reservation = self._held.pop(task, None) if task is not None else None
+    def started(
+        self, agent_id: str, *, kind: Kind, channel: str, reservation: Reservation | None = None
+    ) -> bool:
+        """Book an agent or call this server started: its slot (``reservation``, taken at
+        admission) and its transcript watcher. False, booking nothing, when the reservation
+        had expired and the limit is full meanwhile: the caller must stop the agent."""
+        if reservation is not None:
+            if reservation.agent_id is None:
+                self.limiter.release(reservation)  # idempotent: back to the pool, then taken
+            if agent_id not in self.limiter.running() and self.limiter.active(kind) >= (
+                self.policy.agent_limit if kind == "agent" else self.policy.call_limit
+            ):
+                return False
+        # A released reservation is not pending any more, so bind takes no one else's.
         self.limiter.bind(agent_id, kind=kind, reservation=reservation)
         self.watchers.watch(agent_id, kind=kind, channel=channel, counted=True)
+        return True
+
+    def release(self, reservation: Reservation) -> None:
+        """Give back the slot of an admission whose start certainly did not happen."""
+        self.limiter.release(reservation)
 
     async def before_end(self, agent_id: str) -> None:
         """Snapshot history and turns into the archive before stop / hangup.

@@ -4,6 +4,7 @@
 # The client, builders, models and the guard are imported inside the tools that use them, so
 # that building the server (and answering `initialize`) does not wait for them.
 
+import dataclasses
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver.exceptions import ToolError
@@ -43,18 +44,15 @@ from convoai_mcp.server.results import (
     StartAgentResult,
     UpdateAgentResult,
 )
-from convoai_mcp.server.runtime import StartedAgent
+from convoai_mcp.server.runtime import Pending, StartedAgent
 from convoai_mcp.server.tools._common import (
     action_result,
     agent_spec,
     agent_state,
-    end,
     fingerprint,
     random_suffix,
     rt_of,
-    started,
     status_name,
-    unanswered,
     wait,
 )
 
@@ -120,15 +118,11 @@ async def start_agent(
     has been alone in the channel for idle_timeout seconds.
     """
     arguments = dict(locals())  # first: exactly this call's arguments
-    from convoai_mcp.server import defaults
+    from convoai_mcp.server import defaults, lifecycle
     from convoai_mcp.server.guard import ConfirmationRequired
 
     rt = rt_of(ctx)
     settings = rt.settings
-    try:
-        await rt.guard.admit_agent(ctx, channel=channel, confirm=confirm)
-    except ConfirmationRequired as exc:
-        return exc.result  # the client asks the user, then calls again with the answer
     agent_uid = agent_uid or settings.agent_uid
     user_uid = user_uid or settings.user_uid
     if agent_uid == user_uid:
@@ -137,32 +131,57 @@ async def start_agent(
             "agent and the human participant different uids."
         )
     key = fingerprint("start_agent", arguments)
-    earlier = rt.unanswered.get(key)  # this same request was sent before; its answer was lost
-    if earlier is not None:
-        name = earlier[1]  # the name it used: the service finds the agent it may have created
-    spec = agent_spec(
-        settings,
-        arguments,
-        channel=channel,
-        name=name or f"convoai-{random_suffix()}",
-        agent_uid=agent_uid,
-        user_uid=user_uid,
-        idle_timeout=idle_timeout,
-    )
-    async with unanswered(rt, key, channel, spec.name, "start_agent"):
-        response = await rt.client.agents.launch(spec, adopt_existing=earlier is not None)
-    agent_id = response.agent_id
-    await started(
-        ctx,
-        StartedAgent(
-            agent_id=agent_id,
+    # This same request was sent before and its answer lost: the agent it created, if any.
+    earlier, adopted = await lifecycle.earlier_outcome(rt, key, "start_agent")
+    if adopted is not None:
+        from convoai_mcp.models import StartAgentResponse
+
+        info = await rt.client.agents.get(adopted)
+        known = rt.agents[adopted]
+        response = StartAgentResponse(
+            agent_id=adopted, create_ts=info.start_ts, status=info.status or None
+        )
+        name, channel, agent_uid, user_uid = (
+            known.name,
+            known.channel,
+            known.agent_uid,
+            known.user_uid,
+        )
+    else:
+        try:
+            reservation = await rt.guard.admit_agent(ctx, channel=channel, confirm=confirm)
+        except ConfirmationRequired as exc:
+            return exc.result  # the client asks the user, then calls again with the answer
+        name = earlier.name if earlier is not None else name or f"convoai-{random_suffix()}"
+        spec = agent_spec(
+            settings,
+            arguments,
+            channel=channel,
+            name=name,
+            agent_uid=agent_uid,
+            user_uid=user_uid,
+            idle_timeout=idle_timeout,
+        )
+        booked = StartedAgent(
+            agent_id="",
             kind="agent",
-            name=spec.name,
+            name=name,
             channel=channel,
             agent_uid=agent_uid,
             user_uid=user_uid,
-        ),
-    )
+        )
+        response = await lifecycle.create(
+            ctx,
+            tool="start_agent",
+            key=key,
+            pending=Pending(channel, name),
+            reservation=reservation,
+            send=lambda: rt.client.agents.launch(spec, adopt_existing=earlier is not None),
+            agent_id_of=lambda answer: answer.agent_id,
+            record=lambda agent_id: dataclasses.replace(booked, agent_id=agent_id),
+            find=lambda: lifecycle.find_agent(rt, channel, name),
+        )
+    agent_id = response.agent_id
     status = status_name(response.status)
     waited: float | None = None
     if wait_until_running and status != "RUNNING":
@@ -171,7 +190,7 @@ async def start_agent(
     token, expires_at = defaults.user_token(settings, channel, user_uid)
     return StartAgentResult(
         agent_id=agent_id,
-        name=spec.name,
+        name=name,
         status=status,
         channel=channel,
         agent_uid=agent_uid,
@@ -293,7 +312,9 @@ async def stop_agent(ctx: Ctx, agent_id: AgentId) -> EndResult:
     transcript is archived first and stays readable at convoai://agents/{agent_id}/history.
     """
     rt = rt_of(ctx)
-    return await end(rt, agent_id, rt.client.agents.stop)
+    from convoai_mcp.server import lifecycle
+
+    return await lifecycle.end(rt, agent_id, rt.client.agents.stop)
 
 
 @tool(order=90, title="Change a running agent", read_only=False, destructive=True, idempotent=True)

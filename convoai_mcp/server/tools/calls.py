@@ -2,6 +2,7 @@
 
 # No `from __future__ import annotations`: the SDK reads these signatures at registration time.
 
+import dataclasses
 from typing import Annotated, Any, Literal
 
 from mcp_types import InputRequiredResult
@@ -28,17 +29,13 @@ from convoai_mcp.server.args import (
 )
 from convoai_mcp.server.registry import tool
 from convoai_mcp.server.results import CallList, CallResult, CallStarted, EndResult
-from convoai_mcp.server.runtime import StartedAgent
+from convoai_mcp.server.runtime import Pending, StartedAgent
 from convoai_mcp.server.tools._common import (
     agent_spec,
     call_state,
-    end,
     fingerprint,
-    first_outbound_number,
     random_suffix,
     rt_of,
-    started,
-    unanswered,
     wait,
 )
 
@@ -83,58 +80,64 @@ async def call(
     convoai://agents/{agent_id}/history for the conversation and hang up with hangup.
     """
     arguments = dict(locals())  # first: exactly this call's arguments
-    from convoai_mcp.server import defaults
+    from convoai_mcp.server import defaults, lifecycle
     from convoai_mcp.server.guard import ConfirmationRequired
 
     rt = rt_of(ctx)
     settings = rt.settings
-    if from_number is None:
-        # Refuse a blocked destination before any request (even a read) is sent.
-        rt.guard.policy.check_tool("call")
-        rt.guard.policy.check_call(to_number, to_number, frozenset({to_number}))
-        from_number = await first_outbound_number(rt)
-    try:
-        await rt.guard.admit_call(
-            ctx, to_number=to_number, from_number=from_number, confirm=confirm
-        )
-    except ConfirmationRequired as exc:
-        return exc.result
-    key = fingerprint("call", arguments)
-    # (channel, name) of this same request, answer lost; else the channel asked for or a new one
-    earlier = rt.unanswered.get(key)  # this same request was sent before; its answer was lost
-    if earlier is not None:
-        channel, name = earlier  # what it used: the service finds the call it may have placed
-    else:
-        channel, name = channel or f"call-{random_suffix()}", f"call-{random_suffix()}"
     user_uid = settings.user_uid
-    spec = agent_spec(
-        settings,
-        arguments,
-        channel=channel,
-        name=name,
-        agent_uid=settings.agent_uid,
-        user_uid=user_uid,
-        idle_timeout=None,
-    )
-    request = defaults.call_request(
-        settings, spec, to_number=to_number, from_number=from_number, sip_uid=user_uid
-    )
-    async with unanswered(rt, key, channel, spec.name, "call"):
-        response = await rt.client.calls.create(request, adopt_existing=earlier is not None)
-    agent_id = response.agent_id
-    await started(
-        ctx,
-        StartedAgent(
-            agent_id=agent_id,
+    key = fingerprint("call", arguments)
+    # This same request was sent before and its answer lost: the call it placed, if any.
+    earlier, adopted = await lifecycle.earlier_outcome(rt, key, "call")
+    if adopted is not None:
+        known = rt.agents[adopted]
+        agent_id, channel = adopted, known.channel
+        from_number = known.from_number or from_number
+    else:
+        try:  # one admission: policy, limits, the default from_number, confirmation
+            reservation, from_number = await rt.guard.admit_call(
+                ctx, to_number=to_number, from_number=from_number, confirm=confirm
+            )
+        except ConfirmationRequired as exc:
+            return exc.result
+        if earlier is not None:  # what it used: the service finds the call it may have placed
+            channel, name = earlier.channel, earlier.name
+        else:
+            channel, name = channel or f"call-{random_suffix()}", f"call-{random_suffix()}"
+        spec = agent_spec(
+            settings,
+            arguments,
+            channel=channel,
+            name=name,
+            agent_uid=settings.agent_uid,
+            user_uid=user_uid,
+            idle_timeout=None,
+        )
+        request = defaults.call_request(
+            settings, spec, to_number=to_number, from_number=from_number, sip_uid=user_uid
+        )
+        booked = StartedAgent(
+            agent_id="",
             kind="call",
-            name=spec.name,
+            name=name,
             channel=channel,
             agent_uid=settings.agent_uid,
             user_uid=user_uid,
             to_number=to_number,
             from_number=from_number,
-        ),
-    )
+        )
+        placed = await lifecycle.create(
+            ctx,
+            tool="call",
+            key=key,
+            pending=Pending(channel, name),
+            reservation=reservation,
+            send=lambda: rt.client.calls.create(request, adopt_existing=earlier is not None),
+            agent_id_of=lambda answer: answer.agent_id,
+            record=lambda agent_id: dataclasses.replace(booked, agent_id=agent_id),
+            find=lambda: lifecycle.find_call(rt, channel, to_number, name),
+        )
+        agent_id = placed.agent_id
     state: str | None = None
     waited: float | None = None
     if wait_until_answered:
@@ -157,8 +160,10 @@ async def hangup(ctx: Ctx, agent_id: AgentId) -> EndResult:
     Ends the call for the callee and stops its agent; the transcript is archived first and
     stays readable at convoai://agents/{agent_id}/history.
     """
+    from convoai_mcp.server import lifecycle
+
     rt = rt_of(ctx)
-    return await end(rt, agent_id, rt.client.calls.hangup)
+    return await lifecycle.end(rt, agent_id, rt.client.calls.hangup)
 
 
 def _call_result(info: Any, agent_id: str) -> CallResult:

@@ -1,0 +1,177 @@
+"""The start / call / end flows (server/lifecycle.py) through the MCP client against the emulator:
+a start or call whose outcome the caller never learns (cancelled, timed out, answer lost) still
+ends with every agent the service runs booked by the server, and never more than the limits."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from _client_helpers import SleepRecorder
+from _server_helpers import CALLEE, Rig, error_text, rig
+from mcp import Client
+from mcp_types import CallToolResult
+
+from convoai_mcp._retry import RetryPolicy
+from convoai_mcp.client import BasicAuth, ConvoAIClient
+from convoai_mcp.sandbox import Fault
+from convoai_mcp.server.app import ConvoAIServer, build_server
+from convoai_mcp.server.watchers import is_terminal
+
+ROUTE = {"start_agent": "agents.start", "call": "calls.create"}
+LIMIT = {"start_agent": "CONVOAI_MAX_AGENTS", "call": "CONVOAI_MAX_CALLS"}
+
+
+def arguments(tool: str, n: int) -> dict[str, Any]:
+    if tool == "start_agent":
+        return {"channel": f"room-{n}"}
+    return {"to_number": CALLEE, "channel": f"line-{n}", "confirm": True}
+
+
+class Arrivals:
+    """ASGI middleware: an event set when a create (join / call) reaches the emulator."""
+
+    def __init__(self, app: Any, seen: list[anyio.Event]) -> None:
+        self.app = app
+        self.seen = seen
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if (
+            scope["type"] == "http"
+            and scope["method"] == "POST"
+            and path.endswith(("/join", "/call"))
+        ):
+            self.seen[0].set()
+        await self.app(scope, receive, send)
+
+
+async def running_on_the_service(r: Rig) -> list[str]:
+    """Ids of the agents the emulator runs (not ended)."""
+    client = r.server.runtime.client
+    return [a.agent_id async for a in client.agents.list() if not is_terminal(a.status)]
+
+
+async def served_ids(client: Client) -> set[str]:
+    """Agent ids the server lists in resources/list."""
+    uris = [str(res.uri) for res in (await client.list_resources()).resources]
+    return {uri.split("/")[3] for uri in uris if uri.startswith("convoai://agents/")}
+
+
+async def call_then_cancel(
+    client: Client, tool: str, args: dict[str, Any], arrived: list[anyio.Event]
+) -> CallToolResult | None:
+    """Call ``tool``; cancel the call once its create reached the emulator. Returns the result
+    when it came first (a refusal), None when the call was cancelled."""
+    result: CallToolResult | None = None
+    arrived[0] = anyio.Event()
+    done = anyio.Event()
+
+    async def run() -> None:
+        nonlocal result
+        result = await client.call_tool(tool, args)
+        done.set()
+
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(run)
+            async with anyio.create_task_group() as first:
+
+                async def on(event: anyio.Event) -> None:
+                    await event.wait()
+                    first.cancel_scope.cancel()
+
+                first.start_soon(on, arrived[0])
+                first.start_soon(on, done)
+            tg.cancel_scope.cancel()  # the client abandons the call (notifications/cancelled)
+    return result
+
+
+@pytest.mark.parametrize("tool", ["start_agent", "call"])
+async def test_cancelled_creates_are_booked_and_never_exceed_the_limit(
+    tmp_path: Path, tool: str
+) -> None:
+    """D2: with a limit of 1, a start / call cancelled while the emulator delays the create,
+    four times: the emulator runs at most one agent, and the server lists it."""
+    async with (
+        rig(tmp_path, {LIMIT[tool]: "1", "CONVOAI_RATE_PER_MINUTE": "100"}) as r,
+        Client(r.server) as client,
+    ):
+        arrived = [anyio.Event()]
+        r.sandbox.app.add_middleware(Arrivals, seen=arrived)
+        cancelled = 0
+        for n in range(4):
+            r.sandbox.faults.add(Fault(route=ROUTE[tool], kind="latency", delay=0.3, times=1))
+            result = await call_then_cancel(client, tool, arguments(tool, n), arrived)
+            if result is None:
+                cancelled += 1
+            else:
+                assert "limit reached" in error_text(result)
+        assert cancelled >= 1
+        await r.server.runtime.settled()
+        running = await running_on_the_service(r)
+        assert len(running) == 1, running
+        assert set(running) <= await served_ids(client)
+        assert r.server.runtime.guard.watcher(running[0]) is not None
+
+
+SHORT_DEADLINE = RetryPolicy(max_attempts=4, deadline=0.3, base_delay=0.001, max_delay=0.005)
+
+
+@contextlib.asynccontextmanager
+async def impatient(
+    tmp_path: Path, env: dict[str, str]
+) -> AsyncIterator[tuple[Rig, ConvoAIServer]]:
+    """The rig, with the server rebuilt on a client that gives up after 0.3 s."""
+    async with rig(tmp_path, env) as r:
+        settings = r.settings
+        assert settings.customer_id is not None and settings.customer_secret is not None
+        assert settings.app_certificate is not None
+        client = ConvoAIClient(
+            settings.app_id,
+            BasicAuth(settings.customer_id, settings.customer_secret.get_secret_value()),
+            endpoints=[r.base_url],
+            app_certificate=settings.app_certificate.get_secret_value(),
+            retry=SHORT_DEADLINE,
+            sleep=SleepRecorder(),
+        )
+        server = build_server(settings, client=client, poll_interval=0.02)
+        try:
+            yield r, server
+        finally:
+            await server.runtime.aclose()
+            await client.aclose()
+
+
+@pytest.mark.parametrize("tool", ["start_agent", "call"])
+async def test_timed_out_creates_are_found_booked_and_never_exceed_the_limit(
+    tmp_path: Path, tool: str
+) -> None:
+    """D2: with a limit of 1, a start / call whose answer comes after the client's deadline
+    (the emulator performs it anyway), four times: the server finds the agent by its name and
+    books it; the emulator runs at most one agent, and the server lists it."""
+    env = {LIMIT[tool]: "1", "CONVOAI_RATE_PER_MINUTE": "100"}
+    async with impatient(tmp_path, env) as (r, server), Client(server) as client:
+        texts = []
+        for n in range(4):
+            r.sandbox.faults.add(Fault(route=ROUTE[tool], kind="latency", delay=0.6, times=1))
+            texts.append(error_text(await client.call_tool(tool, arguments(tool, n))))
+        assert "may have started" in texts[0], texts[0]
+        assert all("limit reached" in text for text in texts[1:]), texts
+        await server.runtime.settled()
+        running = [
+            a.agent_id
+            async for a in server.runtime.client.agents.list()
+            if not is_terminal(a.status)
+        ]
+        assert len(running) == 1, running
+        assert set(running) <= await served_ids(client)
+        assert server.runtime.guard.watcher(running[0]) is not None
+        again = await client.call_tool(tool, arguments(tool, 0))  # as the error advises
+        assert not again.is_error, error_text(again)
+        assert again.structured_content is not None
+        assert again.structured_content["agent_id"] == running[0]
