@@ -175,3 +175,76 @@ async def test_timed_out_creates_are_found_booked_and_never_exceed_the_limit(
         assert not again.is_error, error_text(again)
         assert again.structured_content is not None
         assert again.structured_content["agent_id"] == running[0]
+
+
+# ---------------------------------------------------------------------- what ending reports
+
+
+def ended(result: CallToolResult) -> dict[str, Any]:
+    assert not result.is_error, error_text(result)
+    data: dict[str, Any] | None = result.structured_content
+    assert data is not None and data["ended"] is True
+    return data
+
+
+def text_of(result: CallToolResult) -> str:
+    return " ".join(getattr(block, "text", "") for block in result.content)
+
+
+async def test_stopping_an_unknown_agent_says_nothing_was_archived(tmp_path: Path) -> None:
+    """D4: the result said archived_history true for an agent id nobody knows."""
+    async with rig(tmp_path) as r, Client(r.server) as client:
+        result = await client.call_tool("stop_agent", {"agent_id": "NO-SUCH-AGENT"})
+        data = ended(result)
+        assert data["archived_history"] is False
+        assert "the transcript could not be archived" in data["note"]
+        assert "neither the service nor the archive" in text_of(result)
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "below-a-file"])
+async def test_an_unusable_archive_is_reported_at_stop_and_hangup(
+    tmp_path: Path, damage: str
+) -> None:
+    """D4: a corrupt archive file, or an archive path below a regular file: stop_agent and
+    hangup end what they end and say the transcript could not be archived, and why."""
+    if damage == "corrupt":
+        path = tmp_path / "corrupt.sqlite3"
+        path.write_bytes(b"this is not a database" * 100)
+    else:
+        (tmp_path / "plain-file").write_text("x")
+        path = tmp_path / "plain-file" / "archive.sqlite3"
+    async with rig(tmp_path, {"CONVOAI_ARCHIVE_PATH": str(path)}) as r, Client(r.server) as client:
+        started = await client.call_tool("start_agent", {"channel": "no-archive"})
+        assert started.structured_content is not None, error_text(started)
+        agent_id = started.structured_content["agent_id"]
+        stopped = ended(await client.call_tool("stop_agent", {"agent_id": agent_id}))
+        assert stopped["archived_history"] is False
+        assert stopped["note"].startswith("the transcript could not be archived: ")
+        assert "archive could not be" in stopped["note"]
+        placed = await client.call_tool("call", {"to_number": CALLEE, "confirm": True})
+        assert placed.structured_content is not None, error_text(placed)
+        hung = ended(
+            await client.call_tool("hangup", {"agent_id": placed.structured_content["agent_id"]})
+        )
+        assert hung["archived_history"] is False
+        assert "the transcript could not be archived" in hung["note"]
+
+
+async def test_hangup_is_idempotent_and_refuses_agents(tmp_path: Path) -> None:
+    """hangup is annotated idempotent: hanging up an ended call succeeds and says it had
+    already ended; an agent that is no call is pointed at stop_agent."""
+    async with rig(tmp_path) as r, Client(r.server) as client:
+        placed = await client.call_tool("call", {"to_number": CALLEE, "confirm": True})
+        assert placed.structured_content is not None, error_text(placed)
+        call_id = placed.structured_content["agent_id"]
+        first = ended(await client.call_tool("hangup", {"agent_id": call_id}))
+        assert first["archived_history"] is True and first["note"] is None
+        second = ended(await client.call_tool("hangup", {"agent_id": call_id}))
+        assert "already ended" in second["note"]
+        assert r.server.runtime.guard.limiter.running() == {}
+        started = await client.call_tool("start_agent", {"channel": "not-a-call"})
+        assert started.structured_content is not None, error_text(started)
+        agent_id = started.structured_content["agent_id"]
+        refused = error_text(await client.call_tool("hangup", {"agent_id": agent_id}))
+        assert "is an agent, not a phone call" in refused and "stop_agent" in refused
+        assert r.server.runtime.guard.watcher(agent_id) is not None  # still running, watched

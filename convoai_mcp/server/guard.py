@@ -29,6 +29,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import anyio
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
     from convoai_mcp.client import ConvoAIClient
     from convoai_mcp.config import Settings
 
-__all__ = ["ConfirmationRequired", "Guard", "Source"]
+__all__ = ["Archived", "ConfirmationRequired", "Guard", "Source"]
 
 T = TypeVar("T")
 M = TypeVar("M", History, Turns)
@@ -62,6 +63,15 @@ _DEFAULT_POLL = 2.0
 _DEFAULT_SUBSCRIBED_POLL = 1.0
 _DEFAULT_WATCH_LIMIT = 6 * 3600.0
 _NUMBERS_TTL = 30.0
+
+
+@dataclass(frozen=True)
+class Archived:
+    """What :meth:`Guard.before_end` kept: ``ok`` when the transcript is in the archive,
+    else ``problem`` says why not."""
+
+    ok: bool
+    problem: str | None = None
 
 
 class Confirmation(BaseModel):
@@ -348,23 +358,49 @@ class Guard:
         """Give back the slot of an admission whose start certainly did not happen."""
         self.limiter.release(reservation)
 
-    async def before_end(self, agent_id: str) -> None:
-        """Snapshot history and turns into the archive before stop / hangup.
-
-        A 404 (already gone) is fine; other failures are raised after both were tried.
-        """
+    async def before_end(self, agent_id: str) -> Archived:
+        """Snapshot history and turns into the archive before stop / hangup, and say what
+        really was kept: never raises for the archive's or the service's failures (ending an
+        agent that costs money must not wait on them)."""
         if self.archive is None:
-            return
-        failure: ConvoAIError | None = None
-        for snapshot in (self._snapshot_history, self._snapshot_turns):
+            return Archived(False, "the archive is off (CONVOAI_ARCHIVE=off)")
+        problems: list[str] = []
+        answered = False
+        fetches: tuple[tuple[str, Callable[[str], Awaitable[Any]], Any], ...] = (
+            ("history", self.client.agents.history, self._archive_history),
+            ("turns", self.client.agents.turns, self._archive_turns),
+        )
+        for what, fetch, keep in fetches:
             try:
-                await snapshot(agent_id)
+                fresh = await fetch(agent_id)
             except NotFoundError:
-                pass
+                continue  # already gone: what the watcher archived is what there is
             except ConvoAIError as exc:
-                failure = failure or exc
-        if failure is not None:
-            raise failure
+                problems.append(f"the service did not send the {what} ({exc.message})")
+                continue
+            answered = True
+            problem = await keep(agent_id, fresh)
+            if problem is not None:
+                problems.append(problem)
+        if problems:
+            return Archived(False, "; ".join(dict.fromkeys(problems)))
+        try:  # read it back: a broken archive must not pass for a kept transcript
+            kept = await self.archive.load_history(agent_id)
+        except Exception as exc:
+            return Archived(False, self._archive_problem("read", exc))
+        if kept is None and not answered:
+            return Archived(
+                False,
+                "neither the service nor the archive has a transcript of this agent "
+                "(an unknown agent id, or one that ended long ago)",
+            )
+        return Archived(True)
+
+    def _archive_problem(self, verb: str, exc: Exception) -> str:
+        detail = self.redactor.text(str(exc)) if str(exc) else ""
+        return f"the archive could not be {verb}: {type(exc).__name__}" + (
+            f" ({detail})" if detail else ""
+        )
 
     def ended(self, agent_id: str) -> None:
         """Release the limits held by ``agent_id`` and stop watching it."""
@@ -403,9 +439,10 @@ class Guard:
 
     # -- history ------------------------------------------------------------------------------
 
-    async def _archive_history(self, agent_id: str, history: History) -> None:
+    async def _archive_history(self, agent_id: str, history: History) -> str | None:
+        """Archive ``history``; what went wrong, or None (also when there was nothing)."""
         if self.archive is None or not history.contents:
-            return
+            return None
         entries = [self.redactor.value(e.model_dump(mode="json")) for e in history.contents]
         try:
             await self.archive.save_history(
@@ -416,10 +453,13 @@ class Guard:
             )
         except Exception as exc:  # the archive must never break a tool or a resource
             logger.warning("could not archive history of %s: %s", agent_id, type(exc).__name__)
+            return self._archive_problem("written", exc)
+        return None
 
-    async def _archive_turns(self, agent_id: str, turns: Turns) -> None:
+    async def _archive_turns(self, agent_id: str, turns: Turns) -> str | None:
+        """Archive ``turns``; what went wrong, or None (also when there was nothing)."""
         if self.archive is None or not turns.turns:
-            return
+            return None
         items = [self.redactor.value(t.model_dump(mode="json")) for t in turns.turns]
         try:
             await self.archive.save_turns(
@@ -431,9 +471,8 @@ class Guard:
             )
         except Exception as exc:
             logger.warning("could not archive turns of %s: %s", agent_id, type(exc).__name__)
-
-    async def _snapshot_history(self, agent_id: str) -> None:
-        await self._archive_history(agent_id, await self.client.agents.history(agent_id))
+            return self._archive_problem("written", exc)
+        return None
 
     async def _snapshot_turns(self, agent_id: str) -> None:
         await self._archive_turns(agent_id, await self.client.agents.turns(agent_id))
@@ -459,7 +498,7 @@ class Guard:
         agent_id: str,
         what: Literal["history", "turns"],
         fetch: Callable[[str], Awaitable[M]],
-        keep: Callable[[str, M], Awaitable[None]],
+        keep: Callable[[str, M], Awaitable[str | None]],
         model: type[M],
     ) -> tuple[M, Source]:
         """``fetch`` from the service and ``keep`` (archive) the answer; when the service no

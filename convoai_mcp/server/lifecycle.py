@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import anyio
 from mcp.server.mcpserver.exceptions import ToolError
 
+from convoai_mcp.server.guard import Archived
 from convoai_mcp.server.runtime import Pending, Runtime, StartedAgent
 
 if TYPE_CHECKING:
@@ -248,20 +249,63 @@ async def find_call(rt: Runtime, channel: str, to_number: str, name: str) -> str
     return None
 
 
-async def end(rt: Runtime, agent_id: str, stop: Callable[[str], Awaitable[None]]) -> EndResult:
-    """Archive the transcript, stop (``stop``), free the slot and mark the record ended."""
+async def end(
+    rt: Runtime,
+    agent_id: str,
+    stop: Callable[[str], Awaitable[None]],
+    *,
+    kind: Literal["agent", "call"] = "agent",
+) -> EndResult:
+    """Archive the transcript, stop (``stop``), free the slot and mark the record ended.
+
+    The result says whether the transcript really is in the archive (and why not). A call
+    that had already ended (404 on hang-up) is a success that says so; hanging up an agent
+    that is not a call is refused with the tool to use instead."""
+    from convoai_mcp.errors import NotFoundError
     from convoai_mcp.server.results import EndResult
 
-    archived = True
     try:
-        await rt.guard.before_end(agent_id)
-    except Exception:  # the archive must not block ending a call that costs money
-        archived = False
-    await stop(agent_id)
+        archived = await rt.guard.before_end(agent_id)
+    except Exception as exc:  # the archive must not block ending a call that costs money
+        archived = Archived(False, f"{type(exc).__name__}")
+    notes: list[str] = []
+    try:
+        await stop(agent_id)
+    except NotFoundError:
+        if kind != "call":
+            raise
+        notes.append(await _already_ended_call(rt, agent_id))
     rt.guard.ended(agent_id)
     rt.mark_ended(agent_id)
+    if not archived.ok:
+        notes.append(f"the transcript could not be archived: {archived.problem}")
     return EndResult(
         agent_id=agent_id,
         ended=True,
-        archived_history=archived and rt.settings.archive,
+        archived_history=archived.ok,
+        note="; ".join(notes) or None,
     )
+
+
+async def _already_ended_call(rt: Runtime, agent_id: str) -> str:
+    """After a 404 on hang-up: say how the call ended, or refuse an agent that is no call."""
+    from convoai_mcp.errors import NotFoundError
+
+    try:
+        info = await rt.client.calls.get(agent_id)
+    except NotFoundError:
+        try:
+            await rt.client.agents.get(agent_id)
+        except NotFoundError:
+            raise ToolError(
+                f"hangup failed: no call or agent {agent_id} is known to the service. Next: "
+                "check the agent_id (list_calls shows the calls)."
+            ) from None
+        raise ToolError(
+            f"hangup failed: {agent_id} is an agent, not a phone call. Next: use stop_agent "
+            "to stop it."
+        ) from None
+    how = f"state {info.state}" if info.state else "no state"
+    if info.reason:
+        how += f", reason {info.reason}"
+    return f"the call had already ended ({how}); nothing was hung up"

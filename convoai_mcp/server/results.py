@@ -109,7 +109,12 @@ class EndResult(_Result):
     ended: bool = Field(description="True once the service accepted the request.")
     archived_history: bool = Field(
         description="True if the transcript was archived locally first and stays readable at "
-        "convoai://agents/{agent_id}/history."
+        "convoai://agents/{agent_id}/history; false when it could not be (see note)."
+    )
+    note: str | None = Field(
+        default=None,
+        description="What else happened: the call had already ended, or why the transcript "
+        "could not be archived.",
     )
 
 

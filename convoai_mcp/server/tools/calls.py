@@ -158,12 +158,13 @@ async def hangup(ctx: Ctx, agent_id: AgentId) -> EndResult:
     """Hang up a phone call placed with call (or an inbound call), by its agent_id.
 
     Ends the call for the callee and stops its agent; the transcript is archived first and
-    stays readable at convoai://agents/{agent_id}/history.
+    stays readable at convoai://agents/{agent_id}/history. Hanging up a call that already
+    ended succeeds and says so; for an agent that is not a call, use stop_agent.
     """
     from convoai_mcp.server import lifecycle
 
     rt = rt_of(ctx)
-    return await lifecycle.end(rt, agent_id, rt.client.calls.hangup)
+    return await lifecycle.end(rt, agent_id, rt.client.calls.hangup, kind="call")
 
 
 def _call_result(info: Any, agent_id: str) -> CallResult:
