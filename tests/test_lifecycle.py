@@ -12,7 +12,7 @@ from typing import Any
 import anyio
 import pytest
 from _client_helpers import SleepRecorder
-from _server_helpers import CALLEE, Rig, error_text, rig
+from _server_helpers import CALLEE, OUTBOUND, Rig, error_text, rig
 from mcp import Client
 from mcp_types import CallToolResult
 
@@ -248,3 +248,50 @@ async def test_hangup_is_idempotent_and_refuses_agents(tmp_path: Path) -> None:
         refused = error_text(await client.call_tool("hangup", {"agent_id": agent_id}))
         assert "is an agent, not a phone call" in refused and "stop_agent" in refused
         assert r.server.runtime.guard.watcher(agent_id) is not None  # still running, watched
+
+
+class Requests:
+    """ASGI middleware: (method, path) of every request the emulator receives."""
+
+    def __init__(self, app: Any, seen: list[tuple[str, str]]) -> None:
+        self.app = app
+        self.seen = seen
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            self.seen.append((scope["method"], scope["path"]))
+        await self.app(scope, receive, send)
+
+
+async def test_a_call_reads_the_phone_numbers_once(tmp_path: Path) -> None:
+    """Issue 9 item 8: call without from_number read the number list in the tool and again in
+    the admission; one admission now reads it once (and a refused number reads nothing)."""
+    async with rig(tmp_path) as r, Client(r.server) as client:
+        seen: list[tuple[str, str]] = []
+        r.sandbox.app.add_middleware(Requests, seen=seen)
+        refused = await client.call_tool("call", {"to_number": "+4930123456", "confirm": True})
+        assert "allow-list" in error_text(refused)
+        assert seen == []
+        placed = await client.call_tool("call", {"to_number": CALLEE, "confirm": True})
+        assert placed.structured_content is not None, error_text(placed)
+        assert placed.structured_content["from_number"] == OUTBOUND
+        reads = [path for method, path in seen if path.endswith("/phone-numbers")]
+        assert len(reads) == 1, seen
+
+
+async def test_get_call_and_list_calls_agree_on_the_reason(tmp_path: Path) -> None:
+    """After a hangup get_call said reason 'hangup' and list_calls said null: the service's
+    list carries no reason, so list_calls no longer claims one (get_call has it)."""
+    async with rig(tmp_path) as r, Client(r.server) as client:
+        placed = await client.call_tool("call", {"to_number": CALLEE, "confirm": True})
+        assert placed.structured_content is not None, error_text(placed)
+        call_id = placed.structured_content["agent_id"]
+        ended(await client.call_tool("hangup", {"agent_id": call_id}))
+        got = await client.call_tool("get_call", {"agent_id": call_id})
+        assert got.structured_content is not None, error_text(got)
+        assert got.structured_content["reason"] == "hangup"
+        listed = await client.call_tool("list_calls", {})
+        assert listed.structured_content is not None, error_text(listed)
+        [item] = [c for c in listed.structured_content["calls"] if c["agent_id"] == call_id]
+        assert item["state"] == got.structured_content["state"]
+        assert "reason" not in item or item["reason"] == got.structured_content["reason"]

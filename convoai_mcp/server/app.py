@@ -67,6 +67,15 @@ class ConvoAIServer(MCPServer[Runtime]):
                     mime_type="application/json",
                 )
             )
+            resources.append(
+                MCPResource(
+                    uri=f"{base}/turns",
+                    name=f"{agent.name} turns",
+                    description=f"{what} in channel {agent.channel} ({state}): every turn with "
+                    "its end-to-end and per-stage latency.",
+                    mime_type="application/json",
+                )
+            )
             if agent.kind == "call":
                 resources.append(
                     MCPResource(

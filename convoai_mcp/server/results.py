@@ -148,10 +148,24 @@ class CallResult(_Result):
     stop_ts: int | None = None
 
 
+class CallSummaryResult(_Result):
+    """One call of a list. The service's list carries no end reason: get_call has it."""
+
+    agent_id: str
+    channel: str | None = None
+    to_number: str | None = None
+    from_number: str | None = None
+    type: str | None = Field(default=None, description="inbound or outbound.")
+    state: str | None = Field(default=None, description="answered or hangup.")
+    pipeline_id: str | None = None
+    create_ts: int | None = None
+    stop_ts: int | None = None
+
+
 class CallList(_Result):
     """One page of calls."""
 
-    calls: list[CallResult]
+    calls: list[CallSummaryResult]
     next_cursor: str | None = Field(
         default=None, description="Pass as cursor to get the next page; null on the last page."
     )

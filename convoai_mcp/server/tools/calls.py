@@ -28,7 +28,13 @@ from convoai_mcp.server.args import (
     TtsVoice,
 )
 from convoai_mcp.server.registry import tool
-from convoai_mcp.server.results import CallList, CallResult, CallStarted, EndResult
+from convoai_mcp.server.results import (
+    CallList,
+    CallResult,
+    CallStarted,
+    CallSummaryResult,
+    EndResult,
+)
 from convoai_mcp.server.runtime import Pending, StartedAgent
 from convoai_mcp.server.tools._common import (
     agent_spec,
@@ -182,6 +188,22 @@ def _call_result(info: Any, agent_id: str) -> CallResult:
     )
 
 
+def _call_summary(info: Any) -> CallSummaryResult:
+    """A list item: the list answer has no end reason (get_call reads it), so none is shown,
+    rather than a null that contradicts get_call."""
+    return CallSummaryResult(
+        agent_id=info.agent_id or "",
+        channel=info.channel,
+        to_number=info.to_number,
+        from_number=info.from_number,
+        type=info.type,
+        state=info.state,
+        pipeline_id=info.pipeline_id,
+        create_ts=info.create_ts,
+        stop_ts=info.stop_ts,
+    )
+
+
 @tool(order=120, title="Get a call's record", read_only=True, idempotent=True)
 async def get_call(ctx: Ctx, agent_id: AgentId) -> CallResult:
     """Get a call's record: numbers, state (answered / hangup) and why it ended. Read-only."""
@@ -200,11 +222,12 @@ async def list_calls(
     cursor: Cursor = None,
 ) -> CallList:
     """List the project's calls (the service's default window is the last 60 days), one page at
-    a time: pass next_cursor back as cursor for the next page. Read-only."""
+    a time: pass next_cursor back as cursor for the next page. Why a call ended is only in
+    get_call. Read-only."""
     rt = rt_of(ctx)
     page = await rt.client.calls.list_page(number=number, type=type, limit=limit, cursor=cursor)
     return CallList(
-        calls=[_call_result(rt.guard.redact(item), item.agent_id or "") for item in page.items],
+        calls=[_call_summary(rt.guard.redact(item)) for item in page.items],
         next_cursor=page.cursor or None,
         total=page.total,
     )
