@@ -170,7 +170,7 @@ class Emulator:
 
     def api_env(self, archive_path: Path | None = None) -> dict[str, str]:
         """``AGORA_*`` / ``CONVOAI_*`` variables for a server that uses this emulator."""
-        from convoai_mcp.cli import SANDBOX_PRESETS
+        from convoai_mcp.server.sandbox_mode import SANDBOX_PRESETS
 
         env = {
             "AGORA_APP_ID": self.app_id,

@@ -739,9 +739,9 @@ async def failover(sizes: Sizes) -> Figure:
     """Time for ``speak`` to succeed through ConvoAIClient when the first endpoint refuses
     connections / black-holes them, versus the configured connect timeout."""
     from convoai_mcp.builders import AgentSpec
-    from convoai_mcp.cli import SANDBOX_PRESETS
     from convoai_mcp.client import DEFAULT_TIMEOUT, BasicAuth, ConvoAIClient
     from convoai_mcp.errors import ConvoAIError
+    from convoai_mcp.server.sandbox_mode import SANDBOX_PRESETS
 
     started = time.perf_counter()
     timeout = DEFAULT_TIMEOUT

@@ -1,19 +1,28 @@
 """The resource groups of :class:`~convoai_mcp.client.ConvoAIClient`: ``agents``, ``calls`` and
 ``phone_numbers``. Each method builds the path and body, picks the retry mode and the token scope,
-and lets the client's request loop do the rest."""
+and lets the client's request loop do the rest.
+
+The groups see the client only through :class:`Requester`, a small interface: ``request`` (the
+request loop), ``project_path`` and ``scope`` (paths and token scopes), ``app_id`` /
+``app_certificate`` (to build join requests) and ``started`` (the record of agents started
+through the client, :class:`~convoai_mcp.started.StartedAgents`). Responses are parsed by the
+plain functions :func:`parse_json`, :func:`parse_model` and :func:`parse_nothing`. This module
+imports nothing of ``client.py``; the client hands each group an object that implements
+:class:`Requester`."""
 
 from __future__ import annotations
 
 import builtins
 import functools
+import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any, Literal, Protocol, TypeVar
 
 import httpx
 
 from convoai_mcp._auth import encode_path_segment
-from convoai_mcp._retry import Attempts
+from convoai_mcp._retry import Attempts, Mode
 from convoai_mcp.builders import (
     AgentSpec,
     build_call_request,
@@ -23,6 +32,8 @@ from convoai_mcp.builders import (
 )
 from convoai_mcp.errors import ConflictError, ConvoAIError, NotFoundError, ValidationError
 from convoai_mcp.models import (
+    STATE_NUMBERS,
+    TERMINAL_STATES,
     ActionResponse,
     AddPhoneNumberRequest,
     AgentInfo,
@@ -45,28 +56,97 @@ from convoai_mcp.models import (
     UpdatePhoneNumberRequest,
     WireModel,
 )
+from convoai_mcp.started import StartedAgent, StartedAgents
 
-if TYPE_CHECKING:
-    from convoai_mcp.client import ConvoAIClient
-
-__all__ = ["Agents", "Calls", "PhoneNumbers"]
+__all__ = [
+    "Agents",
+    "Calls",
+    "PhoneNumbers",
+    "Requester",
+    "parse_json",
+    "parse_model",
+    "parse_nothing",
+]
 
 log = logging.getLogger("convoai_mcp.client")
 
 T = TypeVar("T")
 R = TypeVar("R")
+M = TypeVar("M", bound=WireModel)
 
-_STATE_NUMBERS = {status.value: n for n, status in enumerate(AgentStatus)}
+
+class Requester(Protocol):
+    """What a resource group needs from its client (and all it may use)."""
+
+    @property
+    def app_id(self) -> str:
+        """The project's App ID."""
+        ...
+
+    @property
+    def app_certificate(self) -> str | None:
+        """The App Certificate, when join tokens can be minted locally."""
+        ...
+
+    @property
+    def started(self) -> StartedAgents:
+        """The record of agents started through this client."""
+        ...
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        parse: Callable[[httpx.Response], R],
+        *,
+        mode: Mode = "idempotent",
+        scope: tuple[str, str] | None = None,
+        body: WireModel | Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        attempts: Attempts | None = None,
+    ) -> R:
+        """Send one logical request with retries and failover; parse a 2xx with ``parse``."""
+        ...
+
+    def project_path(self, *segments: str) -> str:
+        """``/v2/projects/{app_id}/segment/...`` (segments already encoded)."""
+        ...
+
+    def scope(self, agent_id: str | None = None) -> tuple[str, str]:
+        """The (channel, uid) of ``agent_id``'s request token (a generic one if unknown)."""
+        ...
+
+
+def parse_json(response: httpx.Response) -> Any:
+    """The body as JSON (``{}`` when empty)."""
+    return json.loads(response.content) if response.content else {}
+
+
+def parse_model(model: type[M]) -> Callable[[httpx.Response], M]:
+    """A parser validating the JSON body as ``model``."""
+
+    def parse(response: httpx.Response) -> M:
+        return model.model_validate(parse_json(response))
+
+    return parse
+
+
+def parse_nothing(response: httpx.Response) -> None:
+    """A parser for answers whose body does not matter."""
+    return None
+
+
+_STATE_BY_NAME = {status.value: n for status, n in STATE_NUMBERS.items()}
 
 
 def _state_param(state: AgentStatus | str | int | None) -> int | None:
     if state is None or isinstance(state, int):
         return state
-    number = _STATE_NUMBERS.get(str(state).upper())
+    number = _STATE_BY_NAME.get(str(state).upper())
     if number is None:
         raise ValidationError(
             f"state {state!r} is not an agent state",
-            hint="use IDLE, STARTING, RUNNING, STOPPING, STOPPED, RECOVERING or FAILED",
+            hint="use one of " + ", ".join(_STATE_BY_NAME) + " (or its number)",
         )
     return number
 
@@ -74,8 +154,8 @@ def _state_param(state: AgentStatus | str | int | None) -> int | None:
 class _Resource:
     """A resource group: holds the client whose request loop does the work."""
 
-    def __init__(self, client: ConvoAIClient) -> None:
-        self._c = client
+    def __init__(self, requester: Requester) -> None:
+        self._c = requester
 
 
 class _AgentResource(_Resource):
@@ -87,11 +167,11 @@ class _AgentResource(_Resource):
         segments = [self.collection, encode_path_segment(agent_id, what="agent_id")]
         if action:
             segments.append(action)
-        return self._c._project(*segments)
+        return self._c.project_path(*segments)
 
 
 async def _create_once(
-    client: ConvoAIClient,
+    client: Requester,
     path: str,
     parse: Callable[[httpx.Response], R],
     body: WireModel,
@@ -108,7 +188,7 @@ async def _create_once(
     """
     attempts = Attempts()
     try:
-        return await client._request(
+        return await client.request(
             "POST", path, parse, mode="create", scope=scope, body=body, attempts=attempts
         )
     except ConflictError as conflict:
@@ -118,13 +198,13 @@ async def _create_once(
 
 
 async def _remove(
-    client: ConvoAIClient, method: str, path: str, *, scope: tuple[str, str] | None = None
+    client: Requester, method: str, path: str, *, scope: tuple[str, str] | None = None
 ) -> None:
     """An idempotent removal (hang up, delete a number). A 404 after an attempt whose answer
     was lost means that attempt did it: success. Any other 404 is the caller's error."""
     attempts = Attempts()
     try:
-        await client._request(method, path, client._ignore, scope=scope, attempts=attempts)
+        await client.request(method, path, parse_nothing, scope=scope, attempts=attempts)
     except NotFoundError:
         if not attempts.ambiguous:
             raise
@@ -179,7 +259,7 @@ class Agents(_AgentResource):
         request = build_start_request(
             spec,
             app_id=self._c.app_id,
-            app_certificate=self._c._certificate,
+            app_certificate=self._c.app_certificate,
             token=token,
             token_lifetime=token_lifetime,
         )
@@ -194,15 +274,25 @@ class Agents(_AgentResource):
         props = request.properties
         result = await _create_once(
             self._c,
-            self._c._project("join"),
-            self._c._model(StartAgentResponse),
+            self._c.project_path("join"),
+            parse_model(StartAgentResponse),
             request,
             recover=functools.partial(self._recover, request),
             scope=(props.channel, props.agent_rtc_uid),
             adopt_existing=adopt_existing,
         )
-        mllm = props.mllm is not None and props.mllm.enable is not False
-        self._c.remember_agent(result.agent_id, props.channel, props.agent_rtc_uid, mllm=mllm)
+        self._c.started.record(
+            StartedAgent(
+                agent_id=result.agent_id,
+                kind="agent",
+                name=request.name,
+                channel=props.channel,
+                agent_uid=props.agent_rtc_uid,
+                user_uid=props.remote_rtc_uids[0] if props.remote_rtc_uids else "",
+                mllm=props.mllm is not None and props.mllm.enable is not False,
+                llm_params=dict(props.llm.params) if props.llm and props.llm.params else None,
+            )
+        )
         return result
 
     async def _recover(
@@ -220,7 +310,7 @@ class Agents(_AgentResource):
                 agent_id=named, create_ts=info.start_ts, status=info.status or None
             )
         async for summary in self.list(channel=request.properties.channel):
-            if summary.status in (AgentStatus.STOPPED, AgentStatus.FAILED):
+            if summary.status in TERMINAL_STATES:
                 continue
             name = (summary.model_extra or {}).get("name")
             if name is None:
@@ -237,19 +327,19 @@ class Agents(_AgentResource):
     async def stop(self, agent_id: str) -> None:
         """Stop (leave) an agent. An agent that is already gone (404) counts as stopped."""
         try:
-            await self._c._request(
+            await self._c.request(
                 "POST",
                 self._path(agent_id, "leave"),
-                self._c._ignore,
-                scope=self._c._scope(agent_id),
+                parse_nothing,
+                scope=self._c.scope(agent_id),
             )
         except NotFoundError:
             log.debug("stop %s: already gone", agent_id)
 
     async def get(self, agent_id: str) -> AgentInfo:
         """The agent's status, start and stop time."""
-        return await self._c._request(
-            "GET", self._path(agent_id), self._c._model(AgentInfo), scope=self._c._scope(agent_id)
+        return await self._c.request(
+            "GET", self._path(agent_id), parse_model(AgentInfo), scope=self._c.scope(agent_id)
         )
 
     async def list_page(
@@ -271,11 +361,11 @@ class Agents(_AgentResource):
             "limit": limit,
             "cursor": cursor,
         }
-        scope = (channel, "0") if channel else self._c._scope()
-        body = await self._c._request(
+        scope = (channel, "0") if channel else self._c.scope()
+        body = await self._c.request(
             "GET",
-            self._c._project("agents"),
-            self._c._model(ListResponse[AgentSummary]),
+            self._c.project_path("agents"),
+            parse_model(ListResponse[AgentSummary]),
             scope=scope,
             params=params,
         )
@@ -304,11 +394,11 @@ class Agents(_AgentResource):
 
     async def history(self, agent_id: str) -> History:
         """The conversation so far (only while the agent runs)."""
-        return await self._c._request(
+        return await self._c.request(
             "GET",
             self._path(agent_id, "history"),
-            self._c._model(History),
-            scope=self._c._scope(agent_id),
+            parse_model(History),
+            scope=self._c.scope(agent_id),
         )
 
     async def turns(
@@ -319,11 +409,11 @@ class Agents(_AgentResource):
             raise ValidationError("page_size must be 1..1000")
         merged: Turns | None = None
         for page_index in range(1, max_pages + 1):
-            page = await self._c._request(
+            page = await self._c.request(
                 "GET",
                 self._path(agent_id, "turns"),
-                self._c._model(Turns),
-                scope=self._c._scope(agent_id),
+                parse_model(Turns),
+                scope=self._c.scope(agent_id),
                 params={"page_index": page_index, "page_size": page_size},
             )
             if merged is None:
@@ -346,16 +436,16 @@ class Agents(_AgentResource):
 
     async def update(self, agent_id: str, request: UpdateAgentRequest) -> UpdateAgentResponse:
         """Change the token, LLM messages / params or MLLM params of a running agent."""
-        return await self._c._request(
+        return await self._c.request(
             "POST",
             self._path(agent_id, "update"),
-            self._c._model(UpdateAgentResponse),
-            scope=self._c._scope(agent_id),
+            parse_model(UpdateAgentResponse),
+            scope=self._c.scope(agent_id),
             body=request,
         )
 
     def _refuse_mllm(self, agent_id: str, action: str) -> None:
-        ref = self._c._known.get(agent_id)
+        ref = self._c.started.get(agent_id)
         if ref is not None and ref.mllm:
             raise ValidationError(
                 f"{action} is not supported for MLLM (realtime) agents",
@@ -408,12 +498,12 @@ class Agents(_AgentResource):
         return await self._action(agent_id, "think", body)
 
     async def _action(self, agent_id: str, action: str, body: WireModel | None) -> ActionResponse:
-        return await self._c._request(
+        return await self._c.request(
             "POST",
             self._path(agent_id, action),
-            self._c._model(ActionResponse),
+            parse_model(ActionResponse),
             mode="once",
-            scope=self._c._scope(agent_id),
+            scope=self._c.scope(agent_id),
             body=body,
         )
 
@@ -438,7 +528,7 @@ class Calls(_AgentResource):
             to_number=to_number,
             from_number=from_number,
             app_id=self._c.app_id,
-            app_certificate=self._c._certificate,
+            app_certificate=self._c.app_certificate,
             sip_uid=sip_uid,
             token_lifetime=token_lifetime,
         )
@@ -453,14 +543,27 @@ class Calls(_AgentResource):
         props = request.properties
         result = await _create_once(
             self._c,
-            self._c._project("call"),
-            self._c._model(CallResponse),
+            self._c.project_path("call"),
+            parse_model(CallResponse),
             request,
             recover=functools.partial(self._recover, request),
             scope=(props.channel, props.agent_rtc_uid),
             adopt_existing=adopt_existing,
         )
-        self._c.remember_agent(result.agent_id, props.channel, props.agent_rtc_uid)
+        self._c.started.record(
+            StartedAgent(
+                agent_id=result.agent_id,
+                kind="call",
+                name=request.name,
+                channel=props.channel,
+                agent_uid=props.agent_rtc_uid,
+                user_uid=request.sip.rtc_uid,
+                to_number=request.sip.to_number,
+                from_number=request.sip.from_number,
+                mllm=props.mllm is not None and props.mllm.enable is not False,
+                llm_params=dict(props.llm.params) if props.llm and props.llm.params else None,
+            )
+        )
         return result
 
     async def _recover(self, request: CallRequest, conflict: ConflictError) -> CallResponse:
@@ -483,13 +586,13 @@ class Calls(_AgentResource):
     async def hangup(self, agent_id: str) -> None:
         """Hang up a call. A 404 after an attempt whose answer was lost counts as done."""
         await _remove(
-            self._c, "POST", self._path(agent_id, "hangup"), scope=self._c._scope(agent_id)
+            self._c, "POST", self._path(agent_id, "hangup"), scope=self._c.scope(agent_id)
         )
 
     async def get(self, agent_id: str) -> CallInfo:
         """A call's numbers, state and end reason."""
-        return await self._c._request(
-            "GET", self._path(agent_id), self._c._model(CallInfo), scope=self._c._scope(agent_id)
+        return await self._c.request(
+            "GET", self._path(agent_id), parse_model(CallInfo), scope=self._c.scope(agent_id)
         )
 
     async def list_page(
@@ -511,10 +614,10 @@ class Calls(_AgentResource):
             "limit": limit,
             "cursor": cursor,
         }
-        body = await self._c._request(
+        body = await self._c.request(
             "GET",
-            self._c._project("call"),
-            self._c._model(ListResponse[CallInfo]),
+            self._c.project_path("call"),
+            parse_model(ListResponse[CallInfo]),
             params=params,
         )
         return _page(body)
@@ -555,14 +658,14 @@ class PhoneNumbers(_Resource):
         """Every phone number of the account."""
 
         def parse(response: httpx.Response) -> builtins.list[PhoneNumber]:
-            data = self._c._json(response)
+            data = parse_json(response)
             if isinstance(data, dict):  # tolerate a {data: {list: [...]}} envelope
                 data = (data.get("data") or {}).get("list", [])
             if not isinstance(data, list):
                 raise ValueError("expected a JSON array")
             return [PhoneNumber.model_validate(item) for item in data]
 
-        return await self._c._request("GET", self._path(), parse)
+        return await self._c.request("GET", self._path(), parse)
 
     async def add(self, request: AddPhoneNumberRequest) -> PhoneNumber:
         """Add (import) a number."""
@@ -572,17 +675,17 @@ class PhoneNumbers(_Resource):
             return await self.get(request.phone_number)
 
         return await _create_once(
-            self._c, self._path(), self._c._model(PhoneNumber), request, recover=added
+            self._c, self._path(), parse_model(PhoneNumber), request, recover=added
         )
 
     async def get(self, number: str) -> PhoneNumber:
         """One number and its configuration."""
-        return await self._c._request("GET", self._path(number), self._c._model(PhoneNumber))
+        return await self._c.request("GET", self._path(number), parse_model(PhoneNumber))
 
     async def update(self, number: str, request: UpdatePhoneNumberRequest) -> PhoneNumber:
         """Attach (or, with ``None``, detach) inbound / outbound pipelines."""
-        return await self._c._request(
-            "PATCH", self._path(number), self._c._model(PhoneNumber), body=request
+        return await self._c.request(
+            "PATCH", self._path(number), parse_model(PhoneNumber), body=request
         )
 
     async def delete(self, number: str) -> None:

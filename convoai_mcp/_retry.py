@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from typing import Literal
 
 __all__ = [
     "DEFAULT_RETRY",
@@ -19,12 +20,18 @@ __all__ = [
     "RETRYABLE_STATUSES",
     "Attempts",
     "Deadline",
+    "Mode",
     "RetryPolicy",
     "backoff_delay",
     "is_retryable_status",
     "parse_retry_after",
     "retry_delay",
 ]
+
+Mode = Literal["idempotent", "once", "create"]
+"""How a request may be retried: ``idempotent`` (any retryable failure), ``once`` (speak /
+interrupt / think: only when it certainly did not run), ``create`` (join / call: the agent name
+makes a retry safe)."""
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 """Statuses worth another try: timeouts, rate limits and server failures (not 501/505)."""

@@ -4,64 +4,62 @@
     convoai-mcp --transport streamable-http       http://127.0.0.1:8000/mcp
     convoai-mcp --transport sse --port 9000       http://127.0.0.1:9000/sse
     convoai-mcp --sandbox                         against the in-process emulator, no account
+    convoai-mcp check [--sandbox]                 validate the configuration and try it once
     convoai-mcp demo                              a scripted session against the sandbox
     convoai-mcp sandbox ...                       the emulator alone (its own --help)
 
-In stdio mode nothing but protocol messages goes to stdout: the banner and logs go to stderr.
+In stdio mode nothing but protocol messages goes to stdout: the banner (what is served, and the
+safety settings in effect) and logs go to stderr. Logs are text or JSON lines
+(``CONVOAI_LOG_FORMAT``), masked of every configured secret; the HTTP libraries' internals stay
+quiet unless ``CONVOAI_LOG_HTTP`` asks for them, and uvicorn's lines come out in the same format.
 Imports are deferred to the code path that needs them, so ``--help`` and stdio start fast.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TextIO
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    import socket
-
-    import uvicorn
-    from starlette.types import ASGIApp
-
     from convoai_mcp.config import Settings
     from convoai_mcp.redact import Redactor
     from convoai_mcp.server.app import ConvoAIServer
 
 __all__ = [
-    "KEEP_ALIVE_SECONDS",
-    "SANDBOX_PRESETS",
+    "JsonFormatter",
+    "adopt_uvicorn_logging",
     "build_parser",
+    "check_main",
     "configure_logging",
-    "http_socket",
     "main",
-    "sandbox_settings",
-    "uvicorn_config",
+    "safety_summary",
 ]
 
-SANDBOX_PRESETS = ("deepgram_nova_3", "openai_gpt_4o_mini", "minimax_speech_2_6_turbo")
-"""Default presets when the server runs on the sandbox without configured vendors."""
-
-_TRANSPORTS = ("stdio", "streamable-http", "sse")
 _HANDLER = "convoai-mcp-stderr"
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the serve command."""
     from convoai_mcp import __version__
+    from convoai_mcp.server.transports import TRANSPORTS
 
     parser = argparse.ArgumentParser(
         prog="convoai-mcp",
         description="MCP server for Agora Conversational AI voice agents. Configuration comes "
         "from environment variables (AGORA_APP_ID, AGORA_APP_CERTIFICATE, ...; see README).",
-        epilog="other commands: 'convoai-mcp demo' runs a scripted session against the "
-        "sandbox; 'convoai-mcp sandbox --help' runs the emulator alone.",
+        epilog="other commands: 'convoai-mcp check' validates the configuration and makes "
+        "one harmless read against the service; 'convoai-mcp demo' runs a scripted session "
+        "against the sandbox; 'convoai-mcp sandbox --help' runs the emulator alone.",
     )
     parser.add_argument(
         "--transport",
-        choices=_TRANSPORTS,
+        choices=TRANSPORTS,
         default="stdio",
         help="stdio (default, for MCP clients that launch the server), streamable-http or sse",
     )
@@ -84,19 +82,58 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+_HTTP_LIBRARIES = ("httpx", "httpcore", "hpack", "h11", "h2")
+"""Loggers whose DEBUG / INFO lines are the HTTP stack's internals (connection, header and
+frame events): kept at WARNING unless CONVOAI_LOG_HTTP asks for them."""
+_UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: ``ts`` (ISO 8601, UTC), ``level``, ``logger``, ``message``,
+    and ``exc`` (the traceback text) when there is one. Redaction happens before, in the
+    handler's :class:`~convoai_mcp.redact.RedactingFilter`, exactly as for the text format."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as a single JSON line (newlines in the message are escaped)."""
+        entry: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exc"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = record.stack_info
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
 def configure_logging(
     level: str | None = None,
     stream: TextIO | None = None,
     *,
     redactor: Redactor | None = None,
+    fmt: str | None = None,
+    http: bool | None = None,
 ) -> None:
-    """Log to stderr at ``level`` (default: CONVOAI_LOG_LEVEL, else WARNING), replacing the
-    handler an earlier call installed; with ``redactor``, every record is scrubbed of the
-    secrets it knows before it is written."""
+    """Log to stderr at ``level`` (default: CONVOAI_LOG_LEVEL, else WARNING) in ``fmt``
+    (``text`` or ``json``; default: CONVOAI_LOG_FORMAT, else text), replacing the handler an
+    earlier call installed; with ``redactor``, every record is scrubbed of the secrets it knows
+    before it is written. The HTTP libraries log only warnings unless ``http`` (default:
+    CONVOAI_LOG_HTTP) is true; uvicorn's loggers write through the same handler."""
     name = (level or os.environ.get("CONVOAI_LOG_LEVEL") or "WARNING").strip().upper()
+    number = getattr(logging, name, logging.WARNING)
+    if not isinstance(number, int):
+        number = logging.WARNING
+    shape = (fmt or os.environ.get("CONVOAI_LOG_FORMAT") or "text").strip().lower()
+    if http is None:
+        http = (os.environ.get("CONVOAI_LOG_HTTP") or "").strip().lower() in ("1", "true", "on")
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.set_name(_HANDLER)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(JsonFormatter() if shape == "json" else logging.Formatter(_TEXT_FORMAT))
     if redactor is not None:
         from convoai_mcp.redact import RedactingFilter
 
@@ -106,32 +143,67 @@ def configure_logging(
         if old.get_name() == _HANDLER:
             root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(getattr(logging, name, logging.WARNING))
+    root.setLevel(number)
+    global _json_lines
+    _json_lines = shape == "json"
+    for library in _HTTP_LIBRARIES:
+        logging.getLogger(library).setLevel(
+            logging.NOTSET if http else max(number, logging.WARNING)
+        )
+    adopt_uvicorn_logging()
+
+
+def adopt_uvicorn_logging() -> None:
+    """Send uvicorn's lines through our handler (our format, our redaction): uvicorn installs
+    its own handlers whenever a ``uvicorn.Config`` is made with its default log config (the
+    sandbox's is), so this runs again after each."""
+    for name in _UVICORN_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
+
+
+def safety_summary(settings: Settings, exposed: Sequence[str], known: Sequence[str]) -> str:
+    """One secret-free line: which tools are exposed, whether calls can go out (and to how many
+    allow-list entries), what needs confirmation, read-only mode and the limits."""
+    from convoai_mcp.policy import Policy
+
+    policy = Policy.from_settings(settings)
+    shown = set(exposed)
+    if shown == set(known):
+        tools = f"tools: all {len(known)} exposed"
+    else:
+        tools = f"tools: {len(shown)} of {len(known)} exposed ({', '.join(exposed) or 'none'})"
+    entries = len(settings.call_allowlist)
+    if "call" not in shown:
+        calls = "calls: off (the call tool is not exposed)"
+    elif not entries:
+        calls = "calls: off (CONVOAI_CALL_ALLOWLIST is empty)"
+    elif policy.call_limit == 0:
+        calls = "calls: off (CONVOAI_MAX_CALLS=0)"
+    else:
+        calls = f"calls: on, allow-list of {entries} {'entry' if entries == 1 else 'entries'}"
+    confirmed = [t for t in settings.confirm if t in shown]
+    confirm = f"confirmation: {', '.join(confirmed) if confirmed else 'none'}"
+    read_only = f"read-only: {'on' if settings.read_only else 'off'}"
+    limits = (
+        f"limits: {policy.agent_limit} agents, {policy.call_limit} calls, "
+        f"{policy.rate_limit} starts per minute"
+    )
+    return "; ".join((tools, calls, confirm, read_only, limits))
+
+
+_json_lines = False
+"""Whether the banner and messages on stderr are JSON lines too (CONVOAI_LOG_FORMAT=json)."""
 
 
 def _say(text: str) -> None:
-    print(f"convoai-mcp: {text}", file=sys.stderr, flush=True)
-
-
-def sandbox_settings(settings: Settings, base_url: str) -> Settings:
-    """``settings`` pointed at a sandbox at ``base_url`` with the demo credentials."""
-    from pydantic import SecretStr
-
-    from convoai_mcp.sandbox import DEMO_CREDENTIALS
-
-    creds = DEMO_CREDENTIALS
-    update: dict[str, object] = {
-        "app_id": creds.app_id,
-        "app_certificate": SecretStr(creds.app_certificate),
-        "customer_id": creds.customer_id,
-        "customer_secret": SecretStr(creds.customer_secret),
-        "auth_token": None,
-        "base_url": base_url,
-        "sandbox": True,
-    }
-    if not (settings.presets or settings.llm_url or settings.pipeline_id):
-        update["presets"] = SANDBOX_PRESETS
-    return settings.model_copy(update=update)
+    """A banner or error line on stderr: ``convoai-mcp: text``, or a JSON line like the logs."""
+    if _json_lines:
+        record = logging.LogRecord("convoai_mcp", logging.INFO, __file__, 0, text, None, None)
+        print(JsonFormatter().format(record), file=sys.stderr, flush=True)
+    else:
+        print(f"convoai-mcp: {text}", file=sys.stderr, flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -145,6 +217,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from convoai_mcp.demo import main as demo_main
 
         return demo_main(args[1:])
+    if args and args[0] == "check":
+        return check_main(args[1:])
     ns = build_parser().parse_args(args)
     configure_logging()
 
@@ -155,14 +229,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env(require_credentials=not ns.sandbox)
         # From here on, nothing logged to stderr can carry a configured secret.
-        configure_logging(settings.log_level, redactor=settings_redactor(settings))
-        if ns.transport != "stdio":
-            from convoai_mcp.server.http_security import check_bind
+        _configure_from(settings, settings_redactor(settings))
+        from convoai_mcp.server.transports import check_transport
 
-            check_bind(ns.host, settings.http_token)
+        check_transport(ns.transport, ns.host, ns.port, settings)
     except ConfigError as exc:
         _say(f"configuration error: {exc}")
         return 2
+    for warning in settings.warnings:
+        _say(f"warning: {warning}")
 
     import anyio
 
@@ -179,28 +254,161 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-async def _serve(settings: Settings, ns: argparse.Namespace) -> None:
-    import secrets
-    import tempfile
+def _configure_from(settings: Settings, redactor: Redactor) -> None:
+    """Logging as ``settings`` say, masked with ``redactor``."""
+    configure_logging(
+        settings.log_level, redactor=redactor, fmt=settings.log_format, http=settings.log_http
+    )
+
+
+async def _server_safety(server: ConvoAIServer, settings: Settings) -> str:
+    """:func:`safety_summary` for the tools ``server`` really lists."""
+    from convoai_mcp.server.tools import TOOL_NAMES
+
+    exposed = [tool.name for tool in await server.list_tools()]
+    return safety_summary(settings, exposed, TOOL_NAMES)
+
+
+def _check_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="convoai-mcp check",
+        description="Validate the configuration (the same checks as start-up), make one "
+        "harmless read (list_numbers) against the configured service, and print the settings "
+        "in effect, without secrets. Exit status 0 when all is well, 2 for a configuration "
+        "error, 1 when the service cannot be used.",
+    )
+    parser.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="check against an in-process emulator with demo credentials, as --sandbox serves",
+    )
+    return parser
+
+
+def check_main(argv: Sequence[str]) -> int:
+    """``convoai-mcp check``: returns the exit status (0 ok, 1 service unusable, 2 config)."""
+    ns = _check_parser().parse_args(list(argv))
+    configure_logging()
+
+    from convoai_mcp.config import Settings
+    from convoai_mcp.errors import ConfigError
+    from convoai_mcp.redact import settings_redactor
+
+    try:
+        settings = Settings.from_env(require_credentials=not ns.sandbox)
+        _configure_from(settings, settings_redactor(settings))
+    except ConfigError as exc:
+        _say(f"check failed: configuration error: {exc}")
+        return 2
+    import anyio
+
+    try:
+        return anyio.run(_check, settings, ns.sandbox)
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _check(settings: Settings, sandbox: bool) -> int:
     from contextlib import AsyncExitStack
-    from pathlib import Path
 
     from convoai_mcp import __version__
+    from convoai_mcp.errors import ConfigError, ConvoAIError
+    from convoai_mcp.redact import settings_redactor
+
+    def out(text: str) -> None:
+        print(text, flush=True)
+
+    async with AsyncExitStack() as stack:
+        if sandbox:
+            import secrets
+
+            from convoai_mcp.sandbox import DEMO_CREDENTIALS, Sandbox
+            from convoai_mcp.server.sandbox_mode import sandbox_settings
+
+            emulator = Sandbox(DEMO_CREDENTIALS, seed=secrets.randbits(32))
+            base_url = await stack.enter_async_context(emulator.serve("127.0.0.1", 0))
+            adopt_uvicorn_logging()
+            settings = sandbox_settings(settings, base_url)
+            if settings.archive_path is None:  # nothing is archived by a check, but be sure
+                settings = settings.model_copy(update={"archive": False})
+        redactor = settings_redactor(settings)
+        try:
+            from convoai_mcp.server.app import build_server
+
+            server = build_server(settings)  # the tool lists are checked here, as at start-up
+            stack.push_async_callback(server.runtime.aclose)
+            safety = await _server_safety(server, settings)
+        except ConfigError as exc:
+            _say(f"check failed: configuration error: {redactor.text(str(exc))}")
+            return 2
+        where = "the sandbox (in process)" if settings.sandbox else settings.describe()
+        out(f"convoai-mcp {__version__} check")
+        out(f"  service: {where}")
+        for warning in settings.warnings:
+            out(f"  warning: {warning}")
+        out(f"  safety: {safety}")
+        defaults = _defaults_summary(settings)
+        out(f"  agent defaults: {defaults}")
+        out(f"  archive: {_archive_summary(settings)}")
+        try:
+            numbers = await server.runtime.client.phone_numbers.list()
+        except ConvoAIError as exc:
+            _say(f"check failed: list_numbers: {redactor.text(str(exc))}")
+            return 1
+        outbound = sum(1 for n in numbers if n.outbound)
+        out(
+            f"  list_numbers: ok, {len(numbers)} phone number{'' if len(numbers) == 1 else 's'} "
+            f"({outbound} outbound-enabled)"
+        )
+        out("check passed")
+        return 0
+
+
+def _defaults_summary(settings: Settings) -> str:
+    """What a bare ``start_agent`` would use, secret-free."""
+    parts = []
+    if settings.presets:
+        parts.append("presets " + ",".join(settings.presets))
+    if settings.pipeline_id:
+        parts.append(f"pipeline {settings.pipeline_id}")
+    if settings.llm_url:
+        key = "with key" if settings.llm_api_key else "no key"
+        style = f", style {settings.llm_style}" if settings.llm_style else ""
+        parts.append(f"LLM {settings.llm_model or '(no model)'}{style} ({key})")
+    if settings.tts_vendor:
+        parts.append(f"TTS {settings.tts_vendor}")
+    if settings.asr_vendor or settings.asr_language:
+        parts.append(f"ASR {settings.asr_vendor or 'default'} {settings.asr_language or ''}")
+    if not parts:
+        return "none (start_agent needs presets, an LLM + TTS, or a pipeline: see README)"
+    return "; ".join(p.strip() for p in parts)
+
+
+def _archive_summary(settings: Settings) -> str:
+    if not settings.archive:
+        return "off"
+    from convoai_mcp.archive.sqlite import default_archive_path
+
+    where = settings.archive_path or default_archive_path()
+    return f"on, {where}, kept {settings.archive_retention_days} days"
+
+
+async def _serve(settings: Settings, ns: argparse.Namespace) -> None:
+    from contextlib import AsyncExitStack
+
+    from convoai_mcp import __version__
+    from convoai_mcp.server.transports import serve
 
     async with AsyncExitStack() as stack:
         if ns.sandbox:
-            from convoai_mcp.sandbox import DEMO_CREDENTIALS, Sandbox
+            from convoai_mcp.server.sandbox_mode import run_sandbox
 
-            # A fresh seed per run: agent ids differ from earlier sandbox sessions.
-            sandbox = Sandbox(DEMO_CREDENTIALS, seed=secrets.randbits(32))
-            base_url = await stack.enter_async_context(sandbox.serve("127.0.0.1", 0))
-            settings = sandbox_settings(settings, base_url)
-            if settings.archive_path is None:
-                # Emulated transcripts stay out of the user's real archive.
-                tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="convoai-sandbox-"))
-                settings = settings.model_copy(
-                    update={"archive_path": Path(tmp) / "archive.sqlite3"}
-                )
+            settings, base_url = await stack.enter_async_context(run_sandbox(settings))
+            adopt_uvicorn_logging()  # the emulator's uvicorn installed its own handlers
+        from convoai_mcp.archive import check_archive
+
+        await check_archive(settings)  # unusable: ConfigError, exit status 2
+        if ns.sandbox:
             _say(
                 f"SANDBOX mode: the emulator runs in this process at {base_url} with demo "
                 "credentials; nothing real is called and nothing is charged"
@@ -210,88 +418,21 @@ async def _serve(settings: Settings, ns: argparse.Namespace) -> None:
         server = build_server(settings)
         stack.push_async_callback(server.runtime.aclose)
         where = "the sandbox" if settings.sandbox else settings.describe()
-        if ns.transport == "stdio":
+        _say("safety: " + await _server_safety(server, settings))
+
+        def ready(url: str, token_required: bool) -> None:
+            if url == "stdio":
+                _say(
+                    f"{__version__} serving MCP over stdio ({where}); waiting for a client on "
+                    "stdin, Ctrl-C to stop"
+                )
+                return
+            auth = ", bearer token required" if token_required else ""
             _say(
-                f"{__version__} serving MCP over stdio ({where}); waiting for a client on "
-                "stdin, Ctrl-C to stop"
+                f"{__version__} serving MCP ({ns.transport}) at {url} ({where}{auth}); "
+                "Ctrl-C to stop"
             )
-            await server.run_stdio_async()
-        else:
-            await _serve_http(server, settings, ns, where, __version__)
 
-
-KEEP_ALIVE_SECONDS = 65
-"""How long the HTTP transports keep an idle connection open: longer than clients keep theirs
-(httpx: 5 s). With uvicorn's default 5 s both ends close at once and a reused connection fails
-mid-request (ReadError after a 5 s pause; benchmarks/)."""
-
-
-def http_socket(host: str, port: int) -> socket.socket:
-    """The listening socket of the HTTP transports, bound to ``host``:``port`` (0: a free one).
-
-    Its protocol is IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on accepted sockets whose
-    proto is TCP, and without it every keep-alive response waits ~40 ms (Nagle + delayed ACK;
-    benchmarks/).
-    """
-    import socket
-
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host.strip("[]"), port))
-    except OSError:
-        sock.close()
-        raise
-    return sock
-
-
-def uvicorn_config(app: ASGIApp, settings: Settings) -> uvicorn.Config:
-    """How uvicorn serves ``app``: logging through ours, :data:`KEEP_ALIVE_SECONDS`."""
-    import uvicorn
-
-    return uvicorn.Config(
-        app,
-        log_config=None,
-        log_level=settings.log_level.lower(),
-        access_log=settings.log_level == "DEBUG",
-        timeout_graceful_shutdown=2,
-        timeout_keep_alive=KEEP_ALIVE_SECONDS,
-    )
-
-
-async def _serve_http(
-    server: ConvoAIServer, settings: Settings, ns: argparse.Namespace, where: str, version: str
-) -> None:
-    import uvicorn
-
-    from convoai_mcp.server.http_security import HttpSecurity, secure_asgi_app
-
-    sock = http_socket(ns.host, ns.port)
-    port = sock.getsockname()[1]
-    security = HttpSecurity.from_settings(settings, host=ns.host, port=port)
-    if ns.transport == "sse":
-        app = server.sse_app(
-            host=ns.host,
-            transport_security=security.transport_security,
-            max_request_body_size=security.max_body_bytes,
+        await serve(
+            server, settings, transport=ns.transport, host=ns.host, port=ns.port, on_ready=ready
         )
-        path = "/sse"
-    else:
-        app = server.streamable_http_app(
-            host=ns.host,
-            transport_security=security.transport_security,
-            max_request_body_size=security.max_body_bytes,
-        )
-        path = "/mcp"
-    shown = f"[{ns.host.strip('[]')}]" if ":" in ns.host else ns.host
-    auth = ", bearer token required" if security.token is not None else ""
-    _say(
-        f"{version} serving MCP ({ns.transport}) at http://{shown}:{port}{path} ({where}"
-        f"{auth}); Ctrl-C to stop"
-    )
-    config = uvicorn_config(secure_asgi_app(app, security), settings)
-    try:
-        await uvicorn.Server(config).serve(sockets=[sock])
-    finally:
-        sock.close()

@@ -14,7 +14,8 @@ Each request runs within one overall deadline (:class:`~convoai_mcp._retry.Retry
   and on 408 / 429 / 5xx with capped exponential backoff and full jitter, or after the service's
   ``Retry-After``;
 - speak / interrupt / think are retried only when they certainly did not run (connection refused,
-  408, 429, 503), so an agent never says a sentence twice;
+  429, 503; not 408, which the service sends when the operation timed out inside it and may have
+  run), so an agent never says a sentence twice;
 - start (join) and call are retried like idempotent requests because the agent ``name`` makes
   them safe: when an earlier attempt's answer was lost, the retry meets 409 ``TaskConflict``, and
   the client then finds the agent it created (the 409 body's ``agent_id``, else by listing the
@@ -22,7 +23,7 @@ Each request runs within one overall deadline (:class:`~convoai_mcp._retry.Retry
 - a connection error, a timeout or a 5xx moves the request to the next endpoint of the area;
   the endpoint that answered is tried first next time;
 - when the request fails for good after an attempt that may have been performed (its answer
-  lost or broken, or a 500 / 502 / 504), the error's ``maybe_performed`` is set, and for a
+  lost or broken, or a 408 / 500 / 502 / 504), the error's ``maybe_performed`` is set, and for a
   create or a speak / interrupt / think its hint says what to check before repeating it.
 
 In app-credentials mode each request carries a ConvoAI token minted (and cached) for the agent's
@@ -33,10 +34,8 @@ agent (lists, phone numbers, agents started elsewhere) use a token for channel
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -48,19 +47,27 @@ import pydantic
 
 from convoai_mcp import __version__, tokens
 from convoai_mcp._auth import AppCredentialsAuth, Auth, BasicAuth, TokenAuth, encode_path_segment
-from convoai_mcp._resources import Agents, Calls, PhoneNumbers
+from convoai_mcp._resources import Agents, Calls, PhoneNumbers, Requester
 from convoai_mcp._retry import (
     DEFAULT_RETRY,
     Attempts,
     Deadline,
+    Mode,
     RetryPolicy,
     is_retryable_status,
     parse_retry_after,
     retry_delay,
 )
-from convoai_mcp.errors import ConfigError, ConvoAIError, TransportError, error_from_response
+from convoai_mcp.errors import (
+    ConfigError,
+    ConvoAIError,
+    MalformedResponseError,
+    TransportError,
+    error_from_response,
+)
 from convoai_mcp.models import WireModel
 from convoai_mcp.regions import Area, Resolver, Router
+from convoai_mcp.started import MAX_ENTRIES, StartedAgent, StartedAgents
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -73,7 +80,10 @@ __all__ = [
     "Calls",
     "ConvoAIClient",
     "MalformedResponseError",
+    "Mode",
     "PhoneNumbers",
+    "StartedAgent",
+    "StartedAgents",
     "TokenAuth",
     "encode_path_segment",
 ]
@@ -85,24 +95,11 @@ USER_AGENT = f"convoai-mcp/{__version__}"
 GENERIC_TOKEN_CHANNEL = "convoai-mcp"  # noqa: S105 (a channel name, not a secret)
 """Channel of the token minted for requests not tied to a known agent (app-credentials mode)."""
 
-M = TypeVar("M", bound=WireModel)
 R = TypeVar("R")
 Sleep = Callable[[float], Awaitable[None]]
-Mode = Literal["idempotent", "once", "create"]
-
-
-class MalformedResponseError(TransportError):
-    """A 2xx answer whose body is not the JSON the spec describes."""
 
 
 # --------------------------------------------------------------------------- transport core
-
-
-@dataclass(frozen=True)
-class _AgentRef:
-    channel: str
-    uid: str
-    mllm: bool = False
 
 
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -117,10 +114,13 @@ _ANSWER_LOST = (
     httpx.CloseError,
 )
 """The request may have reached the service, but no answer came back."""
-_ONCE_RETRY_STATUSES = frozenset({408, 429, 503})
-"""Statuses that say a speak / interrupt / think certainly did not run."""
-_MAYBE_PERFORMED_STATUSES = frozenset({500, 502, 504})
-"""Server failures after which the operation may have been performed anyway."""
+_ONCE_RETRY_STATUSES = frozenset({429, 503})
+"""Statuses that say a speak / interrupt / think certainly did not run. Not 408: the service
+answers it as TaskOperationTimeout, the operation timed out inside the service and may have
+run (a sentence would be said twice)."""
+_MAYBE_PERFORMED_STATUSES = frozenset({408, 500, 502, 504})
+"""Statuses after which the operation may have been performed anyway: 408 (timed out inside
+the service) and server failures."""
 _TRY_AGAIN = "the service may be slow or unreachable; try again"
 _CHECK_FIRST: dict[Mode, str] = {
     "once": "it may have been performed anyway: check (e.g. the agent's history) before "
@@ -164,7 +164,8 @@ class ConvoAIClient:
         http_client: httpx.AsyncClient | None = None,
         sleep: Sleep | None = None,
         clock: Callable[[], float] = time.monotonic,
-        max_known_agents: int = 4096,
+        max_known_agents: int = MAX_ENTRIES,
+        started: StartedAgents | None = None,
     ) -> None:
         try:
             self.app_id = tokens.validate_app_id(app_id)
@@ -195,8 +196,12 @@ class ConvoAIClient:
             limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
             follow_redirects=False,
         )
-        self._known: OrderedDict[str, _AgentRef] = OrderedDict()
-        self._max_known = max_known_agents
+        self.started = started if started is not None else StartedAgents()
+        """The record of agents and calls started through this client (shared with the MCP
+        server's runtime); it also keeps each one's channel and uid for its request tokens."""
+        if started is None:
+            self.started.max_entries = max_known_agents
+        self._requester: Requester = _Requester(self)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -217,17 +222,17 @@ class ConvoAIClient:
     @cached_property
     def agents(self) -> Agents:
         """Agent operations: start / launch / stop / get / list / history / turns / update ..."""
-        return Agents(self)
+        return Agents(self._requester)
 
     @cached_property
     def calls(self) -> Calls:
         """Telephony: outbound call, hang up, get, list."""
-        return Calls(self)
+        return Calls(self._requester)
 
     @cached_property
     def phone_numbers(self) -> PhoneNumbers:
         """Phone numbers of the account: list, add, get, update, delete."""
-        return PhoneNumbers(self)
+        return PhoneNumbers(self._requester)
 
     @property
     def app_certificate_configured(self) -> bool:
@@ -237,15 +242,22 @@ class ConvoAIClient:
     # ------------------------------------------------------------------ agent memory
 
     def remember_agent(self, agent_id: str, channel: str, uid: str, *, mllm: bool = False) -> None:
-        """Record an agent's channel and uid (used to mint its request tokens)."""
-        self._known[agent_id] = _AgentRef(channel, uid, mllm)
-        self._known.move_to_end(agent_id)
-        while len(self._known) > self._max_known:
-            self._known.popitem(last=False)
+        """Record an agent started elsewhere (its channel and uid mint its request tokens)."""
+        self.started.record(
+            StartedAgent(
+                agent_id=agent_id,
+                kind="agent",
+                name="",
+                channel=channel,
+                agent_uid=uid,
+                user_uid="",
+                mllm=mllm,
+            )
+        )
 
     def _scope(self, agent_id: str | None = None) -> tuple[str, str]:
-        ref = self._known.get(agent_id) if agent_id else None
-        return (ref.channel, ref.uid) if ref else (GENERIC_TOKEN_CHANNEL, "0")
+        ref = self.started.get(agent_id)
+        return (ref.channel, ref.agent_uid) if ref else (GENERIC_TOKEN_CHANNEL, "0")
 
     def _project(self, *segments: str) -> str:
         path = "/v2/projects/" + encode_path_segment(self.app_id, what="App ID")
@@ -400,7 +412,7 @@ class ConvoAIClient:
 
         Idempotent requests and creates (made safe by the agent name) are retried on network
         errors and on 408 / 429 / 5xx; a once-only action (speak, interrupt, think) only when
-        it certainly did not run: nothing was sent, or 408 / 429 / 503.
+        it certainly did not run: nothing was sent, or 429 / 503.
         """
         if failure.kind == "unreachable":
             return True
@@ -432,7 +444,7 @@ class ConvoAIClient:
     @staticmethod
     def _final_error(error: ConvoAIError, mode: Mode, state: Attempts) -> ConvoAIError:
         """The error to raise after the last attempt. When any attempt may have been performed
-        (its answer lost, broken, or a 500 / 502 / 504), the error says so: a create or a
+        (its answer lost, broken, or a 408 / 500 / 502 / 504), the error says so: a create or a
         once-only action then tells how to check before repeating it."""
         if isinstance(error, TransportError):
             error.attempts = state.count
@@ -440,22 +452,55 @@ class ConvoAIClient:
             error.mark_maybe_performed(_CHECK_FIRST.get(mode))
         return error
 
-    # ------------------------------------------------------------------ parse helpers
 
-    @staticmethod
-    def _json(response: httpx.Response) -> Any:
-        return json.loads(response.content) if response.content else {}
+class _Requester:
+    """What the resource groups see of a :class:`ConvoAIClient` (implements
+    :class:`~convoai_mcp._resources.Requester`): the request loop, paths, token scopes and the
+    record of started agents."""
 
-    @classmethod
-    def _model(cls, model: type[M]) -> Callable[[httpx.Response], M]:
-        def parse(response: httpx.Response) -> M:
-            return model.model_validate(cls._json(response))
+    def __init__(self, client: ConvoAIClient) -> None:
+        self._client = client
 
-        return parse
+    @property
+    def app_id(self) -> str:
+        return self._client.app_id
 
-    @staticmethod
-    def _ignore(response: httpx.Response) -> None:
-        return None
+    @property
+    def app_certificate(self) -> str | None:
+        return self._client._certificate
+
+    @property
+    def started(self) -> StartedAgents:
+        return self._client.started
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        parse: Callable[[httpx.Response], R],
+        *,
+        mode: Mode = "idempotent",
+        scope: tuple[str, str] | None = None,
+        body: WireModel | Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        attempts: Attempts | None = None,
+    ) -> R:
+        return await self._client._request(
+            method,
+            path,
+            parse,
+            mode=mode,
+            scope=scope,
+            body=body,
+            params=params,
+            attempts=attempts,
+        )
+
+    def project_path(self, *segments: str) -> str:
+        return self._client._project(*segments)
+
+    def scope(self, agent_id: str | None = None) -> tuple[str, str]:
+        return self._client._scope(agent_id)
 
 
 _FailureKind = Literal["unreachable", "unanswered", "malformed", "status", "unusable"]

@@ -1,110 +1,243 @@
 """Server configuration, read from environment variables only (never from command-line secrets).
 
-:meth:`Settings.from_env` validates every variable at start-up and raises
-:class:`~convoai_mcp.errors.ConfigError` naming the variable that is missing or malformed; a
-secret's value is never part of a message or a ``repr``. :class:`Settings` is frozen, and every
-secret is a :class:`pydantic.SecretStr`.
+:data:`VARIABLES` is the one table of the environment variables the server reads: name,
+one-line help and whether the value is secret. Everything else is derived from it (the
+``ENV_VARS`` / ``SECRET_ENV_VARS`` views, the unknown-name check, ``server.json``'s and the MCP
+bundle's variable lists, checked by the tests), so a new variable is one line there plus the
+line in :meth:`Settings.from_env` that reads it.
 
-Credentials: ``AGORA_APP_ID`` is required. The REST API is authenticated with, in order of
-preference, ``AGORA_CUSTOMER_ID`` + ``AGORA_CUSTOMER_SECRET`` (Basic), ``AGORA_AUTH_TOKEN``
-(a prebuilt token), or ``AGORA_APP_CERTIFICATE`` (tokens minted per request). The certificate is
-also what lets the server mint channel-join tokens for agents and users.
+:meth:`Settings.from_env` validates every variable at start-up and raises
+:class:`~convoai_mcp.errors.ConfigError` naming the variable that is missing or malformed, with
+the valid values and a "did you mean" where one is close; a secret's value is never part of a
+message or a ``repr``. An unknown ``CONVOAI_*`` name is an error (a typo such as
+``CONVOAI_READONLY`` would otherwise silently leave the default in force); an unknown ``AGORA_*``
+name is only a warning (:attr:`Settings.warnings`), since other Agora tools use that prefix too.
+:class:`Settings` is frozen, and every secret is a :class:`pydantic.SecretStr`.
+
+Credentials: ``AGORA_APP_ID`` is required. The REST API is authenticated with exactly one of
+``AGORA_CUSTOMER_ID`` + ``AGORA_CUSTOMER_SECRET`` (Basic), ``AGORA_AUTH_TOKEN`` (a prebuilt
+token), or ``AGORA_APP_CERTIFICATE`` alone (tokens minted per request); customer credentials
+together with a token are refused, as the official SDK refuses them. The certificate is also
+what lets the server mint channel-join tokens for agents and users.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from convoai_mcp.errors import ConfigError
+from convoai_mcp.presets import PRESET_NAMES
+from convoai_mcp.regions import Area
 
 __all__ = [
     "ENV_VARS",
+    "LLM_STYLES",
+    "LOG_FORMATS",
+    "LOG_LEVELS",
     "SECRET_ENV_VARS",
+    "VARIABLES",
     "AuthMode",
     "Settings",
+    "Variable",
+    "did_you_mean",
 ]
 
 AuthMode = Literal["basic", "token", "app_credentials"]
 
-ENV_VARS: dict[str, str] = {
-    "AGORA_APP_ID": "App ID of the Agora project (32 hex characters). Required.",
-    "AGORA_APP_CERTIFICATE": "App Certificate of the project (32 hex characters); used to mint "
-    "channel-join tokens, and to authenticate when no customer ID / secret or token is set.",
-    "AGORA_CUSTOMER_ID": "RESTful API customer ID (Basic auth, with AGORA_CUSTOMER_SECRET).",
-    "AGORA_CUSTOMER_SECRET": "RESTful API customer secret (Basic auth, with AGORA_CUSTOMER_ID).",
-    "AGORA_AUTH_TOKEN": "A prebuilt token sent as 'agora token=...' instead of Basic auth.",
-    "AGORA_AREA": "Where the REST API is served from: GLOBAL (default), US, EU, AP or CN.",
-    "CONVOAI_BASE_URL": "Override the REST API base URL (replaces region routing), e.g. a local "
-    "emulator.",
-    "CONVOAI_PRESETS": "Comma list of default presets, e.g. "
-    "deepgram_nova_3,openai_gpt_4o_mini,minimax_speech_2_6_turbo.",
-    "CONVOAI_PIPELINE_ID": "Default pipeline ID (an agent configured in the Agora console).",
-    "CONVOAI_LLM_URL": "Default LLM endpoint (OpenAI-compatible chat completions URL).",
-    "CONVOAI_LLM_API_KEY": "API key for the default LLM.",
-    "CONVOAI_LLM_MODEL": "Default LLM model name, e.g. gpt-4o-mini.",
-    "CONVOAI_LLM_STYLE": "LLM request style: openai (default), gemini, anthropic or dify.",
-    "CONVOAI_TTS_VENDOR": "Default TTS vendor, e.g. microsoft, elevenlabs, minimax.",
-    "CONVOAI_TTS_PARAMS": "Default TTS parameters as a JSON object (may contain the vendor key).",
-    "CONVOAI_ASR_VENDOR": "Default ASR vendor, e.g. ares, deepgram, microsoft.",
-    "CONVOAI_ASR_LANGUAGE": "Default ASR language, e.g. en-US.",
-    "CONVOAI_ASR_PARAMS": "Default ASR parameters as a JSON object (may contain the vendor key).",
-    "CONVOAI_AGENT_UID": "RTC uid the agent joins with (default 1001).",
-    "CONVOAI_USER_UID": "RTC uid of the human participant a join token is minted for "
-    "(default 1002).",
-    "CONVOAI_IDLE_TIMEOUT": "Seconds an agent stays in an empty channel before leaving "
-    "(service default 30).",
-    "CONVOAI_LOG_LEVEL": "Log level on stderr: DEBUG, INFO, WARNING (default), ERROR.",
-    "CONVOAI_CALL_ALLOWLIST": "Comma list of E.164 numbers or prefixes (+1415) the call tool may "
-    "dial; empty means no outbound calls.",
-    "CONVOAI_MAX_AGENTS": "Maximum concurrent agents started by this server (default 5; 0 "
-    "forbids).",
-    "CONVOAI_MAX_CALLS": "Maximum concurrent calls placed by this server (default 2; 0 forbids).",
-    "CONVOAI_RATE_PER_MINUTE": "Maximum start_agent + call requests per minute (default 10).",
-    "CONVOAI_CONFIRM": "Comma list of tools that need the user's confirmation: call, "
-    "start_agent (default: call). A non-empty value replaces the default, so list call too to "
-    "keep it; none: nothing needs confirmation.",
-    "CONVOAI_READ_ONLY": "true exposes only get_agent, list_agents, get_call, list_calls and "
-    "list_numbers.",
-    "CONVOAI_TOOLS_ALLOW": "Comma list of tool names to expose (default: all).",
-    "CONVOAI_TOOLS_DENY": "Comma list of tool names to hide.",
-    "CONVOAI_HTTP_TOKEN": "Bearer token HTTP clients must send; required to bind the HTTP "
-    "transports to a non-loopback address.",
-    "CONVOAI_MAX_BODY_BYTES": "Maximum HTTP request body size in bytes (default 1048576).",
-    "CONVOAI_ARCHIVE": "on (default) or off: keep a local transcript archive.",
-    "CONVOAI_ARCHIVE_PATH": "Path of the SQLite transcript archive (default: per-user data "
-    "directory).",
-    "CONVOAI_ARCHIVE_RETENTION_DAYS": "Days archived transcripts are kept (default 30).",
+
+@dataclass(frozen=True)
+class Variable:
+    """One environment variable: its one-line help, and whether its value is (or may hold) a
+    secret, which is then never shown and is masked wherever it could appear."""
+
+    help: str
+    secret: bool = False
+    required: bool = False
+
+
+VARIABLES: dict[str, Variable] = {
+    "AGORA_APP_ID": Variable(
+        "App ID of the Agora project (32 hex characters). Required.", required=True
+    ),
+    "AGORA_APP_CERTIFICATE": Variable(
+        "App Certificate of the project (32 hex characters); used to mint channel-join tokens, "
+        "and to authenticate when no customer ID / secret or token is set.",
+        secret=True,
+    ),
+    "AGORA_CUSTOMER_ID": Variable(
+        "RESTful API customer ID (Basic auth, with AGORA_CUSTOMER_SECRET)."
+    ),
+    "AGORA_CUSTOMER_SECRET": Variable(
+        "RESTful API customer secret (Basic auth, with AGORA_CUSTOMER_ID).", secret=True
+    ),
+    "AGORA_AUTH_TOKEN": Variable(
+        "A prebuilt token sent as 'agora token=...' instead of Basic auth (not together with "
+        "AGORA_CUSTOMER_ID / AGORA_CUSTOMER_SECRET).",
+        secret=True,
+    ),
+    "AGORA_AREA": Variable(
+        "Where the REST API is served from: GLOBAL (default), US, EU, AP or CN."
+    ),
+    "CONVOAI_BASE_URL": Variable(
+        "Override the REST API base URL (replaces region routing), e.g. a local emulator."
+    ),
+    "CONVOAI_PRESETS": Variable(
+        "Comma list of default presets, e.g. "
+        "deepgram_nova_3,openai_gpt_4o_mini,minimax_speech_2_6_turbo."
+    ),
+    "CONVOAI_PIPELINE_ID": Variable(
+        "Default pipeline ID (an agent configured in the Agora console)."
+    ),
+    "CONVOAI_LLM_URL": Variable("Default LLM endpoint (OpenAI-compatible chat completions URL)."),
+    "CONVOAI_LLM_API_KEY": Variable("API key for the default LLM.", secret=True),
+    "CONVOAI_LLM_MODEL": Variable("Default LLM model name, e.g. gpt-4o-mini."),
+    "CONVOAI_LLM_STYLE": Variable(
+        "LLM request style: openai (default), gemini, anthropic, dify or bedrock."
+    ),
+    "CONVOAI_TTS_VENDOR": Variable("Default TTS vendor, e.g. microsoft, elevenlabs, minimax."),
+    "CONVOAI_TTS_PARAMS": Variable(
+        "Default TTS parameters as a JSON object (may contain the vendor key).", secret=True
+    ),
+    "CONVOAI_ASR_VENDOR": Variable("Default ASR vendor, e.g. ares, deepgram, microsoft."),
+    "CONVOAI_ASR_LANGUAGE": Variable("Default ASR language, e.g. en-US."),
+    "CONVOAI_ASR_PARAMS": Variable(
+        "Default ASR parameters as a JSON object (may contain the vendor key).", secret=True
+    ),
+    "CONVOAI_AGENT_UID": Variable("RTC uid the agent joins with (default 1001)."),
+    "CONVOAI_USER_UID": Variable(
+        "RTC uid of the human participant a join token is minted for (default 1002)."
+    ),
+    "CONVOAI_IDLE_TIMEOUT": Variable(
+        "Seconds an agent stays in an empty channel before leaving (service default 30)."
+    ),
+    "CONVOAI_LOG_LEVEL": Variable("Log level on stderr: DEBUG, INFO, WARNING (default), ERROR."),
+    "CONVOAI_LOG_FORMAT": Variable(
+        "Log format on stderr: text (default) or json (one JSON object per line)."
+    ),
+    "CONVOAI_LOG_HTTP": Variable(
+        "on: also log the HTTP libraries' internals (httpx, httpcore) at CONVOAI_LOG_LEVEL "
+        "(default off: only their warnings)."
+    ),
+    "CONVOAI_CALL_ALLOWLIST": Variable(
+        "Comma list of E.164 numbers or prefixes (+1415) the call tool may dial; empty means no "
+        "outbound calls."
+    ),
+    "CONVOAI_MAX_AGENTS": Variable(
+        "Maximum concurrent agents started by this server (default 5; 0 forbids)."
+    ),
+    "CONVOAI_MAX_CALLS": Variable(
+        "Maximum concurrent calls placed by this server (default 2; 0 forbids)."
+    ),
+    "CONVOAI_RATE_PER_MINUTE": Variable(
+        "Maximum start_agent + call requests per minute (default 10)."
+    ),
+    "CONVOAI_CONFIRM": Variable(
+        "Comma list of tools that need the user's confirmation: call, start_agent (default: "
+        "call). A non-empty value replaces the default, so list call too to keep it; none: "
+        "nothing needs confirmation."
+    ),
+    "CONVOAI_READ_ONLY": Variable(
+        "true exposes only get_agent, list_agents, get_call, list_calls and list_numbers."
+    ),
+    "CONVOAI_TOOLS_ALLOW": Variable("Comma list of tool names to expose (default: all)."),
+    "CONVOAI_TOOLS_DENY": Variable("Comma list of tool names to hide."),
+    "CONVOAI_HTTP_TOKEN": Variable(
+        "Bearer token HTTP clients must send; required to bind the HTTP transports to a "
+        "non-loopback address.",
+        secret=True,
+    ),
+    "CONVOAI_MAX_BODY_BYTES": Variable(
+        "Maximum HTTP request body size in bytes (default 1048576)."
+    ),
+    "CONVOAI_ARCHIVE": Variable("on (default) or off: keep a local transcript archive."),
+    "CONVOAI_ARCHIVE_PATH": Variable(
+        "Path of the SQLite transcript archive (default: per-user data directory)."
+    ),
+    "CONVOAI_ARCHIVE_RETENTION_DAYS": Variable("Days archived transcripts are kept (default 30)."),
 }
-"""Every environment variable the server reads, with a one-line description."""
+"""Every environment variable the server reads: the one home of their names, help and secrecy.
+Add a variable here (one line) and read it in :meth:`Settings.from_env`."""
 
-SECRET_ENV_VARS: frozenset[str] = frozenset(
-    {
-        "AGORA_APP_CERTIFICATE",
-        "AGORA_CUSTOMER_SECRET",
-        "AGORA_AUTH_TOKEN",
-        "CONVOAI_LLM_API_KEY",
-        "CONVOAI_TTS_PARAMS",
-        "CONVOAI_ASR_PARAMS",
-        "CONVOAI_HTTP_TOKEN",
-    }
-)
-"""Variables whose value is secret (or may contain a secret)."""
+ENV_VARS: dict[str, str] = {name: var.help for name, var in VARIABLES.items()}
+"""Every environment variable the server reads, with its one-line description (a view of
+:data:`VARIABLES`)."""
 
-_AREAS = ("GLOBAL", "US", "EU", "AP", "CN")
-_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+SECRET_ENV_VARS: frozenset[str] = frozenset(n for n, v in VARIABLES.items() if v.secret)
+"""Variables whose value is secret (or may contain a secret); a view of :data:`VARIABLES`."""
+
+_NOT_OURS: frozenset[str] = frozenset({"CONVOAI_FUZZ_EXAMPLES"})
+"""``CONVOAI_*`` names read by the test suite, not the server: tolerated, never an error."""
+
+LLM_STYLES: tuple[str, ...] = ("openai", "gemini", "anthropic", "dify", "bedrock")
+"""The LLM request styles the service accepts (``llm.style``), as the official SDK declares
+them (``agora_agent.types.LlmStyle`` in agora-agents 2.12.0)."""
+
+LOG_LEVELS: tuple[str, ...] = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS: tuple[str, ...] = ("text", "json")
+
+_CONFIRMABLE: tuple[str, ...] = ("call", "start_agent")
+"""The tools that can ask the user to confirm (CONVOAI_CONFIRM)."""
+
 _UID = re.compile(r"[0-9]{1,10}")
 _NUMBER_OR_PREFIX = re.compile(r"\+[0-9]{1,15}")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
-_CONFIRMABLE = frozenset({"call", "start_agent"})
-"""The tools that can ask the user to confirm (CONVOAI_CONFIRM)."""
+_MAX_JSON_DEPTH = 32
+"""How deeply CONVOAI_TTS_PARAMS / CONVOAI_ASR_PARAMS may nest (vendor configs need 3 or 4)."""
+
+
+def did_you_mean(value: str, choices: Collection[str]) -> str:
+    """``"; did you mean X?"`` for the choice closest to ``value``, or ``""`` if none is close."""
+    lowered = {choice.lower(): choice for choice in choices}
+    close = difflib.get_close_matches(value.lower(), list(lowered), n=1, cutoff=0.6)
+    if not close:  # e.g. "gpt4o" for "openai_gpt_4o_mini": compare without separators
+        squeezed = {re.sub(r"[^a-z0-9]", "", c): c for c in lowered}
+        target = re.sub(r"[^a-z0-9]", "", value.lower())
+        close = [squeezed[s] for s in squeezed if target and target in s][:1]
+    return f"; did you mean {lowered[close[0]]}?" if close else ""
+
+
+def _choice(name: str, value: str, choices: Collection[str], *, what: str) -> str:
+    """``value`` matched case-insensitively against ``choices`` (returned in their spelling);
+    a :class:`ConfigError` listing them otherwise."""
+    for choice in choices:
+        if value.lower() == choice.lower():
+            return choice
+    raise ConfigError(
+        f"{name}={value!r} is not {what}{did_you_mean(value, choices)}",
+        hint=f"use one of {', '.join(choices)}",
+    )
+
+
+def _check_names(environ: Mapping[str, str]) -> list[str]:
+    """Refuse unknown ``CONVOAI_*`` names; warnings for unknown ``AGORA_*`` names."""
+    warnings: list[str] = []
+    for name in sorted(environ):
+        upper = name.upper()
+        if name in VARIABLES or name in _NOT_OURS:
+            continue
+        if upper.startswith("CONVOAI_"):
+            raise ConfigError(
+                f"{name} is not a configuration variable{did_you_mean(name, VARIABLES)}",
+                hint="unset it or fix its name; the variables are listed in the README "
+                "(Configuration)",
+            )
+        if upper.startswith("AGORA_"):
+            agora = [n for n in VARIABLES if n.startswith("AGORA_")]
+            warnings.append(
+                f"{name} is not read by convoai-mcp and is ignored{did_you_mean(name, agora)}"
+            )
+    return warnings
 
 
 class Settings(BaseModel):
@@ -118,7 +251,7 @@ class Settings(BaseModel):
     customer_id: str | None = None
     customer_secret: SecretStr | None = None
     auth_token: SecretStr | None = None
-    area: Literal["GLOBAL", "US", "EU", "AP", "CN"] = "GLOBAL"
+    area: Area = Area.GLOBAL
     base_url: str | None = None
     # agent defaults
     presets: tuple[str, ...] = ()
@@ -136,6 +269,8 @@ class Settings(BaseModel):
     user_uid: str = "1002"
     idle_timeout: int | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "WARNING"
+    log_format: Literal["text", "json"] = "text"
+    log_http: bool = False
     # safety
     call_allowlist: tuple[str, ...] = ()
     max_agents: int | None = None
@@ -152,6 +287,8 @@ class Settings(BaseModel):
     archive_retention_days: int = 30
     # provenance
     sandbox: bool = False
+    warnings: tuple[str, ...] = Field(default=(), repr=False)
+    """What start-up should warn about (unknown ``AGORA_*`` names); nothing secret."""
 
     @property
     def auth_mode(self) -> AuthMode:
@@ -177,8 +314,9 @@ class Settings(BaseModel):
         With ``require_credentials=False`` (the sandbox) the ``AGORA_*`` credentials may be
         missing; the caller supplies them. Raises :class:`ConfigError` naming the variable.
         """
-        env = _Env(os.environ if environ is None else environ)
-        values: dict[str, Any] = {}
+        source = os.environ if environ is None else environ
+        env = _Env(source)
+        values: dict[str, Any] = {"warnings": tuple(_check_names(source))}
 
         app_id = env.text("AGORA_APP_ID")
         cert = env.raw("AGORA_APP_CERTIFICATE")
@@ -193,7 +331,7 @@ class Settings(BaseModel):
             if cert is not None:
                 values["app_certificate"] = SecretStr(_check_hex32(cert, secret=True))
             customer_id = env.text("AGORA_CUSTOMER_ID")
-            customer_secret = env.raw("AGORA_CUSTOMER_SECRET")
+            customer_secret = env.secret("AGORA_CUSTOMER_SECRET")
             if (customer_id is None) != (customer_secret is None):
                 present, missing = (
                     ("AGORA_CUSTOMER_ID", "AGORA_CUSTOMER_SECRET")
@@ -205,12 +343,18 @@ class Settings(BaseModel):
                     hint="set both (Agora console > RESTful API), or neither to authenticate "
                     "with AGORA_APP_CERTIFICATE",
                 )
-            values["customer_id"] = customer_id
-            if customer_secret is not None:
-                values["customer_secret"] = SecretStr(customer_secret.strip())
-            token = env.raw("AGORA_AUTH_TOKEN")
-            if token is not None:
-                values["auth_token"] = SecretStr(token.strip())
+            if customer_id is not None:
+                values["customer_id"] = _check_customer_id(customer_id)
+            values["customer_secret"] = customer_secret
+            token = env.secret("AGORA_AUTH_TOKEN")
+            if token is not None and customer_id is not None:
+                raise ConfigError(
+                    "AGORA_AUTH_TOKEN and AGORA_CUSTOMER_ID / AGORA_CUSTOMER_SECRET are both "
+                    "set; set only one way to authenticate",
+                    hint="keep the customer ID / secret (Basic) and unset AGORA_AUTH_TOKEN, or "
+                    "the other way round (the official SDK refuses this combination too)",
+                )
+            values["auth_token"] = token
             if customer_id is None and token is None and cert is None:
                 raise ConfigError(
                     "no credentials for the REST API: set AGORA_CUSTOMER_ID and "
@@ -223,27 +367,32 @@ class Settings(BaseModel):
 
         area = env.text("AGORA_AREA")
         if area is not None:
-            if area.upper() not in _AREAS:
-                raise ConfigError(
-                    f"AGORA_AREA={area!r} is not an area", hint=f"use one of {', '.join(_AREAS)}"
-                )
-            values["area"] = area.upper()
+            values["area"] = Area(_choice("AGORA_AREA", area, list(Area), what="an area"))
         base_url = env.text("CONVOAI_BASE_URL")
         if base_url is not None:
-            if not re.match(r"https?://[^\s/]+", base_url):
-                raise ConfigError(
-                    f"CONVOAI_BASE_URL={base_url!r} is not an http(s) URL",
-                    hint="e.g. https://api.agora.io/api/conversational-ai-agent",
-                )
-            values["base_url"] = base_url.rstrip("/")
+            values["base_url"] = _check_url(
+                "CONVOAI_BASE_URL",
+                base_url,
+                "e.g. https://api.agora.io/api/conversational-ai-agent",
+            ).rstrip("/")
 
-        values["presets"] = env.csv("CONVOAI_PRESETS")
+        presets = env.csv("CONVOAI_PRESETS")
+        values["presets"] = tuple(
+            _choice("CONVOAI_PRESETS", p, PRESET_NAMES, what="a preset") for p in presets
+        )
         values["pipeline_id"] = env.text("CONVOAI_PIPELINE_ID")
-        values["llm_url"] = env.text("CONVOAI_LLM_URL")
-        llm_key = env.raw("CONVOAI_LLM_API_KEY")
-        values["llm_api_key"] = SecretStr(llm_key.strip()) if llm_key is not None else None
+        llm_url = env.text("CONVOAI_LLM_URL")
+        if llm_url is not None:
+            values["llm_url"] = _check_url(
+                "CONVOAI_LLM_URL", llm_url, "e.g. https://api.openai.com/v1/chat/completions"
+            )
+        values["llm_api_key"] = env.secret("CONVOAI_LLM_API_KEY")
         values["llm_model"] = env.text("CONVOAI_LLM_MODEL")
-        values["llm_style"] = env.text("CONVOAI_LLM_STYLE")
+        style = env.text("CONVOAI_LLM_STYLE")
+        if style is not None:
+            values["llm_style"] = _choice(
+                "CONVOAI_LLM_STYLE", style, LLM_STYLES, what="an LLM style"
+            )
         values["tts_vendor"] = env.text("CONVOAI_TTS_VENDOR")
         values["tts_params"] = env.json_object("CONVOAI_TTS_PARAMS")
         values["asr_vendor"] = env.text("CONVOAI_ASR_VENDOR")
@@ -260,12 +409,15 @@ class Settings(BaseModel):
         values["idle_timeout"] = env.integer("CONVOAI_IDLE_TIMEOUT", minimum=0, maximum=86400)
         level = env.text("CONVOAI_LOG_LEVEL")
         if level is not None:
-            if level.upper() not in _LOG_LEVELS:
-                raise ConfigError(
-                    f"CONVOAI_LOG_LEVEL={level!r} is not a log level",
-                    hint=f"use one of {', '.join(_LOG_LEVELS)}",
-                )
-            values["log_level"] = level.upper()
+            values["log_level"] = _choice(
+                "CONVOAI_LOG_LEVEL", level, LOG_LEVELS, what="a log level"
+            )
+        log_format = env.text("CONVOAI_LOG_FORMAT")
+        if log_format is not None:
+            values["log_format"] = _choice(
+                "CONVOAI_LOG_FORMAT", log_format, LOG_FORMATS, what="a log format"
+            )
+        values["log_http"] = env.boolean("CONVOAI_LOG_HTTP", default=False)
 
         allow = env.csv("CONVOAI_CALL_ALLOWLIST")
         for entry in allow:
@@ -280,11 +432,12 @@ class Settings(BaseModel):
         values["rate_per_minute"] = env.integer("CONVOAI_RATE_PER_MINUTE", minimum=0)
         if env.raw("CONVOAI_CONFIRM") is not None:  # replaces the default; "none": nothing
             confirm = tuple(t for t in env.csv("CONVOAI_CONFIRM") if t.lower() != "none")
-            unknown = sorted(set(confirm) - _CONFIRMABLE)
+            unknown = [t for t in confirm if t not in _CONFIRMABLE]
             if unknown:  # a typo would silently turn confirmation off
+                hints = "".join(did_you_mean(t, _CONFIRMABLE) for t in unknown)
                 raise ConfigError(
                     f"CONVOAI_CONFIRM names tools that cannot ask for confirmation: "
-                    f"{', '.join(unknown)}",
+                    f"{', '.join(sorted(unknown))}{hints}",
                     hint="use call and / or start_agent (comma-separated), or none",
                 )
             values["confirm"] = confirm
@@ -292,19 +445,25 @@ class Settings(BaseModel):
         allow_tools = env.raw("CONVOAI_TOOLS_ALLOW")
         values["tools_allow"] = env.csv("CONVOAI_TOOLS_ALLOW") if allow_tools is not None else None
         values["tools_deny"] = env.csv("CONVOAI_TOOLS_DENY")
-        http_token = env.raw("CONVOAI_HTTP_TOKEN")
+        http_token = env.secret("CONVOAI_HTTP_TOKEN")
         if http_token is not None:
-            if len(http_token.strip()) < 16:
+            if len(http_token.get_secret_value()) < 16:
                 raise ConfigError(
                     "CONVOAI_HTTP_TOKEN is too short (fewer than 16 characters)",
                     hint="use a long random value, e.g. `python -c 'import secrets; "
                     "print(secrets.token_urlsafe(32))'`",
                 )
-            values["http_token"] = SecretStr(http_token.strip())
+            values["http_token"] = http_token
         values["max_body_bytes"] = env.integer("CONVOAI_MAX_BODY_BYTES", minimum=1024)
         values["archive"] = env.boolean("CONVOAI_ARCHIVE", default=True)
         archive_path = env.text("CONVOAI_ARCHIVE_PATH")
-        values["archive_path"] = Path(archive_path).expanduser() if archive_path else None
+        try:
+            values["archive_path"] = Path(archive_path).expanduser() if archive_path else None
+        except RuntimeError:  # ~nosuchuser/...
+            raise ConfigError(
+                f"CONVOAI_ARCHIVE_PATH={archive_path!r}: the home directory in it cannot be found",
+                hint="write an absolute path, or ~/... for your own home directory",
+            ) from None
         retention = env.integer("CONVOAI_ARCHIVE_RETENTION_DAYS", minimum=1)
         if retention is not None:
             values["archive_retention_days"] = retention
@@ -320,6 +479,62 @@ def _check_hex32(value: str, *, secret: bool) -> str:
         raise ConfigError(str(exc)) from None
 
 
+def _check_customer_id(value: str) -> str:
+    """The customer ID goes into ``Basic base64(id:secret)``: a ':' would split it wrongly."""
+    bad = _first_unprintable(value)
+    if bad is not None:
+        raise ConfigError(
+            f"AGORA_CUSTOMER_ID has a character that cannot be sent (position {bad + 1}: "
+            "only printable ASCII)",
+            hint="copy the customer ID again from Agora console > RESTful API",
+        )
+    if ":" in value:
+        raise ConfigError(
+            "AGORA_CUSTOMER_ID contains ':', which Basic auth cannot carry in a customer ID",
+            hint="copy the customer ID again from Agora console > RESTful API; it has no ':'",
+        )
+    return value
+
+
+def _check_url(name: str, value: str, example: str) -> str:
+    """An http(s) URL with a host and no credentials; the message never echoes a URL that may
+    carry a password."""
+    parts = urlsplit(value)
+    if "@" in parts.netloc:
+        raise ConfigError(
+            f"{name} carries credentials (user:password@host)",
+            hint="remove them from the URL; keys go into their own variables",
+        )
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{name}={value!r} is not an http(s) URL", hint=example)
+    if _first_unprintable(value) is not None or " " in value:
+        raise ConfigError(
+            f"{name} contains spaces, control or non-ASCII characters",
+            hint=f"percent-encode them, {example}",
+        )
+    return value
+
+
+def _first_unprintable(value: str) -> int | None:
+    """The index of the first character outside printable ASCII, if any."""
+    for index, char in enumerate(value):
+        if not (32 <= ord(char) < 127):
+            return index
+    return None
+
+
+def _depth(value: Any) -> int:
+    """How deeply ``value`` nests (iteratively: no recursion limit to hit)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
 class _Env:
     """Typed accessors over an environment mapping; empty values count as unset."""
 
@@ -333,6 +548,20 @@ class _Env:
     def text(self, name: str) -> str | None:
         value = self.raw(name)
         return value.strip() if value is not None else None
+
+    def secret(self, name: str) -> SecretStr | None:
+        """A secret string: printable ASCII (it travels in HTTP headers), never echoed."""
+        value = self.text(name)
+        if value is None:
+            return None
+        bad = _first_unprintable(value)
+        if bad is not None:
+            raise ConfigError(
+                f"{name} has a character that cannot be sent (position {bad + 1} of "
+                f"{len(value)}: only printable ASCII)",
+                hint="copy the value again; a pasted non-ASCII quote or a line break is typical",
+            )
+        return SecretStr(value)
 
     def csv(self, name: str) -> tuple[str, ...]:
         value = self.raw(name) or ""
@@ -378,6 +607,9 @@ class _Env:
             return {}
         try:
             data = json.loads(value)
+        except RecursionError:
+            data = None  # nested beyond the parser's limit: reported as too deep below
+            depth_error = True
         except ValueError as exc:
             # The value may hold a vendor key: report the position, never the text.
             raise ConfigError(
@@ -385,6 +617,13 @@ class _Env:
                 f"{getattr(exc, 'colno', '?')})",
                 hint='it must be a JSON object, e.g. {"voice_name": "en-US-AndrewNeural"}',
             ) from None
+        else:
+            depth_error = _depth(data) > _MAX_JSON_DEPTH
+        if depth_error:
+            raise ConfigError(
+                f"{name} nests more than {_MAX_JSON_DEPTH} levels deep",
+                hint="vendor parameters are a flat JSON object, or nest a few levels at most",
+            )
         if not isinstance(data, dict):
             raise ConfigError(
                 f"{name} must be a JSON object, not {type(data).__name__}",

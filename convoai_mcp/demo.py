@@ -9,6 +9,7 @@ hang up and stop. No account, no network beyond loopback, a few seconds.
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import tempfile
 import time
@@ -74,10 +75,10 @@ async def run_demo(out: TextIO, *, archive_dir: Path) -> int:
     from mcp import Client
     from mcp.shared.exceptions import MCPError
 
-    from convoai_mcp.cli import sandbox_settings
     from convoai_mcp.config import Settings
     from convoai_mcp.sandbox import DEMO_CREDENTIALS, Sandbox
     from convoai_mcp.server.app import build_server
+    from convoai_mcp.server.sandbox_mode import sandbox_settings
 
     p = _Printer(out)
     failures = 0
@@ -203,9 +204,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "network) and print every tool call and result.",
     )
     parser.parse_args(list(argv) if argv is not None else None)
-    from convoai_mcp.cli import configure_logging
-
-    configure_logging("ERROR")
+    # Only errors on stderr: the demo's own output is the point (demo credentials only).
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
     with tempfile.TemporaryDirectory(prefix="convoai-demo-") as tmp:
         status: int = anyio.run(lambda: run_demo(sys.stdout, archive_dir=Path(tmp)))
     return status

@@ -5,7 +5,9 @@
     ConvoAIError                      base: .message .hint .maybe_performed; str() "message (hint)"
      ├─ ConfigError                   bad or missing configuration (names the variable)
      ├─ ValidationError               input refused client-side; nothing was sent
+     ├─ TokenError (a ValueError too) bad token input, or a token that does not verify: .reason
      ├─ TransportError                network: refused / reset / timeout / DNS / deadline
+     │   └─ MalformedResponseError      a 2xx answer whose body is not the expected JSON
      └─ APIStatusError                the service answered non-2xx: .status .reason .detail
          ├─ BadRequestError             400, 422       .request_id .method .path
          ├─ AuthenticationError         401
@@ -22,9 +24,10 @@ anything that looks like a token or credential before it is stored (:func:`scrub
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+from convoai_mcp._secrets import MASK, is_secret_name, mask_values, maskable, scrub_text
 
 __all__ = [
     "APIStatusError",
@@ -33,53 +36,44 @@ __all__ = [
     "ConfigError",
     "ConflictError",
     "ConvoAIError",
+    "MalformedResponseError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitedError",
     "ServiceUnavailableError",
+    "TokenError",
+    "TokenFailure",
     "TransportError",
     "ValidationError",
     "error_from_response",
     "scrub",
 ]
 
-# AccessToken2 / AccessToken ("006"/"007" + base64), Basic credentials, bearer-ish values, and
-# key=value pairs whose key names a secret (values of 8+ characters, so that a message such as
-# "properties.llm.api_key: must be a string" stays readable).
-_SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"00[67][A-Za-z0-9+/=_-]{16,}"), "***"),
-    (re.compile(r"(?i)\b(basic|bearer)\s+[A-Za-z0-9+/=._-]{8,}"), r"\1 ***"),
-    (re.compile(r"(?i)(agora\s+token=)\S+"), r"\1***"),
-    (
-        re.compile(
-            r"(?i)\b((?:api_?key|key|secret|token|password|certificate|credentials?)"
-            r"[\"']?\s*[:=]\s*[\"']?)[^\s\"',}&]{8,}"
-        ),
-        r"\1***",
-    ),
-)
 _MAX_TEXT = 500
-_SECRET_FIELD = re.compile(
-    r"(?i)(?:^|[_-])(?:api_?key|apikey|key|secret|token|password|credentials?|authorization)"
-    r"(?:$|[_-])"
-)
+_MIN_PAIR_VALUE = 8
+"""``name=value`` pairs in service text are masked from 8 characters on, so that a message such
+as "properties.llm.api_key: must be a string" stays readable."""
 
 
-def scrub(text: str, *, limit: int | None = _MAX_TEXT) -> str:
-    """Mask anything in ``text`` that looks like a token or credential, and cap its length at
-    ``limit`` characters (None: no cap)."""
-    for pattern, replacement in _SECRET_PATTERNS:
-        text = pattern.sub(replacement, text)
+def scrub(text: str, *, limit: int | None = _MAX_TEXT, known: Iterable[str] = ()) -> str:
+    """Mask anything in ``text`` that looks like a token or credential (the one vocabulary of
+    :mod:`convoai_mcp._secrets`) and every ``known`` secret value (longest first), and cap its
+    length at ``limit`` characters (None: no cap)."""
+    text = scrub_text(mask_values(text, known), min_value=_MIN_PAIR_VALUE)
     if limit is not None and len(text) > limit:
         text = text[:limit] + "…"
     return text
 
 
-def _scrub_field(name: str, value: str | int | float | bool) -> str | int | float | bool:
+def _scrub_field(
+    name: str, value: str | int | float | bool, known: Iterable[str] = ()
+) -> str | int | float | bool:
     """A body field kept on an error: masked whole when its name marks a secret."""
     if not isinstance(value, str):
         return value
-    return "***" if _SECRET_FIELD.search(name) else scrub(value)
+    if is_secret_name(name) and maskable(value):
+        return MASK
+    return scrub(value, known=known)
 
 
 class ConvoAIError(Exception):
@@ -120,6 +114,32 @@ class ValidationError(ConvoAIError):
     """Input refused client-side before anything was sent to the service."""
 
 
+TokenFailure = Literal[
+    "invalid_input",
+    "bad_version",
+    "bad_base64",
+    "bad_zlib",
+    "truncated",
+    "wrong_app_id",
+    "bad_signature",
+    "expired",
+    "wrong_channel",
+    "wrong_uid",
+]
+"""Why a :class:`TokenError` was raised: ``invalid_input`` (an App ID, certificate, uid,
+lifetime ... that cannot make a token), else the decoding or verification check that failed."""
+
+
+class TokenError(ConvoAIError, ValueError):
+    """A token could not be minted from its inputs, or could not be decoded or did not verify;
+    ``reason`` says which check failed. Also a ``ValueError``, as it was before it joined this
+    tree."""
+
+    def __init__(self, reason: TokenFailure, message: str, *, hint: str = "") -> None:
+        self.reason: TokenFailure = reason
+        super().__init__(message, hint=hint)
+
+
 class TransportError(ConvoAIError):
     """The service could not be reached: refused, reset, timed out, DNS, or deadline exceeded.
 
@@ -139,6 +159,10 @@ class TransportError(ConvoAIError):
         """True when the request may have reached the service (the same as
         :attr:`maybe_performed`)."""
         return self.maybe_performed
+
+
+class MalformedResponseError(TransportError):
+    """A 2xx answer whose body is not the JSON the spec describes."""
 
 
 _STATUS_HINTS: dict[int, str] = {
@@ -189,13 +213,15 @@ class APIStatusError(ConvoAIError):
         path: str = "",
         hint: str | None = None,
         extra: Mapping[str, str | int | float | bool] | None = None,
+        known: Iterable[str] = (),
     ) -> None:
+        known = tuple(known)
         self.status = status
         self.extra: dict[str, str | int | float | bool] = {
-            k: _scrub_field(k, v) for k, v in (extra or {}).items()
+            k: _scrub_field(k, v, known) for k, v in (extra or {}).items()
         }
-        self.reason = scrub(reason) if reason else None
-        self.detail = scrub(detail) if detail else None
+        self.reason = scrub(reason, known=known) if reason else None
+        self.detail = scrub(detail, known=known) if detail else None
         self.request_id = request_id
         self.method = method.upper()
         self.path = path.split("?", 1)[0]
@@ -315,10 +341,15 @@ def error_from_response(
     method: str = "",
     path: str = "",
     retry_after: float | None = None,
+    known: Iterable[str] = (),
 ) -> APIStatusError:
-    """Build the typed error for a non-2xx answer (status, body, headers of the response)."""
+    """Build the typed error for a non-2xx answer (status, body, headers of the response).
+
+    ``known`` are secret values (longest first) the client holds or sent: masked wherever the
+    body echoes them, besides the secret-looking text :func:`scrub` masks anyway."""
     reason, detail, extra = _body_fields(body)
     kwargs: dict[str, Any] = {
+        "known": tuple(known),
         "extra": extra,
         "status": status,
         "reason": reason,

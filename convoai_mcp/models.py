@@ -4,18 +4,19 @@ Every model keeps fields it does not know (``extra="allow"``), so a newer servic
 parsing and nothing it sends is lost. Request bodies are serialised with :meth:`WireModel.to_wire`,
 which leaves out unset and ``None`` fields (the service gets no JSON ``null`` for an option nobody
 chose) -- except :class:`UpdatePhoneNumberRequest`, where an explicit ``None`` clears a value.
-``repr()`` masks every field whose name marks it as a secret (keys, tokens, passwords ...), and
-anything that looks like one inside other text (``https://llm.example/v1?key=...``).
+``repr()`` masks every field whose name marks it as a secret (keys, tokens, passwords ...: the one
+vocabulary of :mod:`convoai_mcp._secrets`), and anything that looks like one inside other text
+(``https://llm.example/v1?key=...``).
 """
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from convoai_mcp._secrets import MASK, is_secret_name, mask_fields, maskable
 from convoai_mcp.errors import scrub
 
 __all__ = [
@@ -72,40 +73,24 @@ __all__ = [
 
 T = TypeVar("T")
 
-_SECRET_PARTS = frozenset(
-    {"key", "apikey", "secret", "token", "password", "credential", "credentials", "authorization"}
-)
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-MASK = "***"
-
-
-def is_secret_name(name: str) -> bool:
-    """True for field names that hold secrets: ``api_key``, ``rtc_token``, ``secret_id``,
-    ``adc_credentials_string``, ``Authorization`` ... (not ``max_tokens`` or ``keywords``)."""
-    parts = _CAMEL.sub("_", name).lower().replace("-", "_").split("_")
-    return any(part in _SECRET_PARTS for part in parts)
-
 
 def mask_secrets(value: Any, *, keep_models: bool = False) -> Any:
     """A copy of ``value`` (dicts / lists / models) with secret-named entries replaced by ``***``.
 
     With ``keep_models`` nested models are left as they are (their own ``repr`` masks them).
     """
+    if not keep_models:
+        value = _dump_models(value)
+    return mask_fields(value)
+
+
+def _dump_models(value: Any) -> Any:
     if isinstance(value, BaseModel):
-        if keep_models:
-            return value
-        value = value.model_dump(mode="json", by_alias=True, exclude_none=True)
+        return value.model_dump(mode="json", by_alias=True, exclude_none=True)
     if isinstance(value, dict):
-        return {
-            k: (
-                MASK
-                if isinstance(k, str) and is_secret_name(k) and v
-                else mask_secrets(v, keep_models=keep_models)
-            )
-            for k, v in value.items()
-        }
+        return {k: _dump_models(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [mask_secrets(v, keep_models=keep_models) for v in value]
+        return [_dump_models(v) for v in value]
     return value
 
 
@@ -135,7 +120,7 @@ class WireModel(BaseModel):
 
     def __repr_args__(self) -> Any:
         for name, value in super().__repr_args__():
-            if name is not None and is_secret_name(name) and value:
+            if name is not None and is_secret_name(name) and maskable(value):
                 yield name, MASK
             elif isinstance(value, str):
                 yield name, scrub(value, limit=None)

@@ -3,7 +3,9 @@
 Three tools, used everywhere something leaves the process:
 
 * :func:`is_secret_key` decides from a field name alone (``api_key``, ``key``, ``secret*``,
-  ``token``, ``password``, ``access_key*``, ``credentials`` ...) that its value must be masked.
+  ``token``, ``password``, ``access_key*``, ``credentials`` ...) that its value must be masked;
+  the vocabulary and the text patterns live in :mod:`convoai_mcp._secrets`, shared with the wire
+  models and the error bodies.
 * :class:`Redactor` knows the configured secret values (App Certificate, customer secret, vendor
   keys, ...) and masks them wherever they occur: :meth:`Redactor.value` walks dicts, lists and
   pydantic models and masks secret-named fields as ``"***"``; :meth:`Redactor.text` scrubs free
@@ -18,12 +20,20 @@ from __future__ import annotations
 
 import base64
 import logging
-import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, quote_plus
 
 from pydantic import BaseModel, SecretBytes, SecretStr
+
+from convoai_mcp._secrets import (
+    MASK,
+    is_secret_name,
+    mask_values,
+    maskable,
+    scrub_query,
+    scrub_text,
+)
 
 if TYPE_CHECKING:
     from convoai_mcp.config import Settings
@@ -39,74 +49,15 @@ __all__ = [
 
 T = TypeVar("T")
 
-MASK = "***"
-"""What a masked value is replaced with."""
 
 # Shorter "secrets" are not masked by value: masking "1001" everywhere would mangle uids.
 _MIN_SECRET_LEN = 6
 
-_SECRET_PARTS = frozenset(
-    {
-        "key",
-        "apikey",
-        "secret",
-        "token",
-        "password",
-        "passwd",
-        "pwd",
-        "credential",
-        "credentials",
-        "certificate",
-        "authorization",
-        "signature",
-        "cookie",
-        "privatekey",
-    }
-)
-_SECRET_PREFIXES = ("secret", "access_key", "aws_secret", "private_key")
-# Names that contain a secret-looking word but hold no secret.
-_NOT_SECRET = frozenset(
-    {
-        "max_tokens",
-        "token_lifetime",
-        "token_expire",
-        "credential_mode",
-        "total_tokens",
-        "prompt_tokens",
-        "completion_tokens",
-    }
-)
-_CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
-_SPLIT = re.compile(r"[^a-z0-9]+")
-
-_TEXT_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    # AccessToken2 / AccessToken: "006" / "007" + base64.
-    (re.compile(r"\b00[67][A-Za-z0-9+/=_-]{16,}"), MASK),
-    (re.compile(r"(?i)\b(basic|bearer)(\s+)[A-Za-z0-9+/=._~-]{8,}"), r"\1\2" + MASK),
-    (re.compile(r"(?i)(agora\s+token=)\S+"), r"\1" + MASK),
-    # key=value / "key": "value" where the key names a secret.
-    (
-        re.compile(
-            r"(?i)\b((?:[a-z_]*api_?key|key|[a-z_]*secret[a-z_]*|[a-z_]*token|password|passwd|"
-            r"certificate|credentials?)[\"']?\s*[:=]\s*[\"']?)(?!\*\*\*)[^\s\"',}&]+"
-        ),
-        r"\1" + MASK,
-    ),
-)
-# Query parameters carrying a secret inside URLs (``...?key=abc``); applied to every string value.
-_URL_QUERY = re.compile(
-    r"(?i)([?&](?:[a-z_]*key|[a-z_]*token|[a-z_]*secret|sig|signature|password)=)[^&#\s\"']+"
-)
-
 
 def is_secret_key(name: str) -> bool:
-    """True when a field called ``name`` holds a secret (``api_key``, ``secretAccessKey`` ...)."""
-    snake = _CAMEL.sub(r"_\1", name).lower().replace("-", "_")
-    if snake in _NOT_SECRET:
-        return False
-    if snake.startswith(_SECRET_PREFIXES):
-        return True
-    return any(part in _SECRET_PARTS for part in _SPLIT.split(snake))
+    """True when a field called ``name`` holds a secret (the one vocabulary:
+    :func:`convoai_mcp._secrets.is_secret_name`)."""
+    return is_secret_name(name)
 
 
 def _secret_text(value: object) -> str | None:
@@ -155,17 +106,11 @@ class Redactor:
 
     def mask_known(self, text: str) -> str:
         """Replace every registered secret value in ``text`` with ``***``."""
-        for value in self._values:
-            if value in text:
-                text = text.replace(value, MASK)
-        return text
+        return mask_values(text, self._values)
 
     def text(self, text: str) -> str:
         """Scrub free text: known values, auth headers, AccessToken2 strings, ``key=value``."""
-        text = self.mask_known(text)
-        for pattern, replacement in _TEXT_PATTERNS:
-            text = pattern.sub(replacement, text)
-        return _URL_QUERY.sub(r"\1" + MASK, text)
+        return scrub_text(self.mask_known(text))
 
     def value(self, value: T) -> T:
         """Return a copy of ``value`` with secret-named fields and known secrets masked as ``***``.
@@ -180,7 +125,7 @@ class Redactor:
         if isinstance(value, SecretStr | SecretBytes):
             return MASK
         if isinstance(value, str):
-            return _URL_QUERY.sub(r"\1" + MASK, self.mask_known(value))
+            return scrub_query(self.mask_known(value))
         if isinstance(value, BaseModel):
             return self._walk_model(value)
         if isinstance(value, Mapping):
@@ -192,7 +137,7 @@ class Redactor:
         return value
 
     def _walk_item(self, key: object, item: Any) -> Any:
-        if isinstance(key, str) and is_secret_key(key) and _maskable(item):
+        if isinstance(key, str) and is_secret_name(key) and maskable(item):
             return MASK
         return self._walk(item)
 
@@ -206,12 +151,6 @@ class Redactor:
     def filter(self) -> RedactingFilter:
         """A logging filter that scrubs records through this redactor."""
         return RedactingFilter(self)
-
-
-def _maskable(item: Any) -> bool:
-    if item is None or isinstance(item, bool | int | float):
-        return False
-    return not (isinstance(item, str) and item in ("", MASK))
 
 
 class RedactingFilter(logging.Filter):
@@ -268,7 +207,7 @@ def settings_redactor(settings: Settings) -> Redactor:
     def walk(value: Any, secret: bool) -> None:
         if isinstance(value, Mapping):
             for key, item in value.items():
-                walk(item, secret or (isinstance(key, str) and is_secret_key(key)))
+                walk(item, secret or (isinstance(key, str) and is_secret_name(key)))
         elif isinstance(value, list | tuple):
             for item in value:
                 walk(item, secret)

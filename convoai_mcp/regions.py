@@ -26,6 +26,7 @@ from convoai_mcp.errors import ConfigError
 
 __all__ = [
     "AREAS",
+    "AREA_NAMES",
     "GLOBAL_BASE_URL",
     "Area",
     "AreaConfig",
@@ -43,13 +44,30 @@ GLOBAL_BASE_URL = "https://api.agora.io/api/conversational-ai-agent"
 
 
 class Area(StrEnum):
-    """Where the REST API is served from. GLOBAL lets Agora route by geography."""
+    """Where the REST API is served from. GLOBAL lets Agora route by geography.
+
+    The one home of the area list. ``Area("us")`` and ``Area(" EU ")`` work too (any case, outer
+    whitespace ignored), so a pydantic field typed ``Area`` accepts what users type;
+    :data:`AREA_NAMES` lists the names for messages and help texts.
+    """
 
     GLOBAL = "GLOBAL"
     US = "US"
     EU = "EU"
     AP = "AP"
     CN = "CN"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Area | None:
+        if isinstance(value, str):
+            normalized = value.strip().upper()
+            if normalized in cls.__members__:
+                return cls[normalized]
+        return None
+
+
+AREA_NAMES: tuple[str, ...] = tuple(area.value for area in Area)
+"""``("GLOBAL", "US", "EU", "AP", "CN")``: the area names, in order."""
 
 
 @dataclass(frozen=True)
@@ -83,9 +101,9 @@ def parse_area(value: Area | str) -> Area:
     if isinstance(value, Area):
         return value
     try:
-        return Area(value.strip().upper())
+        return Area(value)
     except ValueError:
-        names = ", ".join(a.value for a in Area)
+        names = ", ".join(AREA_NAMES)
         raise ConfigError(
             f"AGORA_AREA={value!r} is not an area", hint=f"use one of {names}"
         ) from None

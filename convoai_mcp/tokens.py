@@ -1,5 +1,9 @@
 """AccessToken2 ("007") tokens: mint, parse and verify, with the standard library only.
 
+Every failure is a :class:`~convoai_mcp.errors.TokenError` (also a ``ValueError``): bad input
+(``reason="invalid_input"``: App ID, certificate, uid, lifetime ...) or a token that does not
+decode or verify (the other reasons).
+
 A token is ``"007" + base64(zlib(pack_string(signature) + signing_info))`` where
 ``signing_info`` packs the app id, issue time, lifetime, salt and the services (RTC, RTM) with
 their privileges. All integers are little-endian; lifetimes are relative to ``issue_ts``.
@@ -25,6 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from convoai_mcp.errors import TokenError, TokenFailure
+
 __all__ = [
     "DEFAULT_LIFETIME",
     "MAX_LIFETIME",
@@ -41,6 +47,7 @@ __all__ = [
     "RtmService",
     "TokenCache",
     "TokenError",
+    "TokenFailure",
     "mint_convoai_token",
     "mint_rtc_token",
     "parse_token",
@@ -64,54 +71,37 @@ _MAX_SALT: Final = 99_999_999
 _U32_MAX: Final = 0xFFFF_FFFF
 _HEX32 = re.compile(r"[0-9a-fA-F]{32}")
 
-TokenFailure = Literal[
-    "bad_version",
-    "bad_base64",
-    "bad_zlib",
-    "truncated",
-    "wrong_app_id",
-    "bad_signature",
-    "expired",
-    "wrong_channel",
-    "wrong_uid",
-]
-
-
-class TokenError(ValueError):
-    """A token could not be decoded or did not verify; ``reason`` says which check failed."""
-
-    def __init__(self, reason: TokenFailure, message: str) -> None:
-        super().__init__(message)
-        self.reason: TokenFailure = reason
-
-
 # --------------------------------------------------------------------------- credentials
 
 
 def _validate_hex32(value: str, name: str, env: str, *, secret: bool) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"{name} must be a string of 32 hexadecimal characters")
+        raise TokenError("invalid_input", f"{name} must be a string of 32 hexadecimal characters")
     if value != value.strip():
-        raise ValueError(
+        raise TokenError(
+            "invalid_input",
             f"{name} has leading or trailing whitespace; remove it (check {env} for a stray "
-            "space or newline)"
+            "space or newline)",
         )
     if len(value) != 32:
-        raise ValueError(
+        raise TokenError(
+            "invalid_input",
             f"{name} has {len(value)} characters, expected 32; copy it again from the Agora "
-            f"console into {env}"
+            f"console into {env}",
         )
     if not _HEX32.fullmatch(value):
         shown = "" if secret else f" ({value!r})"
-        raise ValueError(
+        raise TokenError(
+            "invalid_input",
             f"{name}{shown} must contain only hexadecimal characters 0-9 and a-f; copy it "
-            f"again from the Agora console into {env}"
+            f"again from the Agora console into {env}",
         )
     return value
 
 
 def validate_app_id(value: str) -> str:
-    """Return ``value`` if it is a well-formed App ID (32 hex characters), else raise ValueError."""
+    """Return ``value`` if it is a well-formed App ID (32 hex characters), else raise
+    :class:`TokenError` (a ValueError)."""
     return _validate_hex32(value, "App ID", "AGORA_APP_ID", secret=False)
 
 
@@ -123,10 +113,12 @@ def validate_app_certificate(value: str) -> str:
 def uid_to_account(uid: int | str) -> str:
     """The account string a uid is packed as: int 0 becomes "" (anyone), ints their decimal."""
     if isinstance(uid, bool):
-        raise ValueError("uid must be an int or a str, not a bool")
+        raise TokenError("invalid_input", "uid must be an int or a str, not a bool")
     if isinstance(uid, int):
         if not 0 <= uid <= _U32_MAX:
-            raise ValueError(f"uid {uid} is out of range; use 0..{_U32_MAX} or a string account")
+            raise TokenError(
+                "invalid_input", f"uid {uid} is out of range; use 0..{_U32_MAX} or a string account"
+            )
         return "" if uid == 0 else str(uid)
     return uid
 
@@ -144,7 +136,7 @@ def _u32(value: int) -> bytes:
 
 def _pack_string(data: bytes) -> bytes:
     if len(data) > 0xFFFF:
-        raise ValueError("a packed string is limited to 65535 bytes")
+        raise TokenError("invalid_input", "a packed string is limited to 65535 bytes")
     return _u16(len(data)) + data
 
 
@@ -162,11 +154,12 @@ def _signature(app_certificate: str, issue_ts: int, salt: int, signing_info: byt
 
 def _check_lifetime(lifetime: int) -> int:
     if isinstance(lifetime, bool) or not isinstance(lifetime, int):
-        raise ValueError("token lifetime must be an integer number of seconds")
+        raise TokenError("invalid_input", "token lifetime must be an integer number of seconds")
     if not 1 <= lifetime <= MAX_LIFETIME:
-        raise ValueError(
+        raise TokenError(
+            "invalid_input",
             f"token lifetime {lifetime} s is out of range; choose 1..{MAX_LIFETIME} seconds "
-            "(24 hours at most)"
+            "(24 hours at most)",
         )
     return lifetime
 
@@ -185,7 +178,7 @@ def _mint(
     ts = int(time.time()) if issue_ts is None else issue_ts
     s = secrets.randbelow(_MAX_SALT) + 1 if salt is None else salt
     if not 0 <= ts <= _U32_MAX or not 0 <= s <= _U32_MAX:
-        raise ValueError("issue_ts and salt must fit in 32 bits")
+        raise TokenError("invalid_input", "issue_ts and salt must fit in 32 bits")
     services.sort(key=lambda item: item[0])
     signing_info = b"".join(
         [
@@ -247,7 +240,7 @@ def mint_rtc_token(
 ) -> str:
     """Mint an RTC-only token: a publisher may join and publish, a subscriber only join."""
     if role not in ("publisher", "subscriber"):
-        raise ValueError(f"role must be 'publisher' or 'subscriber', not {role!r}")
+        raise TokenError("invalid_input", f"role must be 'publisher' or 'subscriber', not {role!r}")
     _check_lifetime(lifetime)
     keys = [PRIV_JOIN_CHANNEL]
     if role == "publisher":
@@ -432,7 +425,9 @@ class TokenCache:
         self._certificate = validate_app_certificate(app_certificate)
         self._lifetime = _check_lifetime(lifetime)
         if not 0 <= refresh_margin < lifetime:
-            raise ValueError("refresh_margin must be at least 0 and shorter than the lifetime")
+            raise TokenError(
+                "invalid_input", "refresh_margin must be at least 0 and shorter than the lifetime"
+            )
         self._margin = refresh_margin
         self._clock = clock
         self._max = max_entries

@@ -15,10 +15,10 @@ from typing import Any
 from mcp import Client
 from mcp_types import CallToolResult
 
-from convoai_mcp.cli import sandbox_settings
 from convoai_mcp.config import Settings
 from convoai_mcp.sandbox import DEMO_CREDENTIALS, Sandbox
 from convoai_mcp.server.app import ConvoAIServer, build_server
+from convoai_mcp.server.sandbox_mode import sandbox_settings
 
 __all__ = [
     "CALLEE",

@@ -14,10 +14,11 @@ import pytest
 from _server_helpers import subprocess_env
 
 from convoai_mcp import __version__
-from convoai_mcp.cli import SANDBOX_PRESETS, build_parser, main, sandbox_settings
+from convoai_mcp.cli import build_parser, main
 from convoai_mcp.config import Settings
 from convoai_mcp.demo import run_demo
 from convoai_mcp.sandbox import DEMO_CREDENTIALS
+from convoai_mcp.server.sandbox_mode import SANDBOX_PRESETS, sandbox_settings
 
 APP_ID = "0123456789abcdef0123456789abcdef"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import pytest
 from _client_helpers import (
     CREDS,
@@ -21,13 +23,14 @@ from convoai_mcp._retry import RetryPolicy
 from convoai_mcp.builders import build_start_request
 from convoai_mcp.client import ConvoAIClient, MalformedResponseError, Mode, _Failure, _FailureKind
 from convoai_mcp.errors import (
+    APIStatusError,
     ConflictError,
     NotFoundError,
     RateLimitedError,
     ServiceUnavailableError,
     TransportError,
 )
-from convoai_mcp.models import AddPhoneNumberRequest
+from convoai_mcp.models import ActionResponse, AddPhoneNumberRequest
 from convoai_mcp.sandbox import PATH_PREFIX, Fault
 from convoai_mcp.sandbox.faults import FaultKind
 from convoai_mcp.sandbox.runner import serve
@@ -229,6 +232,38 @@ async def test_speak_is_retried_when_it_surely_did_not_run() -> None:
         assert "check (e.g. the agent's history) before repeating" in info.value.hint
 
 
+@pytest.mark.parametrize("action", ["speak", "interrupt", "think"])
+async def test_a_408_once_only_action_is_not_repeated(action: str) -> None:
+    """408 is TaskOperationTimeout: the action timed out inside the service and may have run,
+    so it is sent exactly once and the error says to check before repeating it."""
+    async with rig() as r:
+        started = await r.client.agents.launch(cascading_spec())
+        r.sb.faults.add(Fault(route=f"agents.{action}", kind="status", status=408, times=1))
+        agents, agent_id = r.client.agents, started.agent_id
+        sent: dict[str, Callable[[], Awaitable[ActionResponse]]] = {
+            "speak": lambda: agents.speak(agent_id, "said at most once"),
+            "interrupt": lambda: agents.interrupt(agent_id),
+            "think": lambda: agents.think(agent_id, "thought at most once"),
+        }
+        with pytest.raises(APIStatusError) as info:
+            await sent[action]()
+        assert _count(r, f"/{action}") == 1
+        assert info.value.status == 408 and info.value.maybe_performed
+        assert "before repeating" in info.value.hint
+
+
+async def test_a_408_on_join_then_409_finds_the_agent_it_created() -> None:
+    """A join answered 408 may have created the agent: the retry's 409 is resolved to it
+    instead of failing as a name conflict. (The emulator's 408 performs nothing, so the agent
+    the timed-out join "created" is started beforehand under the same name.)"""
+    async with rig() as r:
+        first = await r.client.agents.launch(cascading_spec(name="timed-out-join"))
+        r.sb.faults.add(Fault(route="agents.start", kind="status", status=408, times=1))
+        again = await r.client.agents.launch(cascading_spec(name="timed-out-join"))
+        assert again.agent_id == first.agent_id
+        assert _count(r, "/join") == 3
+
+
 async def test_lost_stop_answer_is_success() -> None:
     async with rig() as r:
         started = await r.client.agents.launch(cascading_spec())
@@ -333,7 +368,7 @@ async def test_retry_after_as_an_http_date_is_honoured(year: int) -> None:
         ("unanswered", None, (True, True, False)),
         ("malformed", None, (True, True, False)),
         ("unusable", None, (False, False, False)),
-        ("status", 408, (True, True, True)),
+        ("status", 408, (True, True, False)),  # may have run (TaskOperationTimeout): issue D8
         ("status", 429, (True, True, True)),
         ("status", 503, (True, True, True)),
         ("status", 500, (True, True, False)),
@@ -353,5 +388,5 @@ def test_retry_rules_table(
     modes: tuple[Mode, ...] = ("idempotent", "create", "once")
     assert tuple(ConvoAIClient._should_retry(failure, mode) for mode in modes) == retried
     assert failure.maybe_performed is (
-        kind in ("unanswered", "malformed") or status in (500, 502, 504)
+        kind in ("unanswered", "malformed") or status in (408, 500, 502, 504)
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -10,9 +11,10 @@ from hypothesis import strategies as st
 from pydantic import SecretStr
 from pydantic import ValidationError as PydanticValidationError
 
-from convoai_mcp.config import ENV_VARS, SECRET_ENV_VARS, Settings
+from convoai_mcp.config import ENV_VARS, LLM_STYLES, SECRET_ENV_VARS, VARIABLES, Settings
 from convoai_mcp.errors import ConfigError
 from convoai_mcp.policy import Policy
+from convoai_mcp.regions import Area
 
 APP_ID = "0123456789abcdef0123456789abcdef"
 CERT = "fedcba9876543210fedcba9876543210"
@@ -61,6 +63,8 @@ def test_every_variable_is_read() -> None:
         "CONVOAI_USER_UID": "8",
         "CONVOAI_IDLE_TIMEOUT": "120",
         "CONVOAI_LOG_LEVEL": "debug",
+        "CONVOAI_LOG_FORMAT": "JSON",
+        "CONVOAI_LOG_HTTP": "on",
         "CONVOAI_CALL_ALLOWLIST": "+14155550100,+4420",
         "CONVOAI_MAX_AGENTS": "3",
         "CONVOAI_MAX_CALLS": "1",
@@ -76,6 +80,9 @@ def test_every_variable_is_read() -> None:
         "CONVOAI_ARCHIVE_RETENTION_DAYS": "7",
     }
     assert set(env) == set(ENV_VARS), "the test covers exactly the documented variables"
+    # A token and customer credentials are refused together (X20): read each on its own.
+    assert Settings.from_env({**BASE, "AGORA_AUTH_TOKEN": "tok"}).auth_token is not None
+    del env["AGORA_AUTH_TOKEN"]
     s = Settings.from_env(env)
     assert s.auth_mode == "basic"
     assert s.area == "EU"
@@ -87,6 +94,7 @@ def test_every_variable_is_read() -> None:
     assert s.asr_params == {"key": "asr-key"}
     assert (s.agent_uid, s.user_uid, s.idle_timeout) == ("7", "8", 120)
     assert s.log_level == "DEBUG"
+    assert (s.log_format, s.log_http) == ("json", True)
     assert s.call_allowlist == ("+14155550100", "+4420")
     assert (s.max_agents, s.max_calls, s.rate_per_minute) == (3, 1, 4)
     assert s.confirm == ("call", "start_agent")
@@ -163,10 +171,10 @@ def test_malformed_certificate_is_not_echoed() -> None:
     assert bad not in str(info.value)
 
 
-def test_auth_modes_in_order_of_preference() -> None:
+def test_auth_modes() -> None:
     assert settings(AGORA_AUTH_TOKEN="t").auth_mode == "token"
-    both = settings(AGORA_AUTH_TOKEN="t", AGORA_CUSTOMER_ID="c", AGORA_CUSTOMER_SECRET="s")
-    assert both.auth_mode == "basic"
+    assert settings(AGORA_CUSTOMER_ID="c", AGORA_CUSTOMER_SECRET="s").auth_mode == "basic"
+    assert settings().auth_mode == "app_credentials"
     no_cert = Settings.from_env({"AGORA_APP_ID": APP_ID, "AGORA_AUTH_TOKEN": "t"})
     assert no_cert.app_certificate is None
 
@@ -227,3 +235,177 @@ def test_confirm_is_documented_as_it_behaves() -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     [row] = [line for line in readme.splitlines() if line.startswith("| `CONVOAI_CONFIRM`")]
     assert "replaces the default" in row and "`none`" in row
+
+
+# ---------------------------------------------------------------- start-up validation (D12)
+
+DEEP = "[" * 2000 + "]" * 2000
+DEEP_OBJECT = '{"a": ' * 2000 + "1" + "}" * 2000
+
+
+@pytest.mark.parametrize(
+    ("extra", "named", "says"),
+    [
+        ({"CONVOAI_TTS_PARAMS": DEEP_OBJECT}, "CONVOAI_TTS_PARAMS", "levels deep"),
+        ({"CONVOAI_ASR_PARAMS": '{"a": ' + DEEP + "}"}, "CONVOAI_ASR_PARAMS", "levels deep"),
+        ({"CONVOAI_TTS_PARAMS": '{"a": ' * 40 + "1" + "}" * 40}, "CONVOAI_TTS_PARAMS", "deep"),
+        ({"CONVOAI_LLM_STYLE": "bogus"}, "CONVOAI_LLM_STYLE", "bedrock"),
+        ({"CONVOAI_LLM_URL": "ftp://llm.example/v1"}, "CONVOAI_LLM_URL", "http(s)"),
+        ({"CONVOAI_LLM_URL": "https:///v1"}, "CONVOAI_LLM_URL", "http(s)"),
+        ({"CONVOAI_LLM_URL": "llm.example/v1"}, "CONVOAI_LLM_URL", "http(s)"),
+        (
+            {"AGORA_CUSTOMER_ID": "cu:st", "AGORA_CUSTOMER_SECRET": "s3cr3t"},
+            "AGORA_CUSTOMER_ID",
+            "':'",
+        ),
+        (
+            {"AGORA_CUSTOMER_ID": "cust", "AGORA_CUSTOMER_SECRET": "s3cr\u00e9t-value"},
+            "AGORA_CUSTOMER_SECRET",
+            "printable ASCII",
+        ),
+        ({"AGORA_AUTH_TOKEN": "tok\u2019en-value"}, "AGORA_AUTH_TOKEN", "printable ASCII"),
+        ({"CONVOAI_LLM_API_KEY": "sk-\u00fcber-key"}, "CONVOAI_LLM_API_KEY", "printable ASCII"),
+        ({"CONVOAI_HTTP_TOKEN": "t\u00f6ken-0123456789ab"}, "CONVOAI_HTTP_TOKEN", "ASCII"),
+        ({"CONVOAI_BASE_URL": "https://u:pw@api.example"}, "CONVOAI_BASE_URL", "credentials"),
+    ],
+)
+def test_values_that_would_fail_every_call_are_refused_at_start_up(
+    extra: dict[str, str], named: str, says: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        settings(**extra)
+    message = str(info.value)
+    assert named in message and says in message
+    assert "\n" not in message
+    for name, value in extra.items():  # neither a secret nor a 2,000-deep value is echoed
+        if name in SECRET_ENV_VARS:
+            assert value not in message
+
+
+def test_a_malformed_secret_names_the_position_not_the_value() -> None:
+    with pytest.raises(ConfigError) as info:
+        settings(CONVOAI_LLM_API_KEY="sk-canary\u00e9value")
+    assert "position 10" in str(info.value)
+    assert "canary" not in str(info.value)
+
+
+def test_url_credentials_are_not_echoed() -> None:
+    with pytest.raises(ConfigError) as info:
+        settings(CONVOAI_LLM_URL="https://user:canarypw@llm.example/v1")
+    assert "canarypw" not in str(info.value)
+
+
+# ---------------------------------------------------------------- typos pass start-up
+
+
+@pytest.mark.parametrize(
+    ("extra", "suggestion"),
+    [
+        ({"CONVOAI_PRESETS": "deepgram_nova3,openai_gpt_4o_mini"}, "deepgram_nova_3"),
+        ({"CONVOAI_PRESETS": "deepgram_nova_3,gpt4o"}, "openai_gpt_4o_mini"),
+        ({"CONVOAI_LLM_STYLE": "antropic"}, "anthropic"),
+        ({"CONVOAI_LLM_STYLE": "bedrok"}, "bedrock"),
+        ({"AGORA_AREA": "EUR"}, "EU"),
+        ({"CONVOAI_LOG_LEVEL": "WARN"}, "WARNING"),
+        ({"CONVOAI_LOG_FORMAT": "jsn"}, "json"),
+        ({"CONVOAI_CONFIRM": "cal"}, "call"),
+        ({"CONVOAI_READONLY": "true"}, "CONVOAI_READ_ONLY"),
+        ({"CONVOAI_CALL_ALLOW_LIST": "+1415"}, "CONVOAI_CALL_ALLOWLIST"),
+        ({"CONVOAI_PRESET": "deepgram_nova_3"}, "CONVOAI_PRESETS"),
+    ],
+)
+def test_typos_are_start_up_errors_with_a_did_you_mean(
+    extra: dict[str, str], suggestion: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        settings(**extra)
+    message = str(info.value)
+    assert next(iter(extra)) in message
+    assert f"did you mean {suggestion}?" in message
+
+
+def test_an_unknown_preset_lists_the_valid_ones() -> None:
+    with pytest.raises(ConfigError) as info:
+        settings(CONVOAI_PRESETS="deepgram_nova_3,gpt4o")
+    message = str(info.value)
+    assert "'gpt4o' is not a preset" in message
+    for name in ("deepgram_nova_2", "openai_gpt_5_nano", "openai_tts_1"):
+        assert name in message
+
+
+def test_names_are_matched_case_insensitively_and_returned_canonical() -> None:
+    s = settings(CONVOAI_PRESETS="Deepgram_Nova_3", CONVOAI_LLM_STYLE="Bedrock", AGORA_AREA="ap")
+    assert s.presets == ("deepgram_nova_3",)
+    assert s.llm_style == "bedrock"
+    assert s.area == "AP"
+
+
+def test_every_llm_style_of_the_official_sdk_is_accepted_and_documented() -> None:
+    """agora-agents 2.12.0, agora_agent/types/llm_style.py: openai, gemini, anthropic, dify,
+    bedrock (X17)."""
+    assert LLM_STYLES == ("openai", "gemini", "anthropic", "dify", "bedrock")
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    [row] = [line for line in readme.splitlines() if line.startswith("| `CONVOAI_LLM_STYLE`")]
+    for style in LLM_STYLES:
+        assert settings(CONVOAI_LLM_STYLE=style).llm_style == style
+        assert style in ENV_VARS["CONVOAI_LLM_STYLE"]
+        assert f"`{style}`" in row
+
+
+def test_an_unknown_agora_name_is_only_a_warning() -> None:
+    s = settings(AGORA_APP_CERT="x", AGORA_TOKEN_SERVER="https://tokens.example")
+    assert len(s.warnings) == 2
+    assert "AGORA_APP_CERT is not read by convoai-mcp" in s.warnings[0]
+    assert "did you mean AGORA_APP_CERTIFICATE?" in s.warnings[0]
+    assert settings().warnings == ()
+
+
+def test_the_test_suites_own_knob_is_not_an_unknown_name() -> None:
+    assert settings(CONVOAI_FUZZ_EXAMPLES="5").warnings == ()
+
+
+def test_area_is_the_regions_area() -> None:
+    """One home of the area list: regions.Area (config has no copy)."""
+    assert settings(AGORA_AREA="cn").area is Area.CN
+    with pytest.raises(ConfigError) as info:
+        settings(AGORA_AREA="MARS")
+    for area in Area:
+        assert area.value in str(info.value)
+
+
+def test_the_variable_table_is_the_one_home_of_names_help_and_secrecy() -> None:
+    assert {name: var.help for name, var in VARIABLES.items()} == ENV_VARS
+    assert {n for n, v in VARIABLES.items() if v.secret} == SECRET_ENV_VARS
+    assert [n for n, v in VARIABLES.items() if v.required] == ["AGORA_APP_ID"]
+    for name in VARIABLES:
+        assert name.startswith(("AGORA_", "CONVOAI_")), name
+        if name not in BASE:
+            assert settings(**{name: ""}).warnings == ()  # every listed name is known
+
+
+def test_every_variable_has_a_readme_row() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    rows = {m.group(1) for m in re.finditer(r"^\| `([A-Z_]+)` \|", readme, re.MULTILINE)}
+    assert set(VARIABLES) <= rows, sorted(set(VARIABLES) - rows)
+    for name in SECRET_ENV_VARS:
+        [row] = [line for line in readme.splitlines() if line.startswith(f"| `{name}` |")]
+        assert row.split("|")[2].strip() == "yes", name
+
+
+# ---------------------------------------------------------------- several credentials (X20)
+
+
+def test_a_token_together_with_customer_credentials_is_refused() -> None:
+    """The official SDK raises "auth_token and customer_id/customer_secret are mutually
+    exclusive" (agora_agent/pool_client.py); we used to prefer Basic silently."""
+    with pytest.raises(ConfigError) as info:
+        settings(AGORA_AUTH_TOKEN="t0ken", AGORA_CUSTOMER_ID="c", AGORA_CUSTOMER_SECRET="s3cret")
+    message = str(info.value)
+    assert "AGORA_AUTH_TOKEN" in message and "AGORA_CUSTOMER_ID" in message
+    assert "t0ken" not in message and "s3cret" not in message
+
+
+def test_the_certificate_combines_with_either_credential() -> None:
+    """The certificate also mints join tokens, so it is no conflicting credential."""
+    assert settings(AGORA_AUTH_TOKEN="t").app_certificate is not None
+    assert settings(AGORA_CUSTOMER_ID="c", AGORA_CUSTOMER_SECRET="s").auth_mode == "basic"

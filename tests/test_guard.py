@@ -25,8 +25,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import InputRequiredResult
 
-from convoai_mcp.archive import Archive
-from convoai_mcp.cli import sandbox_settings
+from convoai_mcp.archive.sqlite import SQLiteArchive as Archive
 from convoai_mcp.client import ConvoAIClient
 from convoai_mcp.config import Settings
 from convoai_mcp.errors import NotFoundError
@@ -35,6 +34,7 @@ from convoai_mcp.redact import MASK, RedactingFilter
 from convoai_mcp.sandbox import DEMO_CREDENTIALS, Fault, Sandbox
 from convoai_mcp.server.guard import ConfirmationRequired, Guard
 from convoai_mcp.server.runtime import make_client
+from convoai_mcp.server.sandbox_mode import sandbox_settings
 
 PRESETS = ["deepgram_nova_3", "openai_gpt_4o_mini", "minimax_speech_2_6_turbo"]
 

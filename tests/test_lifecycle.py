@@ -295,3 +295,18 @@ async def test_get_call_and_list_calls_agree_on_the_reason(tmp_path: Path) -> No
         [item] = [c for c in listed.structured_content["calls"] if c["agent_id"] == call_id]
         assert item["state"] == got.structured_content["state"]
         assert "reason" not in item or item["reason"] == got.structured_content["reason"]
+
+
+async def test_a_404_on_an_agent_this_server_ended_says_when_and_how(tmp_path: Path) -> None:
+    """'no such agent (it may have stopped)' sent a model in circles: for an agent this server
+    started and saw end, the error says how and when it ended."""
+    async with rig(tmp_path) as r, Client(r.server) as client:
+        started = await client.call_tool("start_agent", {"channel": "ended-here"})
+        assert started.structured_content is not None, error_text(started)
+        agent_id = started.structured_content["agent_id"]
+        ended(await client.call_tool("stop_agent", {"agent_id": agent_id}))
+        text = error_text(await client.call_tool("speak", {"agent_id": agent_id, "text": "hi"}))
+        assert "stopped through this server" in text and " UTC " in text, text
+        assert f"convoai://agents/{agent_id}/history" in text
+        other = error_text(await client.call_tool("speak", {"agent_id": "UNKNOWN", "text": "x"}))
+        assert "started by this server" not in other

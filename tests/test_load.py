@@ -21,7 +21,7 @@ from _server_helpers import CALLEE, error_text, read_json, rig
 from mcp import Client
 
 from convoai_mcp.server.app import ConvoAIServer
-from convoai_mcp.server.http_security import HttpSecurity, secure_asgi_app
+from convoai_mcp.server.transports.security import HttpSecurity, secure_asgi_app
 
 SESSIONS = 10
 ROUNDS = 10

@@ -115,3 +115,21 @@ def test_bad_urls_are_config_errors() -> None:
         Router(base_url="ftp://x")
     with pytest.raises(ConfigError):
         Router(endpoints=[])
+
+
+def test_area_is_the_one_home_of_the_area_list() -> None:
+    """``Area`` takes what users type (any case, outer whitespace), as a pydantic field too;
+    ``AREA_NAMES`` lists the names in order."""
+    import pydantic
+
+    from convoai_mcp.regions import AREA_NAMES
+
+    assert AREA_NAMES == ("GLOBAL", "US", "EU", "AP", "CN")
+    assert Area(" us ") is Area.US
+    with pytest.raises(ValueError):
+        Area("MARS")
+
+    class Holder(pydantic.BaseModel):
+        area: Area = Area.GLOBAL
+
+    assert Holder.model_validate({"area": "eu"}).area is Area.EU

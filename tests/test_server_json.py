@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -11,7 +13,8 @@ from typing import Any
 import jsonschema
 
 from convoai_mcp import __version__
-from convoai_mcp.config import ENV_VARS, SECRET_ENV_VARS
+from convoai_mcp.config import ENV_VARS, LLM_STYLES, LOG_FORMATS, LOG_LEVELS, SECRET_ENV_VARS
+from convoai_mcp.regions import Area
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = json.loads((Path(__file__).parent / "registry-server.schema.json").read_text())
@@ -63,3 +66,23 @@ def test_readme_carries_the_mcp_name_marker() -> None:
     match = re.search(r"mcp-name:\s*(\S+)", readme)
     assert match is not None, "README.md needs an 'mcp-name: <name>' marker for the registry"
     assert match.group(1) == manifest()["name"]
+
+
+def test_server_json_is_in_sync_with_the_variable_table() -> None:
+    """A new variable is one line in config.VARIABLES; scripts/sync_server_json.py copies it."""
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "sync_server_json.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_choices_match_what_the_configuration_accepts() -> None:
+    variables = {v["name"]: v for v in package()["environmentVariables"]}
+    assert variables["AGORA_AREA"]["choices"] == [a.value for a in Area]
+    assert variables["CONVOAI_LLM_STYLE"]["choices"] == list(LLM_STYLES)
+    assert variables["CONVOAI_LOG_FORMAT"]["choices"] == list(LOG_FORMATS)
+    assert variables["CONVOAI_LOG_LEVEL"]["choices"] == list(LOG_LEVELS)

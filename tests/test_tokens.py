@@ -326,3 +326,21 @@ def test_cache_is_bounded_and_hides_secrets() -> None:
 def test_module_exports() -> None:
     for name in tokens.__all__:
         assert hasattr(tokens, name)
+
+
+def test_bad_inputs_raise_a_token_error_from_the_error_tree() -> None:
+    """tokens raises TokenError (a ConvoAIError, still a ValueError), not a bare ValueError."""
+    from collections.abc import Callable
+
+    from convoai_mcp.errors import ConvoAIError
+
+    calls: list[Callable[[], object]] = [
+        lambda: tokens.validate_app_id("nope"),
+        lambda: tokens.uid_to_account(-1),
+        lambda: tokens.mint_rtc_token(APP_ID, CERT, "room", 1, lifetime=0),
+    ]
+    for call in calls:
+        with pytest.raises(TokenError) as err:
+            call()
+        assert isinstance(err.value, ConvoAIError) and isinstance(err.value, ValueError)
+        assert err.value.reason == "invalid_input"

@@ -53,7 +53,10 @@ def tool_errors(
             try:
                 return await fn(*args, **kwargs)
             except ConvoAIError as exc:
-                raise ToolError(describe(action, exc)) from None
+                text = describe(action, exc)
+                if isinstance(exc, NotFoundError):
+                    text = _with_its_end(text, args, kwargs)
+                raise ToolError(text) from None
             except ValueError as exc:
                 # tokens.TokenError and tokens' input checks: messages never carry secrets.
                 if type(exc).__module__.startswith("convoai_mcp"):
@@ -63,6 +66,17 @@ def tool_errors(
         return wrapper
 
     return decorate
+
+
+def _with_its_end(text: str, args: tuple[object, ...], kwargs: dict[str, object]) -> str:
+    """A 404 on an agent this server started and saw end: say when and how it ended."""
+    from convoai_mcp.server.lifecycle import how_it_ended  # only on this path: lazily
+
+    ctx = kwargs.get("ctx", args[0] if args else None)
+    agent_id = kwargs.get("agent_id")
+    rt = getattr(getattr(ctx, "request_context", None), "lifespan_context", None)
+    ended = how_it_ended(rt, agent_id) if isinstance(agent_id, str) else None
+    return f"{text} ({ended})" if ended else text
 
 
 def resource_error(uri: str, exc: ConvoAIError) -> ResourceError:

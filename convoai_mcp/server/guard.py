@@ -39,7 +39,7 @@ from mcp_types import ElicitRequest, ElicitRequestFormParams, ElicitResult, Inpu
 from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, Field
 
-from convoai_mcp.archive import Archive
+from convoai_mcp.archive import Archive, archive_from_settings
 from convoai_mcp.errors import ConvoAIError, NotFoundError
 from convoai_mcp.models import AgentStatus, History, Turns
 from convoai_mcp.policy import Kind, Limiter, Policy, PolicyError, Reservation
@@ -180,7 +180,7 @@ class Guard:
         return cls(
             client,
             policy=Policy.from_settings(settings),
-            archive=Archive.from_settings(settings),
+            archive=archive_from_settings(settings),
             redactor=redactor,
             subscribed_interval=subscribed_interval,
         )

@@ -32,7 +32,15 @@ if TYPE_CHECKING:
     from convoai_mcp.policy import Reservation
     from convoai_mcp.server.results import EndResult
 
-__all__ = ["create", "earlier_outcome", "end", "find_agent", "find_call", "remember"]
+__all__ = [
+    "create",
+    "earlier_outcome",
+    "end",
+    "find_agent",
+    "find_call",
+    "how_it_ended",
+    "remember",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -255,8 +263,10 @@ async def end(
     stop: Callable[[str], Awaitable[None]],
     *,
     kind: Literal["agent", "call"] = "agent",
+    reason: str | None = None,
 ) -> EndResult:
-    """Archive the transcript, stop (``stop``), free the slot and mark the record ended.
+    """Archive the transcript, stop (``stop``), free the slot and mark the record ended
+    (``reason``: how, for the record).
 
     The result says whether the transcript really is in the archive (and why not). A call
     that had already ended (404 on hang-up) is a success that says so; hanging up an agent
@@ -276,7 +286,7 @@ async def end(
             raise
         notes.append(await _already_ended_call(rt, agent_id))
     rt.guard.ended(agent_id)
-    rt.mark_ended(agent_id)
+    rt.mark_ended(agent_id, reason)
     if not archived.ok:
         notes.append(f"the transcript could not be archived: {archived.problem}")
     return EndResult(
@@ -309,3 +319,22 @@ async def _already_ended_call(rt: Runtime, agent_id: str) -> str:
     if info.reason:
         how += f", reason {info.reason}"
     return f"the call had already ended ({how}); nothing was hung up"
+
+
+def how_it_ended(rt: object, agent_id: str) -> str | None:
+    """When and how an agent this server started ended (from the record), or None."""
+    if not isinstance(rt, Runtime):
+        return None
+    known = rt.agents.get(agent_id)
+    if known is None or not known.ended:
+        return None
+    what = "this call" if known.kind == "call" else "this agent"
+    how = known.end_reason or "ended"
+    when = ""
+    if known.ended_at is not None:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(known.ended_at))
+        when = f" at {stamp} ({max(0, int(time.time() - known.ended_at))} s ago)"
+    return (
+        f"{what} was started by this server and has ended: {how}{when}; its transcript stays "
+        f"readable at convoai://agents/{agent_id}/history"
+    )

@@ -6,49 +6,51 @@ as long as the server process, whatever the transport does with connections: eve
 connection enters :meth:`Runtime.session` through the server's lifespan, and leaving it closes
 nothing. The client and the guard (limits, rate window, transcript watchers) are created on first
 use and closed only by :meth:`Runtime.aclose`, at process exit (the CLI calls it). The record of
-started agents keeps every running agent and the :data:`MAX_ENDED` most recently ended ones (an
-ended agent's transcript stays readable from the archive either way).
+started agents is the client layer's :class:`~convoai_mcp.started.StartedAgents` (one record,
+shared with the client, which records each agent it starts; the server adds how it ended). It
+keeps every running agent and the :data:`MAX_ENDED` most recently ended ones (an ended agent's
+transcript stays readable from the archive either way).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
-from collections.abc import AsyncIterator, Coroutine
+import functools
+from collections.abc import AsyncIterator, Coroutine, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from convoai_mcp.started import (
+    END_HUNG_UP,
+    END_ON_ITS_OWN,
+    END_STOPPED,
+    MAX_ENDED,
+    StartedAgent,
+    StartedAgents,
+)
 
 if TYPE_CHECKING:
     from convoai_mcp.client import ConvoAIClient
     from convoai_mcp.config import Settings
     from convoai_mcp.server.guard import Guard
 
-__all__ = ["LISTED_ENDED", "MAX_ENDED", "Pending", "Runtime", "StartedAgent", "make_client"]
+__all__ = [
+    "END_HUNG_UP",
+    "END_ON_ITS_OWN",
+    "END_STOPPED",
+    "LISTED_ENDED",
+    "MAX_ENDED",
+    "Pending",
+    "Runtime",
+    "StartedAgent",
+    "make_client",
+]
 
 T = TypeVar("T")
 
-MAX_ENDED = 500
-"""Ended agents kept in :attr:`Runtime.agents` (the oldest ended are dropped first)."""
 LISTED_ENDED = 50
 """Ended agents shown in ``resources/list`` (the most recently ended)."""
-
-
-@dataclass
-class StartedAgent:
-    """An agent or call started through this server (listed in ``resources/list``)."""
-
-    agent_id: str
-    kind: Literal["agent", "call"]
-    name: str
-    channel: str
-    agent_uid: str
-    user_uid: str
-    to_number: str | None = None
-    from_number: str | None = None
-    started_at: float = field(default_factory=time.time)
-    ended: bool = False
 
 
 class Pending:
@@ -78,8 +80,9 @@ class Pending:
         return True, self._outcome.result()
 
 
-def make_client(settings: Settings) -> ConvoAIClient:
-    """A :class:`ConvoAIClient` authenticated as ``settings`` say (basic, token or app creds)."""
+def make_client(settings: Settings, started: StartedAgents | None = None) -> ConvoAIClient:
+    """A :class:`ConvoAIClient` authenticated as ``settings`` say (basic, token or app creds),
+    recording the agents it starts in ``started`` (default: a record of its own)."""
     from convoai_mcp.client import AppCredentialsAuth, BasicAuth, ConvoAIClient, TokenAuth
 
     cert = settings.app_certificate.get_secret_value() if settings.app_certificate else None
@@ -99,6 +102,7 @@ def make_client(settings: Settings) -> ConvoAIClient:
         area=settings.area,
         base_url=settings.base_url,
         app_certificate=cert,
+        started=started,
     )
 
 
@@ -116,11 +120,12 @@ class Runtime:
     ) -> None:
         self.settings = settings
         self.poll_interval = poll_interval
-        self.max_ended = max_ended
         self.listed_ended = listed_ended
-        self.agents: dict[str, StartedAgent] = {}
-        """Agents and calls started here, by id, oldest first (bounded: see :meth:`mark_ended`)."""
-        self._ended: dict[str, None] = {}  # ids of the ended ones in .agents, oldest end first
+        self.started: StartedAgents = (
+            client.started if client is not None else StartedAgents(max_ended=max_ended)
+        )
+        """The record of agents and calls started here (the client's, shared)."""
+        self.max_ended = max_ended
         self.unanswered: dict[str, Pending] = {}
         """Starts and calls whose answer never reached their caller, by the request's
         fingerprint: the same request again gets the agent the first one created (the server
@@ -137,7 +142,7 @@ class Runtime:
     def client(self) -> ConvoAIClient:
         """The ConvoAI client (created on first use)."""
         if self._client is None:
-            self._client = make_client(self.settings)
+            self._client = make_client(self.settings, self.started)
         return self._client
 
     @property
@@ -149,32 +154,40 @@ class Runtime:
             self._guard = Guard.from_settings(
                 self.settings, self.client, subscribed_interval=self.poll_interval
             )
-            self._guard.on_ended = self.mark_ended  # agents that end on their own
+            # agents that end on their own
+            self._guard.on_ended = functools.partial(self.mark_ended, reason=END_ON_ITS_OWN)
         return self._guard
 
-    def record(self, agent: StartedAgent) -> None:
-        """Remember an agent or call this server started."""
-        self._ended.pop(agent.agent_id, None)
-        self.agents[agent.agent_id] = agent
+    @property
+    def max_ended(self) -> int:
+        """Ended agents kept in the record (the oldest ended are dropped first)."""
+        return self.started.max_ended
 
-    def mark_ended(self, agent_id: str) -> None:
-        """Note that an agent or call ended. It stays recorded (and listed) until
-        :attr:`max_ended` agents ended after it; its transcript stays in the archive."""
-        agent = self.agents.get(agent_id)
-        if agent is None or agent.ended:
-            return
-        agent.ended = True
-        self._ended[agent_id] = None
-        while len(self._ended) > self.max_ended:
-            oldest = next(iter(self._ended))
-            del self._ended[oldest]
-            del self.agents[oldest]
+    @max_ended.setter
+    def max_ended(self, value: int) -> None:
+        self.started.max_ended = value
+
+    @property
+    def agents(self) -> Mapping[str, StartedAgent]:
+        """Agents and calls started here, by id, oldest first (bounded: see :meth:`mark_ended`);
+        a read-only view of :attr:`started`."""
+        return self.started.agents
+
+    def record(self, agent: StartedAgent) -> None:
+        """Remember an agent or call this server started (what the client recorded about it,
+        such as its LLM params, is kept)."""
+        self.started.record(agent)
+
+    def mark_ended(self, agent_id: str, reason: str | None = None) -> None:
+        """Note that an agent or call ended, and why (:data:`END_STOPPED`, :data:`END_HUNG_UP`,
+        :data:`END_ON_ITS_OWN`). It stays recorded (and listed) until :attr:`max_ended` agents
+        ended after it; its transcript stays in the archive. The first end is kept."""
+        self.started.mark_ended(agent_id, reason)
 
     def listed(self) -> list[StartedAgent]:
         """What ``resources/list`` shows, newest start first: every running agent and the
         :attr:`listed_ended` most recently ended ones."""
-        recent = set(list(self._ended)[-self.listed_ended :]) if self.listed_ended > 0 else set()
-        return [a for a in reversed(self.agents.values()) if not a.ended or a.agent_id in recent]
+        return self.started.listed(self.listed_ended)
 
     def spawn(self, work: Coroutine[Any, Any, T], name: str) -> asyncio.Task[T]:
         """Run ``work`` in a task no request's cancellation reaches (creates and their booking);

@@ -44,7 +44,7 @@ from convoai_mcp.server.results import (
     StartAgentResult,
     UpdateAgentResult,
 )
-from convoai_mcp.server.runtime import Pending, StartedAgent
+from convoai_mcp.server.runtime import END_STOPPED, Pending, StartedAgent
 from convoai_mcp.server.tools._common import (
     action_result,
     agent_spec,
@@ -314,7 +314,7 @@ async def stop_agent(ctx: Ctx, agent_id: AgentId) -> EndResult:
     rt = rt_of(ctx)
     from convoai_mcp.server import lifecycle
 
-    return await lifecycle.end(rt, agent_id, rt.client.agents.stop)
+    return await lifecycle.end(rt, agent_id, rt.client.agents.stop, reason=END_STOPPED)
 
 
 @tool(order=90, title="Change a running agent", read_only=False, destructive=True, idempotent=True)

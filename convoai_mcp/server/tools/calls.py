@@ -35,7 +35,7 @@ from convoai_mcp.server.results import (
     CallSummaryResult,
     EndResult,
 )
-from convoai_mcp.server.runtime import Pending, StartedAgent
+from convoai_mcp.server.runtime import END_HUNG_UP, Pending, StartedAgent
 from convoai_mcp.server.tools._common import (
     agent_spec,
     call_state,
@@ -170,7 +170,9 @@ async def hangup(ctx: Ctx, agent_id: AgentId) -> EndResult:
     from convoai_mcp.server import lifecycle
 
     rt = rt_of(ctx)
-    return await lifecycle.end(rt, agent_id, rt.client.calls.hangup, kind="call")
+    return await lifecycle.end(
+        rt, agent_id, rt.client.calls.hangup, kind="call", reason=END_HUNG_UP
+    )
 
 
 def _call_result(info: Any, agent_id: str) -> CallResult:

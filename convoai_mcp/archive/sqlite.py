@@ -1,6 +1,6 @@
-"""Local transcript archive: what agents said, kept after the service forgets it.
+"""The SQLite transcript archive (the default :class:`~convoai_mcp.archive.Archive` backend).
 
-The service serves an agent's history only while the agent runs. The archive stores history
+The service serves an agent's history only while the agent runs. This archive stores history
 entries and turns in a SQLite database (standard library :mod:`sqlite3`, WAL journal, one
 transaction per write, ``BEGIN IMMEDIATE`` so that concurrent writers in other threads or
 processes wait instead of failing), deduplicated by a natural key:
@@ -32,17 +32,16 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import anyio.to_thread
 
-if TYPE_CHECKING:
-    from convoai_mcp.config import Settings
+from convoai_mcp.errors import ConfigError
 
 __all__ = [
     "ARCHIVE_FILENAME",
     "PAGE_CACHE_KIB",
-    "Archive",
+    "SQLiteArchive",
     "default_archive_path",
 ]
 
@@ -95,7 +94,7 @@ def default_archive_path(environ: Mapping[str, str] | None = None) -> Path:
     env = os.environ if environ is None else environ
     override = env.get("CONVOAI_ARCHIVE_PATH", "").strip()
     if override:
-        return _as_file(Path(override).expanduser())
+        return _as_file(expand_path(override))
     home = Path(env.get("HOME") or Path.home())
     if sys.platform == "win32":
         base = Path(env.get("LOCALAPPDATA") or home / "AppData" / "Local")
@@ -104,6 +103,18 @@ def default_archive_path(environ: Mapping[str, str] | None = None) -> Path:
     else:
         base = Path(env.get("XDG_DATA_HOME") or home / ".local" / "share")
     return base / _APP_DIR / ARCHIVE_FILENAME
+
+
+def expand_path(value: str | Path, *, variable: str = "CONVOAI_ARCHIVE_PATH") -> Path:
+    """``value`` with ``~`` / ``~user`` expanded; :class:`ConfigError` naming ``variable`` when
+    the user is unknown (``~nosuchuser/x``)."""
+    try:
+        return Path(value).expanduser()
+    except RuntimeError:
+        raise ConfigError(
+            f"{variable}={str(value)!r}: the home directory in it cannot be found",
+            hint="write an absolute path, or ~/... for your own home directory",
+        ) from None
 
 
 def _as_file(path: Path) -> Path:
@@ -134,7 +145,7 @@ def _turn_key(turn: Mapping[str, Any]) -> tuple[str, float | None]:
     return f"h:{_content_hash(json.dumps(turn, sort_keys=True, default=str))}", None
 
 
-class Archive:
+class SQLiteArchive:
     """A SQLite transcript archive; safe to share between threads and processes."""
 
     def __init__(
@@ -144,23 +155,12 @@ class Archive:
         retention_days: float = 30.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.path = _as_file(Path(path).expanduser())
+        self.path = _as_file(expand_path(path))
         self.retention_days = retention_days
         self._clock = clock
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
         self._last_prune = float("-inf")
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Archive | None:
-        """The configured archive, or ``None`` when ``CONVOAI_ARCHIVE=off``."""
-        if not settings.archive:
-            return None
-        path = _as_file(settings.archive_path) if settings.archive_path else None
-        return cls(
-            path or default_archive_path(),
-            retention_days=float(settings.archive_retention_days),
-        )
 
     # -- connection -------------------------------------------------------------------------
 
@@ -168,10 +168,14 @@ class Archive:
         if self._conn is not None:
             return self._conn
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if self.path.parent.name == _APP_DIR:  # our own directory (not e.g. a chosen /tmp)
+            _make_private(self.path.parent, 0o700)
         if not self.path.exists():
             # Create the file private before SQLite opens it (WAL / SHM files inherit the mode).
             fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
             os.close(fd)
+        for path in (self.path, *_companions(self.path)):
+            _make_private(path, 0o600)  # an existing archive made readable by others
         # timeout= is SQLite's busy timeout: a writer waits up to 30 s for another's lock.
         # isolation_level=None: no implicit transactions; _transaction() opens each one.
         conn = sqlite3.connect(
@@ -194,6 +198,22 @@ class Archive:
             raise
         self._conn = conn
         return conn
+
+    def check_sync(self) -> None:
+        """Open the archive (creating it if needed, making it private) and read from it;
+        :class:`ConfigError` naming ``CONVOAI_ARCHIVE_PATH`` when it is unusable."""
+        try:
+            with self._locked() as conn:
+                conn.execute("SELECT count(*) FROM agents").fetchone()
+        except ConfigError:
+            raise
+        except (OSError, sqlite3.Error) as exc:
+            self.close()
+            raise ConfigError(
+                f"the transcript archive {self.path} is unusable: {_reason(exc)}",
+                hint="move or repair that file, set CONVOAI_ARCHIVE_PATH to another file, or "
+                "CONVOAI_ARCHIVE=off",
+            ) from None
 
     @contextmanager
     def _locked(self) -> Iterator[sqlite3.Connection]:
@@ -459,9 +479,51 @@ class Archive:
         """Async :meth:`prune_sync`."""
         return await self._run(self.prune_sync)
 
+    async def check(self) -> None:
+        """Async :meth:`check_sync`."""
+        await self._run(self.check_sync)
+
     async def aclose(self) -> None:
         """Close the connection from a worker thread."""
         await self._run(self.close)
+
+
+def _companions(path: Path) -> tuple[Path, Path]:
+    """SQLite's ``-wal`` and ``-shm`` files beside the database."""
+    return path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
+
+
+def _make_private(path: Path, mode: int) -> None:
+    """Take away group and other access from ``path`` (if it exists); :class:`ConfigError` with
+    the command to run when that is not allowed (another owner)."""
+    if os.name == "nt":
+        return  # no POSIX modes; the per-user data directory is private already
+    try:
+        current = path.stat().st_mode
+    except FileNotFoundError:
+        return
+    if not current & 0o077:
+        return
+    try:
+        os.chmod(path, mode)
+    except OSError as exc:
+        raise ConfigError(
+            f"the transcript archive {path} is readable by others (mode "
+            f"{current & 0o777:04o}) and cannot be made private: {exc.strerror or exc}",
+            hint=f"run: chmod {mode:o} '{path}' (as its owner), or set CONVOAI_ARCHIVE_PATH "
+            "to another file",
+        ) from None
+
+
+def _reason(exc: BaseException) -> str:
+    """Why the archive cannot be used, in words."""
+    if isinstance(exc, NotADirectoryError | FileExistsError):
+        return "a part of its path is a regular file, not a directory"
+    if isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
+        return "the file is not an SQLite database (corrupt, or another kind of file)"
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    return str(exc) or type(exc).__name__
 
 
 def _use_wal(conn: sqlite3.Connection) -> None:

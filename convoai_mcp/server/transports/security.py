@@ -8,12 +8,12 @@
   ``Authorization: Bearer <CONVOAI_HTTP_TOKEN>`` compared in constant time, and a request body
   size limit (``CONVOAI_MAX_BODY_BYTES``).
 
-Wiring, in the CLI::
+Wiring (what :func:`convoai_mcp.server.transports.http.serve_http` does)::
 
     security = HttpSecurity.from_settings(settings, host=host, port=port)  # raises ConfigError
     app = server.streamable_http_app(host=host, transport_security=security.transport_security,
                                      max_request_body_size=security.max_body_bytes)
-    uvicorn.run(secure_asgi_app(app, security), host=host, port=port)
+    uvicorn.Server(uvicorn_config(secure_asgi_app(app, security), settings)).serve(sockets=...)
 """
 
 from __future__ import annotations

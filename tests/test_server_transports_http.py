@@ -22,10 +22,10 @@ from mcp.server.mcpserver import MCPServer
 from pydantic import SecretStr
 from starlette.types import Receive, Scope, Send
 
-from convoai_mcp.cli import KEEP_ALIVE_SECONDS, http_socket, uvicorn_config
 from convoai_mcp.config import Settings
 from convoai_mcp.errors import ConfigError
-from convoai_mcp.server.http_security import (
+from convoai_mcp.server.transports.http import KEEP_ALIVE_SECONDS, http_socket, uvicorn_config
+from convoai_mcp.server.transports.security import (
     HttpSecurity,
     check_bind,
     is_loopback,
@@ -343,3 +343,90 @@ def test_idle_connections_outlive_the_clients_keep_alive(expiry: float | None) -
     assert expiry is not None
     assert config.timeout_keep_alive == KEEP_ALIVE_SECONDS > expiry
     assert config.log_config is None  # our stderr handler (and its redaction) applies
+
+
+# ------------------------------------------------------------------ the connection guard (D6)
+
+
+async def _half_open(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A connection that starts a request and never finishes its headers."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n")
+    await writer.drain()
+    return reader, writer
+
+
+async def _slow_body(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A request with the token whose headers are complete and whose body never arrives."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Accept: application/json, text/event-stream\r\n"
+        + f"Authorization: Bearer {TOKEN}\r\nContent-Length: 100\r\n\r\n".encode()
+    )
+    await writer.drain()
+    return reader, writer
+
+
+async def _closed_by_server(reader: asyncio.StreamReader) -> bool:
+    try:
+        return await reader.read(1024) == b""
+    except ConnectionError:
+        return True
+
+
+@pytest.mark.slow
+async def test_a_flood_of_half_open_connections_does_not_lock_out_a_client_with_the_token(
+    tmp_path: Path,
+) -> None:
+    """300 connections that never finish their headers and 5 whose body never arrives (all from
+    127.0.0.1, like the valid client): the client with the token is still served, and the server
+    closes every one of them (the oldest to make room, the others when their request time runs
+    out)."""
+    from _server_helpers import rig
+
+    from convoai_mcp.server.transports.http import ConnectionLimits, serve_http
+
+    limits = ConnectionLimits(max_connections=200, max_per_client=64, request_timeout=2.0)
+    ready: anyio.Event = anyio.Event()
+    stop = anyio.Event()
+    urls: list[str] = []
+
+    def on_ready(url: str, token_required: bool) -> None:
+        assert token_required
+        urls.append(url)
+        ready.set()
+
+    async with rig(tmp_path, {"CONVOAI_HTTP_TOKEN": TOKEN}) as r, anyio.create_task_group() as tg:
+        tg.start_soon(
+            lambda: serve_http(
+                r.server,
+                r.settings,
+                transport="streamable-http",
+                host="127.0.0.1",
+                port=0,
+                on_ready=on_ready,
+                limits=limits,
+                stop=stop,
+            )
+        )
+        with anyio.fail_after(30):
+            await ready.wait()
+        url = urls[0]
+        port = int(url.rsplit(":", 1)[1].split("/")[0])
+        flood = [await _slow_body(port) for _ in range(5)]
+        flood += [await _half_open(port) for _ in range(300)]
+        try:
+            with anyio.fail_after(60):
+                async with (
+                    httpx2.AsyncClient(headers=AUTH) as authed,
+                    Client(streamable_http_client(url, http_client=authed)) as client,
+                ):
+                    names = [tool.name for tool in (await client.list_tools()).tools]
+                assert "start_agent" in names
+                closed = [await _closed_by_server(reader) for reader, _ in flood]
+            assert all(closed)
+        finally:
+            for _, writer in flood:
+                writer.close()
+            stop.set()

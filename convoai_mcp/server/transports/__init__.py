@@ -1,0 +1,68 @@
+"""How the MCP server is served: one module per transport, and the HTTP safety layer.
+
+* :mod:`.stdio` — :func:`~.stdio.serve_stdio`: stdin / stdout, what MCP clients launch
+  (Ctrl-C ends the process at once with status 130).
+* :mod:`.http` — :func:`~.http.serve_http`: streamable HTTP (``/mcp``) and SSE (``/sse``) with
+  uvicorn on a socket of our own (TCP_NODELAY, keep-alive, connection limits).
+* :mod:`.security` — Host / Origin validation, the bearer token and the body limit that wrap
+  every HTTP app (:func:`~.security.secure_asgi_app`).
+
+A new transport is a new module here plus its name in :data:`TRANSPORTS`; ``cli.py`` only parses
+arguments and calls :func:`serve`. Nothing is imported before it is needed (cold start).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from convoai_mcp.config import Settings
+    from convoai_mcp.server.app import ConvoAIServer
+
+__all__ = ["TRANSPORTS", "check_transport", "serve"]
+
+TRANSPORTS = ("stdio", "streamable-http", "sse")
+"""The transport names ``--transport`` accepts."""
+
+
+def check_transport(transport: str, host: str, port: int, settings: Settings) -> None:
+    """Refuse, before anything starts, what cannot be served (raises ``ConfigError``): a port
+    outside 0..65535, a non-loopback HTTP bind without ``CONVOAI_HTTP_TOKEN``."""
+    if transport == "stdio":
+        return
+    from convoai_mcp.errors import ConfigError
+
+    if not 0 <= port <= 65535:
+        raise ConfigError(
+            f"--port {port} is not a TCP port", hint="use 1..65535, or 0 for a free one"
+        )
+    from convoai_mcp.server.transports.security import check_bind
+
+    check_bind(host, settings.http_token)
+
+
+async def serve(
+    server: ConvoAIServer,
+    settings: Settings,
+    *,
+    transport: str,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    on_ready: Callable[[str, bool], None] | None = None,
+) -> None:
+    """Serve ``server`` over ``transport`` until the client (stdio) or Ctrl-C ends it.
+
+    ``on_ready(url, token_required)`` is called once the HTTP transports listen (``url`` is
+    ``http://host:port/mcp`` or ``/sse``); stdio calls it with ``("stdio", False)``.
+    """
+    if transport == "stdio":
+        from convoai_mcp.server.transports.stdio import serve_stdio
+
+        if on_ready is not None:
+            on_ready("stdio", False)
+        await serve_stdio(server)
+        return
+    from convoai_mcp.server.transports.http import serve_http
+
+    await serve_http(server, settings, transport=transport, host=host, port=port, on_ready=on_ready)

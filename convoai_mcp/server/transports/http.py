@@ -1,0 +1,243 @@
+"""The HTTP transports (streamable HTTP at ``/mcp``, SSE at ``/sse``), served by uvicorn.
+
+* :func:`http_socket` — the listening socket (IPPROTO_TCP, so accepted sockets get TCP_NODELAY).
+* :func:`uvicorn_config` — logging through ours, :data:`KEEP_ALIVE_SECONDS`, the connection
+  guard below.
+* :func:`serve_http` — the SDK's app wrapped by :func:`~.security.secure_asgi_app`, served until
+  Ctrl-C (or ``stop``).
+
+**Connection guard** (:class:`ConnectionLimits`). uvicorn has no header timeout, and the bearer
+token is only checked once a request's headers are complete, so connections that never finish
+a request used to be held forever (about 21,000 exhausted the file descriptors, and clients with
+the valid token timed out). Here every connection must deliver a complete request (headers and
+body) within ``request_timeout`` seconds of connecting or of its first byte after an earlier
+response, or it is closed. At most ``max_connections`` are open (``max_per_client`` from one
+address): a new one over a limit closes the oldest connection that is not being answered (idle,
+or still sending its request); if every connection is busy being answered, the new one is
+closed instead. A flood of half-open connections therefore cannot keep a real client out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    import socket
+
+    import anyio
+    import uvicorn
+    from starlette.types import ASGIApp
+
+    from convoai_mcp.config import Settings
+    from convoai_mcp.server.app import ConvoAIServer
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "KEEP_ALIVE_SECONDS",
+    "ConnectionLimits",
+    "http_socket",
+    "serve_http",
+    "uvicorn_config",
+]
+
+KEEP_ALIVE_SECONDS = 65
+"""How long the HTTP transports keep an idle connection open: longer than clients keep theirs
+(httpx: 5 s). With uvicorn's default 5 s both ends close at once and a reused connection fails
+mid-request (ReadError after a 5 s pause; benchmarks/)."""
+
+
+@dataclass(frozen=True)
+class ConnectionLimits:
+    """How many connections the HTTP transports hold, and how long a request may take to
+    arrive (see the module docstring)."""
+
+    max_connections: int = 512
+    """Open connections at most (file descriptors stay well below the usual limit of 1024)."""
+    max_per_client: int = 128
+    """Open connections from one client address at most."""
+    request_timeout: float = 15.0
+    """Seconds a connection has to deliver a complete request (headers and body)."""
+    backlog: int = 256
+    """Connections the kernel queues before they are accepted."""
+
+
+DEFAULT_LIMITS = ConnectionLimits()
+
+
+def http_socket(host: str, port: int) -> socket.socket:
+    """The listening socket of the HTTP transports, bound to ``host``:``port`` (0: a free one).
+
+    Its protocol is IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on accepted sockets whose
+    proto is TCP, and without it every keep-alive response waits ~40 ms (Nagle + delayed ACK;
+    benchmarks/).
+    """
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host.strip("[]"), port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _guarded_protocol(limits: ConnectionLimits) -> type[asyncio.Protocol]:
+    """uvicorn's h11 protocol with the connection guard of the module docstring."""
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    reading = (h11.IDLE, h11.SEND_BODY)  # their request is not complete yet
+
+    class _Guarded(H11Protocol):
+        registry: ClassVar[dict[_Guarded, None]] = {}  # insertion order: oldest first
+        _deadline: asyncio.TimerHandle | None = None
+
+        def _address(self) -> str:
+            return self.client[0] if self.client else ""
+
+        def _evictable(self) -> bool:
+            return self.conn.their_state in reading and (
+                self.cycle is None or self.cycle.response_complete
+            )
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._arm()
+            mine = [c for c in self.registry if c._address() == self._address()]
+            self.registry[self] = None
+            over_client = len(mine) >= limits.max_per_client
+            if over_client and not self._evict(mine):
+                transport.close()  # every connection of this client is being answered
+                return
+            over_total = len(self.registry) > limits.max_connections
+            if over_total and not self._evict(list(self.registry)):
+                transport.close()
+
+        def _evict(self, candidates: list[_Guarded]) -> bool:
+            for other in candidates:
+                if other is not self and other._evictable() and not other.transport.is_closing():
+                    other.transport.close()
+                    return True
+            return False
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            self.registry.pop(self, None)
+            super().connection_lost(exc)
+
+        def data_received(self, data: bytes) -> None:
+            if self._deadline is None and self.conn.their_state in reading:
+                self._arm()  # the first byte of a request after an earlier response
+            super().data_received(data)
+            if self.conn.their_state not in reading:
+                self._disarm()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            if self.conn.their_state not in reading:
+                self._disarm()  # idle until the next request: uvicorn's keep-alive applies
+
+        def _arm(self) -> None:
+            self._disarm()
+            self._deadline = self.loop.call_later(limits.request_timeout, self._expired)
+
+        def _disarm(self) -> None:
+            if self._deadline is not None:
+                self._deadline.cancel()
+                self._deadline = None
+
+        def _expired(self) -> None:
+            self._deadline = None
+            if self.conn.their_state in reading and not self.transport.is_closing():
+                self.transport.close()
+
+    return _Guarded
+
+
+def uvicorn_config(
+    app: ASGIApp, settings: Settings, *, limits: ConnectionLimits = DEFAULT_LIMITS
+) -> uvicorn.Config:
+    """How uvicorn serves ``app``: logging through ours, :data:`KEEP_ALIVE_SECONDS`, the
+    connection guard of ``limits``."""
+    import uvicorn
+
+    return uvicorn.Config(
+        app,
+        http=_guarded_protocol(limits),
+        log_config=None,
+        log_level=settings.log_level.lower(),
+        access_log=settings.log_level == "DEBUG",
+        timeout_graceful_shutdown=2,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        backlog=limits.backlog,
+    )
+
+
+async def serve_http(
+    server: ConvoAIServer,
+    settings: Settings,
+    *,
+    transport: str,
+    host: str,
+    port: int,
+    on_ready: Callable[[str, bool], None] | None = None,
+    limits: ConnectionLimits = DEFAULT_LIMITS,
+    stop: anyio.Event | None = None,
+) -> None:
+    """Serve ``server`` over ``transport`` (``streamable-http`` or ``sse``) on ``host:port``
+    until Ctrl-C or ``stop`` is set; ``on_ready(url, token_required)`` once it listens."""
+    import uvicorn
+
+    from convoai_mcp.server.transports.security import HttpSecurity, secure_asgi_app
+
+    sock = http_socket(host, port)
+    try:
+        bound = sock.getsockname()[1]
+        security = HttpSecurity.from_settings(settings, host=host, port=bound)
+        app: Any
+        if transport == "sse":
+            app = server.sse_app(
+                host=host,
+                transport_security=security.transport_security,
+                max_request_body_size=security.max_body_bytes,
+            )
+            path = "/sse"
+        else:
+            app = server.streamable_http_app(
+                host=host,
+                transport_security=security.transport_security,
+                max_request_body_size=security.max_body_bytes,
+            )
+            path = "/mcp"
+        shown = f"[{host.strip('[]')}]" if ":" in host else host
+        config = uvicorn_config(secure_asgi_app(app, security), settings, limits=limits)
+        url, token_required = f"http://{shown}:{bound}{path}", security.token is not None
+
+        class _Server(uvicorn.Server):
+            async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+                await super().startup(sockets)
+                if self.started and on_ready is not None:
+                    on_ready(url, token_required)  # listening: connections are accepted now
+
+        uv = _Server(config)
+        if stop is None:
+            await uv.serve(sockets=[sock])
+            return
+        import anyio
+
+        async def _stop_when_set() -> None:
+            await stop.wait()
+            uv.should_exit = True
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(_stop_when_set)
+            await uv.serve(sockets=[sock])
+            group.cancel_scope.cancel()
+    finally:
+        sock.close()
