@@ -4,14 +4,17 @@ The server calls a :class:`Guard` at fixed points:
 
 * ``visible_tools`` when it registers tools (read-only mode, allow / deny lists);
 * ``admit_agent`` / ``admit_call`` before anything is sent: policy (allow-list, own outbound
-  number), limits, rate, and the user's confirmation;
-* ``started`` after a start succeeded (takes the concurrency slot, starts the agent's transcript
-  watcher, :mod:`convoai_mcp.server.watchers`, which archives what it reads);
-* ``before_end`` before stop / hangup (snapshots history and turns into the archive), and
-  ``ended`` afterwards (frees the slot);
+  number), limits, rate, and the user's confirmation, in one pass; they return the
+  :class:`~convoai_mcp.policy.Reservation` (the slot) that the start flow
+  (:mod:`convoai_mcp.server.lifecycle`) books or releases;
+* ``started`` once the service created the agent (binds the slot, starts the agent's
+  transcript watcher, :mod:`convoai_mcp.server.watchers`, which archives what it reads), or
+  ``release`` when the start certainly did not happen;
+* ``before_end`` before stop / hangup (snapshots history and turns into the archive and says
+  what was really kept: :class:`Archived`), and ``ended`` afterwards (frees the slot);
 * ``history`` / ``turns`` for the resources (fall back to the archive when the service answers
   404, and say which source answered);
-* ``redact`` on everything echoed back; ``aclose`` from the lifespan.
+* ``redact`` on everything echoed back; ``aclose`` at process exit.
 
 Confirmation: when the client declared the elicitation capability, the user is asked through
 MCP elicitation (the tool's own ``confirm`` argument does not count: the model sets it). On a
