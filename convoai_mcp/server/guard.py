@@ -114,6 +114,13 @@ def _uses_input_required(ctx: Context[Any, Any]) -> bool:
     return version is not None and is_version_at_least(version, _INPUT_REQUIRED_VERSION)
 
 
+def _llm_note(endpoint: str | None) -> str:
+    """The confirmation question's note on an LLM the model chose (not the configured one)."""
+    if endpoint is None:
+        return ""
+    return f" Its LLM is {endpoint}, chosen by the assistant (not the configured one)."
+
+
 class Guard:
     """Policy, confirmation, redaction and transcript archiving for one server instance."""
 
@@ -195,11 +202,18 @@ class Guard:
         return self.policy.visible_tools(names)
 
     async def admit_agent(
-        self, ctx: Context[Any, Any], *, channel: str, confirm: bool
+        self,
+        ctx: Context[Any, Any],
+        *,
+        channel: str,
+        confirm: bool,
+        llm_endpoint: str | None = None,
     ) -> Reservation:
         """The slot and rate token for starting an agent in ``channel``, or
-        :class:`PolicyError`. The caller books (:meth:`started`) or releases (:meth:`release`)
-        it; an unused one expires after the limiter's reservation TTL."""
+        :class:`PolicyError` (``llm_endpoint``: an LLM the model chose instead of the
+        configured one, named in the confirmation question). The caller books
+        (:meth:`started`) or releases (:meth:`release`) it; an unused one expires after the
+        limiter's reservation TTL."""
         self.policy.check_tool("start_agent")
         await self._check_limits("agent")
         if self.policy.needs_confirmation("start_agent"):
@@ -207,18 +221,25 @@ class Guard:
                 ctx,
                 "start_agent",
                 f"Start an AI voice agent in channel {channel!r}? It joins the channel and is "
-                "billed per minute until it is stopped.",
+                "billed per minute until it is stopped." + _llm_note(llm_endpoint),
                 confirm,
             )
         return self.limiter.reserve("agent")
 
     async def admit_call(
-        self, ctx: Context[Any, Any], *, to_number: str, from_number: str | None, confirm: bool
+        self,
+        ctx: Context[Any, Any],
+        *,
+        to_number: str,
+        from_number: str | None,
+        confirm: bool,
+        llm_endpoint: str | None = None,
     ) -> tuple[Reservation, str]:
         """One admission for a call: the slot and rate token for dialing ``to_number`` from
         ``from_number`` (default: the project's first outbound-enabled number), and that
         number; or :class:`PolicyError` (allow-list, own outbound number, limits, rate,
-        confirmation). The phone-number list is read once, and only for what may be allowed."""
+        confirmation naming ``llm_endpoint``, an LLM the model chose). The phone-number list
+        is read once, and only for what may be allowed."""
         self.policy.check_tool("call")
         # Refuse a blocked destination before any request (even a read) is sent.
         self.policy.check_call(to_number, from_number or to_number, None)
@@ -238,7 +259,8 @@ class Guard:
                 ctx,
                 "call",
                 f"Place a phone call to {to_number} from {from_number}? A real phone rings; "
-                "the call and its AI agent are billed per minute until hang-up.",
+                "the call and its AI agent are billed per minute until hang-up."
+                + _llm_note(llm_endpoint),
                 confirm,
             )
         return self.limiter.reserve("call"), from_number

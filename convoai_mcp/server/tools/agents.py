@@ -50,6 +50,7 @@ from convoai_mcp.server.tools._common import (
     agent_spec,
     agent_state,
     fingerprint,
+    foreign_llm,
     random_suffix,
     rt_of,
     status_name,
@@ -148,11 +149,10 @@ async def start_agent(
             known.user_uid,
         )
     else:
-        try:
-            reservation = await rt.guard.admit_agent(ctx, channel=channel, confirm=confirm)
-        except ConfirmationRequired as exc:
-            return exc.result  # the client asks the user, then calls again with the answer
         name = earlier.name if earlier is not None else name or f"convoai-{random_suffix()}"
+        # Built before anything is reserved or sent: what the server cannot configure (or the
+        # operator did not allow) is refused first.
+        llm_endpoint = foreign_llm(settings, arguments, for_call=False)
         spec = agent_spec(
             settings,
             arguments,
@@ -162,6 +162,12 @@ async def start_agent(
             user_uid=user_uid,
             idle_timeout=idle_timeout,
         )
+        try:
+            reservation = await rt.guard.admit_agent(
+                ctx, channel=channel, confirm=confirm, llm_endpoint=llm_endpoint
+            )
+        except ConfirmationRequired as exc:
+            return exc.result  # the client asks the user, then calls again with the answer
         booked = StartedAgent(
             agent_id="",
             kind="agent",
@@ -352,18 +358,32 @@ async def update_agent(
     rt = rt_of(ctx)
     updated: list[str] = []
     llm: UpdateLlm | None = None
-    if system_prompt is not None or llm_params is not None:
+    known = rt.agents.get(agent_id)
+    params: dict[str, Any] | None = None
+    if llm_params is not None:
+        # An update replaces the whole params object: send what the agent was started with,
+        # changed by what was asked (else e.g. the model name is lost mid-conversation).
+        if known is not None:
+            params = {**(known.llm_params or {}), **llm_params}
+        elif "model" in llm_params:
+            params = dict(llm_params)  # complete enough to stand alone
+        else:
+            raise ToolError(
+                f"update_agent failed: {agent_id} was not started by this server, so the LLM "
+                "params it runs with are unknown, and an update replaces all of them. Next: "
+                "pass the complete llm_params, including model."
+            )
+    if system_prompt is not None or params is not None:
         llm = UpdateLlm(
             system_messages=[{"role": "system", "content": system_prompt}]
             if system_prompt is not None
             else None,
-            params=llm_params,
+            params=params,
         )
         updated += ["system_prompt"] if system_prompt is not None else []
         updated += ["llm_params"] if llm_params is not None else []
     token: str | None = None
     if refresh_token:
-        known = rt.agents.get(agent_id)
         if known is None:
             raise ToolError(
                 f"update_agent failed: {agent_id} was not started by this server, so its "
@@ -378,6 +398,8 @@ async def update_agent(
         )
     request = UpdateAgentRequest(properties=UpdateAgentProperties(token=token, llm=llm))
     response = await rt.client.agents.update(agent_id, request)
+    if known is not None and params is not None:
+        known.llm_params = params  # what the agent runs with now
     return UpdateAgentResult(
         agent_id=response.agent_id or agent_id,
         status=str(response.status) if response.status is not None else None,

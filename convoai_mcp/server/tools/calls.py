@@ -40,6 +40,7 @@ from convoai_mcp.server.tools._common import (
     agent_spec,
     call_state,
     fingerprint,
+    foreign_llm,
     random_suffix,
     rt_of,
     wait,
@@ -100,16 +101,13 @@ async def call(
         agent_id, channel = adopted, known.channel
         from_number = known.from_number or from_number
     else:
-        try:  # one admission: policy, limits, the default from_number, confirmation
-            reservation, from_number = await rt.guard.admit_call(
-                ctx, to_number=to_number, from_number=from_number, confirm=confirm
-            )
-        except ConfirmationRequired as exc:
-            return exc.result
         if earlier is not None:  # what it used: the service finds the call it may have placed
             channel, name = earlier.channel, earlier.name
         else:
             channel, name = channel or f"call-{random_suffix()}", f"call-{random_suffix()}"
+        # Built before anything is reserved or sent: a call the server cannot configure (or
+        # the operator did not allow) is refused first.
+        llm_endpoint = foreign_llm(settings, arguments, for_call=True)
         spec = agent_spec(
             settings,
             arguments,
@@ -118,10 +116,25 @@ async def call(
             agent_uid=settings.agent_uid,
             user_uid=user_uid,
             idle_timeout=None,
+            for_call=True,
         )
-        request = defaults.call_request(
-            settings, spec, to_number=to_number, from_number=from_number, sip_uid=user_uid
-        )
+        try:  # one admission: policy, limits, the default from_number, confirmation
+            reservation, from_number = await rt.guard.admit_call(
+                ctx,
+                to_number=to_number,
+                from_number=from_number,
+                confirm=confirm,
+                llm_endpoint=llm_endpoint,
+            )
+        except ConfirmationRequired as exc:
+            return exc.result
+        try:
+            request = defaults.call_request(
+                settings, spec, to_number=to_number, from_number=from_number, sip_uid=user_uid
+            )
+        except BaseException:
+            rt.guard.release(reservation)
+            raise
         booked = StartedAgent(
             agent_id="",
             kind="call",
