@@ -310,3 +310,22 @@ async def test_a_404_on_an_agent_this_server_ended_says_when_and_how(tmp_path: P
         assert f"convoai://agents/{agent_id}/history" in text
         other = error_text(await client.call_tool("speak", {"agent_id": "UNKNOWN", "text": "x"}))
         assert "started by this server" not in other
+
+
+async def test_a_start_refused_while_building_holds_no_slot(tmp_path: Path) -> None:
+    """What the server cannot or may not configure (here an LLM URL the operator did not
+    allow) is refused before a slot is reserved: with a limit of 1, the next start runs."""
+    async with (
+        rig(tmp_path, {"CONVOAI_MAX_AGENTS": "1"}) as r,
+        Client(r.server) as client,
+    ):
+        for _ in range(2):
+            refused = await client.call_tool(
+                "start_agent",
+                {"channel": "own-llm", "llm_url": "https://llm.example/v1/chat/completions"},
+            )
+            assert refused.is_error
+            assert "limit reached" not in error_text(refused)
+        started = await client.call_tool("start_agent", {"channel": "allowed"})
+        assert not started.is_error, error_text(started)
+        assert r.server.runtime.guard.limiter.active("agent") == 1
