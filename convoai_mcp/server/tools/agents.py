@@ -40,7 +40,10 @@ from convoai_mcp.server.results import (
     AgentResult,
     AgentSummaryResult,
     EndResult,
+    HistoryMessage,
+    HistoryResult,
     StartAgentResult,
+    TurnsResult,
     UpdateAgentResult,
 )
 from convoai_mcp.server.runtime import END_STOPPED, StartedAgent
@@ -55,12 +58,16 @@ from convoai_mcp.server.tools._common import (
     rt_of,
     started,
     status_name,
+    turn_result,
+    turns_summary,
     unanswered,
     wait,
 )
 
 __all__ = [
     "get_agent",
+    "get_history",
+    "get_turns",
     "interrupt",
     "list_agents",
     "speak",
@@ -116,7 +123,7 @@ async def start_agent(
     Use it when the user wants a voice assistant in a channel (their app joins the same
     channel). Only `channel` is required: everything else defaults to the server's
     configuration. The result has the agent_id (for speak, think, interrupt, update_agent,
-    stop_agent and the convoai://agents/{agent_id}/history resource) and a join token for the
+    stop_agent, get_history and get_turns) and a join token for the
     human participant's uid. The agent runs, and costs money, until stop_agent, or until it
     has been alone in the channel for idle_timeout seconds.
     """
@@ -212,7 +219,9 @@ async def speak(
     """Make a running agent say a message verbatim (text-to-speech, no LLM involved).
 
     Use it for announcements or exact wording; use think instead when the agent should decide
-    what to say. Not available for realtime (MLLM) agents.
+    what to say. Not available for realtime (MLLM) agents. Right after start_agent the agent is
+    still saying its greeting: the default priority INTERRUPT cuts it off, so pass
+    priority=APPEND to speak after it.
     """
     from convoai_mcp.builders import validate_speak_text
 
@@ -292,7 +301,7 @@ async def stop_agent(ctx: Ctx, agent_id: AgentId) -> EndResult:
     """Stop a voice agent: it leaves the channel and stops costing money.
 
     Use it when the conversation is over. Stopping an agent that already left succeeds. The
-    transcript is archived first and stays readable at convoai://agents/{agent_id}/history.
+    transcript is archived first and stays readable with get_history.
     """
     rt = rt_of(ctx)
     return await end(rt, agent_id, rt.client.agents.stop, END_STOPPED)
@@ -421,4 +430,56 @@ async def list_agents(
         ],
         next_cursor=page.cursor or None,
         total=page.total,
+    )
+
+
+Recent = Annotated[
+    int, Field(ge=1, le=500, description="At most this many of the most recent items (1-500).")
+]
+
+
+@tool(order=102, title="Read a conversation's transcript", read_only=True, idempotent=True)
+async def get_history(ctx: Ctx, agent_id: AgentId, limit: Recent = 100) -> HistoryResult:
+    """Read the transcript of an agent or a call: what the user and the agent said, in order.
+
+    Works while it runs (from the service) and after it ended (from the server's local
+    archive; source says which). Use it to follow or summarise a conversation. Read-only.
+    """
+    rt = rt_of(ctx)
+    history, source = await rt.guard.history(agent_id)
+    entries = history.contents
+    return HistoryResult(
+        agent_id=history.agent_id or agent_id,
+        source=source,
+        status=status_name(history.status) if history.status is not None else None,
+        total=len(entries),
+        messages=[
+            HistoryMessage(
+                role=e.role,
+                content=e.content,
+                speech_start_ms=e.speech_start_ms,
+                speech_end_ms=e.speech_end_ms,
+            )
+            for e in entries[-limit:]
+        ],
+    )
+
+
+@tool(order=104, title="Read a conversation's turns and latency", read_only=True, idempotent=True)
+async def get_turns(ctx: Ctx, agent_id: AgentId, limit: Recent = 100) -> TurnsResult:
+    """Read the turns of an agent or a call with their latency, and a summary: median and worst
+    end-to-end latency and the slowest pipeline stage (ASR, LLM, TTS).
+
+    Use it to judge how responsive the agent is, or why a reply came late. Works during and
+    after the conversation (source says where from). Read-only.
+    """
+    rt = rt_of(ctx)
+    turns, source = await rt.guard.turns(agent_id)
+    rows = [turn_result(t) for t in turns.turns]
+    return TurnsResult(
+        agent_id=turns.agent_id or agent_id,
+        source=source,
+        total=len(rows),
+        summary=turns_summary(rows),
+        turns=rows[-limit:],
     )
