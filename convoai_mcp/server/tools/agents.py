@@ -4,7 +4,7 @@
 # The client, builders, models and the guard are imported inside the tools that use them, so
 # that building the server (and answering `initialize`) does not wait for them.
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import InputRequiredResult
@@ -27,6 +27,7 @@ from convoai_mcp.server.args import (
     LlmUrl,
     PipelineId,
     Presets,
+    Priority,
     SystemPrompt,
     Timeout,
     TtsVendor,
@@ -206,7 +207,7 @@ async def speak(
         ),
     ],
     priority: Annotated[
-        Literal["INTERRUPT", "APPEND", "IGNORE"] | None,
+        Priority | None,
         Field(
             description="If the agent is talking: INTERRUPT it (default), APPEND after it, or "
             "IGNORE this message."
@@ -322,7 +323,8 @@ async def update_agent(
         dict[str, Any] | None,
         Field(
             max_length=20,
-            description='LLM parameters to set, e.g. {"temperature": 0.3, "max_tokens": 200}.',
+            description='LLM parameters to set, e.g. {"temperature": 0.3, "max_tokens": 200}; '
+            "the others (e.g. model) stay as they are.",
         ),
     ] = None,
     refresh_token: Annotated[
@@ -334,8 +336,8 @@ async def update_agent(
     ] = False,
 ) -> UpdateAgentResult:
     """Change a running agent without restarting it: its instructions, LLM parameters, or its
-    channel token. The change applies from the agent's next reply; earlier settings are
-    overwritten."""
+    channel token. The change applies from the agent's next reply: system_prompt replaces the
+    instructions; llm_params are added to (or change) the parameters it runs with."""
     from convoai_mcp.models import UpdateAgentProperties, UpdateAgentRequest, UpdateLlm
     from convoai_mcp.server import defaults
 
