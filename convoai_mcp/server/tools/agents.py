@@ -346,6 +346,9 @@ async def update_agent(
     llm: UpdateLlm | None = None
     known = rt.agents.get(agent_id)
     params: dict[str, Any] | None = None
+    if llm_params is not None and isinstance(llm_params.get("model"), str):
+        # The same rule as at the start: a model on the operator's key needs their leave.
+        defaults.check_llm_model(rt.settings, llm_params["model"])
     if llm_params is not None:
         # An update replaces the whole params object: send what the agent was started with,
         # changed by what was asked (else e.g. the model name is lost mid-conversation).
