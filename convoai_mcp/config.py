@@ -14,6 +14,9 @@ message or a ``repr``. An unknown ``CONVOAI_*`` name is an error (a typo such as
 name is only a warning (:attr:`Settings.warnings`), since other Agora tools use that prefix too.
 :class:`Settings` is frozen, and every secret is a :class:`pydantic.SecretStr`.
 
+Empty values count as unset, and so does an MCP bundle's unfilled ``${user_config.NAME}``
+placeholder (scripts/build_mcpb.py maps the bundle's settings form onto these variables).
+
 Credentials: ``AGORA_APP_ID`` is required. The REST API is authenticated with exactly one of
 ``AGORA_CUSTOMER_ID`` + ``AGORA_CUSTOMER_SECRET`` (Basic), ``AGORA_AUTH_TOKEN`` (a prebuilt
 token), or ``AGORA_APP_CERTIFICATE`` alone (tokens minted per request); customer credentials
@@ -37,7 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from convoai_mcp.errors import ConfigError
 from convoai_mcp.presets import PRESET_NAMES
-from convoai_mcp.regions import Area
+from convoai_mcp.regions import AREA_NAMES, Area
 
 __all__ = [
     "ENV_VARS",
@@ -204,6 +207,9 @@ _UID = re.compile(r"[0-9]{1,10}")
 _NUMBER_OR_PREFIX = re.compile(r"\+[0-9]{1,15}")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
+_UNFILLED = re.compile(r"\$\{user_config\.[A-Za-z0-9_]+\}")
+"""An MCP bundle's placeholder for a field the user left empty (``${user_config.x}``), which a
+host may pass on as it is: the same as unset."""
 _MAX_JSON_DEPTH = 32
 """How deeply CONVOAI_TTS_PARAMS / CONVOAI_ASR_PARAMS may nest (vendor configs need 3 or 4)."""
 
@@ -382,7 +388,7 @@ class Settings(BaseModel):
 
         area = env.text("AGORA_AREA")
         if area is not None:
-            values["area"] = Area(_choice("AGORA_AREA", area, list(Area), what="an area"))
+            values["area"] = Area(_choice("AGORA_AREA", area, AREA_NAMES, what="an area"))
         base_url = env.text("CONVOAI_BASE_URL")
         if base_url is not None:
             values["base_url"] = _check_url(
@@ -571,7 +577,9 @@ class _Env:
 
     def raw(self, name: str) -> str | None:
         value = self._env.get(name)
-        return value if value is not None and value.strip() else None
+        if value is None or not value.strip() or _UNFILLED.fullmatch(value.strip()):
+            return None
+        return value
 
     def text(self, name: str) -> str | None:
         value = self.raw(name)

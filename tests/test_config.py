@@ -428,3 +428,26 @@ def test_the_certificate_combines_with_either_credential() -> None:
     """The certificate also mints join tokens, so it is no conflicting credential."""
     assert settings(AGORA_AUTH_TOKEN="t").app_certificate is not None
     assert settings(AGORA_CUSTOMER_ID="c", AGORA_CUSTOMER_SECRET="s").auth_mode == "basic"
+
+
+def test_an_unfilled_bundle_placeholder_counts_as_unset() -> None:
+    """An MCP bundle host may pass a field the user left empty as ``${user_config.x}``."""
+    s = settings(
+        CONVOAI_MAX_AGENTS="${user_config.convoai_max_agents}",
+        CONVOAI_CALL_ALLOWLIST=" ${user_config.convoai_call_allowlist} ",
+    )
+    assert s.max_agents is None
+    assert s.call_allowlist == ()
+
+
+def test_llm_styles_match_the_official_sdk_when_it_is_installed() -> None:
+    """With the contract extra (agora-agents), the styles are read from the SDK itself."""
+    import importlib
+    import typing
+
+    try:
+        module = importlib.import_module("agora_agent.types.llm_style")
+    except ImportError:
+        pytest.skip("agora-agents is not installed (the contract extra)")
+    [literal] = [arg for arg in typing.get_args(module.LlmStyle) if typing.get_args(arg)]
+    assert set(typing.get_args(literal)) == set(LLM_STYLES)
