@@ -70,7 +70,8 @@ def review_conversation(
     return f"""Review the conversation of agent {agent_id}.
 
 1. Call get_history with agent_id="{agent_id}" (the transcript) and get_turns (per-turn
-   latency, with its summary).
+   latency, with its summary); they are also the resources convoai://agents/{agent_id}/history
+   and convoai://agents/{agent_id}/turns.
 2. Summarise the conversation in a few sentences and list any open questions or promises.
 3. Report the median and worst end-to-end latency and the slowest stage (get_turns' summary),
    and any turns that were interrupted.
