@@ -29,8 +29,8 @@ when no vendor is configured."""
 
 SANDBOX_LLM_URL = "https://llm.sandbox.invalid/v1/chat/completions"
 SANDBOX_TTS_VENDOR = "microsoft"
-"""The LLM and TTS a call gets on the sandbox (a call takes no presets; the emulator calls
-neither, so no key is needed)."""
+"""The stand-in LLM and TTS a call gets on the sandbox when no vendor is configured: a call takes
+no presets (it needs a full LLM and TTS configuration), and the emulator calls nothing."""
 
 FICTIONAL_ALLOWLIST = ("+1415555",)
 """The numbers a server may dial on the sandbox by default: ``+1 415 555 …`` (the emulator's
@@ -52,7 +52,7 @@ def server_environment(
     if demo:
         env["AGORA_CUSTOMER_SECRET"] = credentials.customer_secret
     env["CONVOAI_PRESETS"] = ",".join(SANDBOX_PRESETS)
-    env["CONVOAI_LLM_URL"] = SANDBOX_LLM_URL  # for calls (start_agent uses the presets)
+    env["CONVOAI_LLM_URL"] = SANDBOX_LLM_URL
     env["CONVOAI_TTS_VENDOR"] = SANDBOX_TTS_VENDOR
     env["CONVOAI_CALL_ALLOWLIST"] = ",".join(FICTIONAL_ALLOWLIST)
     if archive_path is not None:
