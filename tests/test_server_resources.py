@@ -242,7 +242,9 @@ async def test_prompts_are_listed_and_render_their_arguments(tmp_path: Path) -> 
     outbound_text = getattr(outbound.messages[0].content, "text", "")
     assert CALLEE in outbound_text
     assert "hangup" in outbound_text
-    assert "convoai://agents/A1/turns" in getattr(review.messages[0].content, "text", "")
+    review_text = getattr(review.messages[0].content, "text", "")
+    assert "convoai://agents/A1/turns" in review_text
+    assert "get_history" in review_text and "get_turns" in review_text  # the tools (issue 10)
 
 
 async def test_listeners_hear_that_the_resource_list_changed(tmp_path: Path) -> None:

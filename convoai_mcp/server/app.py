@@ -26,9 +26,9 @@ SERVER_INSTRUCTIONS = """\
 Voice agents (Agora Conversational AI): start_agent puts an AI voice agent into an RTC channel
 and returns a join token for the human participant; speak / think / interrupt steer it;
 stop_agent ends it. call places an outbound phone call handled by an agent; hangup ends it.
-Read convoai://agents/{agent_id}/history for the transcript (kept after the agent ends) and
-convoai://agents/{agent_id}/turns for per-turn latency. Agents and calls cost money while they
-run: stop what you start when the conversation is over."""
+get_history reads the transcript (kept after the agent ends) and get_turns the per-turn latency
+with a summary (also resources: convoai://agents/{agent_id}/history and /turns). Agents and
+calls cost money while they run: stop what you start when the conversation is over."""
 
 
 class ConvoAIServer(MCPServer[Runtime]):

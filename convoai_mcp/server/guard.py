@@ -338,8 +338,13 @@ class Guard:
             action = result.action
             accepted = isinstance(result, AcceptedElicitation) and result.data.confirm is True
         if not accepted:
+            how = {
+                "accept": "answered without ticking the confirm box",
+                "decline": "declined",
+                "cancel": "dismissed the question",
+            }.get(action, f"answered {action!r}")
             raise PolicyError(
-                f"{tool} was not confirmed by the user ({action}); nothing was sent",
+                f"{tool} was not confirmed by the user (they {how}); nothing was sent",
                 hint="do not retry unless the user asks for it again",
             )
 

@@ -18,10 +18,15 @@ __all__ = [
     "CallResult",
     "CallStarted",
     "EndResult",
+    "HistoryMessage",
+    "HistoryResult",
     "NumberList",
     "NumberResult",
     "StartAgentResult",
     "TokenResult",
+    "TurnResult",
+    "TurnsResult",
+    "TurnsSummary",
     "UpdateAgentResult",
 ]
 
@@ -198,3 +203,69 @@ class TokenResult(_Result):
     role: str
     token: str
     expires_at: int = Field(description="Unix time (s) the token expires.")
+
+
+class HistoryMessage(_Result):
+    """One message of a conversation."""
+
+    role: str | None = Field(default=None, description="user or assistant.")
+    content: str | None = Field(default=None, description="What was said.")
+    speech_start_ms: int | None = Field(
+        default=None, description="When the speech started (ms since the agent started)."
+    )
+    speech_end_ms: int | None = Field(default=None, description="When the speech ended (ms).")
+
+
+class HistoryResult(_Result):
+    """The transcript of an agent or call."""
+
+    agent_id: str
+    source: str = Field(
+        description="service (the agent runs) or archive (it ended; the server's local copy)."
+    )
+    status: str | None = Field(default=None, description="Agent state when it was read.")
+    total: int = Field(description="Messages in the whole conversation.")
+    messages: list[HistoryMessage] = Field(
+        description="The most recent messages (at most limit), oldest first."
+    )
+
+
+class TurnResult(_Result):
+    """One turn: how it started and ended, and its latency."""
+
+    turn_id: float | None = None
+    start_type: str | None = Field(default=None, description="e.g. voice_input, greeting.")
+    end_type: str | None = Field(default=None, description="e.g. ok, interrupted.")
+    e2e_latency_ms: float | None = Field(
+        default=None, description="From the end of the user's speech to the agent's voice."
+    )
+    stages_ms: dict[str, float] = Field(
+        default_factory=dict, description="Latency of each pipeline stage (ASR, LLM, TTS ...)."
+    )
+
+
+class TurnsSummary(_Result):
+    """The latency of a conversation at a glance."""
+
+    measured_turns: int = Field(description="Turns that have an end-to-end latency.")
+    median_e2e_ms: float | None = Field(default=None, description="Median end-to-end latency.")
+    worst_e2e_ms: float | None = Field(default=None, description="Worst end-to-end latency.")
+    worst_turn_id: float | None = Field(default=None, description="The turn with the worst one.")
+    slowest_stage: str | None = Field(
+        default=None, description="The stage with the highest median latency."
+    )
+    stage_median_ms: dict[str, float] = Field(
+        default_factory=dict, description="Median latency of each stage."
+    )
+
+
+class TurnsResult(_Result):
+    """The turns of an agent or call, with a latency summary."""
+
+    agent_id: str
+    source: str = Field(description="service or archive (see get_history).")
+    total: int = Field(description="Turns in the whole conversation.")
+    summary: TurnsSummary
+    turns: list[TurnResult] = Field(
+        description="The most recent turns (at most limit), oldest first."
+    )

@@ -13,13 +13,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from convoai_mcp.server.args import Ctx
-from convoai_mcp.server.results import ActionResult
+from convoai_mcp.server.results import ActionResult, TurnResult, TurnsSummary
 from convoai_mcp.server.runtime import Runtime
 
 if TYPE_CHECKING:
     from convoai_mcp.builders import AgentSpec
     from convoai_mcp.config import Settings
-    from convoai_mcp.models import ActionResponse
+    from convoai_mcp.models import ActionResponse, Turn
 
 __all__ = [
     "Probe",
@@ -34,6 +34,8 @@ __all__ = [
     "resources_changed",
     "rt_of",
     "status_name",
+    "turn_result",
+    "turns_summary",
     "wait",
 ]
 
@@ -189,3 +191,43 @@ def foreign_llm(
         llm_model=arguments["llm_model"],
         for_call=for_call,
     ).foreign
+
+
+def turn_result(turn: "Turn") -> TurnResult:
+    """One turn as get_turns shows it."""
+    metrics = turn.metrics
+    stages = {
+        seg.name: seg.latency
+        for seg in (metrics.segmented_latency_ms or [] if metrics else [])
+        if seg.name and seg.latency is not None
+    }
+    return TurnResult(
+        turn_id=turn.turn_id,
+        start_type=turn.start.type if turn.start else None,
+        end_type=turn.end.type if turn.end else None,
+        e2e_latency_ms=metrics.e2e_latency_ms if metrics else None,
+        stages_ms=stages,
+    )
+
+
+def turns_summary(turns: list[TurnResult]) -> TurnsSummary:
+    """Median and worst end-to-end latency, and the stage with the highest median."""
+    import statistics
+
+    measured = [t for t in turns if t.e2e_latency_ms is not None]
+    worst = max(measured, key=lambda t: t.e2e_latency_ms or 0.0, default=None)
+    by_stage: dict[str, list[float]] = {}
+    for t in turns:
+        for name, latency in t.stages_ms.items():
+            by_stage.setdefault(name, []).append(latency)
+    medians = {name: round(statistics.median(v), 1) for name, v in by_stage.items()}
+    return TurnsSummary(
+        measured_turns=len(measured),
+        median_e2e_ms=round(statistics.median(t.e2e_latency_ms or 0.0 for t in measured), 1)
+        if measured
+        else None,
+        worst_e2e_ms=worst.e2e_latency_ms if worst else None,
+        worst_turn_id=worst.turn_id if worst else None,
+        slowest_stage=max(medians, key=lambda n: medians[n]) if medians else None,
+        stage_median_ms=medians,
+    )

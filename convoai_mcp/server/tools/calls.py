@@ -83,8 +83,8 @@ async def call(
     Use it when the user asks to phone someone. The agent follows system_prompt (put the
     script and goal there) and opens with greeting. This reaches a real phone and costs
     money: only dial numbers the user asked for; the server may refuse numbers outside its
-    allow-list or ask the user to confirm. Returns the agent_id: read
-    convoai://agents/{agent_id}/history for the conversation and hang up with hangup.
+    allow-list or ask the user to confirm. Returns the agent_id: follow the conversation with
+    get_history (and get_turns for latency) and hang up with hangup.
     """
     arguments = dict(locals())  # first: exactly this call's arguments
     from convoai_mcp.server import defaults, lifecycle
@@ -177,8 +177,8 @@ async def hangup(ctx: Ctx, agent_id: AgentId) -> EndResult:
     """Hang up a phone call placed with call (or an inbound call), by its agent_id.
 
     Ends the call for the callee and stops its agent; the transcript is archived first and
-    stays readable at convoai://agents/{agent_id}/history. Hanging up a call that already
-    ended succeeds and says so; for an agent that is not a call, use stop_agent.
+    stays readable with get_history. Hanging up a call that already ended succeeds and says
+    so; for an agent that is not a call, use stop_agent.
     """
     from convoai_mcp.server import lifecycle
 
