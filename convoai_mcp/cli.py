@@ -264,8 +264,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         anyio.run(_serve, settings, ns)
-    except KeyboardInterrupt:
-        pass
+    except KeyboardInterrupt:  # Ctrl-C before the transport took SIGINT over, or after HTTP
+        return 130
     except ConfigError as exc:
         _say(f"configuration error: {exc}")
         return 2

@@ -464,23 +464,30 @@ class History(WireModel):
 
 
 class TurnStart(WireModel):
-    """How a turn started (``voice_input``, ``greeting``, ``api_speak`` ...)."""
+    """How a turn started (``voice_input``, ``greeting``, ``silence_timeout``, ``api_speak``).
 
-    start_at: float | None = None
+    ``start_at`` is a Unix timestamp in **milliseconds** (an integer on the wire), unlike the
+    seconds of every other timestamp of the API."""
+
+    start_at: int | float | None = None
     type: str | None = None
     metadata: dict[str, Any] | None = None
 
 
 class TurnEnd(WireModel):
-    """How a turn ended (``ok``, ``interrupted``, ``ignored``, ``error``)."""
+    """How a turn ended (``ok``, ``interrupted``, ``ignored``, ``error``); ``metadata.caused_by``
+    says what cut an interrupted turn (``start_of_speech``, ``api_speak``, ``api_interrupt``,
+    ``api_leave``). ``end_at`` is a Unix timestamp in **milliseconds**."""
 
-    end_at: float | None = None
+    end_at: int | float | None = None
     type: str | None = None
     metadata: dict[str, Any] | None = None
 
 
 class LatencySegment(WireModel):
-    """Latency of one pipeline stage (``asr``, ``llm``, ``tts`` ...)."""
+    """Latency of one pipeline stage in ms: ``asr_ttlw`` (ASR time to last word), ``llm_ttft``
+    (LLM time to first token), ``llm_ftfs``, ``tts_ttfb`` (TTS time to first byte),
+    ``algorithm_processing``, ``transport``; ``llm_ttfa`` for audio-modality LLMs."""
 
     name: str | None = None
     latency: float | None = None
@@ -553,7 +560,10 @@ class CallInfo(WireModel):
     pipeline_id: str | None = None
     type: str | None = None
     state: str | None = None
+    """``answered`` or ``hangup``; absent (None) while the call has not been answered yet."""
     reason: str | None = None
+    """Why it ended: ``request`` (hung up through the API), ``hangup`` (the other party),
+    ``failed``; absent while the call goes on."""
     create_ts: int | None = None
     stop_ts: int | None = None
 

@@ -280,13 +280,24 @@ async def test_turns_types_metrics_and_interruptions(http: httpx.AsyncClient, cl
     assert speak["start"]["type"] == "api_speak"
     assert speak["end"]["type"] == "ok"
     assert think["start"]["type"] == "voice_input"
-    assert [s["name"] for s in think["metrics"]["segmented_latency_ms"]] == ["asr", "llm", "tts"]
+    assert [s["name"] for s in think["metrics"]["segmented_latency_ms"]] == [
+        "asr_ttlw",
+        "llm_ttft",
+        "tts_ttfb",
+    ]  # the service's segment names
+    assert [s["name"] for s in speak["metrics"]["segmented_latency_ms"]] == ["tts_ttfb"]
+    assert greeting["end"]["metadata"]["caused_by"] == "api_speak"
+    assert greeting["end"]["metadata"]["transport"] == "http"
     assert think["metrics"]["e2e_latency_ms"] == sum(
         s["latency"] for s in think["metrics"]["segmented_latency_ms"]
     )
     for turn in body["turns"]:
         assert turn["start"]["start_at"] <= turn["end"]["end_at"]
         assert turn["metrics"]["e2e_latency_ms"] > 0
+        # Unix milliseconds, integers on the wire
+        assert isinstance(turn["start"]["start_at"], int)
+        assert isinstance(turn["end"]["end_at"], int)
+        assert T0 * 1000 <= turn["start"]["start_at"] <= (T0 + 61) * 1000
 
 
 async def test_turns_paged_and_readable_after_stop(http: httpx.AsyncClient, clock: Clock) -> None:
@@ -315,6 +326,10 @@ async def test_turns_paged_and_readable_after_stop(http: httpx.AsyncClient, cloc
     bad = await http.get(f"{P}/agents/{agent_id}/turns", params={"page_size": 0})
     assert bad.status_code == 400
     assert bad.json()["reason"] == "InvalidFieldValue"
+    # no maximum page size (the official SDK documents none; our client allows up to 1000)
+    big = await http.get(f"{P}/agents/{agent_id}/turns", params={"page_size": 1000})
+    assert big.status_code == 200
+    assert len(big.json()["turns"]) == 7
 
 
 async def test_speak_priorities(http: httpx.AsyncClient, clock: Clock) -> None:
@@ -345,7 +360,8 @@ async def test_interrupt_cuts_current_speech(http: httpx.AsyncClient, clock: Clo
     clock.now += 60
     last = (await http.get(f"{P}/agents/{agent_id}/turns")).json()["turns"][-1]
     assert last["end"]["type"] == "interrupted"
-    assert last["end"]["end_at"] == pytest.approx(T0 + 31.5, abs=0.01)
+    assert last["end"]["end_at"] == pytest.approx((T0 + 31.5) * 1000, abs=10)
+    assert last["end"]["metadata"]["caused_by"] == "api_interrupt"
     assert 0 < last["end"]["metadata"]["playback_duration_ms"] < 1500
 
 
@@ -365,7 +381,11 @@ async def test_conversation_is_deterministic_for_a_seed(clock: Clock) -> None:
     assert await run() == await run()
 
 
-async def test_update_merges_llm_and_answers(http: httpx.AsyncClient, sandbox: Sandbox) -> None:
+async def test_update_replaces_llm_params_and_answers(
+    http: httpx.AsyncClient, sandbox: Sandbox
+) -> None:
+    """An update's ``params`` overwrites the ones the agent was started with (the service
+    documents it so: "pass the complete params")."""
     agent_id = await start(http)
     r = await http.post(
         f"{P}/agents/{agent_id}/update",
@@ -383,7 +403,7 @@ async def test_update_merges_llm_and_answers(http: httpx.AsyncClient, sandbox: S
     assert r.json() == {"agent_id": agent_id, "create_ts": int(T0), "status": "STARTING"}
     llm = sandbox.state.agents[agent_id].config.properties["llm"]
     assert llm["system_messages"] == [{"role": "system", "content": "Be brief."}]
-    assert llm["params"] == {"model": "gpt-4o-mini", "max_tokens": 50}
+    assert llm["params"] == {"max_tokens": 50}  # replaced, not merged: the model is gone
     bad = await http.post(
         f"{P}/agents/{agent_id}/update", json={"properties": {"token": join_token("other-room")}}
     )
@@ -602,7 +622,8 @@ async def test_list_shape_filters_and_cursor_paging(http: httpx.AsyncClient, clo
     while cursor:
         page = (await http.get(f"{P}/agents", params={"limit": 2, "cursor": cursor})).json()
         collected += [item["agent_id"] for item in page["data"]["list"]]
-        cursor = page["meta"].get("cursor")
+        cursor = page["meta"]["cursor"]
+    assert page["meta"]["cursor"] == ""  # always present; empty on the last page
     assert collected == ids[::-1]
     even = (await http.get(f"{P}/agents", params={"channel": "even"})).json()
     assert [i["agent_id"] for i in even["data"]["list"]] == [ids[4], ids[2], ids[0]]
@@ -613,6 +634,15 @@ async def test_list_shape_filters_and_cursor_paging(http: httpx.AsyncClient, clo
         await http.get(f"{P}/agents", params={"from_time": int(T0 + 15), "to_time": int(T0 + 35)})
     ).json()
     assert [i["agent_id"] for i in window["data"]["list"]] == [ids[3], ids[2]]
+    # the official SDK types the time range as float and the state filter as a comma list
+    window = (
+        await http.get(f"{P}/agents", params={"from_time": T0 + 14.5, "to_time": T0 + 35.25})
+    ).json()
+    assert [i["agent_id"] for i in window["data"]["list"]] == [ids[3], ids[2]]
+    several = (await http.get(f"{P}/agents", params={"state": "0,1,2,4"})).json()
+    assert several["meta"]["total"] == 5
+    live = (await http.get(f"{P}/agents", params={"state": "1, 2"})).json()
+    assert {i["agent_id"] for i in live["data"]["list"]} == set(ids[1:])
 
 
 async def test_list_defaults_to_last_two_hours(http: httpx.AsyncClient, clock: Clock) -> None:
@@ -627,7 +657,17 @@ async def test_list_defaults_to_last_two_hours(http: httpx.AsyncClient, clock: C
 
 @pytest.mark.parametrize(
     "params",
-    [{"state": 7}, {"state": "RUNNING"}, {"limit": 0}, {"limit": 101}, {"cursor": "garbage!"}],
+    [
+        {"state": 7},
+        {"state": "RUNNING"},
+        {"state": "1,,2"},
+        {"state": "1,7"},
+        {"from_time": "soon"},
+        {"to_time": "nan"},
+        {"limit": 0},
+        {"limit": 101},
+        {"cursor": "garbage!"},
+    ],
 )
 async def test_list_rejects_bad_query(http: httpx.AsyncClient, params: dict[str, Any]) -> None:
     r = await http.get(f"{P}/agents", params=params)
@@ -681,7 +721,7 @@ async def test_user_speech_cannot_cut_uninterruptable_speech(
     clock.now += 60
     turns = (await http.get(f"{P}/agents/{agent_id}/turns")).json()["turns"]
     assert turns[-2]["end"]["type"] == "interrupted"
-    assert turns[-2]["end"]["metadata"]["caused_by"] == "user_speech"
+    assert turns[-2]["end"]["metadata"]["caused_by"] == "start_of_speech"
 
 
 async def test_oversized_body_is_refused(http: httpx.AsyncClient) -> None:

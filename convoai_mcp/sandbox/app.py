@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -26,6 +27,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .auth import AuthResult, authenticate, check_join_token, check_token_binding
+from .body import read_body
 from .credentials import SandboxCredentials
 from .errors import SandboxError, bad_request
 from .faults import Fault, FaultSet
@@ -49,7 +51,7 @@ PATH_PREFIX = "/api/conversational-ai-agent"
 ADMIN_PREFIX = "/_sandbox"
 """The admin endpoint's reserved prefix (only with ``admin=True``)."""
 
-_MAX_BODY = 1_000_000
+
 _DEFAULT_REASONS = {
     400: "InvalidRequestBody",
     401: "InvalidPermission",
@@ -69,8 +71,8 @@ Result = tuple[int, Any]
 
 
 class _ListWindow(TypedDict):
-    from_time: int | None
-    to_time: int | None
+    from_time: float | None
+    to_time: float | None
     limit: int
     cursor: str | None
 
@@ -88,12 +90,7 @@ class _Ctx:
         return str(self.request.path_params[name])
 
     async def json(self) -> Any:
-        declared = self.request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > _MAX_BODY:
-            raise SandboxError(413, "InvalidRequestBody", f"the body exceeds {_MAX_BODY} bytes")
-        raw = await self.request.body()
-        if len(raw) > _MAX_BODY:
-            raise SandboxError(413, "InvalidRequestBody", f"the body exceeds {_MAX_BODY} bytes")
+        raw = await read_body(self.request)
         if not raw.strip():
             raise SandboxError(
                 400, "InvalidRequestBody", "the request body is empty; send a JSON object"
@@ -117,6 +114,34 @@ class _Ctx:
             raise bad_request(name, f"must be between {low} and {high}, got {number}")
         return number
 
+    def query_float(self, name: str, *, low: float, high: float) -> float | None:
+        """A number (the SDK types the list time range as float: ``1700000000.5`` is fine)."""
+        value = self.request.query_params.get(name)
+        if value is None or value == "":
+            return None
+        try:
+            number = float(value)
+        except ValueError:
+            raise bad_request(name, f"must be a number, got {value!r}") from None
+        if not low <= number <= high:  # also refuses nan
+            raise bad_request(name, f"must be between {low:g} and {high:g}, got {value}")
+        return number
+
+    def query_states(self, name: str) -> set[int] | None:
+        """One agent state number or a comma-separated list of them (``0,1,2``)."""
+        value = self.request.query_params.get(name)
+        if value is None or value.strip() == "":
+            return None
+        states: set[int] = set()
+        for part in value.split(","):
+            text = part.strip()
+            if not (text.isascii() and text.isdigit()) or not 0 <= int(text) <= 6:
+                raise bad_request(
+                    name, f"must be agent state numbers 0..6, comma-separated, got {value!r}"
+                )
+            states.add(int(text))
+        return states
+
     def query_str(self, name: str) -> str | None:
         value = self.request.query_params.get(name)
         return value or None
@@ -124,8 +149,8 @@ class _Ctx:
     def list_window(self) -> _ListWindow:
         """The query parameters both list operations take: time range and paging."""
         return {
-            "from_time": self.query_int("from_time", low=0, high=2**40),
-            "to_time": self.query_int("to_time", low=0, high=2**40),
+            "from_time": self.query_float("from_time", low=0, high=2**40),
+            "to_time": self.query_float("to_time", low=0, high=2**40),
             "limit": self.query_int("limit", low=1, high=100) or 20,
             "cursor": self.query_str("cursor"),
         }
@@ -199,11 +224,8 @@ async def _drop(request: Request) -> Response:
 async def _read_ahead(request: Request) -> None:
     """Read (and cache) the body now, so that an operation made slow by a latency fault is
     still performed after its client gave up, as on the real service."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > _MAX_BODY:
-        return  # refused later, without reading it
-    with contextlib.suppress(ClientDisconnect):
-        await request.body()
+    with contextlib.suppress(ClientDisconnect, SandboxError):  # a 413 is answered later
+        await read_body(request)
 
 
 def _malformed(payload: Any) -> Response:
@@ -277,15 +299,15 @@ class Sandbox:
         )
 
     def serve(
-        self, host: str = "127.0.0.1", port: int = 0
+        self, host: str = "127.0.0.1", port: int = 0, *, sock: socket.socket | None = None
     ) -> contextlib.AbstractAsyncContextManager[str]:
-        """Serve on ``host:port`` (0 = a free port); yields the base URL ending in
-        ``/api/conversational-ai-agent``."""
+        """Serve on ``host:port`` (0 = a free port), or on ``sock`` already bound there; yields
+        the base URL ending in ``/api/conversational-ai-agent``."""
         from .runner import serve
 
         @contextlib.asynccontextmanager
         async def _serve() -> AsyncIterator[str]:
-            async with serve(self.app, host=host, port=port) as root:
+            async with serve(self.app, host=host, port=port, sock=sock) as root:
                 self.base_url = root + PATH_PREFIX
                 try:
                     yield self.base_url
@@ -399,7 +421,7 @@ async def _start(ctx: _Ctx) -> Result:
 async def _list_agents(ctx: _Ctx) -> Result:
     return 200, ctx.sandbox.state.list_agents(
         channel=ctx.query_str("channel"),
-        state=ctx.query_int("state", low=0, high=6),
+        state=ctx.query_states("state"),
         **ctx.list_window(),
     )
 
@@ -416,7 +438,8 @@ async def _turns(ctx: _Ctx) -> Result:
     return 200, ctx.sandbox.state.turns(
         ctx.param("agent_id"),
         page_index=ctx.query_int("page_index", low=1, high=1_000_000) or 1,
-        page_size=ctx.query_int("page_size", low=1, high=100) or 10,
+        # no maximum: the official SDK documents none (a page holds at most every kept turn)
+        page_size=ctx.query_int("page_size", low=1, high=2**31) or 10,
     )
 
 
@@ -510,20 +533,9 @@ async def _hangup(ctx: _Ctx) -> Result:
 
 
 def _path_number(ctx: _Ctx) -> str:
-    """The ``{phone_number}`` segment; a literal ``+`` (not ``%2B``) reads as a space, as on
-    the real service, so unencoded numbers are not found."""
-    raw = ctx.request.scope.get("raw_path", b"")
-    number = ctx.param("phone_number")
-    if isinstance(raw, bytes) and b"+" in raw.rsplit(b"/", 1)[-1]:
-        number = number.replace("+", " ")
-    if number.startswith(" "):
-        raise SandboxError(
-            404,
-            "PhoneNumberNotFound",
-            f"phone number {number!r} is not in this project "
-            "(percent-encode '+' as %2B in the path)",
-        )
-    return validate_e164(number, "phone_number")
+    """The ``{phone_number}`` segment. In a path ``+`` is a plus (only query strings read it
+    as a space), and the official SDK sends it unencoded; ``%2B`` means the same."""
+    return validate_e164(ctx.param("phone_number"), "phone_number")
 
 
 async def _list_numbers(ctx: _Ctx) -> Result:
@@ -547,7 +559,7 @@ async def _update_number(ctx: _Ctx) -> Result:
 
 async def _delete_number(ctx: _Ctx) -> Result:
     ctx.sandbox.state.delete_number(_path_number(ctx))
-    return 204, None
+    return 200, {}  # 200, as the official SDKs' fixtures answer (not 204)
 
 
 # ----- the route table ----------------------------------------------------------------------

@@ -6,7 +6,11 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-__all__ = ["Latencies", "reply_to", "speech_seconds", "stage_latencies"]
+__all__ = ["SEGMENT_NAMES", "Latencies", "reply_to", "speech_seconds", "stage_latencies"]
+
+SEGMENT_NAMES = {"asr": "asr_ttlw", "llm": "llm_ttft", "tts": "tts_ttfb"}
+"""Each stage's latency segment name: ASR time to last word, LLM time to first token, TTS time
+to first byte (the service's names for a text-modality LLM)."""
 
 _REPLIES = (
     "Sure. You said: {text}. How else can I help?",
@@ -39,8 +43,9 @@ class Latencies:
     tts: int
 
     def segments(self, stages: tuple[str, ...]) -> list[dict[str, object]]:
-        """``segmented_latency_ms`` items for the stages a turn used."""
-        return [{"name": stage, "latency": getattr(self, stage)} for stage in stages]
+        """``segmented_latency_ms`` items for the stages a turn used, named as the service
+        documents them (``asr_ttlw``, ``llm_ttft``, ``tts_ttfb``)."""
+        return [{"name": SEGMENT_NAMES[stage], "latency": getattr(self, stage)} for stage in stages]
 
     def total(self, stages: tuple[str, ...]) -> int:
         """End-to-end latency over ``stages``."""

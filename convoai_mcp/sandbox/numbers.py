@@ -1,7 +1,8 @@
 """The project's phone numbers: the seeded ones, and the rules for adding and changing one.
 
-A number is kept as its JSON record (the shape ``GET /v2/phone-numbers/{n}`` answers). These
-functions are pure; :class:`~.state.SandboxState` stores the records and holds the lock.
+A number is kept as its JSON record (the shape ``GET /v2/phone-numbers/{n}`` answers): a number
+without a pipeline or a config leaves ``associated_pipeline`` / ``inbound_config`` /
+``outbound_config`` out (no JSON nulls), as the official SDKs show. These functions are pure; :class:`~.state.SandboxState` stores the records and holds the lock.
 """
 
 from __future__ import annotations
@@ -36,8 +37,6 @@ def seed_numbers() -> dict[str, dict[str, Any]]:
             "label": "Sandbox outbound line",
             "inbound": False,
             "outbound": True,
-            "associated_pipeline": None,
-            "inbound_config": None,
             "outbound_config": {"address": "sip.sandbox.invalid", "transport": "tls", "prefix": ""},
         },
         "+14155550101": {
@@ -46,9 +45,7 @@ def seed_numbers() -> dict[str, dict[str, Any]]:
             "label": "Sandbox inbound line",
             "inbound": True,
             "outbound": False,
-            "associated_pipeline": None,
             "inbound_config": {"allowed_addresses": []},
-            "outbound_config": None,
         },
     }
 
@@ -86,9 +83,6 @@ def validate_number_record(body: Any) -> dict[str, Any]:
         "label": label,
         "inbound": False,
         "outbound": False,
-        "associated_pipeline": None,
-        "inbound_config": None,
-        "outbound_config": None,
     }
     for key in _FLAGS:
         value = body.get(key)
@@ -99,7 +93,8 @@ def validate_number_record(body: Any) -> dict[str, Any]:
         value = body.get(key)
         if value is not None and not isinstance(value, dict):
             raise bad_request(key, "must be a JSON object")
-        record[key] = value
+        if value is not None:
+            record[key] = value
     return record
 
 
@@ -147,7 +142,10 @@ def apply_number_changes(number: dict[str, Any], changes: dict[str, Any]) -> Non
             config.pop("pipeline_id", None)
         else:
             config["pipeline_id"] = change["pipeline_id"]
-        number[key] = config or None
+        if config:
+            number[key] = config
+        else:
+            number.pop(key, None)
     pipeline = None
     for key in _CONFIGS:
         stored = number.get(key)
@@ -155,4 +153,7 @@ def apply_number_changes(number: dict[str, Any], changes: dict[str, Any]) -> Non
             pid = str(stored["pipeline_id"])
             pipeline = {"pipeline_id": pid, "pipeline_name": f"pipeline {pid}"}
             break
-    number["associated_pipeline"] = pipeline
+    if pipeline is None:
+        number.pop("associated_pipeline", None)
+    else:
+        number["associated_pipeline"] = pipeline

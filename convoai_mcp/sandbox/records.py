@@ -19,6 +19,10 @@ MAX_TURNS_PER_AGENT = 1000
 """Turns kept per agent (the oldest are dropped beyond)."""
 
 
+def _unix_ms(seconds: float) -> int:
+    return round(seconds * 1000)
+
+
 @dataclass
 class HistoryEntry:
     """One ``contents`` item of the history answer."""
@@ -58,16 +62,22 @@ class TurnRecord:
     interruptable: bool = True
 
     def to_wire(self, agent: AgentRecord, now: float) -> dict[str, Any]:
-        """The JSON item; a turn still being spoken has ``end: null``."""
+        """The JSON item; a turn still being spoken has ``end: null``. ``start_at`` /
+        ``end_at`` are integer Unix milliseconds, as the service documents them (the record
+        keeps seconds, like the rest of the emulator)."""
         end: dict[str, Any] | None = None
         if self.end_at <= now:
-            end = {"end_at": self.end_at, "type": self.end_type, "metadata": self.end_metadata}
+            end = {
+                "end_at": _unix_ms(self.end_at),
+                "type": self.end_type,
+                "metadata": self.end_metadata,
+            }
         return {
             "agent_id": agent.agent_id,
             "channel": agent.config.channel,
             "turn_id": self.turn_id,
             "start": {
-                "start_at": self.start_at,
+                "start_at": _unix_ms(self.start_at),
                 "type": self.start_type,
                 "metadata": self.start_metadata,
             },
@@ -127,15 +137,19 @@ class CallRecord:
     answered_at: float
     stopped_at: float | None = None
     reason: str = "request"
+    """Why the call ended: ``request`` (hung up through the API, or its agent left)."""
 
-    def state(self, now: float) -> str:
-        """``ringing`` until answered, then ``answered``, then ``hangup``."""
+    def state(self, now: float) -> str | None:
+        """``None`` until answered (the service's states are only ``answered`` and
+        ``hangup``: a call not yet answered has no ``state``), then ``answered``, then
+        ``hangup``."""
         if self.stopped_at is not None and now >= self.stopped_at:
             return "hangup"
-        return "answered" if now >= self.answered_at else "ringing"
+        return "answered" if now >= self.answered_at else None
 
     def to_wire(self, now: float, *, with_reason: bool) -> dict[str, Any]:
-        """The list item (and, with the reason, the get answer)."""
+        """The list item (and, with the end reason once it ended, the get answer). A call not
+        yet answered has no ``state``; ``stop_ts`` is null until it ends."""
         stopped = self.stopped_at is not None and now >= self.stopped_at
         item: dict[str, Any] = {
             "agent_id": self.agent_id,
@@ -148,6 +162,8 @@ class CallRecord:
             "create_ts": int(self.created_at),
             "stop_ts": int(self.stopped_at) if stopped and self.stopped_at is not None else None,
         }
-        if with_reason:
+        if item["state"] is None:
+            del item["state"]
+        if with_reason and stopped:
             item["reason"] = self.reason
         return item

@@ -13,6 +13,7 @@ Several sandbox instances may share one state (failover tests); a lock guards it
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 import time
@@ -56,6 +57,8 @@ _TURN_RETENTION = 7 * 86400.0
 _STATUS_MESSAGES = {"STARTING": "agent is starting", "RUNNING": "agent is running"}
 """The ``message`` of a live agent; a stopped one says why it stopped."""
 _AGENT_LIST_WINDOW = 2 * 3600
+_API_CAUSES = frozenset({"api_speak", "api_interrupt"})
+"""Turn end causes that carry the request's ``transport``, as the service documents."""
 _CALL_LIST_WINDOW = 60 * 86400
 
 _Listed = TypeVar("_Listed", AgentRecord, CallRecord)
@@ -70,7 +73,8 @@ def _list_answer(
     item: Callable[[_Listed], dict[str, Any]],
 ) -> dict[str, Any]:
     """The list answer for ``matched`` (newest first): the page that starts at ``cursor`` (the
-    ``agent_id`` of its first item, as the service documents it), the total, the next cursor."""
+    ``agent_id`` of its first item, as the service documents it), the total, the next cursor
+    (always present: ``""`` on the last page, as the official SDKs show and test for)."""
     first = None
     if cursor:
         start = records.get(cursor)
@@ -81,9 +85,10 @@ def _list_answer(
         first = start.seq
     remaining = [r for r in matched if first is None or r.seq <= first]
     items = [item(r) for r in remaining[:limit]]
-    meta: dict[str, Any] = {"total": len(matched)}
-    if len(remaining) > limit:
-        meta["cursor"] = remaining[limit].agent_id
+    meta: dict[str, Any] = {
+        "cursor": remaining[limit].agent_id if len(remaining) > limit else "",
+        "total": len(matched),
+    }
     return {"data": {"count": len(items), "list": items}, "meta": meta, "status": "ok"}
 
 
@@ -130,8 +135,8 @@ class SandboxState:
 
     def advance(self, seconds: float) -> float:
         """Move time forward by ``seconds``; returns the new time."""
-        if seconds < 0:
-            raise ValueError("time only moves forward")
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError(f"time only moves forward by a finite amount, got {seconds!r}")
         with self.lock:
             self.offset += seconds
             return self.now()
@@ -185,18 +190,20 @@ class SandboxState:
                     "playback_duration_ms": round(played * 1000),
                     "caused_by": caused_by,
                 }
+                if caused_by in _API_CAUSES:
+                    turn.end_metadata["transport"] = "http"
                 if turn.entry is not None:
                     turn.entry.speech_end_ms = agent.ms(max(at, turn.speech_start))
         agent.speaking_until = max([at, *(t.end_at for t in agent.turns)]) if agent.turns else at
 
     def _stop(self, agent: AgentRecord, at: float, message: str) -> None:
-        self._interrupt_at(agent, at, "agent_stopped")
+        self._interrupt_at(agent, at, "api_leave")
         agent.stopped_at = at
         agent.message = message
         call = self.calls.get(agent.agent_id)
         if call is not None and call.stopped_at is None:
             call.stopped_at = at
-            call.reason = "hangup"
+            call.reason = "request"  # the agent's side ended it
 
     def _say(
         self,
@@ -261,7 +268,7 @@ class SandboxState:
                 start_metadata=meta,
                 end_at=round(at, 3),
                 end_type="ignored",
-                end_metadata={"reason": "agent was speaking"},
+                end_metadata={"caused_by": "disable"},
                 e2e_latency_ms=0,
                 segments=[],
                 speech_start=at,
@@ -364,13 +371,15 @@ class SandboxState:
         self,
         *,
         channel: str | None = None,
-        state: int | None = None,
-        from_time: int | None = None,
-        to_time: int | None = None,
+        state: int | set[int] | None = None,
+        from_time: float | None = None,
+        to_time: float | None = None,
         limit: int = 20,
         cursor: str | None = None,
     ) -> dict[str, Any]:
-        """``GET agents``: newest first, filtered, cursor-paged."""
+        """``GET agents``: newest first, filtered (``state``: one state number or a set of
+        them), cursor-paged."""
+        states = {state} if isinstance(state, int) else state
         with self.lock:
             now = self.now()
             low = from_time if from_time is not None else int(now) - _AGENT_LIST_WINDOW
@@ -380,7 +389,7 @@ class SandboxState:
                 self._refresh(agent, now)
                 if channel is not None and agent.config.channel != channel:
                     continue
-                if state is not None and agent.status(now) != AGENT_STATES[state]:
+                if states is not None and agent.status(now) not in {AGENT_STATES[n] for n in states}:
                     continue
                 if not low <= int(agent.created_at) <= high:
                     continue
@@ -405,14 +414,15 @@ class SandboxState:
             self._stop(agent, now, "stopped by a leave request")
 
     def history(self, agent_id: str) -> dict[str, Any]:
-        """``history``: only while the agent is not stopped."""
+        """``history``: only while the agent is not stopped; its ``status`` is ``RUNNING``,
+        the only value the service documents for this answer."""
         with self.lock:
             now = self.now()
             agent = self._live(agent_id, now)
             return {
                 "agent_id": agent.agent_id,
                 "start_ts": int(agent.created_at),
-                "status": agent.status(now),
+                "status": "RUNNING",
                 "contents": [entry.to_wire() for entry in agent.history],
             }
 
@@ -442,7 +452,10 @@ class SandboxState:
             }
 
     def update_agent(self, agent_id: str, properties: dict[str, Any]) -> dict[str, Any]:
-        """``update``: merge ``llm`` / ``mllm`` / ``token`` into the agent's properties."""
+        """``update``: set ``token``, and ``llm.system_messages`` / ``llm.params`` /
+        ``mllm.params`` where given. A given ``params`` object replaces the one the agent was
+        started with (it is not merged): the service documents that an update overwrites it,
+        so the caller sends the complete object."""
         with self.lock:
             now = self.now()
             agent = self._live(agent_id, now)
@@ -458,11 +471,7 @@ class SandboxState:
                     if "system_messages" in update:
                         merged["system_messages"] = update["system_messages"]
                     if isinstance(update.get("params"), dict):
-                        params = merged.get("params")
-                        merged["params"] = {
-                            **(params if isinstance(params, dict) else {}),
-                            **update["params"],
-                        }
+                        merged["params"] = dict(update["params"])
                     props[stage] = merged
             agent.last_activity = max(agent.last_activity, now)
             return {
@@ -488,7 +497,7 @@ class SandboxState:
                 )
             at = max(now, agent.running_at)
             busy = agent.speaking_until > at
-            meta = {"action": priority.lower(), "transport": "http"}
+            meta = {"transport": "http"}
             if busy and priority == "IGNORE":
                 self._ignored_turn(agent, at, "api_speak", meta)
             else:
@@ -523,7 +532,7 @@ class SandboxState:
             at = max(now, agent.running_at)
             busy = agent.speaking_until > at
             action = (speaking_action or "interrupt") if busy else listening_action
-            meta: dict[str, Any] = {"action": action, "transport": "http"}
+            meta: dict[str, Any] = {"speech_duration_ms": 0}  # text, not speech
             user, _ = self._user_entry(agent, text, at)
             if busy and action == "ignore":
                 self._ignored_turn(agent, at, "voice_input", meta)
@@ -531,7 +540,7 @@ class SandboxState:
             self._remember(agent, user)
             if action != "inject" or busy:
                 if busy and action == "interrupt":
-                    self._interrupt_at(agent, at, "think")
+                    self._interrupt_at(agent, at, "start_of_speech")  # new input cut it
                 start = agent.speaking_until if busy and action == "append" else at
                 reply = reply_to(text, agent.rng)
                 self._say(agent, start, reply, "voice_input", meta, stages=("asr", "llm", "tts"))
@@ -546,7 +555,7 @@ class SandboxState:
             at = max(now, agent.running_at)
             user, duration = self._user_entry(agent, text, at)
             self._remember(agent, user)
-            self._interrupt_at(agent, at, "user_speech", by_user=True)
+            self._interrupt_at(agent, at, "start_of_speech", by_user=True)
             meta = {"speech_duration_ms": round(duration * 1000), "transport": "rtc"}
             self._say(
                 agent,
@@ -647,7 +656,8 @@ class SandboxState:
             return self._call(agent_id, now).to_wire(now, with_reason=True)
 
     def hangup(self, agent_id: str) -> None:
-        """``hangup``: the call ends with reason ``hangup`` and its agent stops."""
+        """``hangup``: the call ends with reason ``request`` (actively hung up) and its agent
+        stops."""
         with self.lock:
             now = self.now()
             call = self._call(agent_id, now)
@@ -657,15 +667,15 @@ class SandboxState:
             if agent is not None and agent.stopped_at is None:
                 self._stop(agent, now, "call hung up")
             call.stopped_at = now
-            call.reason = "hangup"
+            call.reason = "request"
 
     def list_calls(
         self,
         *,
         number: str | None = None,
         type: str | None = None,
-        from_time: int | None = None,
-        to_time: int | None = None,
+        from_time: float | None = None,
+        to_time: float | None = None,
         limit: int = 20,
         cursor: str | None = None,
     ) -> dict[str, Any]:
@@ -761,8 +771,11 @@ class SandboxState:
             }
 
     def reset(self) -> None:
-        """Forget every agent and call and restore the seeded phone numbers (time is kept)."""
+        """Forget every agent and call and restore the seeded phone numbers (time is kept,
+        unless it is no longer a finite time)."""
         with self.lock:
+            if not math.isfinite(self.offset):
+                self.offset = 0.0
             self.agents.clear()
             self.calls.clear()
             self.numbers = seed_numbers()

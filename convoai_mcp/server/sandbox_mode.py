@@ -13,18 +13,16 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
+from convoai_mcp.sandbox.environment import FICTIONAL_ALLOWLIST, SANDBOX_PRESETS
+
 if TYPE_CHECKING:
     from convoai_mcp.config import Settings
 
 __all__ = ["SANDBOX_CALL_ALLOWLIST", "SANDBOX_PRESETS", "run_sandbox", "sandbox_settings"]
 
-SANDBOX_PRESETS = ("deepgram_nova_3", "openai_gpt_4o_mini", "minimax_speech_2_6_turbo")
-"""Default presets when the server runs on the sandbox without configured vendors."""
-
-SANDBOX_CALL_ALLOWLIST = ("+1415555",)
-"""What ``call`` may dial in sandbox mode when ``CONVOAI_CALL_ALLOWLIST`` is unset: the
-emulator's numbers and the README's examples (``+1 415 555 01xx``, numbers reserved for fiction).
-Nothing is dialled for real there."""
+SANDBOX_CALL_ALLOWLIST = FICTIONAL_ALLOWLIST
+"""What ``call`` may dial in sandbox mode when ``CONVOAI_CALL_ALLOWLIST`` is unset (the
+emulator's fictional numbers; nothing is dialled for real there)."""
 
 
 def sandbox_settings(
