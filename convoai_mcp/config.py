@@ -104,6 +104,14 @@ VARIABLES: dict[str, Variable] = {
     "CONVOAI_LLM_URL": Variable("Default LLM endpoint (OpenAI-compatible chat completions URL)."),
     "CONVOAI_LLM_API_KEY": Variable("API key for the default LLM.", secret=True),
     "CONVOAI_LLM_MODEL": Variable("Default LLM model name, e.g. gpt-4o-mini."),
+    "CONVOAI_LLM_URLS_ALLOWED": Variable(
+        "Comma list of LLM URLs the model may pick with llm_url besides CONVOAI_LLM_URL (exact "
+        "URLs, or *: any); they are called without CONVOAI_LLM_API_KEY. Default: none."
+    ),
+    "CONVOAI_LLM_MODELS_ALLOWED": Variable(
+        "Comma list of models the model may pick with llm_model on the configured LLM and its "
+        "key, besides CONVOAI_LLM_MODEL (or *: any). Default: none."
+    ),
     "CONVOAI_LLM_STYLE": Variable(
         "LLM request style: openai (default), gemini, anthropic, dify or bedrock."
     ),
@@ -154,6 +162,9 @@ VARIABLES: dict[str, Variable] = {
     ),
     "CONVOAI_TOOLS_ALLOW": Variable("Comma list of tool names to expose (default: all)."),
     "CONVOAI_TOOLS_DENY": Variable("Comma list of tool names to hide."),
+    "CONVOAI_TOKEN_MAX_LIFETIME": Variable(
+        "Longest lifetime of a token from mint_token, in seconds (default 3600)."
+    ),
     "CONVOAI_HTTP_TOKEN": Variable(
         "Bearer token HTTP clients must send; required to bind the HTTP transports to a "
         "non-loopback address.",
@@ -266,6 +277,8 @@ class Settings(BaseModel):
     llm_api_key: SecretStr | None = None
     llm_model: str | None = None
     llm_style: str | None = None
+    llm_urls_allowed: tuple[str, ...] = ()
+    llm_models_allowed: tuple[str, ...] = ()
     tts_vendor: str | None = None
     tts_params: dict[str, Any] = Field(default_factory=dict, repr=False)
     asr_vendor: str | None = None
@@ -286,6 +299,7 @@ class Settings(BaseModel):
     read_only: bool = False
     tools_allow: tuple[str, ...] | None = None
     tools_deny: tuple[str, ...] = ()
+    token_max_lifetime: int = 3600
     http_token: SecretStr | None = None
     max_body_bytes: int | None = None
     archive: bool = True
@@ -399,6 +413,16 @@ class Settings(BaseModel):
             values["llm_style"] = _choice(
                 "CONVOAI_LLM_STYLE", style, LLM_STYLES, what="an LLM style"
             )
+        urls = env.csv("CONVOAI_LLM_URLS_ALLOWED")
+        values["llm_urls_allowed"] = tuple(
+            url
+            if url == "*"
+            else _check_url(
+                "CONVOAI_LLM_URLS_ALLOWED", url, "list exact chat-completions URLs, or * for any"
+            )
+            for url in urls
+        )
+        values["llm_models_allowed"] = env.csv("CONVOAI_LLM_MODELS_ALLOWED")
         values["tts_vendor"] = env.text("CONVOAI_TTS_VENDOR")
         values["tts_params"] = env.json_object("CONVOAI_TTS_PARAMS")
         values["asr_vendor"] = env.text("CONVOAI_ASR_VENDOR")
@@ -451,6 +475,9 @@ class Settings(BaseModel):
         allow_tools = env.raw("CONVOAI_TOOLS_ALLOW")
         values["tools_allow"] = env.csv("CONVOAI_TOOLS_ALLOW") if allow_tools is not None else None
         values["tools_deny"] = env.csv("CONVOAI_TOOLS_DENY")
+        lifetime = env.integer("CONVOAI_TOKEN_MAX_LIFETIME", minimum=60, maximum=86400)
+        if lifetime is not None:
+            values["token_max_lifetime"] = lifetime
         http_token = env.secret("CONVOAI_HTTP_TOKEN")
         if http_token is not None:
             if len(http_token.get_secret_value()) < 16:

@@ -389,7 +389,9 @@ class SandboxState:
                 self._refresh(agent, now)
                 if channel is not None and agent.config.channel != channel:
                     continue
-                if states is not None and agent.status(now) not in {AGENT_STATES[n] for n in states}:
+                if states is not None and agent.status(now) not in {
+                    AGENT_STATES[n] for n in states
+                }:
                     continue
                 if not low <= int(agent.created_at) <= high:
                     continue
