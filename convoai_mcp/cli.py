@@ -340,18 +340,11 @@ async def _check(settings: Settings, sandbox: bool) -> int:
         print(text, flush=True)
 
     async with AsyncExitStack() as stack:
-        if sandbox:
-            import secrets
+        if sandbox:  # exactly what --sandbox serves (allow-list, temporary archive)
+            from convoai_mcp.server.sandbox_mode import run_sandbox
 
-            from convoai_mcp.sandbox import DEMO_CREDENTIALS, Sandbox
-            from convoai_mcp.server.sandbox_mode import sandbox_settings
-
-            emulator = Sandbox(DEMO_CREDENTIALS, seed=secrets.randbits(32))
-            base_url = await stack.enter_async_context(emulator.serve("127.0.0.1", 0))
+            settings, _ = await stack.enter_async_context(run_sandbox(settings))
             adopt_uvicorn_logging()
-            settings = sandbox_settings(settings, base_url)
-            if settings.archive_path is None:  # nothing is archived by a check, but be sure
-                settings = settings.model_copy(update={"archive": False})
         redactor = settings_redactor(settings)
         try:
             from convoai_mcp.archive import check_archive

@@ -284,6 +284,8 @@ async def test_check_sandbox() -> None:
     status, out, err = await run_check("--sandbox")
     assert status == 0, out + err
     assert "service: the sandbox" in out
+    assert "calls: on, allow-list of 1 entry" in out  # the emulator's fictional numbers
+    assert "archive: on, " in out and "convoai-sandbox-" in out  # a temporary one
     assert "presets deepgram_nova_3,openai_gpt_4o_mini,minimax_speech_2_6_turbo" in out
     assert DEMO_CREDENTIALS.customer_secret not in out + err
 
