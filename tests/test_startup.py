@@ -44,14 +44,11 @@ def root_logging() -> Iterator[None]:
     """main() installs its stderr handler on the root logger: put the test's back after."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    levels = {name: logging.getLogger(name).level for name in ("httpx", "httpcore")}
     try:
         yield
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
-        for name, old in levels.items():
-            logging.getLogger(name).setLevel(old)
 
 
 # ------------------------------------------------------------------- configuration errors
@@ -287,6 +284,8 @@ async def test_check_sandbox() -> None:
     status, out, err = await run_check("--sandbox")
     assert status == 0, out + err
     assert "service: the sandbox" in out
+    assert "calls: on, allow-list of 1 entry" in out  # the emulator's fictional numbers
+    assert "archive: on, " in out and "convoai-sandbox-" in out  # a temporary one
     assert "presets deepgram_nova_3,openai_gpt_4o_mini,minimax_speech_2_6_turbo" in out
     assert DEMO_CREDENTIALS.customer_secret not in out + err
 
@@ -302,10 +301,16 @@ def test_debug_shows_ours_not_the_http_librarys_internals() -> None:
     logging.getLogger("httpcore.connection").debug("connect_tcp.started")
     logging.getLogger("httpx").info("HTTP Request: GET ...")
     logging.getLogger("httpx").warning("a warning of theirs")
+    logging.getLogger("mcp.server.lowlevel.server").debug("Received message: ...")
+    logging.getLogger("sse_starlette.sse").debug("chunk: b'event: message'")
+    logging.getLogger("uvicorn.error").info("Application startup complete.")
     text = stream.getvalue()
     assert "ours" in text
     assert "connect_tcp" not in text and "HTTP Request" not in text
+    assert "Received message" not in text and "chunk:" not in text
     assert "a warning of theirs" in text
+    assert "Application startup complete." in text
+    assert logging.getLogger("httpx").level == logging.NOTSET  # nobody else's level changed
 
 
 @pytest.mark.usefixtures("root_logging")
@@ -313,7 +318,9 @@ def test_the_http_internals_on_request() -> None:
     stream = io.StringIO()
     configure_logging("DEBUG", stream, fmt="text", http=True)
     logging.getLogger("httpcore.connection").debug("connect_tcp.started")
+    logging.getLogger("mcp.server.lowlevel.server").debug("Received message: ...")
     assert "connect_tcp.started" in stream.getvalue()
+    assert "Received message" in stream.getvalue()
 
 
 @pytest.mark.usefixtures("root_logging")
