@@ -109,13 +109,15 @@ async def test_call_lifecycle(http: httpx.AsyncClient, clock: Clock) -> None:
     clock.now += 10
     history = (await http.get(f"{P}/agents/{agent_id}/history")).json()["contents"]
     assert history[0]["content"] == "Hi, this is the sandbox calling."
-    r = await http.post(f"{P}/calls/{agent_id}/hangup")
+    empty = await http.post(f"{P}/calls/{agent_id}/hangup")  # the SDKs send {}
+    assert (empty.status_code, empty.json()["error_type"]) == (400, "InvalidRequestBody")
+    r = await http.post(f"{P}/calls/{agent_id}/hangup", json={})
     assert (r.status_code, r.json()) == (200, {})
     got = (await http.get(f"{P}/calls/{agent_id}")).json()
     # hung up through the API: reason "request" (actively hung up), as the service documents
     assert (got["state"], got["reason"], got["stop_ts"]) == ("hangup", "request", int(T0 + 11.5))
     assert (await http.get(f"{P}/agents/{agent_id}")).json()["status"] == "STOPPED"
-    again = await http.post(f"{P}/calls/{agent_id}/hangup")
+    again = await http.post(f"{P}/calls/{agent_id}/hangup", json={})
     assert again.status_code == 404
     assert again.json()["error_type"] == "TaskNotFound"
 

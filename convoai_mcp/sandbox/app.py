@@ -477,7 +477,15 @@ async def _speak(ctx: _Ctx) -> Result:
     return 200, ctx.sandbox.state.speak(ctx.param("agent_id"), text, priority, interruptable)
 
 
+async def _empty_object(ctx: _Ctx) -> None:
+    """The body of interrupt / hangup: a JSON object, ``{}`` (what all three official SDKs
+    send; an empty body is refused, as the TypeScript SDK's tests expect)."""
+    if not isinstance(await ctx.json(), dict):
+        raise SandboxError(400, "InvalidRequestBody", "the request body must be a JSON object")
+
+
 async def _interrupt(ctx: _Ctx) -> Result:
+    await _empty_object(ctx)
     return 200, ctx.sandbox.state.interrupt(ctx.param("agent_id"))
 
 
@@ -531,6 +539,7 @@ async def _get_call(ctx: _Ctx) -> Result:
 
 
 async def _hangup(ctx: _Ctx) -> Result:
+    await _empty_object(ctx)
     ctx.sandbox.state.hangup(ctx.param("agent_id"))
     return 200, {}
 

@@ -2,7 +2,8 @@
 
 A number is kept as its JSON record (the shape ``GET /v2/phone-numbers/{n}`` answers): a number
 without a pipeline or a config leaves ``associated_pipeline`` / ``inbound_config`` /
-``outbound_config`` out (no JSON nulls), as the official SDKs show. These functions are pure; :class:`~.state.SandboxState` stores the records and holds the lock.
+``outbound_config`` out (no JSON nulls), as the official SDKs show. These functions are pure;
+:class:`~.state.SandboxState` stores the records and holds the lock.
 """
 
 from __future__ import annotations
