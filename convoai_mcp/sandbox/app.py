@@ -383,10 +383,9 @@ class Sandbox:
 
         async def http_error(request: Request, exc: Exception) -> Response:
             assert isinstance(exc, HTTPException)
-            reason = "NotImplemented" if exc.status_code == 405 else "InvalidRequestBody"
+            # no such API (404) or method (405): NotImplemented, the SDK's reason that fits
+            reason = "NotImplemented" if exc.status_code in (404, 405) else "InvalidRequestBody"
             detail = f"no such API: {request.method} {request.url.path}"
-            if exc.status_code == 404:
-                reason = "NotFound"
             return JSONResponse({"detail": detail, "reason": reason}, status_code=exc.status_code)
 
         return Starlette(
