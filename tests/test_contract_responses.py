@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pydantic
-from _contract import conforms, import_sdk, sdk_model
+from _contract import AGENT_ERROR, SUCCESS, answer_problems, conforms, import_sdk, sdk_model
 
 from convoai_mcp.sandbox import DEMO_CREDENTIALS, Fault, Sandbox
 from convoai_mcp.tokens import mint_convoai_token
@@ -30,36 +30,6 @@ BASIC = (
     "Basic " + base64.b64encode(f"{CREDS.customer_id}:{CREDS.customer_secret}".encode()).decode()
 )
 OUTBOUND = "+14155550100"
-
-_A = "agents.types"
-_T = "telephony.types"
-_N = "phone_numbers.types"
-SUCCESS: dict[str, tuple[str, str] | None] = {
-    "agents.start": (f"{_A}.start_agents_response", "StartAgentsResponse"),
-    "agents.list": (f"{_A}.list_agents_response", "ListAgentsResponse"),
-    "agents.get": (f"{_A}.get_agents_response", "GetAgentsResponse"),
-    "agents.history": (f"{_A}.get_history_agents_response", "GetHistoryAgentsResponse"),
-    "agents.turns": (f"{_A}.get_turns_agents_response", "GetTurnsAgentsResponse"),
-    "agents.stop": None,  # any 2xx; the SDK reads no body
-    "agents.update": (f"{_A}.update_agents_response", "UpdateAgentsResponse"),
-    "agents.speak": (f"{_A}.speak_agents_response", "SpeakAgentsResponse"),
-    "agents.interrupt": (f"{_A}.interrupt_agents_response", "InterruptAgentsResponse"),
-    "agents.think": (
-        "agent_management.types.agent_think_agent_management_response",
-        "AgentThinkAgentManagementResponse",
-    ),
-    "calls.create": (f"{_T}.call_telephony_response", "CallTelephonyResponse"),
-    "calls.list": (f"{_T}.list_telephony_response", "ListTelephonyResponse"),
-    "calls.get": (f"{_T}.get_telephony_response", "GetTelephonyResponse"),
-    "calls.hangup": (f"{_T}.hangup_telephony_response", "HangupTelephonyResponse"),
-    "numbers.list": (f"{_N}.list_phone_numbers_response_item", "ListPhoneNumbersResponseItem"),
-    "numbers.add": (f"{_N}.add_phone_numbers_response", "AddPhoneNumbersResponse"),
-    "numbers.get": (f"{_N}.get_phone_numbers_response", "GetPhoneNumbersResponse"),
-    "numbers.update": (f"{_N}.update_phone_numbers_response", "UpdatePhoneNumbersResponse"),
-    "numbers.delete": None,
-}
-AGENT_ERROR = ("types.agent_error_response", "AgentErrorResponse")
-TELEPHONY_ERROR = ("types.telephony_error_response", "TelephonyErrorResponse")
 
 
 def token(channel: str, uid: int | str) -> str:
@@ -124,21 +94,6 @@ class Recorder:
         return body
 
 
-def _problems(operation: str, status: int, body: Any) -> list[str]:
-    where = f"{operation} {status}"
-    if status >= 400:
-        family = AGENT_ERROR if operation.startswith("agents.") else TELEPHONY_ERROR
-        return conforms(sdk_model(*family), body, where)
-    target = SUCCESS[operation]
-    if target is None:
-        return [] if body in (None, {}) else [f"{where}: unexpected body {body!r}"]
-    model = sdk_model(*target)
-    if operation == "numbers.list":
-        assert isinstance(body, list)
-        return [p for i, item in enumerate(body) for p in conforms(model, item, f"{where}[{i}]")]
-    return conforms(model, body, where)
-
-
 async def _agents(r: Recorder, sb: Sandbox) -> None:
     first = await r.ask("agents.start", "POST", f"{P}/join", json=agent_body("a-1", "room-1"))
     agent = first["agent_id"]
@@ -167,7 +122,7 @@ async def _agents(r: Recorder, sb: Sandbox) -> None:
         json={"text": "Queued.", "priority": "APPEND", "interruptable": False},
     )
     await r.ask("agents.interrupt", "POST", f"{P}/agents/{agent}/interrupt", json={})
-    await r.ask("agents.interrupt", "POST", f"{P}/agents/{agent}/interrupt", expect=400)
+    await r.ask("agents.interrupt", "POST", f"{P}/agents/{agent}/interrupt", json=[], expect=400)
     await r.ask("agents.think", "POST", f"{P}/agents/{agent}/think", json={"text": "And then?"})
     r.clock.now += 0.3
     sb.state.user_says(agent, "Wait, stop.")  # barge-in: start_of_speech
@@ -345,7 +300,7 @@ async def test_every_emulator_answer_conforms_to_the_sdk_models() -> None:
         # answers of the routing layer itself
         await recorder.ask("agents.get", "GET", "/v2/nowhere", expect=404)
         await recorder.ask("agents.get", "DELETE", f"{P}/join", expect=405)
-    problems = [p for op, status, body in recorder.seen for p in _problems(op, status, body)]
+    problems = [p for op, status, body in recorder.seen for p in answer_problems(op, status, body)]
     assert problems == []
     covered = {op for op, status, _ in recorder.seen if status < 400}
     assert covered == set(SUCCESS)  # every operation's success answer was checked
@@ -369,6 +324,14 @@ def test_the_checker_catches_what_the_sdk_would_not() -> None:
     problems = conforms(turns, old_turn)
     assert any("cut_off" in p for p in problems)  # an enum value the SDK does not declare
     assert any("latency" in p for p in problems)  # a type the model rejects
+    # what the SDK documents beyond its types: the old dialect fails here too
+    old_list = {"data": {"count": 0, "list": []}, "meta": {"total": 0}, "status": "ok"}
+    assert any("cursor" in p for p in answer_problems("agents.list", 200, old_list))
+    seconds = {"turns": [{"start": {"start_at": 1800000000.5}, "end": None}]}
+    assert any("not ms" in p for p in answer_problems("agents.turns", 200, seconds))
+    null_number = {"phone_number": "+14155550100", "associated_pipeline": None}
+    assert any("null" in p for p in answer_problems("numbers.get", 200, null_number))
+    assert any("200" in p for p in answer_problems("numbers.delete", 204, None))
     calls = sdk_model(*SUCCESS["calls.get"])  # type: ignore[misc]
     assert any("ringing" in p for p in conforms(calls, {"state": "ringing"}))
     errors = sdk_model(*AGENT_ERROR)

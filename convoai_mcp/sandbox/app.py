@@ -477,8 +477,11 @@ async def _speak(ctx: _Ctx) -> Result:
 
 
 async def _empty_object(ctx: _Ctx) -> None:
-    """The body of interrupt / hangup: a JSON object, ``{}`` (what all three official SDKs
-    send; an empty body is refused, as the TypeScript SDK's tests expect)."""
+    """The body of interrupt / hangup: ``{}`` (what the TypeScript and Go SDKs send) or none at
+    all (what the Python SDK puts on the wire: its HTTP layer drops an empty JSON body); any
+    other body is refused."""
+    if not (await ctx.request.body()).strip():
+        return
     if not isinstance(await ctx.json(), dict):
         raise SandboxError(400, "InvalidRequestBody", "the request body must be a JSON object")
 
