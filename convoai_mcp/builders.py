@@ -28,7 +28,11 @@ the same agent, and the contract tests (``tests/test_contract_requests.py``) hol
   ``advanced_features.enable_mllm`` is removed), and gets no turn detection or ASR;
 - ``system_prompt`` / ``greeting`` / ``failure_message`` / ``max_history`` fill only what the
   LLM (or MLLM) config leaves unset: the config wins, as in the SDK;
-- agent uid ``0`` is allowed (the service assigns a random uid).
+- agent uid ``0`` is allowed (the service assigns a random uid);
+- an avatar whose vendor publishes its own video in the channel (``heygen``, ``liveavatar``,
+  ``generic``, ``sensetime``, ``spatius``) and names its ``agora_uid`` gets its ``agora_token``
+  minted for that uid when the App Certificate is known (a ``generic`` one also its
+  ``agora_appid`` / ``agora_channel``), as the SDK's sessions do.
 """
 
 from __future__ import annotations
@@ -85,6 +89,8 @@ DEFAULT_ASR_VENDOR_CN = "fengming"
 """The ASR vendor sent when none is configured (the service's own; ``fengming`` in CN)."""
 AVATAR_SAMPLE_RATES = {"heygen": 24000, "liveavatar": 24000, "akool": 16000}
 """Avatar vendor -> the TTS sample rate it needs."""
+_PUBLISHING_AVATARS = frozenset({"heygen", "liveavatar", "generic", "sensetime", "spatius"})
+"""Avatar vendors that join the channel as ``agora_uid`` and need a token for it."""
 
 M = TypeVar("M", bound=BaseModel)
 # RTC channel names: at most 64 bytes of letters, digits, space and these punctuation marks.
@@ -414,6 +420,52 @@ def _join_token(
         raise ValidationError(str(exc)) from None
 
 
+def _avatar(
+    spec: AgentSpec, *, app_id: str, app_certificate: str | None, lifetime: int
+) -> AvatarConfig | None:
+    """The avatar, completed as the SDK's sessions complete it: a channel-publishing vendor's
+    ``agora_token`` for its ``agora_uid`` (minted when the certificate is known), and a
+    generic avatar's ``agora_appid`` / ``agora_channel``."""
+    avatar = spec.avatar
+    if avatar is None or avatar.enable is False or not avatar.vendor:
+        return avatar
+    vendor = avatar.vendor.lower()
+    if vendor not in _PUBLISHING_AVATARS:
+        return avatar
+    avatar = avatar.model_copy(deep=True)
+    params = dict(avatar.params or {})
+    if vendor == "generic":
+        params.setdefault("agora_appid", app_id)
+        params.setdefault("agora_channel", spec.channel)
+    uid = params.get("agora_uid")
+    if uid and not params.get("agora_token") and app_certificate is not None:
+        uid_text = validate_uid(str(uid), string_uid=spec.enable_string_uid, what="avatar uid")
+        if uid_text == spec.agent_uid:
+            raise ValidationError(
+                "the avatar's agora_uid is the agent's uid",
+                hint="give the avatar a uid of its own for its video",
+            )
+        params["agora_token"] = _join_token(
+            spec,
+            uid_text,
+            app_id=app_id,
+            app_certificate=app_certificate,
+            token=None,
+            lifetime=lifetime,
+        )
+    avatar.params = params
+    return avatar
+
+
+def _avatar_field(
+    spec: AgentSpec, app_id: str, app_certificate: str | None, lifetime: int
+) -> dict[str, Any]:
+    if spec.avatar is None:
+        return {}  # nothing to complete (an avatar in extra_properties is sent as given)
+    avatar = _avatar(spec, app_id=app_id, app_certificate=app_certificate, lifetime=lifetime)
+    return {"avatar": avatar}
+
+
 def _properties_fields(spec: AgentSpec, *, cn: bool) -> dict[str, Any]:
     advanced = dict(spec.advanced_features or {})
     if spec.is_mllm:
@@ -490,6 +542,7 @@ def build_start_request(
         AgentProperties,
         {
             **_properties_fields(spec, cn=cn),
+            **_avatar_field(spec, app_id, app_certificate, token_lifetime),
             "token": join_token,
             "remote_rtc_uids": list(spec.remote_uids),
         },

@@ -389,3 +389,27 @@ def test_bad_extra_property_names_the_field_but_not_the_value() -> None:
 def test_spec_str_has_no_secrets() -> None:
     spec = AgentSpec(channel="c", llm=LLM, tts=tts(), extra_properties={"rtc": {"key": "k-123"}})
     assert "k-123" not in str(spec)
+
+
+def test_a_publishing_avatar_gets_its_own_token() -> None:
+    """As the SDK's sessions do: a LiveAvatar / HeyGen / generic avatar that names its
+    agora_uid gets an RTC token for that uid; a generic one also the App ID and channel."""
+    live = AvatarConfig(vendor="liveavatar", params={"api_key": "k", "agora_uid": "3001"})
+    avatar = build(llm=LLM, tts=tts(24000), avatar=live).to_wire()["properties"]["avatar"]
+    minted = avatar["params"]["agora_token"]
+    assert verify_token(minted, CERT, app_id=APP_ID, channel="room-1", uid="3001").rtc
+    given = AvatarConfig(vendor="heygen", params={"agora_uid": "3001", "agora_token": "007x"})
+    kept = build(llm=LLM, tts=tts(24000), avatar=given).to_wire()["properties"]["avatar"]
+    assert kept["params"]["agora_token"] == "007x"
+    generic = AvatarConfig(vendor="generic", params={"agora_uid": "3001"})
+    params = build(llm=LLM, tts=tts(), avatar=generic).to_wire()["properties"]["avatar"]["params"]
+    assert (params["agora_appid"], params["agora_channel"]) == (APP_ID, "room-1")
+    akool = AvatarConfig(vendor="akool", params={"api_key": "k"})
+    plain = build(llm=LLM, tts=tts(16000), avatar=akool).to_wire()["properties"]["avatar"]
+    assert plain["params"] == {"api_key": "k"}  # Akool does not publish in the channel
+    with pytest.raises(ValidationError, match="agora_uid"):
+        build(
+            llm=LLM,
+            tts=tts(24000),
+            avatar=AvatarConfig(vendor="liveavatar", params={"agora_uid": "1001"}),
+        )
