@@ -14,6 +14,7 @@ import contextlib
 import math
 import os
 import re
+import shlex
 import socket
 import sys
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
@@ -233,8 +234,10 @@ async def emulator(*, answer_delay: float = 0.05, admin: bool = False) -> AsyncI
                 line = (await process.stdout.readline()).decode()
                 if not line:
                     raise RuntimeError("the emulator exited before printing its banner")
-                name, sep, value = line.strip().partition("=")
-                if sep:
+                # the banner's ``export NAME=value`` lines (shell-quoted; comments start #)
+                words = shlex.split(line, comments=True)
+                if len(words) == 2 and words[0] == "export":
+                    name, _, value = words[1].partition("=")
                     values[name] = value
         yield Emulator(
             base_url=values["CONVOAI_BASE_URL"],

@@ -1,7 +1,8 @@
 """Run the benchmarks: ``python benchmarks/run.py [--quick] [--only a,b] [--json PATH]``.
 
-Prints a table (each figure next to its baseline, the ratio and the target) and writes
-benchmarks/results/latest.json (machine, command, every figure with its raw details).
+Prints a table (each figure next to its baseline, the ratio and the target); a full run (no
+``--quick``, no ``--only``) writes benchmarks/results/latest.json and .md (machine, command, every
+figure with its raw details), other runs only with ``--json PATH``.
 """
 
 from __future__ import annotations
@@ -149,12 +150,27 @@ async def run(sizes: Sizes, only: Sequence[str] | None = None) -> list[Figure]:
     return figures
 
 
+def results_path(requested: Path | None, *, quick: bool, only: Sequence[str]) -> Path | None:
+    """Where the report goes: ``--json PATH`` if given, else the tracked
+    :data:`RESULTS` for a full run only (a ``--quick`` or ``--only`` run must not replace the
+    published figures), else nowhere."""
+    if requested is not None:
+        return requested
+    return None if quick or only else RESULTS
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse options, run, print the table, write the JSON; 0 when every target is met."""
     parser = argparse.ArgumentParser(prog="python benchmarks/run.py", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller sizes (about a minute)")
     parser.add_argument("--only", default="", help=f"comma list of figures: {', '.join(FIGURES)}")
-    parser.add_argument("--json", type=Path, default=RESULTS, help=f"output (default {RESULTS})")
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=None,
+        help=f"write the report there (a full run writes {RESULTS} and its .md; --quick and "
+        "--only write nothing unless --json is given)",
+    )
     args = parser.parse_args(argv)
     only = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = [name for name in only if name not in FIGURES]
@@ -174,10 +190,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "sizes": asdict(sizes),
         "figures": [figure.to_json() for figure in figures],
     }
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=2, default=str) + "\n")
-    args.json.with_suffix(".md").write_text(render_markdown(figures))
-    print(f"wrote {args.json} and {args.json.with_suffix('.md')}")
+    out = results_path(args.json, quick=args.quick, only=only)
+    if out is None:
+        print(f"not written ({RESULTS.name} holds full runs only; --json PATH writes this one)")
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, indent=2, default=str) + "\n")
+        out.with_suffix(".md").write_text(render_markdown(figures))
+        print(f"wrote {out} and {out.with_suffix('.md')}")
     return 0 if all(figure.met is not False for figure in figures) else 1
 
 

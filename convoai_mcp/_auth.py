@@ -17,8 +17,8 @@ import time
 from collections.abc import Callable
 from urllib.parse import quote
 
-from convoai_mcp import tokens
 from convoai_mcp.errors import ConfigError, ValidationError
+from convoai_mcp.tokens import TokenCache, validate_app_certificate, validate_app_id
 
 __all__ = ["AppCredentialsAuth", "Auth", "BasicAuth", "TokenAuth", "encode_path_segment"]
 
@@ -43,11 +43,17 @@ class BasicAuth:
         _require(customer_secret, "customer secret", "AGORA_CUSTOMER_SECRET")
         self.customer_id = customer_id
         raw = f"{customer_id}:{customer_secret}".encode()
-        self._header = "Basic " + base64.b64encode(raw).decode("ascii")
+        self._credential = base64.b64encode(raw).decode("ascii")
+        self._secret = customer_secret
+        self._header = "Basic " + self._credential
 
     def header(self, channel: str, uid: str) -> str:
         """The Authorization value (the same for every request)."""
         return self._header
+
+    def secrets(self) -> tuple[str, ...]:
+        """The secret values this auth holds (masked wherever an error echoes them)."""
+        return (self._secret, self._credential)
 
     def __repr__(self) -> str:
         return f"BasicAuth(customer_id={self.customer_id!r}, customer_secret='***')"
@@ -57,11 +63,16 @@ class TokenAuth:
     """A fixed token: ``Authorization: agora token=<token>``."""
 
     def __init__(self, token: str) -> None:
-        self._header = "agora token=" + _require(token, "token", "AGORA_AUTH_TOKEN")
+        self._token = _require(token, "token", "AGORA_AUTH_TOKEN")
+        self._header = "agora token=" + self._token
 
     def header(self, channel: str, uid: str) -> str:
         """The Authorization value (the same for every request)."""
         return self._header
+
+    def secrets(self) -> tuple[str, ...]:
+        """The secret values this auth holds (masked wherever an error echoes them)."""
+        return (self._token,)
 
     def __repr__(self) -> str:
         return "TokenAuth(token='***')"
@@ -75,13 +86,13 @@ class AppCredentialsAuth:
         self, app_id: str, app_certificate: str, *, clock: Callable[[], float] = time.time
     ) -> None:
         try:
-            tokens.validate_app_id(app_id)
-            tokens.validate_app_certificate(app_certificate)
+            validate_app_id(app_id)
+            validate_app_certificate(app_certificate)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
         self.app_id = app_id
         self._certificate = app_certificate
-        self._cache = tokens.TokenCache(app_id, app_certificate, clock=clock)
+        self._cache = TokenCache(app_id, app_certificate, clock=clock)
 
     @property
     def app_certificate(self) -> str:
@@ -91,6 +102,10 @@ class AppCredentialsAuth:
     def header(self, channel: str, uid: str) -> str:
         """``agora token=`` + a ConvoAI token for (channel, uid)."""
         return "agora token=" + self._cache.convoai_token(channel, uid)
+
+    def secrets(self) -> tuple[str, ...]:
+        """The secret values this auth holds (masked wherever an error echoes them)."""
+        return (self._certificate,)
 
     def __repr__(self) -> str:
         return f"AppCredentialsAuth(app_id={self.app_id!r}, app_certificate='***')"

@@ -33,6 +33,7 @@ __all__ = [
     "maskable",
     "scrub_query",
     "scrub_text",
+    "secret_values",
 ]
 
 MASK = "***"
@@ -106,6 +107,23 @@ def mask_fields(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [mask_fields(v) for v in value]
     return value
+
+
+def secret_values(value: Any, *, secret: bool = False) -> list[str]:
+    """Every string held under a secret name anywhere in ``value`` (dicts, lists, tuples):
+    ``{"llm": {"api_key": "sk-..."}}`` -> ``["sk-..."]``. With ``secret`` every string counts."""
+    found: list[str] = []
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            found += secret_values(
+                item, secret=secret or (isinstance(key, str) and is_secret_name(key))
+            )
+    elif isinstance(value, list | tuple):
+        for item in value:
+            found += secret_values(item, secret=secret)
+    elif secret and isinstance(value, str):
+        found.append(value)
+    return found
 
 
 def mask_values(text: str, values: Iterable[str]) -> str:

@@ -243,8 +243,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         anyio.run(_serve, settings, ns)
-    except KeyboardInterrupt:
-        pass
+    except KeyboardInterrupt:  # Ctrl-C before the transport took SIGINT over, or after HTTP
+        return 130
     except ConfigError as exc:
         _say(f"configuration error: {exc}")
         return 2
@@ -333,8 +333,10 @@ async def _check(settings: Settings, sandbox: bool) -> int:
                 settings = settings.model_copy(update={"archive": False})
         redactor = settings_redactor(settings)
         try:
+            from convoai_mcp.archive import check_archive
             from convoai_mcp.server.app import build_server
 
+            await check_archive(settings)  # as at start-up: an unusable archive is an error
             server = build_server(settings)  # the tool lists are checked here, as at start-up
             stack.push_async_callback(server.runtime.aclose)
             safety = await _server_safety(server, settings)

@@ -45,7 +45,6 @@ import anyio
 import httpx
 import pydantic
 
-from convoai_mcp import __version__, tokens
 from convoai_mcp._auth import AppCredentialsAuth, Auth, BasicAuth, TokenAuth, encode_path_segment
 from convoai_mcp._resources import Agents, Calls, PhoneNumbers, Requester
 from convoai_mcp._retry import (
@@ -58,6 +57,8 @@ from convoai_mcp._retry import (
     parse_retry_after,
     retry_delay,
 )
+from convoai_mcp._secrets import longest_first, secret_values
+from convoai_mcp._version import __version__
 from convoai_mcp.errors import (
     ConfigError,
     ConvoAIError,
@@ -68,6 +69,7 @@ from convoai_mcp.errors import (
 from convoai_mcp.models import WireModel
 from convoai_mcp.regions import Area, Resolver, Router
 from convoai_mcp.started import MAX_ENTRIES, StartedAgent, StartedAgents
+from convoai_mcp.tokens import validate_app_certificate, validate_app_id
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -168,7 +170,7 @@ class ConvoAIClient:
         started: StartedAgents | None = None,
     ) -> None:
         try:
-            self.app_id = tokens.validate_app_id(app_id)
+            self.app_id = validate_app_id(app_id)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
         if not isinstance(auth, BasicAuth | TokenAuth | AppCredentialsAuth):
@@ -179,7 +181,7 @@ class ConvoAIClient:
             app_certificate = app_certificate or auth.app_certificate
         if app_certificate is not None:
             try:
-                tokens.validate_app_certificate(app_certificate)
+                validate_app_certificate(app_certificate)
             except ValueError as exc:
                 raise ConfigError(str(exc)) from None
         self.auth = auth
@@ -363,6 +365,9 @@ class ConvoAIClient:
             error = TransportError(
                 f"cannot connect to {base} ({type(exc).__name__})",
                 hint="check the network, CONVOAI_BASE_URL or AGORA_AREA",
+                method=request.method,
+                path=request.path,
+                endpoint=base,
             )
             return _Failure(error, "unreachable")
         except _ANSWER_LOST as exc:
@@ -370,17 +375,32 @@ class ConvoAIClient:
                 message = f"{where}: no answer within the {self.retry.deadline:g} s deadline"
             else:
                 message = f"{where} failed after sending ({type(exc).__name__})"
-            return _Failure(TransportError(message, hint=_TRY_AGAIN, sent=True), "unanswered")
+            error = TransportError(
+                message,
+                hint=_TRY_AGAIN,
+                sent=True,
+                method=request.method,
+                path=request.path,
+                endpoint=base,
+            )
+            return _Failure(error, "unanswered")
         except httpx.HTTPError as exc:  # unsupported protocol, invalid URL ...
             error = TransportError(
-                f"{where} failed ({type(exc).__name__})", hint="check CONVOAI_BASE_URL"
+                f"{where} failed ({type(exc).__name__})",
+                hint="check CONVOAI_BASE_URL",
+                method=request.method,
+                path=request.path,
+                endpoint=base,
             )
             return _Failure(error, "unusable")
-        return self._read(response, request, parse)
+        return self._read(response, request, parse, base)
 
-    @staticmethod
     def _read(
-        response: httpx.Response, request: _Prepared, parse: Callable[[httpx.Response], R]
+        self,
+        response: httpx.Response,
+        request: _Prepared,
+        parse: Callable[[httpx.Response], R],
+        base: str = "",
     ) -> R | _Failure:
         """``parse`` a 2xx answer; any other status becomes its typed error."""
         status = response.status_code
@@ -393,6 +413,9 @@ class ConvoAIClient:
                     f"the expected JSON ({type(exc).__name__})",
                     hint="the service or a proxy returned something unexpected; try again",
                     sent=True,
+                    method=request.method,
+                    path=request.path,
+                    endpoint=base,
                 )
                 return _Failure(malformed, "malformed")
         retry_after = parse_retry_after(response.headers.get("retry-after"))
@@ -403,8 +426,17 @@ class ConvoAIClient:
             method=request.method,
             path=request.path,
             retry_after=retry_after,
+            known=self._secrets_of(request),
         )
         return _Failure(error, "status", status=status, retry_after=retry_after)
+
+    def _secrets_of(self, request: _Prepared) -> tuple[str, ...]:
+        """Secret values an error about ``request`` must not echo: the configured credentials,
+        the request's own token, and every secret-named value of its body (vendor keys ...)."""
+        token = request.headers.get("Authorization", "").rpartition("=")[2]
+        return longest_first(
+            [*self.auth.secrets(), self._certificate, token, *secret_values(request.payload)]
+        )
 
     @staticmethod
     def _should_retry(failure: _Failure, mode: Mode) -> bool:

@@ -14,6 +14,9 @@ message or a ``repr``. An unknown ``CONVOAI_*`` name is an error (a typo such as
 name is only a warning (:attr:`Settings.warnings`), since other Agora tools use that prefix too.
 :class:`Settings` is frozen, and every secret is a :class:`pydantic.SecretStr`.
 
+Empty values count as unset, and so does an MCP bundle's unfilled ``${user_config.NAME}``
+placeholder (scripts/build_mcpb.py maps the bundle's settings form onto these variables).
+
 Credentials: ``AGORA_APP_ID`` is required. The REST API is authenticated with exactly one of
 ``AGORA_CUSTOMER_ID`` + ``AGORA_CUSTOMER_SECRET`` (Basic), ``AGORA_AUTH_TOKEN`` (a prebuilt
 token), or ``AGORA_APP_CERTIFICATE`` alone (tokens minted per request); customer credentials
@@ -37,7 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from convoai_mcp.errors import ConfigError
 from convoai_mcp.presets import PRESET_NAMES
-from convoai_mcp.regions import Area
+from convoai_mcp.regions import AREA_NAMES, Area
 
 __all__ = [
     "ENV_VARS",
@@ -101,6 +104,14 @@ VARIABLES: dict[str, Variable] = {
     "CONVOAI_LLM_URL": Variable("Default LLM endpoint (OpenAI-compatible chat completions URL)."),
     "CONVOAI_LLM_API_KEY": Variable("API key for the default LLM.", secret=True),
     "CONVOAI_LLM_MODEL": Variable("Default LLM model name, e.g. gpt-4o-mini."),
+    "CONVOAI_LLM_URLS_ALLOWED": Variable(
+        "Comma list of LLM URLs the model may pick with llm_url besides CONVOAI_LLM_URL (exact "
+        "URLs, or *: any); they are called without CONVOAI_LLM_API_KEY. Default: none."
+    ),
+    "CONVOAI_LLM_MODELS_ALLOWED": Variable(
+        "Comma list of models the model may pick with llm_model on the configured LLM and its "
+        "key, besides CONVOAI_LLM_MODEL (or *: any). Default: none."
+    ),
     "CONVOAI_LLM_STYLE": Variable(
         "LLM request style: openai (default), gemini, anthropic, dify or bedrock."
     ),
@@ -151,6 +162,9 @@ VARIABLES: dict[str, Variable] = {
     ),
     "CONVOAI_TOOLS_ALLOW": Variable("Comma list of tool names to expose (default: all)."),
     "CONVOAI_TOOLS_DENY": Variable("Comma list of tool names to hide."),
+    "CONVOAI_TOKEN_MAX_LIFETIME": Variable(
+        "Longest lifetime of a token from mint_token, in seconds (default 3600)."
+    ),
     "CONVOAI_HTTP_TOKEN": Variable(
         "Bearer token HTTP clients must send; required to bind the HTTP transports to a "
         "non-loopback address.",
@@ -192,6 +206,9 @@ _UID = re.compile(r"[0-9]{1,10}")
 _NUMBER_OR_PREFIX = re.compile(r"\+[0-9]{1,15}")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
+_UNFILLED = re.compile(r"\$\{user_config\.[A-Za-z0-9_]+\}")
+"""An MCP bundle's placeholder for a field the user left empty (``${user_config.x}``), which a
+host may pass on as it is: the same as unset."""
 _MAX_JSON_DEPTH = 32
 """How deeply CONVOAI_TTS_PARAMS / CONVOAI_ASR_PARAMS may nest (vendor configs need 3 or 4)."""
 
@@ -260,6 +277,8 @@ class Settings(BaseModel):
     llm_api_key: SecretStr | None = None
     llm_model: str | None = None
     llm_style: str | None = None
+    llm_urls_allowed: tuple[str, ...] = ()
+    llm_models_allowed: tuple[str, ...] = ()
     tts_vendor: str | None = None
     tts_params: dict[str, Any] = Field(default_factory=dict, repr=False)
     asr_vendor: str | None = None
@@ -280,6 +299,7 @@ class Settings(BaseModel):
     read_only: bool = False
     tools_allow: tuple[str, ...] | None = None
     tools_deny: tuple[str, ...] = ()
+    token_max_lifetime: int = 3600
     http_token: SecretStr | None = None
     max_body_bytes: int | None = None
     archive: bool = True
@@ -367,7 +387,7 @@ class Settings(BaseModel):
 
         area = env.text("AGORA_AREA")
         if area is not None:
-            values["area"] = Area(_choice("AGORA_AREA", area, list(Area), what="an area"))
+            values["area"] = Area(_choice("AGORA_AREA", area, AREA_NAMES, what="an area"))
         base_url = env.text("CONVOAI_BASE_URL")
         if base_url is not None:
             values["base_url"] = _check_url(
@@ -393,6 +413,16 @@ class Settings(BaseModel):
             values["llm_style"] = _choice(
                 "CONVOAI_LLM_STYLE", style, LLM_STYLES, what="an LLM style"
             )
+        urls = env.csv("CONVOAI_LLM_URLS_ALLOWED")
+        values["llm_urls_allowed"] = tuple(
+            url
+            if url == "*"
+            else _check_url(
+                "CONVOAI_LLM_URLS_ALLOWED", url, "list exact chat-completions URLs, or * for any"
+            )
+            for url in urls
+        )
+        values["llm_models_allowed"] = env.csv("CONVOAI_LLM_MODELS_ALLOWED")
         values["tts_vendor"] = env.text("CONVOAI_TTS_VENDOR")
         values["tts_params"] = env.json_object("CONVOAI_TTS_PARAMS")
         values["asr_vendor"] = env.text("CONVOAI_ASR_VENDOR")
@@ -445,6 +475,9 @@ class Settings(BaseModel):
         allow_tools = env.raw("CONVOAI_TOOLS_ALLOW")
         values["tools_allow"] = env.csv("CONVOAI_TOOLS_ALLOW") if allow_tools is not None else None
         values["tools_deny"] = env.csv("CONVOAI_TOOLS_DENY")
+        lifetime = env.integer("CONVOAI_TOKEN_MAX_LIFETIME", minimum=60, maximum=86400)
+        if lifetime is not None:
+            values["token_max_lifetime"] = lifetime
         http_token = env.secret("CONVOAI_HTTP_TOKEN")
         if http_token is not None:
             if len(http_token.get_secret_value()) < 16:
@@ -543,7 +576,9 @@ class _Env:
 
     def raw(self, name: str) -> str | None:
         value = self._env.get(name)
-        return value if value is not None and value.strip() else None
+        if value is None or not value.strip() or _UNFILLED.fullmatch(value.strip()):
+            return None
+        return value
 
     def text(self, name: str) -> str | None:
         value = self.raw(name)

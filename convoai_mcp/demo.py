@@ -23,6 +23,7 @@ DEMO_CALLEE = "+14155550123"
 """The number the demo dials (the sandbox's own outbound line calls it; it is allow-listed)."""
 
 _WIDTH = 100
+_SIGPIPE_STATUS = 141  # 128 + SIGPIPE, what shells report for a writer whose reader left
 
 
 def _short(value: Any) -> Any:
@@ -207,5 +208,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Only errors on stderr: the demo's own output is the point (demo credentials only).
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
     with tempfile.TemporaryDirectory(prefix="convoai-demo-") as tmp:
-        status: int = anyio.run(lambda: run_demo(sys.stdout, archive_dir=Path(tmp)))
+        try:
+            status: int = anyio.run(lambda: run_demo(sys.stdout, archive_dir=Path(tmp)))
+        except* BrokenPipeError:  # `convoai-mcp demo | head`: the reader has seen enough
+            status = _quiet_on_closed_stdout()
     return status
+
+
+def _quiet_on_closed_stdout() -> int:
+    """After stdout's reader went away: no traceback, and none at exit when Python flushes
+    stdout again; the exit status is what shells report for SIGPIPE (141)."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return _SIGPIPE_STATUS

@@ -18,7 +18,11 @@
          └─ ServiceUnavailableError     5xx
 
 No message, hint or repr ever contains a secret: text that comes from the service is scrubbed of
-anything that looks like a token or credential before it is stored (:func:`scrub`).
+anything that looks like a token or credential (the one vocabulary of :mod:`convoai_mcp._secrets`)
+and of every secret value the client holds or sent (``known=``) before it is stored
+(:func:`scrub`). :meth:`ConvoAIError.as_dict` gives the same facts as structured data (status,
+reason, request id, method, path ...) for a tool result, and :attr:`APIStatusError.summary` the
+message without the REST path and request id.
 """
 
 from __future__ import annotations
@@ -102,6 +106,17 @@ class ConvoAIError(Exception):
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message
 
+    def as_dict(self) -> dict[str, str | int | float | bool | None]:
+        """The error as structured data (for a tool's structured result or a log line): its
+        ``type``, ``message``, ``hint`` and ``maybe_performed``; subclasses add their fields
+        (status, reason, request id, method, path ...). Secret-free, as the message is."""
+        return {
+            "type": type(self).__name__,
+            "message": self.message,
+            "hint": self.hint,
+            "maybe_performed": self.maybe_performed,
+        }
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self)!r})"
 
@@ -148,11 +163,33 @@ class TransportError(ConvoAIError):
     """
 
     def __init__(
-        self, message: str, *, hint: str = "", attempts: int = 1, sent: bool = False
+        self,
+        message: str,
+        *,
+        hint: str = "",
+        attempts: int = 1,
+        sent: bool = False,
+        method: str = "",
+        path: str = "",
+        endpoint: str = "",
     ) -> None:
         self.attempts = attempts
         self.maybe_performed = sent
+        self.method = method.upper()
+        self.path = path.split("?", 1)[0]
+        self.endpoint = endpoint
         super().__init__(message, hint=hint)
+
+    def as_dict(self) -> dict[str, str | int | float | bool | None]:
+        """Adds ``method``, ``path``, ``endpoint``, ``attempts`` and ``sent`` (where known)."""
+        data = super().as_dict()
+        data.update(attempts=self.attempts, sent=self.sent)
+        data.update({k: v for k, v in self.where().items() if v})
+        return data
+
+    def where(self) -> dict[str, str]:
+        """The request this error is about: ``method``, ``path``, ``endpoint``."""
+        return {"method": self.method, "path": self.path, "endpoint": self.endpoint}
 
     @property
     def sent(self) -> bool:
@@ -230,13 +267,35 @@ class APIStatusError(ConvoAIError):
             hint = _REASON_HINTS.get(reason or "") or _STATUS_HINTS.get(status) or _SERVER_HINT
         super().__init__(self._compose(), hint=hint)
 
-    def _compose(self) -> str:
-        where = f"{self.method} {self.path}".strip()
+    @property
+    def summary(self) -> str:
+        """``HTTP 404 TaskNotFound: detail``: the message without the REST path (which holds the
+        App ID) and the request id; those are :attr:`method`, :attr:`path`, :attr:`request_id`."""
         text = f"HTTP {self.status}"
         if self.reason:
             text += f" {self.reason}"
         if self.detail:
             text += f": {self.detail}"
+        return text
+
+    def as_dict(self) -> dict[str, str | int | float | bool | None]:
+        """Adds ``status``, ``reason``, ``detail``, ``request_id``, ``method``, ``path`` and
+        ``summary`` (and ``retry_after`` for a 429)."""
+        data = super().as_dict()
+        data.update(
+            status=self.status,
+            reason=self.reason,
+            detail=self.detail,
+            request_id=self.request_id,
+            method=self.method,
+            path=self.path,
+            summary=self.summary,
+        )
+        return data
+
+    def _compose(self) -> str:
+        where = f"{self.method} {self.path}".strip()
+        text = self.summary
         if where:
             text += f" [{where}]"
         if self.request_id:
@@ -271,6 +330,12 @@ class RateLimitedError(APIStatusError):
     def __init__(self, *, retry_after: float | None = None, **kwargs: Any) -> None:
         self.retry_after = retry_after
         super().__init__(**kwargs)
+
+    def as_dict(self) -> dict[str, str | int | float | bool | None]:
+        """Adds ``retry_after`` (seconds, when the service sent it)."""
+        data = super().as_dict()
+        data["retry_after"] = self.retry_after
+        return data
 
 
 class ServiceUnavailableError(APIStatusError):

@@ -20,6 +20,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from convoai_mcp.config import did_you_mean
 from convoai_mcp.errors import ConfigError, ConvoAIError
 
 if TYPE_CHECKING:
@@ -144,8 +145,9 @@ class Policy:
         ):
             unknown = sorted(set(listed) - known)
             if unknown:
+                close = "".join(did_you_mean(name, names) for name in unknown)
                 raise ConfigError(
-                    f"{var} names unknown tools: {', '.join(unknown)}",
+                    f"{var} names unknown tools: {', '.join(unknown)}{close}",
                     hint=f"known tools: {', '.join(names)}",
                 )
         return [name for name in names if self.tool_allowed(name)]

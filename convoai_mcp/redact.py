@@ -33,6 +33,7 @@ from convoai_mcp._secrets import (
     maskable,
     scrub_query,
     scrub_text,
+    secret_values,
 )
 
 if TYPE_CHECKING:
@@ -204,18 +205,8 @@ def settings_redactor(settings: Settings) -> Redactor:
         settings.http_token,
     ]
 
-    def walk(value: Any, secret: bool) -> None:
-        if isinstance(value, Mapping):
-            for key, item in value.items():
-                walk(item, secret or (isinstance(key, str) and is_secret_name(key)))
-        elif isinstance(value, list | tuple):
-            for item in value:
-                walk(item, secret)
-        elif secret and isinstance(value, str):
-            secrets.append(value)
-
-    walk(settings.tts_params, False)
-    walk(settings.asr_params, False)
+    secrets += secret_values(settings.tts_params)
+    secrets += secret_values(settings.asr_params)
     redactor = Redactor(secrets)
     if settings.customer_id and settings.customer_secret:
         redactor.add_basic_auth(settings.customer_id, settings.customer_secret)

@@ -86,3 +86,45 @@ def test_ratio_of_a_zero_baseline() -> None:
     assert harness.ratio(0.0, 0.0) == 1.0
     assert math.isinf(harness.ratio(1.0, 0.0))
     assert harness.ratio(3.0, 2.0) == 1.5
+
+
+def test_where_the_report_goes() -> None:
+    """Only a full run replaces the tracked figures; --json always wins."""
+    assert runner.results_path(None, quick=False, only=[]) == runner.RESULTS
+    assert runner.results_path(None, quick=True, only=[]) is None
+    assert runner.results_path(None, quick=False, only=["memory"]) is None
+    assert runner.results_path(Path("x.json"), quick=True, only=[]) == Path("x.json")
+
+
+def test_a_quick_run_leaves_the_tracked_results_alone(tmp_path: Path) -> None:
+    """``run.py --quick`` in a copy of benchmarks/: the copy's results/latest.json and .md are
+    untouched (they used to be rewritten with the quick figures); ``--json`` writes there."""
+    import shutil
+    import subprocess
+
+    copy = tmp_path / "repo"
+    shutil.copytree(
+        REPO / "benchmarks", copy / "benchmarks", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    tracked = [copy / "benchmarks" / "results" / name for name in ("latest.json", "latest.md")]
+    before = [path.read_bytes() for path in tracked]
+    env = {**__import__("os").environ, "PYTHONPATH": f"{copy}:{REPO}"}
+    command = [
+        sys.executable,
+        str(copy / "benchmarks" / "run.py"),
+        "--quick",
+        "--only",
+        "token_minting",
+    ]
+    # Exit status 1 only says a target was missed (this machine is busy): not what is tested.
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode in (0, 1), done.stderr
+    assert "not written" in done.stdout
+    assert [path.read_bytes() for path in tracked] == before
+    out = tmp_path / "mine.json"
+    done = subprocess.run(
+        [*command, "--json", str(out)], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode in (0, 1), done.stderr
+    assert json.loads(out.read_text())["figures"][0]["key"] == "token_minting"
+    assert out.with_suffix(".md").exists()

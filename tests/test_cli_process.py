@@ -86,3 +86,78 @@ def test_a_port_out_of_range_is_a_one_line_error(port: str, tmp_path: Path) -> N
     )
     assert proc.returncode == 2
     assert "--port" in one_line_error(proc)
+
+
+# -- ending: Ctrl-C, closed pipes, ports in use -----------------------------------------
+
+
+def _stderr_until(proc: subprocess.Popen[bytes], marker: bytes) -> bytes:
+    assert proc.stderr is not None
+    seen = b""
+    while marker not in seen:
+        line = proc.stderr.readline()
+        assert line, f"the process ended before printing {marker!r}: {seen!r}"
+        seen += line
+    return seen
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_stdio_server_at_once_with_status_130(tmp_path: Path) -> None:
+    """SIGINT while stdin stays open (a terminal): the SDK's stdin thread blocks in read(), and
+    the server used to wait for it forever."""
+    import signal
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "convoai_mcp", "--sandbox"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=subprocess_env(CONVOAI_ARCHIVE_PATH=str(tmp_path / "a.sqlite3")),
+    )
+    try:
+        _stderr_until(proc, b"waiting for a client on stdin")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 130
+        assert proc.stderr is not None
+        assert b"Traceback" not in proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        assert proc.stdin is not None
+        proc.stdin.close()
+
+
+@pytest.mark.slow
+def test_demo_into_a_pipe_closed_early_is_quiet() -> None:
+    """``convoai-mcp demo | head -1``: no BrokenPipeError traceback; status 141 (SIGPIPE)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "convoai_mcp", "demo"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=subprocess_env(),
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().startswith(b"convoai-mcp demo:")
+    proc.stdout.close()  # what head does after its lines
+    try:
+        assert proc.wait(timeout=120) == 141
+        assert proc.stderr.read() == b""
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_the_sandbox_on_a_port_in_use_fails_first_in_one_line() -> None:
+    """No banner (and no credentials) before the failure: one line on stderr, exit 1."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = run_cli("sandbox", "--port", str(port))
+    assert proc.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in one_line_error(proc)

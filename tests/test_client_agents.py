@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from _client_helpers import CREDS, LLM_KEY, SECRETS, cascading_spec, make_auth, rig
+from _client_helpers import CREDS, LLM_KEY, SECRETS, AuthMode, cascading_spec, make_auth, rig
 from hypothesis import given
 from hypothesis import strategies as st
 from starlette.applications import Starlette
@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from convoai_mcp.builders import build_start_request
 from convoai_mcp.client import ConvoAIClient, encode_path_segment
-from convoai_mcp.errors import NotFoundError, ValidationError
+from convoai_mcp.errors import BadRequestError, NotFoundError, ValidationError
 from convoai_mcp.models import (
     AgentStatus,
     MllmConfig,
@@ -266,3 +266,64 @@ async def test_no_secret_in_errors_reprs_or_logs(caplog: pytest.LogCaptureFixtur
             for secret in (*SECRETS, join_token):
                 assert secret not in text, text
         assert LLM_KEY in json.dumps(request.to_wire())  # the wire body itself is intact
+
+
+@pytest.mark.parametrize("mode", ["basic", "app"])
+async def test_errors_never_echo_a_configured_or_sent_secret(mode: AuthMode) -> None:
+    """A service error that quotes the credentials, the request's token or a key from the body
+    -- bare, with no secret-looking name around it -- is scrubbed by value (issue 10 D5); what
+    a caller needs stays structured: status, reason, request id, method, path."""
+
+    async def join(request: Request) -> JSONResponse:
+        body = await request.json()
+        token = request.headers["authorization"].rpartition("=")[2]
+        echoed = " / ".join(
+            [
+                body["properties"]["llm"]["api_key"],
+                body["properties"]["tts"]["params"]["key"],
+                CREDS.app_certificate,
+                *([CREDS.customer_secret] if mode == "basic" else []),
+                token,
+                request.headers["authorization"],
+            ]
+        )
+        return JSONResponse(
+            {"reason": "InvalidFieldValue", "detail": f"cannot use {echoed}", "note": echoed},
+            status_code=400,
+            headers={"x-request-id": "req-42"},
+        )
+
+    app = Starlette(
+        routes=[Route(f"{PATH_PREFIX}/v2/projects/{{appid}}/join", join, methods=["POST"])]
+    )
+    async with serve(app) as root:
+        client = ConvoAIClient(
+            CREDS.app_id,
+            make_auth(mode),
+            base_url=root + PATH_PREFIX,
+            app_certificate=CREDS.app_certificate,
+        )
+        async with client:
+            with pytest.raises(BadRequestError) as info:
+                await client.agents.launch(cascading_spec())
+    err = info.value
+    shown = [
+        str(err),
+        repr(err),
+        err.detail or "",
+        json.dumps(err.extra),
+        json.dumps(err.as_dict()),
+    ]
+    for text in shown:
+        for secret in SECRETS:
+            assert secret not in text, text
+    assert "cannot use ***" in (err.detail or "")
+    data = err.as_dict()
+    assert (data["status"], data["reason"], data["request_id"], data["method"]) == (
+        400,
+        "InvalidFieldValue",
+        "req-42",
+        "POST",
+    )
+    assert data["path"] == f"/v2/projects/{CREDS.app_id}/join"
+    assert data["summary"] == err.summary and CREDS.app_id not in err.summary

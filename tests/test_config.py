@@ -54,6 +54,8 @@ def test_every_variable_is_read() -> None:
         "CONVOAI_LLM_API_KEY": "sk-llm",
         "CONVOAI_LLM_MODEL": "gpt-4o-mini",
         "CONVOAI_LLM_STYLE": "openai",
+        "CONVOAI_LLM_URLS_ALLOWED": "https://other.example/v1/chat/completions, *",
+        "CONVOAI_LLM_MODELS_ALLOWED": "gpt-4o, gpt-4.1-mini",
         "CONVOAI_TTS_VENDOR": "microsoft",
         "CONVOAI_TTS_PARAMS": '{"key": "tts-key", "voice_name": "en-US-AndrewNeural"}',
         "CONVOAI_ASR_VENDOR": "deepgram",
@@ -73,6 +75,7 @@ def test_every_variable_is_read() -> None:
         "CONVOAI_READ_ONLY": "true",
         "CONVOAI_TOOLS_ALLOW": "get_agent,list_agents",
         "CONVOAI_TOOLS_DENY": "mint_token",
+        "CONVOAI_TOKEN_MAX_LIFETIME": "600",
         "CONVOAI_HTTP_TOKEN": "a-long-random-bearer-token",
         "CONVOAI_MAX_BODY_BYTES": "65536",
         "CONVOAI_ARCHIVE": "off",
@@ -90,6 +93,9 @@ def test_every_variable_is_read() -> None:
     assert s.presets == ("deepgram_nova_3", "openai_gpt_4o_mini")
     assert s.pipeline_id == "pipe-1"
     assert s.llm_model == "gpt-4o-mini"
+    assert s.llm_urls_allowed == ("https://other.example/v1/chat/completions", "*")
+    assert s.llm_models_allowed == ("gpt-4o", "gpt-4.1-mini")
+    assert s.token_max_lifetime == 600
     assert s.tts_params["voice_name"] == "en-US-AndrewNeural"
     assert s.asr_params == {"key": "asr-key"}
     assert (s.agent_uid, s.user_uid, s.idle_timeout) == ("7", "8", 120)
@@ -235,6 +241,19 @@ def test_confirm_is_documented_as_it_behaves() -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     [row] = [line for line in readme.splitlines() if line.startswith("| `CONVOAI_CONFIRM`")]
     assert "replaces the default" in row and "`none`" in row
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("CONVOAI_LLM_URLS_ALLOWED", "llm.example/v1"),
+        ("CONVOAI_TOKEN_MAX_LIFETIME", "30"),
+        ("CONVOAI_TOKEN_MAX_LIFETIME", "100000"),
+    ],
+)
+def test_llm_allow_lists_and_token_lifetime_are_checked(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env({**BASE, name: value})
 
 
 # ---------------------------------------------------------------- start-up validation (D12)
@@ -409,3 +428,26 @@ def test_the_certificate_combines_with_either_credential() -> None:
     """The certificate also mints join tokens, so it is no conflicting credential."""
     assert settings(AGORA_AUTH_TOKEN="t").app_certificate is not None
     assert settings(AGORA_CUSTOMER_ID="c", AGORA_CUSTOMER_SECRET="s").auth_mode == "basic"
+
+
+def test_an_unfilled_bundle_placeholder_counts_as_unset() -> None:
+    """An MCP bundle host may pass a field the user left empty as ``${user_config.x}``."""
+    s = settings(
+        CONVOAI_MAX_AGENTS="${user_config.convoai_max_agents}",
+        CONVOAI_CALL_ALLOWLIST=" ${user_config.convoai_call_allowlist} ",
+    )
+    assert s.max_agents is None
+    assert s.call_allowlist == ()
+
+
+def test_llm_styles_match_the_official_sdk_when_it_is_installed() -> None:
+    """With the contract extra (agora-agents), the styles are read from the SDK itself."""
+    import importlib
+    import typing
+
+    try:
+        module = importlib.import_module("agora_agent.types.llm_style")
+    except ImportError:
+        pytest.skip("agora-agents is not installed (the contract extra)")
+    [literal] = [arg for arg in typing.get_args(module.LlmStyle) if typing.get_args(arg)]
+    assert set(typing.get_args(literal)) == set(LLM_STYLES)

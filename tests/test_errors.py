@@ -161,3 +161,48 @@ def test_field_names_in_details_stay_readable(detail: str) -> None:
 
 def test_scrub_caps_length() -> None:
     assert len(scrub("x" * 10_000)) <= 501
+
+
+def test_errors_as_structured_data() -> None:
+    """What a tool result needs, without parsing the message: the REST path (with the App ID)
+    and the request id are fields; ``summary`` is the message without them."""
+    err = error_from_response(
+        404,
+        {"reason": "TaskNotFound", "detail": "no agent"},
+        {"X-Request-Id": "r-1"},
+        method="get",
+        path="/v2/projects/APP/agents/A1?x=1",
+    )
+    assert err.summary == "HTTP 404 TaskNotFound: no agent"
+    assert err.as_dict() == {
+        "type": "NotFoundError",
+        "message": err.message,
+        "hint": err.hint,
+        "maybe_performed": False,
+        "status": 404,
+        "reason": "TaskNotFound",
+        "detail": "no agent",
+        "request_id": "r-1",
+        "method": "GET",
+        "path": "/v2/projects/APP/agents/A1",
+        "summary": "HTTP 404 TaskNotFound: no agent",
+    }
+    lost = TransportError("lost", sent=True, method="post", path="/v2/x?q", endpoint="http://e")
+    assert lost.as_dict() == {
+        "type": "TransportError",
+        "message": "lost",
+        "hint": "",
+        "maybe_performed": True,
+        "attempts": 1,
+        "sent": True,
+        "method": "POST",
+        "path": "/v2/x",
+        "endpoint": "http://e",
+    }
+
+
+def test_known_secret_values_are_masked_in_error_bodies() -> None:
+    err = error_from_response(
+        400, {"detail": "bad value s3cr3t-value-x", "reason": "X"}, {}, known=["s3cr3t-value-x"]
+    )
+    assert "s3cr3t" not in str(err) and err.detail == "bad value ***"

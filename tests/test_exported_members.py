@@ -71,10 +71,11 @@ def test_exports_come_from_their_home_modules() -> None:
 
 
 def test_importing_the_package_imports_no_submodule() -> None:
-    """The exports are lazy: a bare ``import convoai_mcp`` loads none of its modules."""
+    """The exports are lazy: a bare ``import convoai_mcp`` loads none of its modules but the
+    version's."""
     code = (
         "import sys, convoai_mcp; "
         "print(sorted(m for m in sys.modules if m.startswith('convoai_mcp.')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert out.stdout.strip() == "['convoai_mcp._version']"

@@ -157,12 +157,16 @@ async def _run_cli(
     assert proc.stdout is not None
     lines: list[str] = []
     try:
-        while not any(line.startswith("(emulated") for line in lines):
+        while not any(line.startswith("# (emulated") for line in lines):
             raw = await asyncio.wait_for(proc.stdout.readline(), timeout=30)
             if not raw:
                 break
             lines.append(raw.decode().rstrip("\n"))
-        settings = dict(line.split("=", 1) for line in lines if "=" in line and " " not in line)
+        settings = dict(
+            line.removeprefix("export ").split("=", 1)
+            for line in lines
+            if line.startswith("export ")
+        )
         base_url = settings["CONVOAI_BASE_URL"]
         async with httpx.AsyncClient() as c:
             r = await c.get(f"{base_url}{P}/agents", headers=auth)
@@ -177,14 +181,16 @@ async def _run_cli(
 async def test_cli_prints_base_url_and_demo_credentials_and_serves() -> None:
     lines, code = await _run_cli({}, "--admin")
     assert code == 0
-    assert lines[0].startswith("convoai-mcp sandbox listening")
-    assert lines[1].startswith("CONVOAI_BASE_URL=http://127.0.0.1:")
-    assert lines[1].endswith("/api/conversational-ai-agent")
-    assert f"AGORA_APP_ID={CREDS.app_id}" in lines
-    assert f"AGORA_APP_CERTIFICATE={CREDS.app_certificate}" in lines
-    assert f"AGORA_CUSTOMER_ID={CREDS.customer_id}" in lines
-    assert f"AGORA_CUSTOMER_SECRET={CREDS.customer_secret}" in lines
-    assert any(line.startswith("admin endpoint: http://127.0.0.1:") for line in lines)
+    assert lines[0].startswith("# convoai-mcp sandbox listening")
+    exports = [line for line in lines if line.startswith("export ")]
+    assert exports[0].startswith("export CONVOAI_BASE_URL=http://127.0.0.1:")
+    assert exports[0].endswith("/api/conversational-ai-agent")
+    assert f"export AGORA_APP_ID={CREDS.app_id}" in lines
+    assert f"export AGORA_APP_CERTIFICATE={CREDS.app_certificate}" in lines
+    assert f"export AGORA_CUSTOMER_ID={CREDS.customer_id}" in lines
+    assert f"export AGORA_CUSTOMER_SECRET={CREDS.customer_secret}" in lines
+    assert any(line.startswith("# admin endpoint: http://127.0.0.1:") for line in lines)
+    assert all(line.startswith(("export ", "# ")) or line == "probe=200" for line in lines)
     assert "probe=200" in lines
 
 
@@ -198,7 +204,8 @@ async def test_cli_takes_credentials_from_env_and_masks_secrets() -> None:
     )
     assert code == 0
     assert not any(secret in line for line in lines)
-    assert any(line.startswith("AGORA_CUSTOMER_SECRET=a-ve…") for line in lines)
+    assert any(line.startswith("# AGORA_CUSTOMER_SECRET=a-ve…") for line in lines)
+    assert not any(line.startswith("export AGORA_CUSTOMER_SECRET") for line in lines)
     assert "probe=200" in lines  # the same id and secret are accepted
 
 

@@ -280,6 +280,7 @@ async def test_check_reports_a_configuration_error_with_status_2() -> None:
     assert status == 2
     assert out == ""
     assert "check failed: configuration error: CONVOAI_TOOLS_DENY" in err
+    assert "did you mean mint_token?" in err
 
 
 async def test_check_sandbox() -> None:
@@ -389,3 +390,13 @@ def test_uvicorn_lines_share_our_text_format() -> None:
         proc.communicate(timeout=30)
     assert " INFO uvicorn.error: Application startup complete." in line
     assert not line.startswith("INFO:")
+
+
+async def test_check_refuses_an_unusable_archive_as_start_up_does(tmp_path: Path) -> None:
+    corrupt = tmp_path / "archive.sqlite3"
+    corrupt.write_bytes(b"this is not an SQLite database" * 100)
+    status, out, err = await run_check("--sandbox", CONVOAI_ARCHIVE_PATH=str(corrupt))
+    assert status == 2, out + err
+    [line] = err.strip().splitlines()
+    assert "check failed: configuration error: " in line
+    assert "CONVOAI_ARCHIVE_PATH" in line

@@ -4,9 +4,11 @@
 - ``POST /_sandbox/faults``: add one fault (a JSON object with ``route``, ``kind`` and the
   optional ``status``, ``retry_after``, ``reason``, ``delay``, ``times``) or a list of them.
 - ``DELETE /_sandbox/faults[?route=agents.start]``: remove all faults (or one route's).
-- ``POST /_sandbox/time`` ``{"advance": seconds}``: move the sandbox clock forward.
+- ``POST /_sandbox/time`` ``{"advance": seconds}``: move the sandbox clock forward (a finite
+  number >= 0; NaN, infinities and negative values are a 400).
 - ``GET /_sandbox/state``: counts, the current time and the project's App ID / customer ID.
-- ``POST /_sandbox/reset``: forget agents and calls, restore the seeded numbers, clear faults.
+- ``POST /_sandbox/reset``: forget agents and calls, restore the seeded numbers, clear faults
+  (and a clock that is no longer a finite time goes back to the real one).
 - ``POST /_sandbox/calls/inbound`` ``{"from_number", "to_number"}``: simulate an inbound call.
 - ``POST /_sandbox/agents/{agent_id}/say`` ``{"text"}``: simulate the user speaking.
 """
@@ -14,12 +16,14 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .body import read_body
 from .errors import SandboxError
 from .faults import Fault
 
@@ -38,8 +42,12 @@ def _error(err: SandboxError) -> JSONResponse:
 
 
 async def _json(request: Request) -> Any:
-    raw = await request.body()
+    raw = await read_body(request)
     return json.loads(raw) if raw.strip() else None
+
+
+_LAST_DATE = 253402300799.0  # 9999-12-31T23:59:59Z: the clock must stay a date
+_ADVANCE_HELP = 'send {"advance": <seconds: a finite number >= 0>}'
 
 
 def admin_routes(sandbox: Sandbox) -> list[Route]:
@@ -68,11 +76,18 @@ def admin_routes(sandbox: Sandbox) -> list[Route]:
     async def advance(request: Request) -> Response:
         try:
             body = await _json(request)
-            seconds = float(body["advance"]) if isinstance(body, dict) else -1.0
-            if seconds < 0:
-                return _bad('send {"advance": <seconds, >= 0>}')
-        except (ValueError, TypeError, KeyError):
-            return _bad('send {"advance": <seconds, >= 0>}')
+            value = body.get("advance") if isinstance(body, dict) else None
+            if isinstance(value, bool) or not isinstance(value, int | float | str):
+                return _bad(_ADVANCE_HELP)
+            seconds = float(value)
+        except (ValueError, TypeError, OverflowError):
+            return _bad(_ADVANCE_HELP)
+        except SandboxError as err:
+            return _error(err)
+        if not math.isfinite(seconds) or seconds < 0:
+            return _bad(f"advance must be a finite number of seconds >= 0, got {value!r}")
+        if sandbox.state.now() + seconds > _LAST_DATE:
+            return _bad("advance would move the clock past the year 9999; use fewer seconds")
         return JSONResponse({"now": sandbox.state.advance(seconds)})
 
     async def state(request: Request) -> Response:

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -26,6 +27,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .auth import AuthResult, authenticate, check_join_token, check_token_binding
+from .body import read_body
 from .credentials import SandboxCredentials
 from .errors import SandboxError, bad_request
 from .faults import Fault, FaultSet
@@ -49,7 +51,7 @@ PATH_PREFIX = "/api/conversational-ai-agent"
 ADMIN_PREFIX = "/_sandbox"
 """The admin endpoint's reserved prefix (only with ``admin=True``)."""
 
-_MAX_BODY = 1_000_000
+
 _DEFAULT_REASONS = {
     400: "InvalidRequestBody",
     401: "InvalidPermission",
@@ -88,12 +90,7 @@ class _Ctx:
         return str(self.request.path_params[name])
 
     async def json(self) -> Any:
-        declared = self.request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > _MAX_BODY:
-            raise SandboxError(413, "InvalidRequestBody", f"the body exceeds {_MAX_BODY} bytes")
-        raw = await self.request.body()
-        if len(raw) > _MAX_BODY:
-            raise SandboxError(413, "InvalidRequestBody", f"the body exceeds {_MAX_BODY} bytes")
+        raw = await read_body(self.request)
         if not raw.strip():
             raise SandboxError(
                 400, "InvalidRequestBody", "the request body is empty; send a JSON object"
@@ -227,11 +224,8 @@ async def _drop(request: Request) -> Response:
 async def _read_ahead(request: Request) -> None:
     """Read (and cache) the body now, so that an operation made slow by a latency fault is
     still performed after its client gave up, as on the real service."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > _MAX_BODY:
-        return  # refused later, without reading it
-    with contextlib.suppress(ClientDisconnect):
-        await request.body()
+    with contextlib.suppress(ClientDisconnect, SandboxError):  # a 413 is answered later
+        await read_body(request)
 
 
 def _malformed(payload: Any) -> Response:
@@ -305,15 +299,15 @@ class Sandbox:
         )
 
     def serve(
-        self, host: str = "127.0.0.1", port: int = 0
+        self, host: str = "127.0.0.1", port: int = 0, *, sock: socket.socket | None = None
     ) -> contextlib.AbstractAsyncContextManager[str]:
-        """Serve on ``host:port`` (0 = a free port); yields the base URL ending in
-        ``/api/conversational-ai-agent``."""
+        """Serve on ``host:port`` (0 = a free port), or on ``sock`` already bound there; yields
+        the base URL ending in ``/api/conversational-ai-agent``."""
         from .runner import serve
 
         @contextlib.asynccontextmanager
         async def _serve() -> AsyncIterator[str]:
-            async with serve(self.app, host=host, port=port) as root:
+            async with serve(self.app, host=host, port=port, sock=sock) as root:
                 self.base_url = root + PATH_PREFIX
                 try:
                     yield self.base_url

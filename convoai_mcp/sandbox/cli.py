@@ -1,23 +1,30 @@
 """``convoai-mcp sandbox``: run the emulator from the command line until interrupted.
 
-The first lines printed are the base URL and the credentials it accepts, as environment
-assignments the MCP server reads (``CONVOAI_BASE_URL=...``, ``AGORA_APP_ID=...``)."""
+What it prints on stdout is ready for a shell's ``eval``: comments, and ``export`` lines with
+the base URL, the credentials it accepts, the presets it serves without keys, its fictional
+numbers as the call allow-list and a temporary transcript archive (so emulated conversations
+stay out of the user's real one). ``--env-file PATH`` writes the same lines to a file."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
+import socket
 import sys
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TextIO
 
 from convoai_mcp.tokens import validate_app_certificate, validate_app_id
 
 from .app import ADMIN_PREFIX, Sandbox
 from .credentials import SandboxCredentials
-from .runner import is_loopback
+from .environment import export_lines, server_environment, withheld
+from .runner import bind, is_loopback
 
 __all__ = ["DEFAULT_PORT", "build_parser", "main"]
 
@@ -50,6 +57,12 @@ def build_parser(prog: str = "convoai-mcp sandbox") -> argparse.ArgumentParser:
         "--answer-delay", type=float, default=0.2, help="seconds until a call is answered (0.2)"
     )
     parser.add_argument(
+        "--env-file",
+        type=Path,
+        metavar="PATH",
+        help="also write the export lines to PATH (mode 0600), for '. PATH' in a shell",
+    )
+    parser.add_argument(
         "--allow-remote",
         action="store_true",
         help="allow a non-loopback --host (the sandbox has no protection for public exposure)",
@@ -57,28 +70,51 @@ def build_parser(prog: str = "convoai-mcp sandbox") -> argparse.ArgumentParser:
     return parser
 
 
-def _banner(sandbox: Sandbox, base_url: str, out: TextIO) -> None:
-    lines = [f"CONVOAI_BASE_URL={base_url}"]
-    lines += [f"{name}={value}" for name, value in sandbox.credentials.describe().items()]
-    print(f"convoai-mcp sandbox listening; base URL {base_url}", file=out)
-    for line in lines:
+def _banner(sandbox: Sandbox, base_url: str, out: TextIO, exports: list[str]) -> None:
+    """What the sandbox prints on stdout once it listens: comments and the ``export`` lines, so
+    that a shell can ``eval`` all of it as it is."""
+    print(f"# convoai-mcp sandbox listening; base URL {base_url}", file=out)
+    print(
+        "# for an MCP server on it: paste (or eval) the export lines in a shell, or use", file=out
+    )
+    print(
+        "# --env-file PATH and '. PATH'; then run convoai-mcp (transcripts: a temporary archive)",
+        file=out,
+    )
+    for line in exports:
         print(line, file=out)
     if sandbox.admin:
         root = base_url.split("/api/", 1)[0]
-        print(f"admin endpoint: {root}{ADMIN_PREFIX}/", file=out)
-    print("(emulated: no audio, no real ASR/LLM/TTS; Ctrl-C to stop)", file=out)
+        print(f"# admin endpoint: {root}{ADMIN_PREFIX}/", file=out)
+    print("# (emulated: no audio, no real ASR/LLM/TTS; Ctrl-C to stop)", file=out)
     out.flush()
 
 
-async def _run(sandbox: Sandbox, host: str, port: int, out: TextIO) -> None:
+def _write_env_file(path: Path, exports: list[str]) -> None:
+    """The export lines in ``path``, private (0600): it holds the sandbox's credentials."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write("# convoai-mcp sandbox: '. this-file', then run convoai-mcp\n")
+        file.write("\n".join(exports) + "\n")
+
+
+async def _run(
+    sandbox: Sandbox, sock: socket.socket, host: str, out: TextIO, env_file: Path | None
+) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    async with sandbox.serve(host, port) as base_url:
-        _banner(sandbox, base_url, out)
-        await stop.wait()
+    with tempfile.TemporaryDirectory(prefix="convoai-sandbox-", ignore_cleanup_errors=True) as tmp:
+        archive = Path(tmp) / "archive.sqlite3"
+        async with sandbox.serve(host, sock.getsockname()[1], sock=sock) as base_url:
+            env = server_environment(base_url, sandbox.credentials, archive_path=archive)
+            exports = export_lines(env, withheld(sandbox.credentials))
+            if env_file is not None:
+                _write_env_file(env_file, exports)  # before the banner: it is ready when seen
+            _banner(sandbox, base_url, out, exports)
+            await stop.wait()
 
 
 def main(argv: Sequence[str] | None = None, *, prog: str = "convoai-mcp sandbox") -> int:
@@ -103,6 +139,11 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "convoai-mcp sandbox"
     except ValueError as exc:
         print(f"cannot start the sandbox: {exc}", file=sys.stderr)
         return 2
+    try:  # fail before printing anything: the address may be in use
+        sock = bind(args.host, args.port)
+    except OSError as exc:
+        print(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     sandbox = Sandbox(
         credentials,
         seed=args.seed,
@@ -111,10 +152,12 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "convoai-mcp sandbox"
         admin=args.admin,
     )
     try:
-        asyncio.run(_run(sandbox, args.host, args.port, sys.stdout))
+        asyncio.run(_run(sandbox, sock, args.host, sys.stdout, args.env_file))
     except OSError as exc:
         print(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         pass
+    finally:
+        sock.close()
     return 0

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Generator
 import uvicorn
 from starlette.types import ASGIApp
 
-__all__ = ["is_loopback", "serve"]
+__all__ = ["bind", "is_loopback", "serve"]
 
 
 class _QuietServer(uvicorn.Server):
@@ -42,9 +42,20 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def bind(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` (0: a free port); raises :class:`OSError` (address
+    in use, not available) before anything is started or printed."""
+    name = host.strip("[]")
+    family = socket.AF_INET6 if ":" in name else socket.AF_INET
+    return socket.create_server((name, port), family=family)
+
+
 @contextlib.asynccontextmanager
-async def serve(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-    """Run ``app`` until the block exits; yields ``http://host:port`` (the bound port)."""
+async def serve(
+    app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0, sock: socket.socket | None = None
+) -> AsyncIterator[str]:
+    """Run ``app`` until the block exits; yields ``http://host:port`` (the bound port). With
+    ``sock`` (already bound, e.g. by :func:`bind`), that socket is served instead."""
     config = uvicorn.Config(
         app,
         host=host.strip("[]"),
@@ -57,7 +68,7 @@ async def serve(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> Asyn
         timeout_keep_alive=5,
     )
     server = _QuietServer(config)
-    task = asyncio.create_task(server.serve())
+    task = asyncio.create_task(server.serve(sockets=[sock] if sock is not None else None))
     try:
         while not server.started:
             if task.done() or server.bind_failed:

@@ -13,6 +13,7 @@ Several sandbox instances may share one state (failover tests); a lock guards it
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 import time
@@ -134,8 +135,8 @@ class SandboxState:
 
     def advance(self, seconds: float) -> float:
         """Move time forward by ``seconds``; returns the new time."""
-        if seconds < 0:
-            raise ValueError("time only moves forward")
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError(f"time only moves forward by a finite amount, got {seconds!r}")
         with self.lock:
             self.offset += seconds
             return self.now()
@@ -771,8 +772,11 @@ class SandboxState:
             }
 
     def reset(self) -> None:
-        """Forget every agent and call and restore the seeded phone numbers (time is kept)."""
+        """Forget every agent and call and restore the seeded phone numbers (time is kept,
+        unless it is no longer a finite time)."""
         with self.lock:
+            if not math.isfinite(self.offset):
+                self.offset = 0.0
             self.agents.clear()
             self.calls.clear()
             self.numbers = seed_numbers()

@@ -81,13 +81,18 @@ class ConvoAIServer(MCPServer[Runtime]):
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Runtime, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
-        """Call a tool; an argument-validation failure names each bad field and the rule."""
+        """Call a tool; an argument-validation failure names each bad field and the rule, and a
+        tool's own error text is not prefixed a second time with the tool's name."""
         try:
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:
             cause = exc.__cause__
-            if isinstance(exc, UnexpectedToolError) or not isinstance(cause, ValidationError):
+            if isinstance(exc, UnexpectedToolError):
                 raise
+            if not isinstance(cause, ValidationError):
+                # Our texts name the tool already ("speak failed: ..."): drop the SDK's prefix.
+                text = str(exc).removeprefix(f"Error executing tool {name}: ")
+                raise ToolError(text) from cause
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in err['loc']) or 'arguments'}: {err['msg']}"
                 for err in cause.errors(include_url=False, include_input=False)

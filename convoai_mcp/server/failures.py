@@ -15,31 +15,53 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
 from convoai_mcp.errors import APIStatusError, ConvoAIError, NotFoundError, TransportError
 
-__all__ = ["describe", "resource_error", "tool_errors"]
+__all__ = ["as_tool_error", "describe", "resource_error", "tool_errors"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
 def describe(action: str, exc: BaseException) -> str:
-    """``"<action> failed: <what and why>. Next: <hint>"`` for a ConvoAIError or token error."""
-    if isinstance(exc, ConvoAIError):
-        text = f"{action} failed: {exc.message}"
-        if isinstance(exc, APIStatusError) and not exc.message.startswith("HTTP"):
-            text += f" (HTTP {exc.status}{' ' + exc.reason if exc.reason else ''})"
-        if isinstance(exc, TransportError):
-            text += (
-                " (the request may have reached the service; its answer did not)"
-                if exc.sent
-                else " (the service could not be reached)"
+    """``"<action> failed: <what and why>. Next: <hint>"`` for a ConvoAIError or token error.
+
+    The first line is for the model to act on; for a service error, the request (method, path)
+    and the service's request id follow on a line of their own (for support, not for acting)."""
+    service = ""
+    if isinstance(exc, APIStatusError):
+        text = f"{action} failed: HTTP {exc.status}"
+        text += f" {exc.reason}" if exc.reason else ""
+        text += f": {exc.detail}" if exc.detail else ""
+        where = f"{exc.method} {exc.path}".strip()
+        if where or exc.request_id:
+            service = "\nService request: " + ", ".join(
+                part
+                for part in (where, f"request id {exc.request_id}" if exc.request_id else "")
+                if part
             )
-        hint = exc.hint
+    elif isinstance(exc, ConvoAIError):
+        text = f"{action} failed: {exc.message}"
     else:
         text = f"{action} failed: {exc}"
-        hint = ""
+    if isinstance(exc, TransportError):
+        text += (
+            " (the request may have reached the service; its answer did not)"
+            if exc.sent
+            else " (the service could not be reached)"
+        )
+    hint = exc.hint if isinstance(exc, ConvoAIError) else ""
     if not hint and isinstance(exc, ValueError):
         hint = "fix the argument named above and call the tool again"
-    return f"{text}. Next: {hint}" if hint else text
+    return (f"{text}. Next: {hint}" if hint else text) + service
+
+
+def as_tool_error(action: str, exc: BaseException) -> ToolError | None:
+    """The ``isError`` result for an expected failure of ``action``; None for a bug."""
+    if isinstance(exc, ConvoAIError):
+        return ToolError(describe(action, exc))
+    # tokens' input checks (ValueErrors of this package): messages never carry secrets.
+    if isinstance(exc, ValueError) and type(exc).__module__.startswith("convoai_mcp"):
+        return ToolError(describe(action, exc))
+    return None
 
 
 def tool_errors(
@@ -52,13 +74,11 @@ def tool_errors(
         async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             try:
                 return await fn(*args, **kwargs)
-            except ConvoAIError as exc:
-                raise ToolError(describe(action, exc)) from None
-            except ValueError as exc:
-                # tokens.TokenError and tokens' input checks: messages never carry secrets.
-                if type(exc).__module__.startswith("convoai_mcp"):
-                    raise ToolError(describe(action, exc)) from None
-                raise
+            except (ConvoAIError, ValueError) as exc:
+                error = as_tool_error(action, exc)
+                if error is None:
+                    raise
+                raise error from None
 
         return wrapper
 

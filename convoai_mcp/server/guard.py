@@ -102,6 +102,13 @@ def _uses_input_required(ctx: Context[Any, Any]) -> bool:
     return version is not None and is_version_at_least(version, _INPUT_REQUIRED_VERSION)
 
 
+def _llm_note(endpoint: str | None) -> str:
+    """The confirmation question's note on an LLM the model chose (not the configured one)."""
+    if endpoint is None:
+        return ""
+    return f" Its LLM is {endpoint}, chosen by the assistant (not the configured one)."
+
+
 class Guard:
     """Policy, confirmation, redaction and transcript archiving for one server instance."""
 
@@ -183,8 +190,17 @@ class Guard:
         """Return the tool names this server may expose (read-only mode, allow / deny lists)."""
         return self.policy.visible_tools(names)
 
-    async def admit_agent(self, ctx: Context[Any, Any], *, channel: str, confirm: bool) -> None:
-        """Raise :class:`PolicyError` unless starting an agent in ``channel`` is allowed now."""
+    async def admit_agent(
+        self,
+        ctx: Context[Any, Any],
+        *,
+        channel: str,
+        confirm: bool,
+        llm_endpoint: str | None = None,
+    ) -> None:
+        """Raise :class:`PolicyError` unless starting an agent in ``channel`` is allowed now
+        (``llm_endpoint``: an LLM the model chose instead of the configured one, named in the
+        confirmation question)."""
         self.policy.check_tool("start_agent")
         self._release_held()
         await self._check_limits("agent")
@@ -193,13 +209,19 @@ class Guard:
                 ctx,
                 "start_agent",
                 f"Start an AI voice agent in channel {channel!r}? It joins the channel and is "
-                "billed per minute until it is stopped.",
+                "billed per minute until it is stopped." + _llm_note(llm_endpoint),
                 confirm,
             )
         self._hold(self.limiter.reserve("agent"))
 
     async def admit_call(
-        self, ctx: Context[Any, Any], *, to_number: str, from_number: str, confirm: bool
+        self,
+        ctx: Context[Any, Any],
+        *,
+        to_number: str,
+        from_number: str,
+        confirm: bool,
+        llm_endpoint: str | None = None,
     ) -> None:
         """Raise :class:`PolicyError` unless dialing ``to_number`` from ``from_number`` is
         allowed now (allow-list, own outbound number, limits, rate, confirmation)."""
@@ -213,7 +235,8 @@ class Guard:
                 ctx,
                 "call",
                 f"Place a phone call to {to_number} from {from_number}? A real phone rings; "
-                "the call and its AI agent are billed per minute until hang-up.",
+                "the call and its AI agent are billed per minute until hang-up."
+                + _llm_note(llm_endpoint),
                 confirm,
             )
         self._hold(self.limiter.reserve("call"))

@@ -6,30 +6,47 @@
     async def do_thing(ctx: Ctx, agent_id: AgentId) -> ThingResult:
         \"\"\"What the model reads (the description).\"\"\"
 
-The decorator records everything the server needs about the tool: its function (wrapped so that
-expected failures become ``isError`` results, :func:`~convoai_mcp.server.failures.tool_errors`),
-its annotations, its place in ``tools/list`` (``order``: ascending; leave gaps) and whether it
-is read-only (the only tools left in read-only mode: :func:`read_only_tools`). The tool modules
+The decorator records everything the server needs about the tool: its function, its
+annotations, its place in ``tools/list`` (``order``: ascending; leave gaps) and whether it is
+read-only (the only tools left in read-only mode: :func:`read_only_tools`). The tool modules
 (:mod:`convoai_mcp.server.tools`) register themselves on import; nothing else lists tools.
+
+Every call of a registered tool passes the one wrapper here (:func:`_wrap`), which
+
+* turns expected failures into ``isError`` results (``failures.as_tool_error``);
+* sends every result and error text through the same redactor as the logs: configured secrets
+  are masked wherever they appear (also in values the client supplied and the tool echoes),
+  and error texts are scrubbed of tokens and credentials as log lines are;
+* logs one INFO line per call: tool, outcome, duration, agent id, the service's request id
+  (never the arguments).
 
 This module imports neither the client nor the tool modules (cold start stays lean).
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
+import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
+from pydantic import BaseModel
 
-from convoai_mcp.server.failures import tool_errors
+from convoai_mcp.errors import APIStatusError
+from convoai_mcp.server.failures import as_tool_error
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
 
+    from convoai_mcp.redact import Redactor
     from convoai_mcp.server.runtime import Runtime
+
+logger = logging.getLogger("convoai_mcp.server.tools")
 
 __all__ = ["ToolSpec", "add_tools", "description", "read_only_tools", "specs", "tool"]
 
@@ -60,13 +77,11 @@ def tool(
     destructive: bool = False,
     idempotent: bool = False,
     open_world: bool = True,
-    read_only_mode: bool | None = None,
 ) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
     """Register the decorated async function as the tool named after it.
 
     ``order`` places it in ``tools/list`` (ascending, unique). The annotations say what is true
-    of the tool; ``read_only`` also decides whether read-only mode keeps it, unless
-    ``read_only_mode`` says otherwise.
+    of the tool; ``read_only`` also decides whether read-only mode keeps it.
     """
 
     def decorate(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
@@ -74,7 +89,7 @@ def tool(
         clash = next((s.name for s in _REGISTRY.values() if s.order == order), None)
         if name in _REGISTRY or clash is not None:
             raise RuntimeError(f"tool {name}: name or order {order} already registered ({clash})")
-        wrapped = tool_errors(name)(fn)
+        wrapped = _wrap(name, fn)
         _REGISTRY[name] = ToolSpec(
             name=name,
             order=order,
@@ -86,7 +101,7 @@ def tool(
                 idempotent_hint=idempotent,
                 open_world_hint=open_world,
             ),
-            read_only=read_only if read_only_mode is None else read_only_mode,
+            read_only=read_only,
         )
         return wrapped
 
@@ -119,3 +134,80 @@ def add_tools(server: MCPServer[Runtime], visible: Sequence[str]) -> None:
                 description=description(spec.fn),
                 annotations=spec.annotations,
             )
+
+
+def _redactor(kwargs: dict[str, Any]) -> Redactor | None:
+    ctx = kwargs.get("ctx")
+    try:
+        runtime = ctx.request_context.lifespan_context  # type: ignore[union-attr]
+        redactor: Redactor = runtime.guard.redactor
+    except Exception:  # called outside a request (tests of the bare function): nothing known
+        return None
+    return redactor
+
+
+def _masked(redactor: Redactor | None, value: Any) -> Any:
+    """``value`` with every configured secret masked in its strings (a model stays a model).
+    Only configured values: the tokens a tool mints are its result, not a leak."""
+    if redactor is None or not redactor.known:
+        return value
+    if isinstance(value, BaseModel):
+        dumped = value.model_dump_json(by_alias=True)
+        if redactor.mask_known(dumped) == dumped:
+            return value  # the usual case: nothing to mask, nothing rebuilt
+        data = _masked(redactor, value.model_dump(mode="json", by_alias=True, exclude_unset=True))
+        try:
+            return type(value).model_validate(data)
+        except ValueError:
+            return type(value).model_construct(**data)
+    if isinstance(value, str):
+        return redactor.mask_known(value)
+    if isinstance(value, dict):
+        return {k: _masked(redactor, v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(redactor, v) for v in value]
+    return value
+
+
+def _wrap(name: str, fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """``fn`` with failures as ``isError`` results, redacted output and one log line."""
+
+    @functools.wraps(fn)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        started = time.perf_counter()
+        outcome, agent_id, request_id = "error", kwargs.get("agent_id"), None
+        try:
+            try:
+                result = await fn(*args, **kwargs)
+            except ToolError as exc:
+                redactor = _redactor(kwargs)
+                text = redactor.text(str(exc)) if redactor else str(exc)
+                raise ToolError(text) from None
+            except Exception as exc:
+                error = as_tool_error(name, exc)
+                if error is None:
+                    outcome = "crash"
+                    raise
+                if isinstance(exc, APIStatusError):
+                    request_id = exc.request_id
+                redactor = _redactor(kwargs)
+                raise ToolError(redactor.text(str(error)) if redactor else str(error)) from None
+            outcome = "input_required" if type(result).__name__ == "InputRequiredResult" else "ok"
+            agent_id = getattr(result, "agent_id", None) or agent_id
+            masked: R = _masked(_redactor(kwargs), result)
+            return masked
+        except BaseException as exc:
+            if not isinstance(exc, Exception):
+                outcome = "cancelled"
+            raise
+        finally:
+            logger.info(
+                "tool %s %s in %d ms agent_id=%s request_id=%s",
+                name,
+                outcome,
+                round((time.perf_counter() - started) * 1000),
+                agent_id or "-",
+                request_id or "-",
+            )
+
+    return run

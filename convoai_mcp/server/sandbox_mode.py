@@ -13,18 +13,25 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
+from convoai_mcp.sandbox.environment import FICTIONAL_ALLOWLIST, SANDBOX_PRESETS
+
 if TYPE_CHECKING:
     from convoai_mcp.config import Settings
 
-__all__ = ["SANDBOX_CALL_ALLOWLIST", "SANDBOX_PRESETS", "run_sandbox", "sandbox_settings"]
+__all__ = [
+    "SANDBOX_CALL_ALLOWLIST",
+    "SANDBOX_LLM_URL",
+    "SANDBOX_PRESETS",
+    "run_sandbox",
+    "sandbox_settings",
+]
 
-SANDBOX_PRESETS = ("deepgram_nova_3", "openai_gpt_4o_mini", "minimax_speech_2_6_turbo")
-"""Default presets when the server runs on the sandbox without configured vendors."""
-
-SANDBOX_CALL_ALLOWLIST = ("+1415555",)
-"""What ``call`` may dial in sandbox mode when ``CONVOAI_CALL_ALLOWLIST`` is unset: the
-emulator's numbers and the README's examples (``+1 415 555 01xx``, numbers reserved for fiction).
-Nothing is dialled for real there."""
+SANDBOX_CALL_ALLOWLIST = FICTIONAL_ALLOWLIST
+"""What ``call`` may dial in sandbox mode when ``CONVOAI_CALL_ALLOWLIST`` is unset (the
+emulator's fictional numbers; nothing is dialled for real there)."""
+SANDBOX_LLM_URL = "https://llm.sandbox.invalid/v1/chat/completions"
+"""The LLM a call gets on the sandbox without configured vendors (a call takes no presets; the
+emulator calls nothing)."""
 
 
 def sandbox_settings(
@@ -48,6 +55,9 @@ def sandbox_settings(
     }
     if not (settings.presets or settings.llm_url or settings.pipeline_id):
         update["presets"] = SANDBOX_PRESETS
+        # A call takes no presets: the emulator's stand-in LLM and TTS (nothing is called).
+        update["llm_url"] = SANDBOX_LLM_URL
+        update["tts_vendor"] = settings.tts_vendor or "microsoft"
     if default_allowlist and not settings.call_allowlist:
         update["call_allowlist"] = SANDBOX_CALL_ALLOWLIST
     return settings.model_copy(update=update)

@@ -32,6 +32,7 @@ __all__ = [
     "end",
     "fingerprint",
     "first_outbound_number",
+    "foreign_llm",
     "progress",
     "random_suffix",
     "resources_changed",
@@ -181,6 +182,7 @@ def agent_spec(
     agent_uid: str,
     user_uid: str,
     idle_timeout: int | None,
+    for_call: bool = False,
 ) -> "AgentSpec":
     """The agent of a start_agent or call: the agent settings both tools take, from
     ``arguments`` (the tool's own), completed from the configuration."""
@@ -203,7 +205,25 @@ def agent_spec(
         tts_voice=arguments["tts_voice"],
         asr_language=arguments["asr_language"],
         idle_timeout=idle_timeout,
+        for_call=for_call,
     )
+
+
+def foreign_llm(
+    settings: "Settings", arguments: Mapping[str, Any], *, for_call: bool
+) -> str | None:
+    """The LLM endpoint the model chose instead of the configured one (for the confirmation
+    question), or None; refuses an endpoint or model the operator did not allow."""
+    from convoai_mcp.server import defaults
+
+    presets = arguments.get("presets")
+    return defaults.llm_choice(
+        settings,
+        presets=list(presets) if presets else None,
+        llm_url=arguments["llm_url"],
+        llm_model=arguments["llm_model"],
+        for_call=for_call,
+    ).foreign
 
 
 async def first_outbound_number(rt: Runtime) -> str:

@@ -50,6 +50,7 @@ from convoai_mcp.server.tools._common import (
     agent_state,
     end,
     fingerprint,
+    foreign_llm,
     random_suffix,
     rt_of,
     started,
@@ -125,8 +126,9 @@ async def start_agent(
 
     rt = rt_of(ctx)
     settings = rt.settings
+    llm_endpoint = foreign_llm(settings, arguments, for_call=False)  # refuses before sending
     try:
-        await rt.guard.admit_agent(ctx, channel=channel, confirm=confirm)
+        await rt.guard.admit_agent(ctx, channel=channel, confirm=confirm, llm_endpoint=llm_endpoint)
     except ConfirmationRequired as exc:
         return exc.result  # the client asks the user, then calls again with the answer
     agent_uid = agent_uid or settings.agent_uid
@@ -331,18 +333,32 @@ async def update_agent(
     rt = rt_of(ctx)
     updated: list[str] = []
     llm: UpdateLlm | None = None
-    if system_prompt is not None or llm_params is not None:
+    known = rt.agents.get(agent_id)
+    params: dict[str, Any] | None = None
+    if llm_params is not None:
+        # An update replaces the whole params object: send what the agent was started with,
+        # changed by what was asked (else e.g. the model name is lost mid-conversation).
+        if known is not None:
+            params = {**(known.llm_params or {}), **llm_params}
+        elif "model" in llm_params:
+            params = dict(llm_params)  # complete enough to stand alone
+        else:
+            raise ToolError(
+                f"update_agent failed: {agent_id} was not started by this server, so the LLM "
+                "params it runs with are unknown, and an update replaces all of them. Next: "
+                "pass the complete llm_params, including model."
+            )
+    if system_prompt is not None or params is not None:
         llm = UpdateLlm(
             system_messages=[{"role": "system", "content": system_prompt}]
             if system_prompt is not None
             else None,
-            params=llm_params,
+            params=params,
         )
         updated += ["system_prompt"] if system_prompt is not None else []
         updated += ["llm_params"] if llm_params is not None else []
     token: str | None = None
     if refresh_token:
-        known = rt.agents.get(agent_id)
         if known is None:
             raise ToolError(
                 f"update_agent failed: {agent_id} was not started by this server, so its "
@@ -357,6 +373,8 @@ async def update_agent(
         )
     request = UpdateAgentRequest(properties=UpdateAgentProperties(token=token, llm=llm))
     response = await rt.client.agents.update(agent_id, request)
+    if known is not None and params is not None:
+        known.llm_params = params  # what the agent runs with now
     return UpdateAgentResult(
         agent_id=response.agent_id or agent_id,
         status=str(response.status) if response.status is not None else None,

@@ -35,6 +35,7 @@ from convoai_mcp.server.tools._common import (
     end,
     fingerprint,
     first_outbound_number,
+    foreign_llm,
     random_suffix,
     rt_of,
     started,
@@ -92,13 +93,6 @@ async def call(
         # Refuse a blocked destination before any request (even a read) is sent.
         rt.guard.policy.check_tool("call")
         rt.guard.policy.check_call(to_number, to_number, frozenset({to_number}))
-        from_number = await first_outbound_number(rt)
-    try:
-        await rt.guard.admit_call(
-            ctx, to_number=to_number, from_number=from_number, confirm=confirm
-        )
-    except ConfirmationRequired as exc:
-        return exc.result
     key = fingerprint("call", arguments)
     # (channel, name) of this same request, answer lost; else the channel asked for or a new one
     earlier = rt.unanswered.get(key)  # this same request was sent before; its answer was lost
@@ -107,6 +101,8 @@ async def call(
     else:
         channel, name = channel or f"call-{random_suffix()}", f"call-{random_suffix()}"
     user_uid = settings.user_uid
+    # Built before anything is sent: a call the server cannot configure is refused first.
+    llm_endpoint = foreign_llm(settings, arguments, for_call=True)
     spec = agent_spec(
         settings,
         arguments,
@@ -115,7 +111,20 @@ async def call(
         agent_uid=settings.agent_uid,
         user_uid=user_uid,
         idle_timeout=None,
+        for_call=True,
     )
+    if from_number is None:
+        from_number = await first_outbound_number(rt)
+    try:
+        await rt.guard.admit_call(
+            ctx,
+            to_number=to_number,
+            from_number=from_number,
+            confirm=confirm,
+            llm_endpoint=llm_endpoint,
+        )
+    except ConfirmationRequired as exc:
+        return exc.result
     request = defaults.call_request(
         settings, spec, to_number=to_number, from_number=from_number, sip_uid=user_uid
     )

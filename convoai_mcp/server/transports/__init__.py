@@ -59,9 +59,9 @@ async def serve(
     if transport == "stdio":
         from convoai_mcp.server.transports.stdio import serve_stdio
 
-        if on_ready is not None:
-            on_ready("stdio", False)
-        await serve_stdio(server)
+        await serve_stdio(
+            server, on_ready=None if on_ready is None else lambda: on_ready("stdio", False)
+        )
         return
     from convoai_mcp.server.transports.http import serve_http
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -32,14 +33,17 @@ def _exit_on_interrupt(signum: int, frame: FrameType | None) -> None:
         os._exit(INTERRUPTED_STATUS)
 
 
-async def serve_stdio(server: ConvoAIServer) -> None:
-    """Serve ``server`` over stdin / stdout until stdin closes; Ctrl-C exits with status 130."""
+async def serve_stdio(server: ConvoAIServer, *, on_ready: Callable[[], None] | None = None) -> None:
+    """Serve ``server`` over stdin / stdout until stdin closes; Ctrl-C exits with status 130.
+    ``on_ready()`` is called once Ctrl-C is handled so (e.g. to print the banner)."""
     import threading
 
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGINT, _exit_on_interrupt)
     try:
+        if on_ready is not None:
+            on_ready()
         await server.run_stdio_async()
     finally:
         if previous is not None:
