@@ -130,6 +130,21 @@ async def test_leaving_the_call_agent_ends_the_call(http: httpx.AsyncClient, clo
     assert (got["state"], got["reason"]) == ("hangup", "request")
 
 
+@pytest.mark.parametrize("stage", ["llm", "tts"])
+async def test_call_without_llm_or_tts_is_refused(http: httpx.AsyncClient, stage: str) -> None:
+    """The call endpoint takes no preset: without a pipeline it needs a full LLM and TTS."""
+    body = call_body()
+    del body["properties"][stage]
+    body["preset"] = "openai_gpt_4o_mini,minimax_speech_2_6_turbo"  # not a call field
+    r = await http.post(f"{P}/call", json=body)
+    assert (r.status_code, r.json()["error_type"]) == (400, "MissingRequiredField")
+    assert f"properties.{stage}" in r.json()["description"]
+    body = call_body()
+    del body["properties"][stage]
+    body["pipeline_id"] = "pl_1"  # a pipeline provides the stages
+    assert (await http.post(f"{P}/call", json=body)).status_code == 200
+
+
 @pytest.mark.parametrize(
     ("edit", "error_type", "mention"),
     [

@@ -314,9 +314,9 @@ def validate_call_body(body: Any) -> CallConfig:
     props = _obj(data.get("properties"), "properties")
     if "remote_rtc_uids" not in props:
         props = {**props, "remote_rtc_uids": [sip_uid]}
-    agent = validate_agent_properties(
-        props, name=name, presets=[], pipeline_id=pipeline_id, require_pipeline_parts=False
-    )
+    # No preset on a call: without a pipeline the properties need a full LLM and TTS
+    # configuration, as the service documents for the call endpoint.
+    agent = validate_agent_properties(props, name=name, presets=[], pipeline_id=pipeline_id)
     return CallConfig(
         agent=agent,
         to_number=to_number,
