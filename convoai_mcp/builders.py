@@ -346,6 +346,8 @@ def _mllm(spec: AgentSpec) -> MllmConfig | None:
     if spec.mllm is None:
         return None
     mllm = spec.mllm.model_copy(deep=True)
+    if not spec.is_mllm:
+        return mllm  # disabled (enable: false): sent as given, the agent is ASR + LLM + TTS
     mllm.enable = True
     if spec.system_prompt:
         params = dict(mllm.params or {})

@@ -174,6 +174,11 @@ def test_mllm_agent() -> None:
     ).to_wire()["properties"]
     assert old_flag["advanced_features"] == {"enable_rtm": True}
     assert old_flag["mllm"]["enable"] is True
+    disabled = build(llm=LLM, tts=tts(), mllm=MllmConfig(enable=False, vendor="openai")).to_wire()[
+        "properties"
+    ]
+    assert disabled["mllm"] == {"enable": False, "vendor": "openai"}  # stays off
+    assert disabled["llm"]["url"] == LLM.url
 
 
 def test_agent_uid_zero_means_any() -> None:
