@@ -587,7 +587,7 @@ class SandboxState:
                 name=f"inbound-{seq}",
                 channel=f"inbound-{seq}",
                 agent_uid="1001",
-                remote_uids=["*"],
+                remote_uids=["2001"],  # the caller (the SIP side)
                 token="",
                 greeting="Hello, you have reached the sandbox. How can I help?",
                 pipeline_id=str(pipeline) if pipeline else None,

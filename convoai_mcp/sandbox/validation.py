@@ -245,7 +245,8 @@ def validate_agent_properties(
         raise missing("properties.remote_rtc_uids")
     if not isinstance(remote, list) or not remote or not all(isinstance(u, str) for u in remote):
         raise bad_request(
-            "properties.remote_rtc_uids", 'must be a non-empty list of strings, e.g. ["*"]'
+            "properties.remote_rtc_uids",
+            'must be a non-empty list of strings: the user uid, e.g. ["1002"]',
         )
     for index, uid in enumerate(remote):
         if uid != "*":
