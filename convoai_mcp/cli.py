@@ -413,9 +413,12 @@ async def _serve(settings: Settings, ns: argparse.Namespace) -> None:
     from contextlib import AsyncExitStack
 
     from convoai_mcp import __version__
-    from convoai_mcp.server.transports import serve
+    from convoai_mcp.server.transports import listen, serve
 
     async with AsyncExitStack() as stack:
+        sock = listen(ns.transport, ns.host, ns.port)  # a port in use fails before anything
+        if sock is not None:
+            stack.callback(sock.close)
         if ns.sandbox:
             from convoai_mcp.server.sandbox_mode import run_sandbox
 
@@ -450,5 +453,11 @@ async def _serve(settings: Settings, ns: argparse.Namespace) -> None:
             )
 
         await serve(
-            server, settings, transport=ns.transport, host=ns.host, port=ns.port, on_ready=ready
+            server,
+            settings,
+            transport=ns.transport,
+            host=ns.host,
+            port=ns.port,
+            on_ready=ready,
+            sock=sock,
         )

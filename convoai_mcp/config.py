@@ -158,7 +158,8 @@ VARIABLES: dict[str, Variable] = {
         "nothing needs confirmation."
     ),
     "CONVOAI_READ_ONLY": Variable(
-        "true exposes only get_agent, list_agents, get_call, list_calls and list_numbers."
+        "true exposes only the read-only tools: get_agent, get_history, get_turns, list_agents, "
+        "get_call, list_calls and list_numbers."
     ),
     "CONVOAI_TOOLS_ALLOW": Variable("Comma list of tool names to expose (default: all)."),
     "CONVOAI_TOOLS_DENY": Variable("Comma list of tool names to hide."),

@@ -54,7 +54,7 @@ model = "claude-sonnet-4-5"
 url = "https://api.anthropic.com/v1/messages"
 max_tokens = 1024
 headers = { anthropic-version = "2023-06-01" }
-mcp_servers = [{ name = "crm", endpoint = "https://crm.example/mcp?token=abc" }]
+mcp_servers = [{ name = "crm", endpoint = "https://bot:pw-secret@crm.example/mcp?token=abc" }]
 
 [profiles.support.tts]
 vendor = "elevenlabs"
@@ -348,7 +348,7 @@ def test_secret_values_are_every_secret_for_the_redactor() -> None:
     values = profiles.secret_values()
     assert set(values) == set(ENV.values())
     assert "claude-sonnet-4-5" not in values
-    assert "https://crm.example/mcp?token=abc" not in values
+    assert "https://bot:pw-secret@crm.example/mcp?token=abc" not in values
 
 
 def test_a_secret_inside_a_header_table_is_a_secret() -> None:
@@ -415,6 +415,7 @@ def test_no_secret_reaches_repr_or_the_summary() -> None:
     for secret in ENV.values():
         assert secret not in text
     assert "token=abc" not in text
+    assert "pw-secret" not in text
 
 
 # -- overrides ------------------------------------------------------------------------------------

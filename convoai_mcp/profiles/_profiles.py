@@ -1008,11 +1008,15 @@ def summarize(profile: Profile) -> dict[str, Any]:
 
 
 def _redacted_server(server: Mapping[str, Any]) -> dict[str, Any]:
-    """An MCP server as the summary shows it: name, transport, the endpoint without query."""
+    """An MCP server as the summary shows it: name, transport, the endpoint without query,
+    fragment or user info (where credentials could hide)."""
     out = dict(server)
     endpoint = out.get("endpoint")
     if isinstance(endpoint, str):
-        out["endpoint"] = endpoint.split("?", 1)[0]
+        endpoint = endpoint.split("?", 1)[0].split("#", 1)[0]
+        scheme, sep, rest = endpoint.partition("://")
+        host, slash, path = rest.partition("/")
+        out["endpoint"] = scheme + sep + host.rpartition("@")[2] + slash + path
     return out
 
 

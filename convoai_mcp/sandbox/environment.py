@@ -15,7 +15,9 @@ from .credentials import SandboxCredentials
 
 __all__ = [
     "FICTIONAL_ALLOWLIST",
+    "SANDBOX_LLM_URL",
     "SANDBOX_PRESETS",
+    "SANDBOX_TTS_VENDOR",
     "export_lines",
     "server_environment",
     "withheld",
@@ -24,6 +26,11 @@ __all__ = [
 SANDBOX_PRESETS = ("deepgram_nova_3", "openai_gpt_4o_mini", "minimax_speech_2_6_turbo")
 """Hosted presets (ASR, LLM, TTS) that need no vendor keys: what a server on the sandbox uses
 when no vendor is configured."""
+
+SANDBOX_LLM_URL = "https://llm.sandbox.invalid/v1/chat/completions"
+SANDBOX_TTS_VENDOR = "microsoft"
+"""The stand-in LLM and TTS a call gets on the sandbox when no vendor is configured: a call takes
+no presets (it needs a full LLM and TTS configuration), and the emulator calls nothing."""
 
 FICTIONAL_ALLOWLIST = ("+1415555",)
 """The numbers a server may dial on the sandbox by default: ``+1 415 555 …`` (the emulator's
@@ -45,6 +52,8 @@ def server_environment(
     if demo:
         env["AGORA_CUSTOMER_SECRET"] = credentials.customer_secret
     env["CONVOAI_PRESETS"] = ",".join(SANDBOX_PRESETS)
+    env["CONVOAI_LLM_URL"] = SANDBOX_LLM_URL
+    env["CONVOAI_TTS_VENDOR"] = SANDBOX_TTS_VENDOR
     env["CONVOAI_CALL_ALLOWLIST"] = ",".join(FICTIONAL_ALLOWLIST)
     if archive_path is not None:
         env["CONVOAI_ARCHIVE_PATH"] = str(archive_path)

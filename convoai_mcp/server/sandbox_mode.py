@@ -13,14 +13,18 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
-from convoai_mcp.sandbox.environment import FICTIONAL_ALLOWLIST, SANDBOX_PRESETS
+from convoai_mcp.sandbox.environment import (
+    FICTIONAL_ALLOWLIST,
+    SANDBOX_LLM_URL,
+    SANDBOX_PRESETS,
+    SANDBOX_TTS_VENDOR,
+)
 
 if TYPE_CHECKING:
     from convoai_mcp.config import Settings
 
 __all__ = [
     "SANDBOX_CALL_ALLOWLIST",
-    "SANDBOX_LLM_URL",
     "SANDBOX_PRESETS",
     "run_sandbox",
     "sandbox_settings",
@@ -29,9 +33,6 @@ __all__ = [
 SANDBOX_CALL_ALLOWLIST = FICTIONAL_ALLOWLIST
 """What ``call`` may dial in sandbox mode when ``CONVOAI_CALL_ALLOWLIST`` is unset (the
 emulator's fictional numbers; nothing is dialled for real there)."""
-SANDBOX_LLM_URL = "https://llm.sandbox.invalid/v1/chat/completions"
-"""The LLM a call gets on the sandbox without configured vendors (a call takes no presets; the
-emulator calls nothing)."""
 
 
 def sandbox_settings(
@@ -57,7 +58,7 @@ def sandbox_settings(
         update["presets"] = SANDBOX_PRESETS
         # A call takes no presets: the emulator's stand-in LLM and TTS (nothing is called).
         update["llm_url"] = SANDBOX_LLM_URL
-        update["tts_vendor"] = settings.tts_vendor or "microsoft"
+        update["tts_vendor"] = settings.tts_vendor or SANDBOX_TTS_VENDOR
     if default_allowlist and not settings.call_allowlist:
         update["call_allowlist"] = SANDBOX_CALL_ALLOWLIST
     return settings.model_copy(update=update)
