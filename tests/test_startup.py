@@ -303,7 +303,9 @@ def test_debug_shows_ours_not_the_http_librarys_internals() -> None:
     logging.getLogger("httpx").warning("a warning of theirs")
     logging.getLogger("mcp.server.lowlevel.server").debug("Received message: ...")
     logging.getLogger("sse_starlette.sse").debug("chunk: b'event: message'")
-    logging.getLogger("somelib.server").info("Application startup complete.")
+    other = logging.getLogger("somelib.server")
+    other.disabled = False  # a logging.config call elsewhere in the suite may have disabled it
+    other.info("Application startup complete.")
     text = stream.getvalue()
     assert "ours" in text
     assert "connect_tcp" not in text and "HTTP Request" not in text
