@@ -196,8 +196,12 @@ async def test_a_uid_with_a_leading_zero_is_refused_before_sending(
     service would refuse the join (found by the fuzz suite)."""
     async with rig(tmp_path) as r, Client(r.server) as client:
         result = await client.call_tool("start_agent", {"channel": "room-6", "agent_uid": uid})
+        refused = await client.call_tool("start_agent", {"channel": "room-6", "user_uid": uid})
         counts = r.sandbox.state.summary()
-    assert result.is_error
+    # refused by the input schema, before anything was sent (not by the service: no "HTTP 400")
+    for answer in (result, refused):
+        assert "HTTP" not in error_text(answer)
+        assert "uid" in error_text(answer)
     assert counts["agents"] == 0, counts
 
 
