@@ -41,14 +41,21 @@ def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def root_logging() -> Iterator[None]:
-    """main() installs its stderr handler on the root logger: put the test's back after."""
+    """main() installs its stderr handler on the root logger: put the test's back after. An
+    in-process sandbox of an earlier test set uvicorn's loggers to WARNING: not here."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    uvicorn_loggers = [logging.getLogger(name) for name in ("uvicorn", "uvicorn.error")]
+    uvicorn_levels = [logger.level for logger in uvicorn_loggers]
+    for logger in uvicorn_loggers:
+        logger.setLevel(logging.NOTSET)
     try:
         yield
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
+        for logger, old in zip(uvicorn_loggers, uvicorn_levels, strict=True):
+            logger.setLevel(old)
 
 
 # ------------------------------------------------------------------- configuration errors
