@@ -179,6 +179,11 @@ VARIABLES: dict[str, Variable] = {
         "Path of the SQLite transcript archive (default: per-user data directory)."
     ),
     "CONVOAI_ARCHIVE_RETENTION_DAYS": Variable("Days archived transcripts are kept (default 30)."),
+    "CONVOAI_DATABASE_URL": Variable(
+        "postgresql://user:password@host:port/dbname: keep the archive in PostgreSQL, shared by "
+        "replicas (needs the postgres extra); unset: the SQLite archive.",
+        secret=True,
+    ),
 }
 """Every environment variable the server reads: the one home of their names, help and secrecy.
 Add a variable here (one line) and read it in :meth:`Settings.from_env`."""
@@ -190,7 +195,7 @@ ENV_VARS: dict[str, str] = {name: var.help for name, var in VARIABLES.items()}
 SECRET_ENV_VARS: frozenset[str] = frozenset(n for n, v in VARIABLES.items() if v.secret)
 """Variables whose value is secret (or may contain a secret); a view of :data:`VARIABLES`."""
 
-_NOT_OURS: frozenset[str] = frozenset({"CONVOAI_FUZZ_EXAMPLES"})
+_NOT_OURS: frozenset[str] = frozenset({"CONVOAI_FUZZ_EXAMPLES", "CONVOAI_TEST_DATABASE_URL"})
 """``CONVOAI_*`` names read by the test suite, not the server: tolerated, never an error."""
 
 LLM_STYLES: tuple[str, ...] = ("openai", "gemini", "anthropic", "dify", "bedrock")
@@ -306,6 +311,7 @@ class Settings(BaseModel):
     archive: bool = True
     archive_path: Path | None = None
     archive_retention_days: int = 30
+    database_url: SecretStr | None = None
     # provenance
     sandbox: bool = False
     warnings: tuple[str, ...] = Field(default=(), repr=False)
@@ -501,6 +507,21 @@ class Settings(BaseModel):
         retention = env.integer("CONVOAI_ARCHIVE_RETENTION_DAYS", minimum=1)
         if retention is not None:
             values["archive_retention_days"] = retention
+        database_url = env.secret("CONVOAI_DATABASE_URL")
+        if database_url is not None:
+            scheme = database_url.get_secret_value().split("://", 1)[0].lower()
+            if scheme not in ("postgresql", "postgres"):
+                raise ConfigError(
+                    "CONVOAI_DATABASE_URL is not a postgresql:// URL",
+                    hint="write postgresql://user:password@host:5432/dbname, or unset it to use "
+                    "the SQLite archive",
+                )
+            if archive_path:
+                values["warnings"] += (
+                    "CONVOAI_ARCHIVE_PATH is ignored: CONVOAI_DATABASE_URL puts the archive in "
+                    "PostgreSQL",
+                )
+            values["database_url"] = database_url
         return cls(**values)
 
 

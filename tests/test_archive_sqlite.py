@@ -1,4 +1,5 @@
-"""Transcript archive: location, dedup, restart, crash safety, concurrency, retention."""
+"""The SQLite archive: location, file modes, WAL, crash safety, threads and processes, a killed
+server (the behaviours every backend shares are in test_archive_behaviour.py)."""
 
 from __future__ import annotations
 
@@ -165,92 +166,7 @@ def test_page_cache_is_small(tmp_path: Path) -> None:
     archive.close()
 
 
-# -- history and turns ----------------------------------------------------------------------
-
-
-def test_history_roundtrip_dedups_and_keeps_unknown_fields(tmp_path: Path) -> None:
-    archive = Archive(tmp_path / "a.sqlite3")
-    first = [entry(1), entry(2, "assistant", extra_field="kept")]
-    assert archive.save_history_sync("a1", first, start_ts=111, status="RUNNING") == 2
-    # the service's window moved on: one old, one new
-    assert (
-        archive.save_history_sync("a1", [entry(2, "assistant", extra_field="kept"), entry(3)]) == 1
-    )
-    assert archive.save_history_sync("a1", first) == 0
-    loaded = archive.load_history_sync("a1")
-    assert loaded is not None
-    assert loaded["start_ts"] == 111 and loaded["status"] == "RUNNING"
-    assert [c["content"] for c in loaded["contents"]] == ["message 1", "message 2", "message 3"]
-    assert loaded["contents"][1]["extra_field"] == "kept"
-    assert archive.load_history_sync("unknown") is None
-    archive.close()
-
-
-def test_an_entry_cut_short_later_is_refreshed_in_place(tmp_path: Path) -> None:
-    archive = Archive(tmp_path / "a.sqlite3")
-    speaking = entry(2, "assistant")  # archived while it was still being said
-    assert archive.save_history_sync("a1", [entry(1), speaking, entry(3)]) == 3
-    cut = {**speaking, "speech_end_ms": speaking["speech_end_ms"] - 300}  # then interrupted
-    assert archive.save_history_sync("a1", [entry(1), cut]) == 1
-    assert archive.save_history_sync("a1", [cut]) == 0
-    loaded = archive.load_history_sync("a1")
-    assert loaded is not None
-    assert loaded["contents"] == [entry(1), cut, entry(3)]
-    archive.close()
-
-
-def test_same_text_at_different_times_is_kept_twice(tmp_path: Path) -> None:
-    archive = Archive(tmp_path / "a.sqlite3")
-    yes = {"role": "user", "content": "yes"}
-    added = archive.save_history_sync(
-        "a1", [{**yes, "speech_start_ms": 10}, {**yes, "speech_start_ms": 20}]
-    )
-    assert added == 2
-    # entries without timestamps dedup by role + content
-    assert archive.save_history_sync("a1", [yes, yes]) == 1
-    loaded = archive.load_history_sync("a1")
-    assert loaded is not None and len(loaded["contents"]) == 3
-    archive.close()
-
-
-def test_turns_are_keyed_by_turn_id_and_refreshed(tmp_path: Path) -> None:
-    archive = Archive(tmp_path / "a.sqlite3")
-    t1 = {"turn_id": 1, "start": {"type": "greeting"}}
-    t2 = {"turn_id": 2, "start": {"type": "voice_input"}}
-    assert archive.save_turns_sync("a1", [t1, t2], name="n", channel="c") == 2
-    t2_done = {**t2, "end": {"type": "ok"}, "metrics": {"e2e_latency_ms": 900}}
-    assert archive.save_turns_sync("a1", [t1, t2_done]) == 1
-    assert archive.save_turns_sync("a1", [t1, t2_done]) == 0
-    loaded = archive.load_turns_sync("a1")
-    assert loaded is not None
-    assert loaded["name"] == "n" and loaded["channel"] == "c"
-    assert loaded["turns"] == [t1, t2_done]
-    assert loaded["total_turn_count"] == 2
-    archive.close()
-
-
-def test_archive_survives_a_restart(tmp_path: Path) -> None:
-    path = tmp_path / "a.sqlite3"
-    archive = Archive(path)
-    archive.note_agent_sync("a1", kind="call", channel="room")
-    archive.save_history_sync("a1", [entry(1), entry(2)])
-    archive.close()
-    reopened = Archive(path)
-    loaded = reopened.load_history_sync("a1")
-    assert loaded is not None and len(loaded["contents"]) == 2
-    assert reopened.agent_ids_sync() == ["a1"]
-    reopened.close()
-
-
-def test_a_failed_write_leaves_nothing_and_the_next_one_works(tmp_path: Path) -> None:
-    archive = Archive(tmp_path / "a.sqlite3")
-    unbindable: Any = ["not", "an", "int"]  # SQLite refuses it inside the transaction
-    with pytest.raises(sqlite3.Error):
-        archive.save_history_sync("a1", [entry(1)], start_ts=unbindable)
-    assert archive.agent_ids_sync() == []  # the agent row written before the error is gone
-    assert archive.save_history_sync("a1", [entry(1)]) == 1
-    assert archive.agent_ids_sync() == ["a1"]
-    archive.close()
+# -- history and turns: the behaviours both backends share are in test_archive_behaviour.py --
 
 
 async def test_async_api_runs_off_the_event_loop(tmp_path: Path) -> None:
@@ -264,35 +180,6 @@ async def test_async_api_runs_off_the_event_loop(tmp_path: Path) -> None:
     assert turns is not None and turns["name"] == "bot"
     assert await archive.prune() == 0
     await archive.aclose()
-
-
-# -- retention ------------------------------------------------------------------------------
-
-
-def test_retention_prunes_agents_not_seen_for_the_configured_days(tmp_path: Path) -> None:
-    now = [1_000_000.0]
-    archive = Archive(tmp_path / "a.sqlite3", retention_days=2, clock=lambda: now[0])
-    archive.save_history_sync("old", [entry(1)])
-    archive.save_turns_sync("old", [{"turn_id": 1}])
-    now[0] += 86400
-    archive.save_history_sync("recent", [entry(1)])
-    now[0] += 86400 + 1  # "old" last seen 2 days + 1 s ago
-    assert archive.prune_sync() == 1
-    assert archive.load_history_sync("old") is None
-    assert archive.load_turns_sync("old") is None
-    assert archive.load_history_sync("recent") is not None
-    assert count(archive.path, "turns") == 0
-    archive.close()
-
-
-def test_pruning_also_happens_while_writing(tmp_path: Path) -> None:
-    now = [1_000_000.0]
-    archive = Archive(tmp_path / "a.sqlite3", retention_days=1, clock=lambda: now[0])
-    archive.save_history_sync("old", [entry(1)])
-    now[0] += 3 * 86400
-    archive.save_history_sync("new", [entry(1)])  # more than an hour since the last prune
-    assert archive.agent_ids_sync() == ["new"]
-    archive.close()
 
 
 # -- crash and concurrency ------------------------------------------------------------------

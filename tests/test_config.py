@@ -81,6 +81,7 @@ def test_every_variable_is_read() -> None:
         "CONVOAI_ARCHIVE": "off",
         "CONVOAI_ARCHIVE_PATH": "/tmp/x/archive.sqlite3",
         "CONVOAI_ARCHIVE_RETENTION_DAYS": "7",
+        "CONVOAI_DATABASE_URL": "postgresql://u:pw@db.example:5432/convoai",
     }
     assert set(env) == set(ENV_VARS), "the test covers exactly the documented variables"
     # A token and customer credentials are refused together (X20): read each on its own.
@@ -111,6 +112,9 @@ def test_every_variable_is_read() -> None:
     assert s.archive is False
     assert s.archive_path == Path("/tmp/x/archive.sqlite3")
     assert s.archive_retention_days == 7
+    assert s.database_url is not None
+    assert s.database_url.get_secret_value() == "postgresql://u:pw@db.example:5432/convoai"
+    assert any("CONVOAI_ARCHIVE_PATH is ignored" in w for w in s.warnings)
 
 
 def test_secrets_never_appear_in_repr_or_str() -> None:

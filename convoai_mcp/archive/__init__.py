@@ -6,8 +6,9 @@ from the configuration:
 
 * a path, or ``sqlite:///absolute/path`` (``sqlite:///~/x`` expands ``~``) →
   :class:`~convoai_mcp.archive.sqlite.SQLiteArchive` (the default, embedded);
-* ``postgresql://…`` → not available yet (a PostgreSQL backend is a new module here,
-  e.g. ``archive/postgres.py``, that implements :class:`Archive`).
+* ``postgresql://…`` (or ``postgres://…``) →
+  :class:`~convoai_mcp.archive.postgres.PostgresArchive` (a team deployment: replicas share it;
+  psycopg 3, the ``postgres`` extra). ``CONVOAI_DATABASE_URL`` selects it.
 
 Nothing heavy is imported before a backend is opened.
 """
@@ -102,11 +103,9 @@ def open_archive(
     target = str(url_or_path).strip()
     lowered = target.lower()
     if lowered.startswith(_POSTGRES_SCHEMES):
-        raise ConfigError(
-            "a PostgreSQL archive is not available yet",
-            hint="use a SQLite path (CONVOAI_ARCHIVE_PATH=/path/archive.sqlite3, or a "
-            "sqlite:/// URL), or CONVOAI_ARCHIVE=off",
-        )
+        from convoai_mcp.archive.postgres import PostgresArchive
+
+        return PostgresArchive(target, retention_days=retention_days, clock=clock)
     if lowered.startswith(_SQLITE_SCHEME):
         target = target[len(_SQLITE_SCHEME) :]
         if target.startswith("/~"):
@@ -127,10 +126,15 @@ def open_archive(
 
 
 def archive_from_settings(settings: Settings) -> Archive | None:
-    """The configured archive (``CONVOAI_ARCHIVE_PATH``, else the per-user data directory), or
-    ``None`` when ``CONVOAI_ARCHIVE=off``."""
+    """The configured archive (``CONVOAI_DATABASE_URL``, else ``CONVOAI_ARCHIVE_PATH``, else the
+    per-user data directory), or ``None`` when ``CONVOAI_ARCHIVE=off``."""
     if not settings.archive:
         return None
+    if settings.database_url is not None:
+        return open_archive(
+            settings.database_url.get_secret_value(),
+            retention_days=float(settings.archive_retention_days),
+        )
     from convoai_mcp.archive.sqlite import default_archive_path
 
     return open_archive(
@@ -140,8 +144,9 @@ def archive_from_settings(settings: Settings) -> Archive | None:
 
 
 async def check_archive(settings: Settings) -> None:
-    """At start-up: open the configured archive and read from it; :class:`ConfigError` (exit
-    status 2, naming ``CONVOAI_ARCHIVE_PATH``) when it is unusable. Nothing when it is off."""
+    """At start-up: open the configured archive and read from it (a PostgreSQL one is migrated);
+    :class:`ConfigError` (exit status 2, naming ``CONVOAI_ARCHIVE_PATH`` or
+    ``CONVOAI_DATABASE_URL``) when it is unusable. Nothing when it is off."""
     archive = archive_from_settings(settings)
     if archive is None:
         return

@@ -389,6 +389,10 @@ class SQLiteArchive:
             rows = conn.execute("SELECT agent_id FROM agents ORDER BY last_seen DESC").fetchall()
         return [r[0] for r in rows]
 
+    async def agent_ids(self) -> list[str]:
+        """Async :meth:`agent_ids_sync`."""
+        return await self._run(self.agent_ids_sync)
+
     # -- retention --------------------------------------------------------------------------
 
     def prune_sync(self) -> int:
