@@ -7,13 +7,14 @@ from __future__ import annotations
 import socket
 
 import anyio
-import psycopg
 import pytest
 
 from convoai_mcp.archive import check_archive
 from convoai_mcp.archive.postgres import MIGRATIONS, SCHEMA_VERSION, PostgresArchive
 from convoai_mcp.config import Settings
 from convoai_mcp.errors import ConfigError
+
+psycopg = pytest.importorskip("psycopg", reason="the postgres extra is not installed")
 
 
 def versions(url: str) -> list[int]:
