@@ -3,8 +3,9 @@
 * :func:`http_socket` — the listening socket (IPPROTO_TCP, so accepted sockets get TCP_NODELAY).
 * :func:`uvicorn_config` — logging through ours, :data:`KEEP_ALIVE_SECONDS`, the connection
   guard below.
-* :func:`serve_http` — the SDK's app wrapped by :func:`~.security.secure_asgi_app`, served until
-  Ctrl-C (or ``stop``).
+* :func:`serve_http` — the SDK's app wrapped by :func:`~.security.secure_asgi_app`, with the
+  health probes ``/healthz`` and ``/readyz`` (:mod:`.health`) beside it, served until Ctrl-C
+  (or ``stop``).
 
 **Connection guard** (:class:`ConnectionLimits`). uvicorn has no header timeout, and the bearer
 token is only checked once a request's headers are complete, so connections that never finish
@@ -218,7 +219,12 @@ async def serve_http(
             )
             path = "/mcp"
         shown = f"[{host.strip('[]')}]" if ":" in host else host
-        config = uvicorn_config(secure_asgi_app(app, security), settings, limits=limits)
+        from convoai_mcp.server.transports.health import Readiness, probes
+
+        public = probes(Readiness(server.runtime))  # /healthz, /readyz: outside the auth
+        config = uvicorn_config(
+            secure_asgi_app(app, security, public=public), settings, limits=limits
+        )
         # Listening from here on: a client that connects once on_ready has announced the URL
         # waits in the backlog until uvicorn accepts it (the banner comes before uvicorn's lines).
         sock.listen(limits.backlog)

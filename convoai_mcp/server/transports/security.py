@@ -6,7 +6,8 @@
   for loopback binds).
 * :func:`secure_asgi_app` wraps the SDK's Starlette app: Host / Origin check on every request,
   ``Authorization: Bearer <CONVOAI_HTTP_TOKEN>`` compared in constant time, and a request body
-  size limit (``CONVOAI_MAX_BODY_BYTES``).
+  size limit (``CONVOAI_MAX_BODY_BYTES``). Its ``public`` paths (the health probes,
+  :mod:`.health`, which reveal nothing) are answered before those checks.
 
 Wiring (what :func:`convoai_mcp.server.transports.http.serve_http` does)::
 
@@ -22,7 +23,7 @@ import hmac
 import ipaddress
 import json
 import socket
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -194,8 +195,11 @@ def _bearer(headers: Headers) -> str | None:
 class _SecureApp:
     """ASGI wrapper: Host / Origin, bearer token, body size; lifespan passes through."""
 
-    def __init__(self, app: ASGIApp, security: HttpSecurity) -> None:
+    def __init__(
+        self, app: ASGIApp, security: HttpSecurity, public: Mapping[str, ASGIApp] | None = None
+    ) -> None:
         self._security = security
+        self._public = dict(public or {})
         self._origin_check = TransportSecurityMiddleware(security.transport_security)
         self._token = (
             security.token.get_secret_value().encode() if security.token is not None else None
@@ -208,6 +212,10 @@ class _SecureApp:
             return
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
+            return
+        public = self._public.get(scope.get("path", ""))
+        if public is not None:
+            await public(scope, receive, send)
             return
         refused = await self._origin_check.validate_request(Request(scope), is_post=False)
         if refused is not None:
@@ -224,6 +232,9 @@ class _SecureApp:
         await self._app(scope, receive, send)
 
 
-def secure_asgi_app(app: ASGIApp, security: HttpSecurity) -> ASGIApp:
-    """Wrap ``app`` (the SDK's streamable HTTP or SSE app) with the checks in ``security``."""
-    return _SecureApp(app, security)
+def secure_asgi_app(
+    app: ASGIApp, security: HttpSecurity, *, public: Mapping[str, ASGIApp] | None = None
+) -> ASGIApp:
+    """Wrap ``app`` (the SDK's streamable HTTP or SSE app) with the checks in ``security``;
+    ``public`` maps exact paths to apps served without them (only what reveals nothing)."""
+    return _SecureApp(app, security, public)
