@@ -179,6 +179,11 @@ VARIABLES: dict[str, Variable] = {
         "Path of the SQLite transcript archive (default: per-user data directory)."
     ),
     "CONVOAI_ARCHIVE_RETENTION_DAYS": Variable("Days archived transcripts are kept (default 30)."),
+    "CONVOAI_WEBHOOK_SECRET": Variable(
+        "Secret of the project's notification callbacks (Agora console): the HTTP transports "
+        "then accept signed deliveries at POST /webhooks/agora.",
+        secret=True,
+    ),
     "CONVOAI_DATABASE_URL": Variable(
         "postgresql://user:password@host:port/dbname: keep the archive in PostgreSQL, shared by "
         "replicas (needs the postgres extra); unset: the SQLite archive.",
@@ -312,6 +317,7 @@ class Settings(BaseModel):
     archive_path: Path | None = None
     archive_retention_days: int = 30
     database_url: SecretStr | None = None
+    webhook_secret: SecretStr | None = None
     # provenance
     sandbox: bool = False
     warnings: tuple[str, ...] = Field(default=(), repr=False)
@@ -522,6 +528,14 @@ class Settings(BaseModel):
                     "PostgreSQL",
                 )
             values["database_url"] = database_url
+        webhook_secret = env.secret("CONVOAI_WEBHOOK_SECRET")
+        if webhook_secret is not None and len(webhook_secret.get_secret_value()) < 7:
+            raise ConfigError(
+                "CONVOAI_WEBHOOK_SECRET is too short (fewer than 7 characters)",
+                hint="use the secret configured for the project's notifications in the Agora "
+                "console (7 to 32 letters, digits, _ or -)",
+            )
+        values["webhook_secret"] = webhook_secret
         return cls(**values)
 
 

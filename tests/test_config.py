@@ -82,6 +82,7 @@ def test_every_variable_is_read() -> None:
         "CONVOAI_ARCHIVE_PATH": "/tmp/x/archive.sqlite3",
         "CONVOAI_ARCHIVE_RETENTION_DAYS": "7",
         "CONVOAI_DATABASE_URL": "postgresql://u:pw@db.example:5432/convoai",
+        "CONVOAI_WEBHOOK_SECRET": "webhook-secret_1",
     }
     assert set(env) == set(ENV_VARS), "the test covers exactly the documented variables"
     # A token and customer credentials are refused together (X20): read each on its own.
@@ -115,6 +116,8 @@ def test_every_variable_is_read() -> None:
     assert s.database_url is not None
     assert s.database_url.get_secret_value() == "postgresql://u:pw@db.example:5432/convoai"
     assert any("CONVOAI_ARCHIVE_PATH is ignored" in w for w in s.warnings)
+    assert s.webhook_secret is not None
+    assert s.webhook_secret.get_secret_value() == "webhook-secret_1"
 
 
 def test_secrets_never_appear_in_repr_or_str() -> None:

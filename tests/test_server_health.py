@@ -4,62 +4,17 @@ and the Host check, revealing nothing, ready only when the archive and the servi
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
 from pathlib import Path
 
-import anyio
-import httpx
 import pytest
-from _server_helpers import Rig, rig
+from _http_server import TOKEN, served
+from _server_helpers import rig
 
 from convoai_mcp.sandbox.faults import Fault
 from convoai_mcp.server.transports.health import SERVICE_TTL, Readiness
-from convoai_mcp.server.transports.http import serve_http
 
-TOKEN = "canary-http-token-0123456789abcdef"
 OK = {"status": "ok"}
 UNAVAILABLE = {"status": "unavailable"}
-
-
-@asynccontextmanager
-async def served(
-    tmp_path: Path, env: Mapping[str, str] | None = None
-) -> AsyncIterator[tuple[Rig, httpx.AsyncClient]]:
-    """The server on the emulator, over streamable HTTP on a free loopback port, with the bearer
-    token required; yields the rig and an HTTP client (no token) for its base URL."""
-    ready = anyio.Event()
-    stop = anyio.Event()
-    urls: list[str] = []
-
-    def on_ready(url: str, token_required: bool) -> None:
-        assert token_required
-        urls.append(url)
-        ready.set()
-
-    async with (
-        rig(tmp_path, {"CONVOAI_HTTP_TOKEN": TOKEN, **(env or {})}) as r,
-        anyio.create_task_group() as group,
-    ):
-        group.start_soon(
-            lambda: serve_http(
-                r.server,
-                r.settings,
-                transport="streamable-http",
-                host="127.0.0.1",
-                port=0,
-                on_ready=on_ready,
-                stop=stop,
-            )
-        )
-        with anyio.fail_after(30):
-            await ready.wait()
-        base = urls[0].removesuffix("/mcp")
-        try:
-            async with httpx.AsyncClient(base_url=base, timeout=30) as http:
-                yield r, http
-        finally:
-            stop.set()
 
 
 async def test_liveness_answers_without_the_token_and_auth_still_guards_mcp(

@@ -4,8 +4,9 @@
 * :func:`uvicorn_config` — logging through ours, :data:`KEEP_ALIVE_SECONDS`, the connection
   guard below.
 * :func:`serve_http` — the SDK's app wrapped by :func:`~.security.secure_asgi_app`, with the
-  health probes ``/healthz`` and ``/readyz`` (:mod:`.health`) beside it, served until Ctrl-C
-  (or ``stop``).
+  health probes ``/healthz`` and ``/readyz`` (:mod:`.health`) and, with
+  ``CONVOAI_WEBHOOK_SECRET``, ``POST /webhooks/agora`` (:mod:`.webhooks`) beside it, served
+  until Ctrl-C (or ``stop``).
 
 **Connection guard** (:class:`ConnectionLimits`). uvicorn has no header timeout, and the bearer
 token is only checked once a request's headers are complete, so connections that never finish
@@ -222,6 +223,13 @@ async def serve_http(
         from convoai_mcp.server.transports.health import Readiness, probes
 
         public = probes(Readiness(server.runtime))  # /healthz, /readyz: outside the auth
+        if settings.webhook_secret is not None:  # signed by Agora: the signature is the auth
+            from convoai_mcp.server.transports.webhooks import WEBHOOK_PATH, AgoraWebhooks
+
+            public[WEBHOOK_PATH] = AgoraWebhooks(
+                settings.webhook_secret.get_secret_value().encode(),
+                max_body_bytes=security.max_body_bytes,
+            )
         config = uvicorn_config(
             secure_asgi_app(app, security, public=public), settings, limits=limits
         )
