@@ -403,6 +403,11 @@ def _defaults_summary(settings: Settings) -> str:
 def _archive_summary(settings: Settings) -> str:
     if not settings.archive:
         return "off"
+    if settings.database_url is not None:
+        from convoai_mcp.archive.postgres import describe_url
+
+        database = describe_url(settings.database_url.get_secret_value())  # never the password
+        return f"on, PostgreSQL {database}, kept {settings.archive_retention_days} days"
     from convoai_mcp.archive.sqlite import default_archive_path
 
     where = settings.archive_path or default_archive_path()

@@ -4,10 +4,13 @@ server (tests/_postgres.py; the shared behaviours are in test_archive_behaviour.
 
 from __future__ import annotations
 
+import signal
 import socket
+import sys
 
 import anyio
 import pytest
+from mcp import Client
 
 from convoai_mcp.archive import check_archive
 from convoai_mcp.archive.postgres import MIGRATIONS, SCHEMA_VERSION, PostgresArchive
@@ -115,3 +118,67 @@ async def test_start_up_checks_the_configured_database(postgres_url: str) -> Non
     )
     with pytest.raises(ConfigError, match="no_such_database"):
         await check_archive(bad)
+
+
+# -- the real server on PostgreSQL ----------------------------------------------------------
+
+
+def with_password(url: str, password: str) -> str:
+    """``url`` with a password (trust authentication ignores it: a canary for the output)."""
+    scheme, rest = url.split("://", 1)
+    user, host = rest.split("@", 1)
+    return f"{scheme}://{user}:{password}@{host}"
+
+
+async def run_cli(*args: str, env: dict[str, str]) -> tuple[int, str]:
+    from _server_helpers import subprocess_env
+
+    command = [sys.executable, "-m", "convoai_mcp", *args]
+    done = await anyio.run_process(command, env=subprocess_env(**env), check=False)
+    return done.returncode, done.stdout.decode() + done.stderr.decode()
+
+
+@pytest.mark.slow
+async def test_check_migrates_and_names_the_database_without_its_password(
+    postgres_url: str,
+) -> None:
+    url = with_password(postgres_url, "canary-db-pw")
+    status, out = await run_cli("check", "--sandbox", env={"CONVOAI_DATABASE_URL": url})
+    assert status == 0, out
+    dbname = postgres_url.rsplit("/", 1)[1]
+    assert "archive: on, PostgreSQL 127.0.0.1:" in out and f"/{dbname}, kept 30 days" in out
+    assert "canary-db-pw" not in out
+    assert versions(postgres_url)[-1] == SCHEMA_VERSION
+    gone = url.rsplit("/", 1)[0] + "/no_such_database"
+    status, out = await run_cli("check", "--sandbox", env={"CONVOAI_DATABASE_URL": gone})
+    assert status == 2, out
+    assert "no_such_database" in out and "CONVOAI_DATABASE_URL" in out
+    assert "canary-db-pw" not in out
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+async def test_history_survives_a_server_killed_with_sigkill_on_postgresql(
+    postgres_url: str,
+) -> None:
+    """As for SQLite (test_archive_sqlite.py): the server dies hard, and after a restart the
+    history of an agent the new emulator never heard of comes from the PostgreSQL archive."""
+    from test_archive_sqlite import http_server, read_history
+
+    env = {"CONVOAI_DATABASE_URL": postgres_url}
+    async with http_server(None, env) as (url, process):
+        async with Client(url) as client:
+            started = await client.call_tool("start_agent", {"channel": "pg-kill-room"})
+            assert not started.is_error
+            agent_id = (started.structured_content or {})["agent_id"]
+            spoke = await client.call_tool("speak", {"agent_id": agent_id, "text": "kept in pg"})
+            assert not spoke.is_error
+            live = await read_history(client, agent_id)
+            assert live["source"] == "service"
+        process.send_signal(signal.SIGKILL)
+        await process.wait()
+    async with http_server(None, env) as (url, _), Client(url) as client:
+        after = await read_history(client, agent_id)
+    assert after["source"] == "archive"
+    assert [e["content"] for e in after["contents"]] == [e["content"] for e in live["contents"]]
+    assert "kept in pg" in [e["content"] for e in after["contents"]]

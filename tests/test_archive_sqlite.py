@@ -320,14 +320,19 @@ def test_concurrent_processes_write_no_duplicates(tmp_path: Path) -> None:
 
 
 @asynccontextmanager
-async def http_server(archive: Path) -> AsyncIterator[tuple[str, Process]]:
+async def http_server(
+    archive: Path | None, extra: dict[str, str] | None = None
+) -> AsyncIterator[tuple[str, Process]]:
     """``convoai-mcp --sandbox`` over streamable HTTP on a free port; yields (url, process)."""
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("AGORA_", "CONVOAI_", "PYTHONPATH"))
     }
-    env.update({"PYTHONPATH": str(ROOT), "CONVOAI_ARCHIVE_PATH": str(archive)})
+    env["PYTHONPATH"] = str(ROOT)
+    if archive is not None:
+        env["CONVOAI_ARCHIVE_PATH"] = str(archive)
+    env.update(extra or {})
     command = [sys.executable, "-m", "convoai_mcp", "--sandbox"]
     command += ["--transport", "streamable-http", "--port", "0"]
     process = await anyio.open_process(command, env=env, stdin=subprocess.DEVNULL)
