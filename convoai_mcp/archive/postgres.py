@@ -5,7 +5,8 @@ driver is psycopg 3 (async) with ``psycopg-pool``, the optional extra
 ``pip install 'convoai-mcp[postgres]'``. Several server processes (replicas) may share one
 database: every write is one transaction, and the deduplication keys are the SQLite archive's
 (:mod:`convoai_mcp.archive.sqlite`), enforced by unique constraints, so concurrent writers of the
-same entries store each once.
+same entries store each once. It also holds the audit trail (append-only, as in SQLite: what
+the per-number daily call cap counts).
 
 **Schema and migrations.** The server creates and migrates the schema on first use:
 :data:`MIGRATIONS` is the ordered list of schema changes, ``schema_version`` records those
@@ -76,6 +77,20 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             archived_at DOUBLE PRECISION NOT NULL,
             PRIMARY KEY (agent_id, turn_key)
         );
+        """,
+    ),
+    (
+        2,
+        """
+        CREATE TABLE audit (
+            seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            at DOUBLE PRECISION NOT NULL,
+            tool TEXT NOT NULL,
+            placed_number TEXT,
+            data TEXT NOT NULL
+        );
+        CREATE INDEX audit_at ON audit (at);
+        CREATE INDEX audit_placed ON audit (placed_number, at);
         """,
     ),
 )
@@ -367,19 +382,79 @@ class PostgresArchive:
             cur = await conn.execute("SELECT agent_id FROM agents ORDER BY last_seen DESC")
             return [r[0] for r in await cur.fetchall()]
 
+    # -- audit trail ------------------------------------------------------------------------
+
+    async def append_audit(self, entry: Mapping[str, Any]) -> int:
+        """Append one audit entry (JSON-able; its ``at``, Unix seconds, defaults to now, its
+        ``placed_number`` marks a placed call); returns its sequence number. Append-only:
+        nothing updates or deletes an entry except retention."""
+        data = dict(entry)
+        at = data.get("at")
+        data["at"] = float(at) if isinstance(at, int | float) else self._clock()
+        placed = data.get("placed_number")
+        pool = await self._connection_pool()
+        async with pool.connection() as conn:
+            cur = await conn.execute(
+                "INSERT INTO audit (at, tool, placed_number, data) VALUES (%s, %s, %s, %s) "
+                "RETURNING seq",
+                (
+                    data["at"],
+                    str(data.get("tool") or ""),
+                    placed if isinstance(placed, str) else None,
+                    json.dumps(data, ensure_ascii=False, default=str),
+                ),
+            )
+            row = await cur.fetchone()
+        await self._maybe_prune()
+        return int(row[0]) if row is not None else 0
+
+    async def list_audit(
+        self, *, since: float | None = None, limit: int = 50, cursor: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Audit entries, newest first, at most ``limit``, from ``since`` (Unix seconds) on;
+        with the cursor of the next (older) page, or ``None``; :class:`ValueError` for a cursor
+        this archive did not hand out."""
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
+        before = _audit_cursor(cursor)
+        pool = await self._connection_pool()
+        async with pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT seq, data FROM audit WHERE seq < %s AND at >= %s "
+                "ORDER BY seq DESC LIMIT %s",
+                (before, float("-inf") if since is None else since, limit + 1),
+            )
+            rows = await cur.fetchall()
+        entries = [{**json.loads(data), "seq": seq} for seq, data in rows[:limit]]
+        more = len(rows) > limit
+        return entries, (f"a{entries[-1]['seq']}" if more and entries else None)
+
+    async def count_calls(self, number: str, *, since: float) -> int:
+        """How many calls to ``number`` the audit trail says were placed from ``since`` on."""
+        pool = await self._connection_pool()
+        async with pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT count(*) FROM audit WHERE placed_number = %s AND at >= %s",
+                (number, since),
+            )
+            row = await cur.fetchone()
+        return int(row[0]) if row is not None else 0
+
     # -- retention --------------------------------------------------------------------------
 
     async def prune(self) -> int:
-        """Delete agents not seen for ``retention_days`` (with their entries); returns how many."""
+        """Delete agents not seen for ``retention_days`` (with their entries), and audit entries
+        older than that; returns how many agents."""
         cutoff = self._clock() - self.retention_days * 86400.0
         pool = await self._connection_pool()
         async with pool.connection() as conn, conn.transaction():
             cur = await conn.execute(
                 "WITH old AS (DELETE FROM agents WHERE last_seen < %s RETURNING agent_id), "
                 "h AS (DELETE FROM history WHERE agent_id IN (SELECT agent_id FROM old)), "
-                "t AS (DELETE FROM turns WHERE agent_id IN (SELECT agent_id FROM old)) "
+                "t AS (DELETE FROM turns WHERE agent_id IN (SELECT agent_id FROM old)), "
+                "a AS (DELETE FROM audit WHERE at < %s) "
                 "SELECT count(*) FROM old",
-                (cutoff,),
+                (cutoff, cutoff),
             )
             row = await cur.fetchone()
         self._last_prune = self._clock()
@@ -413,6 +488,18 @@ async def migrate(conn: AsyncConnection[Any]) -> int:
                 await conn.execute(sql)
                 await conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (version,))
         return max(current, SCHEMA_VERSION)
+
+
+def _audit_cursor(cursor: str | None) -> int:
+    """The sequence number an audit page continues below (its ``a<seq>`` cursor)."""
+    if cursor is None or cursor == "":
+        return 2**63 - 1
+    if not (cursor.startswith("a") and cursor[1:].isdigit() and len(cursor) <= 20):
+        raise ValueError(
+            f"cursor {cursor[:40]!r} is not one this archive handed out; pass the next_cursor "
+            "of the previous page, or none for the latest entries"
+        )
+    return int(cursor[1:])
 
 
 def _reason(exc: BaseException) -> str:
