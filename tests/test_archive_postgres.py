@@ -226,3 +226,30 @@ async def test_the_audit_trail_pages_newest_first_and_counts_placed_calls(
     await archive.prune()
     assert await archive.list_audit() == ([], None)
     await archive.aclose()
+
+
+async def test_a_database_of_an_older_server_is_migrated_keeping_its_data(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from convoai_mcp.archive import postgres
+
+    with monkeypatch.context() as older:  # a server that knew only the first schema
+        older.setattr(postgres, "MIGRATIONS", MIGRATIONS[:1])
+        older.setattr(postgres, "SCHEMA_VERSION", MIGRATIONS[0][0])
+        old = PostgresArchive(postgres_url)
+        await old.check()  # creates the first schema
+        await old.aclose()
+    with psycopg.connect(postgres_url) as conn:  # what that server had written
+        conn.execute("INSERT INTO agents (agent_id, first_seen, last_seen) VALUES ('a1', 1e9, 1e9)")
+        conn.execute(
+            "INSERT INTO history (agent_id, role, start_key, content_hash, data, archived_at) "
+            """VALUES ('a1', 'user', -1, 'h', '{"role": "user", "content": "from before"}', 1e9)"""
+        )
+    assert versions(postgres_url) == [MIGRATIONS[0][0]]
+    assert "audit" not in tables(postgres_url)
+    new = PostgresArchive(postgres_url, retention_days=36500)
+    loaded = await new.load_history("a1")
+    assert loaded is not None and loaded["contents"] == [{"role": "user", "content": "from before"}]
+    assert await new.append_audit({"tool": "call"}) >= 1
+    await new.aclose()
+    assert versions(postgres_url) == [v for v, _ in MIGRATIONS]
