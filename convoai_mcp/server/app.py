@@ -10,6 +10,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp_types import CallToolResult, InputRequiredResult
 from mcp_types import Resource as MCPResource
+from mcp_types import Tool as MCPTool
 from pydantic import ValidationError
 
 from convoai_mcp import __version__
@@ -78,6 +79,16 @@ class ConvoAIServer(MCPServer[Runtime]):
                 )
         return resources
 
+    async def list_tools(self) -> list[MCPTool]:
+        """The tools, with the configured agent profiles as the ``profile`` argument's enum."""
+        from convoai_mcp.server.profiled import profile_schema
+
+        settings = self.runtime.settings
+        return [
+            tool.model_copy(update={"input_schema": profile_schema(tool.input_schema, settings)})
+            for tool in await super().list_tools()
+        ]
+
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Runtime, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
@@ -115,7 +126,7 @@ def build_server(
     never closed by the server). ``poll_interval`` is the history subscription poll period.
     """
     from convoai_mcp.policy import Policy
-    from convoai_mcp.server import prompts, resources, subscriptions, tools
+    from convoai_mcp.server import profiled, prompts, resources, subscriptions, tools
 
     runtime = Runtime(settings, client, poll_interval=poll_interval)
 
@@ -139,6 +150,7 @@ def build_server(
     visible = policy.visible_tools(tools.TOOL_NAMES)
     tools.register(server, visible)
     resources.register(server)
+    profiled.register(server, settings)
     prompts.register(server)
     server.subscriptions = subscriptions.register(server, runtime)
     return server

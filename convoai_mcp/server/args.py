@@ -37,7 +37,9 @@ __all__ = [
     "PipelineId",
     "Preset",
     "Presets",
+    "ProfileName",
     "SystemPrompt",
+    "TemplateVariables",
     "Timeout",
     "TtsVendor",
     "TtsVoice",
@@ -130,13 +132,39 @@ TtsVendor = Annotated[
 ]
 TtsVoice = Annotated[
     str | None,
-    Field(max_length=128, description="TTS voice name, e.g. en-US-AndrewMultilingualNeural."),
+    Field(
+        max_length=128,
+        description="TTS voice name, e.g. en-US-AndrewMultilingualNeural (with a profile: "
+        "written into the voice field of the profile's TTS vendor).",
+    ),
 ]
 AsrLanguage = Annotated[
     str | None,
     Field(
         pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
-        description="Speech recognition language, e.g. en-US, zh-CN.",
+        description="Speech recognition language, e.g. en-US, zh-CN (with a profile: the ASR "
+        "and turn-detection language together).",
+    ),
+]
+ProfileName = Annotated[
+    str | None,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="Agent profile to use (see list_profiles): a complete agent configured by "
+        "the operator; omit for the default. Not together with presets, pipeline_id, llm_url, "
+        "llm_model or tts_vendor.",
+    ),
+]
+"""The ``profile`` argument; the server lists the configured names as its enum
+(:func:`convoai_mcp.server.profiled.profile_schema`)."""
+TemplateVariables = Annotated[
+    dict[str, str] | None,
+    Field(
+        max_length=50,
+        description="Values for the {{name}} placeholders of the profile's prompt, e.g. "
+        '{"customer": "Ann"} (needs a profile).',
     ),
 ]
 IdleTimeout = Annotated[

@@ -27,7 +27,9 @@ from convoai_mcp.server.args import (
     LlmUrl,
     PipelineId,
     Presets,
+    ProfileName,
     SystemPrompt,
+    TemplateVariables,
     Timeout,
     TtsVendor,
     TtsVoice,
@@ -75,8 +77,10 @@ __all__ = [
 async def start_agent(
     ctx: Ctx,
     channel: Channel,
+    profile: ProfileName = None,
     system_prompt: SystemPrompt = None,
     greeting: Greeting = None,
+    template_variables: TemplateVariables = None,
     presets: Presets = None,
     pipeline_id: PipelineId = None,
     llm_url: LlmUrl = None,
@@ -118,15 +122,29 @@ async def start_agent(
     configuration. The result has the agent_id (for speak, think, interrupt, update_agent,
     stop_agent and the convoai://agents/{agent_id}/history resource) and a join token for the
     human participant's uid. The agent runs, and costs money, until stop_agent, or until it
-    has been alone in the channel for idle_timeout seconds.
+    has been alone in the channel for idle_timeout seconds. With profile (see list_profiles)
+    the agent is the operator's configured one; system_prompt, greeting, tts_voice,
+    asr_language and template_variables adjust it.
     """
     arguments = dict(locals())  # first: exactly this call's arguments
-    from convoai_mcp.server import defaults
+    from convoai_mcp.server import defaults, profiled
     from convoai_mcp.server.guard import ConfirmationRequired
 
     rt = rt_of(ctx)
     settings = rt.settings
-    llm_endpoint = foreign_llm(settings, arguments, for_call=False)  # refuses before sending
+    chosen = profiled.chosen(settings, arguments)  # refuses before sending
+    llm_endpoint = None if chosen else foreign_llm(settings, arguments, for_call=False)
+    if chosen is not None:  # a bad override is refused before anything else happens
+        profiled.start_request(
+            settings,
+            chosen,
+            arguments,
+            name="check",
+            channel=channel,
+            agent_uid=agent_uid or settings.agent_uid,
+            user_uid=user_uid or settings.user_uid,
+            idle_timeout=idle_timeout,
+        )
     try:
         await rt.guard.admit_agent(ctx, channel=channel, confirm=confirm, llm_endpoint=llm_endpoint)
     except ConfirmationRequired as exc:
@@ -142,24 +160,39 @@ async def start_agent(
     earlier = rt.unanswered.get(key)  # this same request was sent before; its answer was lost
     if earlier is not None:
         name = earlier[1]  # the name it used: the service finds the agent it may have created
-    spec = agent_spec(
-        settings,
-        arguments,
-        channel=channel,
-        name=name or f"convoai-{random_suffix()}",
-        agent_uid=agent_uid,
-        user_uid=user_uid,
-        idle_timeout=idle_timeout,
-    )
-    async with unanswered(rt, key, channel, spec.name, "start_agent"):
-        response = await rt.client.agents.launch(spec, adopt_existing=earlier is not None)
+    name = name or f"convoai-{random_suffix()}"
+    if chosen is not None:
+        request = profiled.start_request(
+            settings,
+            chosen,
+            arguments,
+            name=name,
+            channel=channel,
+            agent_uid=agent_uid,
+            user_uid=user_uid,
+            idle_timeout=idle_timeout,
+        )
+        async with unanswered(rt, key, channel, name, "start_agent"):
+            response = await rt.client.agents.start(request, adopt_existing=earlier is not None)
+    else:
+        spec = agent_spec(
+            settings,
+            arguments,
+            channel=channel,
+            name=name,
+            agent_uid=agent_uid,
+            user_uid=user_uid,
+            idle_timeout=idle_timeout,
+        )
+        async with unanswered(rt, key, channel, spec.name, "start_agent"):
+            response = await rt.client.agents.launch(spec, adopt_existing=earlier is not None)
     agent_id = response.agent_id
     await started(
         ctx,
         StartedAgent(
             agent_id=agent_id,
             kind="agent",
-            name=spec.name,
+            name=name,
             channel=channel,
             agent_uid=agent_uid,
             user_uid=user_uid,
@@ -173,7 +206,7 @@ async def start_agent(
     token, expires_at = defaults.user_token(settings, channel, user_uid)
     return StartAgentResult(
         agent_id=agent_id,
-        name=spec.name,
+        name=name,
         status=status,
         channel=channel,
         agent_uid=agent_uid,

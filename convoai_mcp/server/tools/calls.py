@@ -2,7 +2,7 @@
 
 # No `from __future__ import annotations`: the SDK reads these signatures at registration time.
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from mcp_types import InputRequiredResult
 from pydantic import Field
@@ -21,7 +21,9 @@ from convoai_mcp.server.args import (
     LlmUrl,
     PipelineId,
     Presets,
+    ProfileName,
     SystemPrompt,
+    TemplateVariables,
     Timeout,
     TtsVendor,
     TtsVoice,
@@ -43,6 +45,9 @@ from convoai_mcp.server.tools._common import (
     wait,
 )
 
+if TYPE_CHECKING:
+    from convoai_mcp.models import CallRequest
+
 __all__ = ["call", "get_call", "hangup", "list_calls"]
 
 
@@ -50,8 +55,10 @@ __all__ = ["call", "get_call", "hangup", "list_calls"]
 async def call(
     ctx: Ctx,
     to_number: E164,
+    profile: ProfileName = None,
     system_prompt: SystemPrompt = None,
     greeting: Greeting = None,
+    template_variables: TemplateVariables = None,
     from_number: Annotated[
         E164 | None,
         Field(
@@ -81,14 +88,17 @@ async def call(
     script and goal there) and opens with greeting. This reaches a real phone and costs
     money: only dial numbers the user asked for; the server may refuse numbers outside its
     allow-list or ask the user to confirm. Returns the agent_id: read
-    convoai://agents/{agent_id}/history for the conversation and hang up with hangup.
+    convoai://agents/{agent_id}/history for the conversation and hang up with hangup. With
+    profile (see list_profiles; it must be callable) the agent is the operator's configured
+    one; system_prompt, greeting, tts_voice, asr_language and template_variables adjust it.
     """
     arguments = dict(locals())  # first: exactly this call's arguments
-    from convoai_mcp.server import defaults
+    from convoai_mcp.server import defaults, profiled
     from convoai_mcp.server.guard import ConfirmationRequired
 
     rt = rt_of(ctx)
     settings = rt.settings
+    chosen = profiled.chosen(settings, arguments)  # refuses before sending
     if from_number is None:
         # Refuse a blocked destination before any request (even a read) is sent.
         rt.guard.policy.check_tool("call")
@@ -102,17 +112,35 @@ async def call(
         channel, name = channel or f"call-{random_suffix()}", f"call-{random_suffix()}"
     user_uid = settings.user_uid
     # Built before anything is sent: a call the server cannot configure is refused first.
-    llm_endpoint = foreign_llm(settings, arguments, for_call=True)
-    spec = agent_spec(
-        settings,
-        arguments,
-        channel=channel,
-        name=name,
-        agent_uid=settings.agent_uid,
-        user_uid=user_uid,
-        idle_timeout=None,
-        for_call=True,
-    )
+    llm_endpoint = None if chosen else foreign_llm(settings, arguments, for_call=True)
+
+    def profile_request(from_number: str) -> "CallRequest":
+        assert chosen is not None
+        return profiled.call_request(
+            settings,
+            chosen,
+            arguments,
+            name=name,
+            channel=channel,
+            agent_uid=settings.agent_uid,
+            sip_uid=user_uid,
+            to_number=to_number,
+            from_number=from_number,
+        )
+
+    if chosen is not None:
+        profile_request(from_number or to_number)  # a bad override is refused here
+    else:
+        spec = agent_spec(
+            settings,
+            arguments,
+            channel=channel,
+            name=name,
+            agent_uid=settings.agent_uid,
+            user_uid=user_uid,
+            idle_timeout=None,
+            for_call=True,
+        )
     if from_number is None:
         from_number = await first_outbound_number(rt)
     try:
@@ -125,10 +153,13 @@ async def call(
         )
     except ConfirmationRequired as exc:
         return exc.result
-    request = defaults.call_request(
-        settings, spec, to_number=to_number, from_number=from_number, sip_uid=user_uid
-    )
-    async with unanswered(rt, key, channel, spec.name, "call"):
+    if chosen is not None:
+        request = profile_request(from_number)
+    else:
+        request = defaults.call_request(
+            settings, spec, to_number=to_number, from_number=from_number, sip_uid=user_uid
+        )
+    async with unanswered(rt, key, channel, name, "call"):
         response = await rt.client.calls.create(request, adopt_existing=earlier is not None)
     agent_id = response.agent_id
     await started(
@@ -136,7 +167,7 @@ async def call(
         StartedAgent(
             agent_id=agent_id,
             kind="call",
-            name=spec.name,
+            name=name,
             channel=channel,
             agent_uid=settings.agent_uid,
             user_uid=user_uid,
