@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -28,7 +28,9 @@ from .errors import SandboxError
 from .faults import Fault
 
 if TYPE_CHECKING:
-    from .app import Sandbox
+    from .credentials import SandboxCredentials
+    from .faults import FaultSet
+    from .state import SandboxState
 
 __all__ = ["admin_routes"]
 
@@ -50,8 +52,17 @@ _LAST_DATE = 253402300799.0  # 9999-12-31T23:59:59Z: the clock must stay a date
 _ADVANCE_HELP = 'send {"advance": <seconds: a finite number >= 0>}'
 
 
-def admin_routes(sandbox: Sandbox) -> list[Route]:
-    """The admin routes bound to ``sandbox``."""
+class _Emulator(Protocol):
+    """What the admin routes act on: the :class:`~.app.Sandbox`'s state, faults and
+    credentials (a protocol, so that this module does not import the app that mounts it)."""
+
+    credentials: SandboxCredentials
+    state: SandboxState
+    faults: FaultSet
+
+
+def admin_routes(sandbox: _Emulator) -> list[Route]:
+    """The admin routes bound to ``sandbox`` (a :class:`~.app.Sandbox`)."""
 
     async def list_faults(request: Request) -> Response:
         return JSONResponse([f.to_dict() for f in sandbox.faults.list()])
