@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 import logging
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from _server_helpers import CALLEE, OUTBOUND, error_text, read_json, rig
+from _server_helpers import CALLEE, OUTBOUND, REPO, error_text, read_json, rig, subprocess_env
 from mcp import Client
 
 from convoai_mcp.cli import main
@@ -339,3 +341,30 @@ def test_a_broken_profile_file_stops_the_server_with_one_line(
     assert len(lines) == 1, err
     assert lines[0].startswith("convoai-mcp: configuration error: ")
     assert str(path) in lines[0] and named in lines[0]
+
+
+@pytest.mark.slow
+def test_check_names_the_profiles_and_refuses_a_broken_file(tmp_path: Path) -> None:
+    def check(path: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "convoai_mcp", "check", "--sandbox"],
+            env=subprocess_env(**ENV, CONVOAI_PROFILES=str(path)),
+            cwd=str(REPO),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    good = check(_file(tmp_path, default="support"))
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "  profiles: support, hosted (from " in good.stdout
+    assert ", default support)" in good.stdout
+    assert all(secret not in good.stdout + good.stderr for secret in SECRETS)
+    broken = tmp_path / "broken.toml"
+    broken.write_text('[profiles.a]\ntts = { vendor = "elevenlab" }\n')
+    bad = check(broken)
+    assert bad.returncode == 2
+    [line] = bad.stderr.strip().splitlines()
+    assert line.startswith(f"convoai-mcp: check failed: configuration error: {broken}: ")
+    assert "did you mean 'elevenlabs'" in line
