@@ -93,6 +93,11 @@ class Requester(Protocol):
         """The record of agents started through this client."""
         ...
 
+    @property
+    def cn(self) -> bool:
+        """True when the client talks to the CN area (whose defaults differ)."""
+        ...
+
     async def request(
         self,
         method: str,
@@ -198,13 +203,18 @@ async def _create_once(
 
 
 async def _remove(
-    client: Requester, method: str, path: str, *, scope: tuple[str, str] | None = None
+    client: Requester,
+    method: str,
+    path: str,
+    *,
+    scope: tuple[str, str] | None = None,
+    body: Mapping[str, Any] | None = None,
 ) -> None:
     """An idempotent removal (hang up, delete a number). A 404 after an attempt whose answer
     was lost means that attempt did it: success. Any other 404 is the caller's error."""
     attempts = Attempts()
     try:
-        await client.request(method, path, parse_nothing, scope=scope, attempts=attempts)
+        await client.request(method, path, parse_nothing, scope=scope, body=body, attempts=attempts)
     except NotFoundError:
         if not attempts.ambiguous:
             raise
@@ -262,6 +272,7 @@ class Agents(_AgentResource):
             app_certificate=self._c.app_certificate,
             token=token,
             token_lifetime=token_lifetime,
+            cn=self._c.cn,
         )
         return await self.start(request, adopt_existing=adopt_existing)
 
@@ -405,8 +416,8 @@ class Agents(_AgentResource):
         self, agent_id: str, *, page_size: int = 50, all_pages: bool = True, max_pages: int = 200
     ) -> Turns:
         """Turns with latency metrics; all pages merged into one :class:`Turns` by default."""
-        if not 1 <= page_size <= 1000:
-            raise ValidationError("page_size must be 1..1000")
+        if page_size < 1:  # no maximum: the official SDK documents none (nor does the emulator)
+            raise ValidationError("page_size must be at least 1")
         merged: Turns | None = None
         for page_index in range(1, max_pages + 1):
             page = await self._c.request(
@@ -467,8 +478,9 @@ class Agents(_AgentResource):
         return await self._action(agent_id, "speak", body)
 
     async def interrupt(self, agent_id: str) -> ActionResponse:
-        """Stop the agent's current speech."""
-        return await self._action(agent_id, "interrupt", None)
+        """Stop the agent's current speech. The body is ``{}``, as all three official SDKs send
+        it (the TypeScript SDK's tests reject an empty body)."""
+        return await self._action(agent_id, "interrupt", {})
 
     async def think(
         self,
@@ -481,12 +493,12 @@ class Agents(_AgentResource):
         interruptable: bool | None = None,
         metadata: dict[str, str] | None = None,
     ) -> ActionResponse:
-        """Give the agent's LLM ``text`` to respond to. Never sent twice."""
+        """Give the agent's LLM ``text`` to respond to (MLLM agents too: only speak is
+        restricted for them). Never sent twice."""
         if not text.strip():
             raise ValidationError(
                 "think text is empty", hint="give the text the agent should respond to"
             )
-        self._refuse_mllm(agent_id, "think")
         body = ThinkRequest(
             text=text,
             on_listening_action=on_listening_action,
@@ -497,7 +509,9 @@ class Agents(_AgentResource):
         )
         return await self._action(agent_id, "think", body)
 
-    async def _action(self, agent_id: str, action: str, body: WireModel | None) -> ActionResponse:
+    async def _action(
+        self, agent_id: str, action: str, body: WireModel | Mapping[str, Any]
+    ) -> ActionResponse:
         return await self._c.request(
             "POST",
             self._path(agent_id, action),
@@ -531,6 +545,7 @@ class Calls(_AgentResource):
             app_certificate=self._c.app_certificate,
             sip_uid=sip_uid,
             token_lifetime=token_lifetime,
+            cn=self._c.cn,
         )
         return await self.create(request)
 
@@ -584,9 +599,14 @@ class Calls(_AgentResource):
         return CallResponse(agent_id=newest.agent_id)
 
     async def hangup(self, agent_id: str) -> None:
-        """Hang up a call. A 404 after an attempt whose answer was lost counts as done."""
+        """Hang up a call (body ``{}``, as the official SDKs send it). A 404 after an attempt
+        whose answer was lost counts as done."""
         await _remove(
-            self._c, "POST", self._path(agent_id, "hangup"), scope=self._c.scope(agent_id)
+            self._c,
+            "POST",
+            self._path(agent_id, "hangup"),
+            scope=self._c.scope(agent_id),
+            body={},
         )
 
     async def get(self, agent_id: str) -> CallInfo:

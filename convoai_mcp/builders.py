@@ -12,6 +12,27 @@ service would reject anyway, so nothing half-built is ever sent:
 It mints the channel join token itself (a ConvoAI token for the agent's channel and uid) when it
 is given the App Certificate. :func:`validate_speak_text` and :func:`validate_e164` serve the
 client's speak / think and call paths.
+
+The body is the one the official Python SDK (``agora-agents`` 2.12.0, its ``agentkit``) sends for
+the same agent, and the contract tests (``tests/test_contract_requests.py``) hold it to that:
+
+- defaults the SDK always sends: ``parameters.audio_scenario: default``; for an ASR + LLM + TTS
+  agent ``turn_detection.language`` (``en-US`` unless given) with the ASR ``language`` set to the
+  same value, and the ASR vendor ``ares`` (``fengming`` in the CN area) when no ASR is configured
+  and no ASR preset or pipeline provides one; ``parameters.data_channel: rtm`` when
+  ``advanced_features.enable_rtm`` is on; an LLM given here gets ``style: openai`` and
+  ``input_modalities: ["text"]`` unless it sets them. Where we differ: the SDK overwrites a
+  given ASR language with the turn-detection language; we take the ASR language as the
+  turn-detection language when only the ASR one is given (both end up equal either way);
+- an MLLM agent is marked with ``mllm.enable`` (the deprecated
+  ``advanced_features.enable_mllm`` is removed), and gets no turn detection or ASR;
+- ``system_prompt`` / ``greeting`` / ``failure_message`` / ``max_history`` fill only what the
+  LLM (or MLLM) config leaves unset: the config wins, as in the SDK;
+- agent uid ``0`` is allowed (the service assigns a random uid);
+- an avatar whose vendor publishes its own video in the channel (``heygen``, ``liveavatar``,
+  ``generic``, ``sensetime``, ``spatius``) and names its ``agora_uid`` gets its ``agora_token``
+  minted for that uid when the App Certificate is known (a ``generic`` one also its
+  ``agora_appid`` / ``agora_channel``), as the SDK's sessions do.
 """
 
 from __future__ import annotations
@@ -37,10 +58,15 @@ from convoai_mcp.models import (
     StartAgentRequest,
     TtsConfig,
 )
+from convoai_mcp.phone import is_e164
+from convoai_mcp.presets import ASR_PRESETS, LLM_PRESETS, TTS_PRESETS
 
 __all__ = [
     "ASR_PRESETS",
     "AVATAR_SAMPLE_RATES",
+    "DEFAULT_ASR_VENDOR",
+    "DEFAULT_ASR_VENDOR_CN",
+    "DEFAULT_TURN_DETECTION_LANGUAGE",
     "LLM_PRESETS",
     "MAX_SPEAK_BYTES",
     "TTS_PRESETS",
@@ -56,16 +82,17 @@ __all__ = [
 ]
 
 MAX_SPEAK_BYTES = 512
-ASR_PRESETS = frozenset({"deepgram_nova_2", "deepgram_nova_3"})
-LLM_PRESETS = frozenset(
-    {"openai_gpt_4o_mini", "openai_gpt_4_1_mini", "openai_gpt_5_nano", "openai_gpt_5_mini"}
-)
-TTS_PRESETS = frozenset({"minimax_speech_2_6_turbo", "minimax_speech_2_8_turbo", "openai_tts_1"})
+DEFAULT_TURN_DETECTION_LANGUAGE = "en-US"
+"""The turn-detection (and ASR) language when none is given, as the official SDK sends it."""
+DEFAULT_ASR_VENDOR = "ares"
+DEFAULT_ASR_VENDOR_CN = "fengming"
+"""The ASR vendor sent when none is configured (the service's own; ``fengming`` in CN)."""
 AVATAR_SAMPLE_RATES = {"heygen": 24000, "liveavatar": 24000, "akool": 16000}
 """Avatar vendor -> the TTS sample rate it needs."""
+_PUBLISHING_AVATARS = frozenset({"heygen", "liveavatar", "generic", "sensetime", "spatius"})
+"""Avatar vendors that join the channel as ``agora_uid`` and need a token for it."""
 
 M = TypeVar("M", bound=BaseModel)
-_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 # RTC channel names: at most 64 bytes of letters, digits, space and these punctuation marks.
 _CHANNEL = re.compile(r"[A-Za-z0-9 !#$%&()+\-:;<=.>?@\[\]^_{|}~,]{1,64}")
 _UID_MAX = 2**32 - 1
@@ -91,7 +118,8 @@ class AgentSpec(BaseModel):
     channel: str = Field(description="RTC channel the agent joins")
     agent_uid: str = Field(default="1001", description="the agent's RTC uid")
     remote_uids: list[str] = Field(
-        default_factory=lambda: ["*"], description='uids the agent listens to; "*" = everyone'
+        default_factory=lambda: ["1002"],
+        description="the user uid the agent listens to (the service takes one)",
     )
     enable_string_uid: bool | None = None
     system_prompt: str | None = None
@@ -154,7 +182,7 @@ def validate_speak_text(text: str) -> str:
 
 def validate_e164(number: str) -> str:
     """Return ``number`` if it is E.164 (``+`` then 7..15 digits, no spaces), else raise."""
-    if not isinstance(number, str) or not _E164.fullmatch(number):
+    if not is_e164(number):
         raise ValidationError(
             f"phone number {number!r} is not in E.164 form",
             hint="use + and the country code, digits only, e.g. +14155550123",
@@ -173,15 +201,17 @@ def validate_channel(channel: str) -> str:
 
 
 def validate_uid(uid: str, *, string_uid: bool | None = None, what: str = "agent uid") -> str:
-    """Return ``uid`` if valid: digits in 1..2**32-1, or any 1..255 chars with string uids."""
+    """Return ``uid`` if valid: digits in 0..2**32-1 (0: the service assigns a random uid), or
+    any 1..255 chars with string uids."""
     if string_uid:
         if not 0 < len(uid.encode("utf-8")) <= 255:
             raise ValidationError(f"{what} {uid!r} must be 1..255 bytes")
         return uid
-    if not uid.isdigit() or not 0 < int(uid) <= _UID_MAX:
+    if not (uid.isascii() and uid.isdigit()) or not 0 <= int(uid) <= _UID_MAX:
         raise ValidationError(
-            f"{what} {uid!r} is not a numeric uid in 1..{_UID_MAX}",
-            hint="use digits, e.g. 1001, or set enable_string_uid for string accounts",
+            f"{what} {uid!r} is not a numeric uid in 0..{_UID_MAX}",
+            hint="use digits, e.g. 1001 (0: the service picks one), or set enable_string_uid "
+            "for string accounts",
         )
     return uid
 
@@ -285,40 +315,82 @@ def _check_avatar(spec: AgentSpec) -> None:
 # --------------------------------------------------------------------------- assembly
 
 
-def _system_messages(spec: AgentSpec, llm: LlmConfig) -> list[dict[str, Any]] | None:
-    messages = list(llm.system_messages or [])
-    if spec.system_prompt:
-        messages.insert(0, {"role": "system", "content": spec.system_prompt})
-    return messages or None
-
-
 def _llm(spec: AgentSpec) -> LlmConfig | None:
-    if spec.llm is None and not (spec.system_prompt or spec.greeting or spec.failure_message):
+    """The LLM config; the spec's prompt, greeting, failure message and history size fill only
+    what it leaves unset (the config wins, as in the official SDK)."""
+    if spec.llm is None and not (
+        spec.system_prompt or spec.greeting or spec.failure_message or spec.max_history
+    ):
         return None
     llm = (spec.llm or LlmConfig()).model_copy(deep=True)
-    llm.system_messages = _system_messages(spec, llm)
-    llm.greeting_message = spec.greeting if spec.greeting is not None else llm.greeting_message
-    llm.failure_message = (
-        spec.failure_message if spec.failure_message is not None else llm.failure_message
-    )
-    llm.max_history = spec.max_history if spec.max_history is not None else llm.max_history
+    if llm.system_messages is None and spec.system_prompt:
+        llm.system_messages = [{"role": "system", "content": spec.system_prompt}]
+    if llm.greeting_message is None:
+        llm.greeting_message = spec.greeting
+    if llm.failure_message is None:
+        llm.failure_message = spec.failure_message
+    if llm.max_history is None:
+        llm.max_history = spec.max_history
+    if spec.llm is not None and not LLM_PRESETS.intersection(spec.presets):
+        # what the SDK's LLM vendors always send (the service's defaults)
+        if llm.style is None:
+            llm.style = "openai"
+        if llm.input_modalities is None:
+            llm.input_modalities = ["text"]
     return llm
 
 
 def _mllm(spec: AgentSpec) -> MllmConfig | None:
+    """The MLLM config marked ``enable``; the spec's prompt (as ``params.instructions``),
+    greeting, failure message and history size fill only what it leaves unset."""
     if spec.mllm is None:
         return None
     mllm = spec.mllm.model_copy(deep=True)
+    if not spec.is_mllm:
+        return mllm  # disabled (enable: false): sent as given, the agent is ASR + LLM + TTS
+    mllm.enable = True
     if spec.system_prompt:
         params = dict(mllm.params or {})
         params.setdefault("instructions", spec.system_prompt)
         mllm.params = params
-    mllm.greeting_message = spec.greeting if spec.greeting is not None else mllm.greeting_message
-    mllm.failure_message = (
-        spec.failure_message if spec.failure_message is not None else mllm.failure_message
-    )
-    mllm.max_history = spec.max_history if spec.max_history is not None else mllm.max_history
+    if mllm.greeting_message is None:
+        mllm.greeting_message = spec.greeting
+    if mllm.failure_message is None:
+        mllm.failure_message = spec.failure_message
+    if mllm.max_history is None:
+        mllm.max_history = spec.max_history
     return mllm
+
+
+def _turn_detection(spec: AgentSpec, *, cn: bool) -> tuple[dict[str, Any] | None, AsrConfig | None]:
+    """Turn detection and ASR with the SDK's defaults: for an ASR + LLM + TTS agent the
+    turn-detection language (given, else the ASR language, else en-US) is also the ASR
+    language, and the service's default ASR vendor is named when no ASR stage is provided."""
+    turn_detection = dict(spec.turn_detection) if spec.turn_detection is not None else None
+    asr = spec.asr.model_copy(deep=True) if spec.asr is not None else None
+    if spec.is_mllm:
+        return turn_detection, asr
+    language = (turn_detection or {}).get("language") or (asr.language if asr else None)
+    language = language or DEFAULT_TURN_DETECTION_LANGUAGE
+    turn_detection = {**(turn_detection or {}), "language": language}
+    provided = spec.pipeline_id or ASR_PRESETS.intersection(spec.presets)
+    if asr is None and not provided:
+        asr = AsrConfig()
+    if asr is not None:
+        asr.language = language
+        if asr.vendor is None and not provided:
+            asr.vendor = DEFAULT_ASR_VENDOR_CN if cn else DEFAULT_ASR_VENDOR
+    return turn_detection, asr
+
+
+def _parameters(spec: AgentSpec) -> dict[str, Any]:
+    """``parameters`` with the SDK's defaults: ``audio_scenario: default``, and
+    ``data_channel: rtm`` when RTM is enabled."""
+    parameters = dict(spec.parameters or {})
+    parameters.setdefault("audio_scenario", "default")
+    if (spec.advanced_features or {}).get("enable_rtm") is True:
+        parameters.setdefault("data_channel", "rtm")
+    return parameters
 
 
 def _join_token(
@@ -338,30 +410,81 @@ def _join_token(
             hint="configure AGORA_APP_CERTIFICATE so the token is minted, or pass token= "
             "(an empty string only for projects without an App Certificate)",
         )
+    # A numeric uid is minted as the integer it is, so uid 0 packs as the empty account, as
+    # Agora's reference token builders and our recorded vectors do (the official SDK packs
+    # "0"; the service accepts both for uid 0).
+    account: int | str = uid if spec.enable_string_uid else int(uid)
     try:
         return tokens.mint_convoai_token(
-            app_id, app_certificate, spec.channel, uid, lifetime=lifetime
+            app_id, app_certificate, spec.channel, account, lifetime=lifetime
         )
     except ValueError as exc:  # malformed App ID / certificate; the message has no secret
         raise ValidationError(str(exc)) from None
 
 
-def _properties_fields(spec: AgentSpec) -> dict[str, Any]:
+def _avatar(
+    spec: AgentSpec, *, app_id: str, app_certificate: str | None, lifetime: int
+) -> AvatarConfig | None:
+    """The avatar, completed as the SDK's sessions complete it: a channel-publishing vendor's
+    ``agora_token`` for its ``agora_uid`` (minted when the certificate is known), and a
+    generic avatar's ``agora_appid`` / ``agora_channel``."""
+    avatar = spec.avatar
+    if avatar is None or avatar.enable is False or not avatar.vendor:
+        return avatar
+    vendor = avatar.vendor.lower()
+    if vendor not in _PUBLISHING_AVATARS:
+        return avatar
+    avatar = avatar.model_copy(deep=True)
+    params = dict(avatar.params or {})
+    if vendor == "generic":
+        params.setdefault("agora_appid", app_id)
+        params.setdefault("agora_channel", spec.channel)
+    uid = params.get("agora_uid")
+    if uid and not params.get("agora_token") and app_certificate is not None:
+        uid_text = validate_uid(str(uid), string_uid=spec.enable_string_uid, what="avatar uid")
+        if uid_text == spec.agent_uid:
+            raise ValidationError(
+                "the avatar's agora_uid is the agent's uid",
+                hint="give the avatar a uid of its own for its video",
+            )
+        params["agora_token"] = _join_token(
+            spec,
+            uid_text,
+            app_id=app_id,
+            app_certificate=app_certificate,
+            token=None,
+            lifetime=lifetime,
+        )
+    avatar.params = params
+    return avatar
+
+
+def _avatar_field(
+    spec: AgentSpec, app_id: str, app_certificate: str | None, lifetime: int
+) -> dict[str, Any]:
+    if spec.avatar is None:
+        return {}  # nothing to complete (an avatar in extra_properties is sent as given)
+    avatar = _avatar(spec, app_id=app_id, app_certificate=app_certificate, lifetime=lifetime)
+    return {"avatar": avatar}
+
+
+def _properties_fields(spec: AgentSpec, *, cn: bool) -> dict[str, Any]:
     advanced = dict(spec.advanced_features or {})
     if spec.is_mllm:
-        advanced.setdefault("enable_mllm", True)
+        advanced.pop("enable_mllm", None)  # deprecated: mllm.enable says it
+    turn_detection, asr = _turn_detection(spec, cn=cn)
     fields: dict[str, Any] = {
         "channel": spec.channel,
         "agent_rtc_uid": spec.agent_uid,
         "enable_string_uid": spec.enable_string_uid,
         "idle_timeout": spec.idle_timeout,
-        "asr": spec.asr,
+        "asr": asr,
         "llm": None if spec.is_mllm else _llm(spec),
         "tts": None if spec.is_mllm else spec.tts,
         "mllm": _mllm(spec),
         "avatar": spec.avatar,
-        "turn_detection": spec.turn_detection,
-        "parameters": spec.parameters,
+        "turn_detection": turn_detection,
+        "parameters": _parameters(spec),
         "advanced_features": advanced or None,
     }
     reserved = {"channel", "token", "agent_rtc_uid", "remote_rtc_uids"}.intersection(
@@ -394,14 +517,18 @@ def build_start_request(
     app_certificate: str | None,
     token: str | None = None,
     token_lifetime: int = 86400,
+    cn: bool = False,
 ) -> StartAgentRequest:
     """Validate ``spec`` and build the start body, minting the join token when possible.
+    ``cn``: the request goes to the CN area (its default ASR vendor differs).
 
     Raises :class:`ValidationError` for anything the service would reject; sends nothing.
     """
     _validate_common(spec, token_lifetime)
     if not spec.remote_uids:
-        raise ValidationError("remote_uids is empty", hint='use ["*"] to listen to everyone')
+        raise ValidationError(
+            "remote_uids is empty", hint="give the uid of the user the agent listens to"
+        )
     for uid in spec.remote_uids:
         if uid != "*":
             validate_uid(uid, string_uid=spec.enable_string_uid, what="remote uid")
@@ -416,7 +543,8 @@ def build_start_request(
     properties = _checked(
         AgentProperties,
         {
-            **_properties_fields(spec),
+            **_properties_fields(spec, cn=cn),
+            **_avatar_field(spec, app_id, app_certificate, token_lifetime),
             "token": join_token,
             "remote_rtc_uids": list(spec.remote_uids),
         },
@@ -441,6 +569,7 @@ def build_call_request(
     token: str | None = None,
     sip_token: str | None = None,
     token_lifetime: int = 86400,
+    cn: bool = False,
 ) -> CallRequest:
     """Validate and build an outbound call: the agent joins ``spec.channel`` and the callee
     joins it as ``sip_uid``; both tokens are minted when the App Certificate is given."""
@@ -463,7 +592,7 @@ def build_call_request(
     )
     properties = _checked(
         CallProperties,
-        {**_properties_fields(spec), "token": agent_token, "remote_rtc_uids": [sip_uid]},
+        {**_properties_fields(spec, cn=cn), "token": agent_token, "remote_rtc_uids": [sip_uid]},
         "properties",
     )
     sip = SipConfig(

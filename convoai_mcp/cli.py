@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "JsonFormatter",
+    "LibraryFilter",
     "adopt_uvicorn_logging",
     "build_parser",
     "check_main",
@@ -83,9 +84,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 _TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-_HTTP_LIBRARIES = ("httpx", "httpcore", "hpack", "h11", "h2")
-"""Loggers whose DEBUG / INFO lines are the HTTP stack's internals (connection, header and
-frame events): kept at WARNING unless CONVOAI_LOG_HTTP asks for them."""
+_HTTP_LIBRARIES = ("httpx", "httpcore", "hpack", "h11", "h2", "sse_starlette")
+"""Loggers whose DEBUG / INFO lines are the HTTP stack's internals (requests, connection,
+header, frame and SSE chunk events): only their warnings unless CONVOAI_LOG_HTTP asks."""
+
+
+class LibraryFilter(logging.Filter):
+    """Keeps other libraries' detail out of our log: their DEBUG lines (the MCP SDK's message
+    dumps, asyncio, ...) are dropped, and the HTTP libraries' INFO lines too, unless
+    ``everything`` (CONVOAI_LOG_HTTP) is set. Ours (``convoai_mcp.*``) always pass. A handler
+    filter, so no logger's level is changed for anyone else in the process."""
+
+    def __init__(self, everything: bool = False) -> None:
+        super().__init__()
+        self.everything = everything
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """True when ``record`` is to be written."""
+        name = record.name
+        if self.everything or name == "convoai_mcp" or name.startswith("convoai_mcp."):
+            return True
+        top = name.split(".", 1)[0]
+        floor = logging.WARNING if top in _HTTP_LIBRARIES else logging.INFO
+        return record.levelno >= floor
+
+
 _UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
 
 
@@ -122,8 +145,9 @@ def configure_logging(
     """Log to stderr at ``level`` (default: CONVOAI_LOG_LEVEL, else WARNING) in ``fmt``
     (``text`` or ``json``; default: CONVOAI_LOG_FORMAT, else text), replacing the handler an
     earlier call installed; with ``redactor``, every record is scrubbed of the secrets it knows
-    before it is written. The HTTP libraries log only warnings unless ``http`` (default:
-    CONVOAI_LOG_HTTP) is true; uvicorn's loggers write through the same handler."""
+    before it is written. Other libraries' DEBUG lines, and the HTTP libraries' INFO lines,
+    are left out unless ``http`` (default: CONVOAI_LOG_HTTP) is true (:class:`LibraryFilter`);
+    uvicorn's loggers write through the same handler."""
     name = (level or os.environ.get("CONVOAI_LOG_LEVEL") or "WARNING").strip().upper()
     number = getattr(logging, name, logging.WARNING)
     if not isinstance(number, int):
@@ -134,6 +158,7 @@ def configure_logging(
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.set_name(_HANDLER)
     handler.setFormatter(JsonFormatter() if shape == "json" else logging.Formatter(_TEXT_FORMAT))
+    handler.addFilter(LibraryFilter(everything=http))
     if redactor is not None:
         from convoai_mcp.redact import RedactingFilter
 
@@ -146,10 +171,6 @@ def configure_logging(
     root.setLevel(number)
     global _json_lines
     _json_lines = shape == "json"
-    for library in _HTTP_LIBRARIES:
-        logging.getLogger(library).setLevel(
-            logging.NOTSET if http else max(number, logging.WARNING)
-        )
     adopt_uvicorn_logging()
 
 
@@ -319,18 +340,11 @@ async def _check(settings: Settings, sandbox: bool) -> int:
         print(text, flush=True)
 
     async with AsyncExitStack() as stack:
-        if sandbox:
-            import secrets
+        if sandbox:  # exactly what --sandbox serves (allow-list, temporary archive)
+            from convoai_mcp.server.sandbox_mode import run_sandbox
 
-            from convoai_mcp.sandbox import DEMO_CREDENTIALS, Sandbox
-            from convoai_mcp.server.sandbox_mode import sandbox_settings
-
-            emulator = Sandbox(DEMO_CREDENTIALS, seed=secrets.randbits(32))
-            base_url = await stack.enter_async_context(emulator.serve("127.0.0.1", 0))
+            settings, _ = await stack.enter_async_context(run_sandbox(settings))
             adopt_uvicorn_logging()
-            settings = sandbox_settings(settings, base_url)
-            if settings.archive_path is None:  # nothing is archived by a check, but be sure
-                settings = settings.model_copy(update={"archive": False})
         redactor = settings_redactor(settings)
         try:
             from convoai_mcp.archive import check_archive
@@ -403,9 +417,12 @@ async def _serve(settings: Settings, ns: argparse.Namespace) -> None:
     from contextlib import AsyncExitStack
 
     from convoai_mcp import __version__
-    from convoai_mcp.server.transports import serve
+    from convoai_mcp.server.transports import listen, serve
 
     async with AsyncExitStack() as stack:
+        sock = listen(ns.transport, ns.host, ns.port)  # a port in use fails before anything
+        if sock is not None:
+            stack.callback(sock.close)
         if ns.sandbox:
             from convoai_mcp.server.sandbox_mode import run_sandbox
 
@@ -440,5 +457,11 @@ async def _serve(settings: Settings, ns: argparse.Namespace) -> None:
             )
 
         await serve(
-            server, settings, transport=ns.transport, host=ns.host, port=ns.port, on_ready=ready
+            server,
+            settings,
+            transport=ns.transport,
+            host=ns.host,
+            port=ns.port,
+            on_ready=ready,
+            sock=sock,
         )

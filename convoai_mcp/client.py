@@ -505,6 +505,10 @@ class _Requester:
     def started(self) -> StartedAgents:
         return self._client.started
 
+    @property
+    def cn(self) -> bool:
+        return self._client.router.area is Area.CN
+
     async def request(
         self,
         method: str,

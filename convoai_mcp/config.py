@@ -143,8 +143,8 @@ VARIABLES: dict[str, Variable] = {
         "Log format on stderr: text (default) or json (one JSON object per line)."
     ),
     "CONVOAI_LOG_HTTP": Variable(
-        "on: also log the HTTP libraries' internals (httpx, httpcore) at CONVOAI_LOG_LEVEL "
-        "(default off: only their warnings)."
+        "on: also log the libraries' internals at CONVOAI_LOG_LEVEL (httpx, httpcore, the MCP "
+        "SDK's DEBUG lines); default off: only this server's lines in such detail."
     ),
     "CONVOAI_CALL_ALLOWLIST": Variable(
         "Comma list of E.164 numbers or prefixes (+1415) the call tool may dial; empty means no "
@@ -165,8 +165,8 @@ VARIABLES: dict[str, Variable] = {
         "nothing needs confirmation."
     ),
     "CONVOAI_READ_ONLY": Variable(
-        "true exposes only get_agent, list_agents, get_call, list_calls, list_numbers and "
-        "list_profiles."
+        "true exposes only the read-only tools: get_agent, get_history, get_turns, list_agents, "
+        "list_profiles, get_call, list_calls and list_numbers."
     ),
     "CONVOAI_TOOLS_ALLOW": Variable("Comma list of tool names to expose (default: all)."),
     "CONVOAI_TOOLS_DENY": Variable("Comma list of tool names to hide."),

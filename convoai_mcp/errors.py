@@ -9,12 +9,12 @@
      ├─ TransportError                network: refused / reset / timeout / DNS / deadline
      │   └─ MalformedResponseError      a 2xx answer whose body is not the expected JSON
      └─ APIStatusError                the service answered non-2xx: .status .reason .detail
-         ├─ BadRequestError             400, 422       .request_id .method .path
+         ├─ BadRequestError             400            .request_id .method .path
          ├─ AuthenticationError         401
          ├─ PermissionDeniedError       403
          ├─ NotFoundError               404
          ├─ ConflictError               409
-         ├─ RateLimitedError            429            .retry_after
+         ├─ RateLimitedError            422, 429       .retry_after
          └─ ServiceUnavailableError     5xx
 
 No message, hint or repr ever contains a secret: text that comes from the service is scrubbed of
@@ -212,7 +212,8 @@ _STATUS_HINTS: dict[int, str] = {
     "current IDs",
     408: "the service timed out; try again",
     409: "an agent with this name is already running; choose another name or stop that agent",
-    422: "fix the request fields named in the detail and try again",
+    422: "the project's access limit is exceeded (the service's 422); wait and try again, "
+    "stop agents it does not need, or ask Agora to raise the limit",
     429: "too many requests or concurrent agents; wait, stop idle agents, or raise the quota",
 }
 _REASON_HINTS: dict[str, str] = {
@@ -303,7 +304,7 @@ class APIStatusError(ConvoAIError):
 
 
 class BadRequestError(APIStatusError):
-    """400 or 422: the service refused the request body or parameters."""
+    """400: the service refused the request body or parameters."""
 
 
 class AuthenticationError(APIStatusError):
@@ -323,7 +324,8 @@ class ConflictError(APIStatusError):
 
 
 class RateLimitedError(APIStatusError):
-    """429: too many requests or concurrent agents."""
+    """429: too many requests or concurrent agents; 422: the access limit is exceeded (as
+    the official SDK documents the service's 422, not a field error)."""
 
     def __init__(self, *, retry_after: float | None = None, **kwargs: Any) -> None:
         self.retry_after = retry_after
@@ -346,7 +348,7 @@ _CLASSES: dict[int, type[APIStatusError]] = {
     403: PermissionDeniedError,
     404: NotFoundError,
     409: ConflictError,
-    422: BadRequestError,
+    422: RateLimitedError,
     429: RateLimitedError,
 }
 

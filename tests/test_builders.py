@@ -100,7 +100,8 @@ def test_pipeline_id_needs_no_stages() -> None:
         ({"llm": LLM, "tts": tts(), "channel": "bad/channel"}, "channel"),
         ({"llm": LLM, "tts": tts(), "channel": "x" * 65}, "channel"),
         ({"llm": LLM, "tts": tts(), "agent_uid": "bot"}, "uid"),
-        ({"llm": LLM, "tts": tts(), "agent_uid": "0"}, "uid"),
+        ({"llm": LLM, "tts": tts(), "agent_uid": "4294967296"}, "uid"),
+        ({"llm": LLM, "tts": tts(), "agent_uid": "-1"}, "uid"),
         ({"llm": LLM, "tts": tts(), "remote_uids": []}, "remote_uids"),
         ({"llm": LLM, "tts": tts(), "name": " "}, "name"),
         ({"llm": LLM, "tts": tts(), "extra_properties": {"token": "x"}}, "token"),
@@ -158,10 +159,113 @@ def test_mllm_agent() -> None:
         greeting="Hi",
     )
     props = request.to_wire()["properties"]
-    assert props["advanced_features"] == {"enable_mllm": True}
+    # mllm.enable, as the SDK sets it; the deprecated advanced_features.enable_mllm is gone
+    assert props["mllm"]["enable"] is True
+    assert "advanced_features" not in props
     assert props["mllm"]["params"]["instructions"] == "Be kind."
     assert props["mllm"]["greeting_message"] == "Hi"
     assert "llm" not in props and "tts" not in props
+    # no turn detection or ASR for a realtime model; the audio scenario default still
+    assert "turn_detection" not in props and "asr" not in props
+    assert props["parameters"] == {"audio_scenario": "default"}
+    old_flag = build(
+        mllm=MllmConfig(vendor="openai", api_key="k"),
+        advanced_features={"enable_mllm": True, "enable_rtm": True},
+    ).to_wire()["properties"]
+    assert old_flag["advanced_features"] == {"enable_rtm": True}
+    assert old_flag["mllm"]["enable"] is True
+    disabled = build(llm=LLM, tts=tts(), mllm=MllmConfig(enable=False, vendor="openai")).to_wire()[
+        "properties"
+    ]
+    assert disabled["mllm"] == {"enable": False, "vendor": "openai"}  # stays off
+    assert disabled["llm"]["url"] == LLM.url
+
+
+def test_agent_uid_zero_means_any() -> None:
+    """uid 0 asks the service for a random uid (the SDK documents it); the token packs uid 0
+    as the empty account, as Agora's reference builders and our recorded vectors do."""
+    request = build(llm=LLM, tts=tts(), agent_uid="0")
+    assert request.properties.agent_rtc_uid == "0"
+    parsed = verify_token(request.properties.token, CERT, app_id=APP_ID, channel="room-1", uid="0")
+    assert parsed.rtc is not None and parsed.rtc.uid == ""
+
+
+def test_the_sdk_defaults_are_sent() -> None:
+    """What the official SDK always sends for an ASR + LLM + TTS agent (X13)."""
+    props = build(llm=LLM, tts=tts()).to_wire()["properties"]
+    assert props["turn_detection"] == {"language": "en-US"}
+    assert props["asr"] == {"vendor": "ares", "language": "en-US"}
+    assert props["parameters"] == {"audio_scenario": "default"}
+    assert props["llm"]["style"] == "openai"
+    assert props["llm"]["input_modalities"] == ["text"]
+    assert props["remote_rtc_uids"] == ["1002"]  # one user id, not "*"
+    cn = build_start_request(
+        AgentSpec(channel="room-1", llm=LLM, tts=tts()),
+        app_id=APP_ID,
+        app_certificate=CERT,
+        cn=True,
+    )
+    assert cn.to_wire()["properties"]["asr"]["vendor"] == "fengming"
+    german = build(
+        llm=LlmConfig(url="https://l.example/v1", style="gemini", input_modalities=["audio"]),
+        tts=tts(),
+        asr=AsrConfig(vendor="deepgram", language="de-DE", params={"model": "nova-3"}),
+        parameters={"silence_config": {"timeout_ms": 5000}},
+        advanced_features={"enable_rtm": True},
+    ).to_wire()["properties"]
+    assert german["turn_detection"] == {"language": "de-DE"}  # the ASR language leads
+    assert german["asr"]["language"] == "de-DE"
+    assert german["llm"]["style"] == "gemini"  # what is set is kept
+    assert german["llm"]["input_modalities"] == ["audio"]
+    assert german["parameters"] == {
+        "silence_config": {"timeout_ms": 5000},
+        "audio_scenario": "default",
+        "data_channel": "rtm",  # RTM on: the data channel is RTM
+    }
+    forced = build(
+        llm=LLM,
+        tts=tts(),
+        asr=AsrConfig(vendor="deepgram", language="de-DE"),
+        turn_detection={"language": "fr-FR", "type": "agora_vad"},
+    ).to_wire()["properties"]
+    assert forced["asr"]["language"] == "fr-FR"  # forced to the turn-detection language
+    assert forced["turn_detection"] == {"language": "fr-FR", "type": "agora_vad"}
+    preset = build(presets=["deepgram_nova_3", "openai_gpt_4o_mini", "openai_tts_1"]).to_wire()
+    assert "asr" not in preset["properties"]  # the preset provides the ASR
+    assert preset["properties"]["turn_detection"] == {"language": "en-US"}
+    piped = build(pipeline_id="pl_1").to_wire()["properties"]
+    assert "asr" not in piped and "llm" not in piped
+
+
+def test_the_llm_config_wins_over_prompt_and_greeting() -> None:
+    """X12: the spec's prompt / greeting / failure message / history size fill only what the
+    LLM config leaves unset, as in the official SDK."""
+    configured = LlmConfig(
+        url="https://l.example/v1",
+        system_messages=[{"role": "system", "content": "From the config."}],
+        greeting_message="Config hello",
+        max_history=5,
+    )
+    llm = build(
+        llm=configured,
+        tts=tts(),
+        system_prompt="From the spec.",
+        greeting="Spec hello",
+        failure_message="Spec sorry",
+        max_history=9,
+    ).to_wire()["properties"]["llm"]
+    assert llm["system_messages"] == [{"role": "system", "content": "From the config."}]
+    assert llm["greeting_message"] == "Config hello"
+    assert llm["failure_message"] == "Spec sorry"  # unset in the config: the spec fills it
+    assert llm["max_history"] == 5
+    mllm = build(
+        mllm=MllmConfig(
+            vendor="openai", greeting_message="Config hi", params={"instructions": "C"}
+        ),
+        system_prompt="S",
+        greeting="Spec hi",
+    ).to_wire()["properties"]["mllm"]
+    assert (mllm["greeting_message"], mllm["params"]["instructions"]) == ("Config hi", "C")
 
 
 def test_avatar_with_mllm_is_refused() -> None:
@@ -290,3 +394,27 @@ def test_bad_extra_property_names_the_field_but_not_the_value() -> None:
 def test_spec_str_has_no_secrets() -> None:
     spec = AgentSpec(channel="c", llm=LLM, tts=tts(), extra_properties={"rtc": {"key": "k-123"}})
     assert "k-123" not in str(spec)
+
+
+def test_a_publishing_avatar_gets_its_own_token() -> None:
+    """As the SDK's sessions do: a LiveAvatar / HeyGen / generic avatar that names its
+    agora_uid gets an RTC token for that uid; a generic one also the App ID and channel."""
+    live = AvatarConfig(vendor="liveavatar", params={"api_key": "k", "agora_uid": "3001"})
+    avatar = build(llm=LLM, tts=tts(24000), avatar=live).to_wire()["properties"]["avatar"]
+    minted = avatar["params"]["agora_token"]
+    assert verify_token(minted, CERT, app_id=APP_ID, channel="room-1", uid="3001").rtc
+    given = AvatarConfig(vendor="heygen", params={"agora_uid": "3001", "agora_token": "007x"})
+    kept = build(llm=LLM, tts=tts(24000), avatar=given).to_wire()["properties"]["avatar"]
+    assert kept["params"]["agora_token"] == "007x"
+    generic = AvatarConfig(vendor="generic", params={"agora_uid": "3001"})
+    params = build(llm=LLM, tts=tts(), avatar=generic).to_wire()["properties"]["avatar"]["params"]
+    assert (params["agora_appid"], params["agora_channel"]) == (APP_ID, "room-1")
+    akool = AvatarConfig(vendor="akool", params={"api_key": "k"})
+    plain = build(llm=LLM, tts=tts(16000), avatar=akool).to_wire()["properties"]["avatar"]
+    assert plain["params"] == {"api_key": "k"}  # Akool does not publish in the channel
+    with pytest.raises(ValidationError, match="agora_uid"):
+        build(
+            llm=LLM,
+            tts=tts(24000),
+            avatar=AvatarConfig(vendor="liveavatar", params={"agora_uid": "1001"}),
+        )

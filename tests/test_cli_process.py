@@ -161,3 +161,23 @@ def test_the_sandbox_on_a_port_in_use_fails_first_in_one_line() -> None:
         proc = run_cli("sandbox", "--port", str(port))
     assert proc.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in one_line_error(proc)
+
+
+def test_the_http_server_on_a_port_in_use_fails_first_in_one_line(tmp_path: Path) -> None:
+    """Bound before the sandbox starts and the banner is printed: one line, exit 1."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = run_cli(
+            "--sandbox",
+            "--transport",
+            "streamable-http",
+            "--port",
+            str(port),
+            CONVOAI_ARCHIVE_PATH=str(tmp_path / "a.sqlite3"),
+        )
+    assert proc.returncode == 1
+    assert f"cannot serve on 127.0.0.1:{port}" in one_line_error(proc)

@@ -44,6 +44,8 @@ async def test_launch_get_speak_think_interrupt_update_history_stop() -> None:
         assert thought.agent_id == started.agent_id
         interrupted = await agents.interrupt(started.agent_id)
         assert interrupted.agent_id == started.agent_id
+        # the body is {}, as all three official SDKs send it
+        assert (r.seen[-1].path.rsplit("/", 1)[-1], r.seen[-1].body) == ("interrupt", b"{}")
 
         update = UpdateAgentRequest(
             properties=UpdateAgentProperties(
@@ -159,16 +161,18 @@ async def test_speak_limits_are_checked_before_sending() -> None:
         assert len(r.seen) == before
 
 
-async def test_speak_and_think_refused_for_mllm_agents() -> None:
+async def test_speak_refused_for_mllm_agents_think_allowed() -> None:
+    """Only speak is restricted for MLLM agents (as in the official SDK); think is sent."""
     async with rig() as r:
         spec = cascading_spec(llm=None, tts=None, mllm=MllmConfig(vendor="openai", api_key="k"))
         started = await r.client.agents.launch(spec)
         before = len(r.seen)
         with pytest.raises(ValidationError, match="MLLM"):
             await r.client.agents.speak(started.agent_id, "hello")
-        with pytest.raises(ValidationError, match="MLLM"):
-            await r.client.agents.think(started.agent_id, "hello")
         assert len(r.seen) == before
+        answer = await r.client.agents.think(started.agent_id, "hello")
+        assert answer.agent_id == started.agent_id
+        assert r.seen[-1].path.endswith("/think")
 
 
 async def test_path_values_are_percent_encoded_on_the_wire() -> None:

@@ -35,8 +35,10 @@ async def test_dial_get_list_hangup() -> None:
         page = await r.client.calls.list_page(type="inbound")
         assert page.items == []
         await r.client.calls.hangup(placed.agent_id)
+        # the body is {}, as the official SDKs send it
+        assert (r.seen[-1].path.rsplit("/", 1)[-1], r.seen[-1].body) == ("hangup", b"{}")
         after = await r.client.calls.get(placed.agent_id)
-        assert after.state == "hangup"
+        assert (after.state, after.reason) == ("hangup", "request")
         # the app-credentials token for the call's requests is bound to its channel
         assert r.client._scope(placed.agent_id) == ("call-1", "1001")
 

@@ -24,11 +24,19 @@ from convoai_mcp.errors import (
 TOKEN = "007eJxTYBBf9GqRkhS1KtVVzjYPavqvPbitnYG8vJ8BAHL8CNc="
 
 
+def test_422_is_the_access_limit_not_a_field_error() -> None:
+    """The official SDK documents the service's 422 as "access limit exceeded"."""
+    err = error_from_response(422, b"{}", {}, method="post", path="/v2/projects/x/join")
+    assert isinstance(err, RateLimitedError)
+    assert "access limit" in err.hint
+    assert "field" not in err.hint
+
+
 @pytest.mark.parametrize(
     ("status", "cls"),
     [
         (400, BadRequestError),
-        (422, BadRequestError),
+        (422, RateLimitedError),  # "access limit exceeded", as the official SDK documents
         (401, AuthenticationError),
         (403, PermissionDeniedError),
         (404, NotFoundError),

@@ -325,6 +325,10 @@ LIMIT = (
     st.integers(1, 100),
     st.one_of(st.integers(max_value=0), st.integers(min_value=101), HUGE, NOT_AN_INT),
 )
+RECENT = (
+    st.integers(1, 500),
+    st.one_of(st.integers(max_value=0), st.integers(min_value=501), HUGE, NOT_AN_INT),
+)
 CURSOR = (
     st.text("abcdef0123", max_size=20),
     st.text("c", min_size=1025, max_size=1100) | NOT_A_STRING,
@@ -431,6 +435,8 @@ SPECS: dict[str, Spec] = {
         "refresh_token": BOOL,
     },
     "get_agent": {"agent_id": AGENT_ID},
+    "get_history": {"agent_id": AGENT_ID, "limit": RECENT},
+    "get_turns": {"agent_id": AGENT_ID, "limit": RECENT},
     "list_agents": {
         "channel": CHANNEL,
         "state": choice(
@@ -466,6 +472,8 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "stop_agent": ("agent_id",),
     "update_agent": ("agent_id",),
     "get_agent": ("agent_id",),
+    "get_history": ("agent_id",),
+    "get_turns": ("agent_id",),
     "get_call": ("agent_id",),
     "mint_token": ("channel",),
 }

@@ -329,7 +329,15 @@ async def test_read_only_server_lists_only_read_only_tools(tmp_path: Path) -> No
         Client(r.server) as client,
     ):
         names = {tool.name for tool in (await client.list_tools()).tools}
-        assert names == {"get_agent", "list_agents", "get_call", "list_calls", "list_numbers"}
+        assert names == {
+            "get_agent",
+            "get_history",  # the read-only tools issue 10 added
+            "get_turns",
+            "list_agents",
+            "get_call",
+            "list_calls",
+            "list_numbers",
+        }
         result = await client.call_tool("call", {"to_number": CALLEE, "confirm": True})
         assert result.is_error
         assert await calls_in_sandbox(r) == 0

@@ -202,6 +202,8 @@ async def run_everything(client: Client, sandbox: Sandbox, capture: Capture) -> 
             },
         ),
         ("get_agent", {"agent_id": agent_id}),
+        ("get_history", {"agent_id": agent_id}),
+        ("get_turns", {"agent_id": agent_id, "limit": 5}),
         ("list_agents", {}),
         ("list_agents", {"channel": "canary-room", "state": "RUNNING"}),
         ("mint_token", {"channel": "canary-room"}),
@@ -247,6 +249,7 @@ async def run_everything(client: Client, sandbox: Sandbox, capture: Capture) -> 
     assert not (await tool("hangup", {"agent_id": call_id})).is_error
     assert not (await tool("stop_agent", {"agent_id": agent_id})).is_error
     await resource(f"convoai://agents/{agent_id}/history")  # now from the archive
+    assert not (await tool("get_history", {"agent_id": call_id})).is_error  # archived too
     await resource(f"convoai://agents/{agent_id}/turns")
 
     # failures: bad input, refusals, service errors, faults

@@ -162,9 +162,21 @@ async def test_activity_postpones_idle_timeout(http: httpx.AsyncClient, clock: C
     agent_id = await start(http, body)
     for _ in range(4):
         clock.now += 20.0
-        r = await http.post(f"{P}/agents/{agent_id}/interrupt")
+        r = await http.post(f"{P}/agents/{agent_id}/interrupt", json={})
         assert r.status_code == 200
     assert (await http.get(f"{P}/agents/{agent_id}")).json()["status"] == "RUNNING"
+
+
+async def test_interrupt_body_is_an_empty_object_or_nothing(http: httpx.AsyncClient) -> None:
+    """interrupt takes ``{}`` (the TypeScript and Go SDKs, our client) or no body (the Python
+    SDK's HTTP layer drops an empty JSON body); anything but a JSON object is refused."""
+    agent_id = await start(http)
+    assert (await http.post(f"{P}/agents/{agent_id}/interrupt")).status_code == 200
+    assert (await http.post(f"{P}/agents/{agent_id}/interrupt", json={})).status_code == 200
+    listed = await http.post(f"{P}/agents/{agent_id}/interrupt", json=[])
+    assert (listed.status_code, listed.json()["reason"]) == (400, "InvalidRequestBody")
+    broken = await http.post(f"{P}/agents/{agent_id}/interrupt", content=b"{")
+    assert broken.status_code == 400
 
 
 async def test_name_unique_among_live_agents_only(http: httpx.AsyncClient) -> None:
@@ -189,7 +201,7 @@ async def test_speak_interrupt_think_answer_agent_channel_start_ts(
         json={"text": "Hello there", "priority": "APPEND", "interruptable": False},
     )
     assert (r.status_code, r.json()) == (200, expected)
-    r = await http.post(f"{P}/agents/{agent_id}/interrupt")
+    r = await http.post(f"{P}/agents/{agent_id}/interrupt", json={})
     assert (r.status_code, r.json()) == (200, expected)
     r = await http.post(
         f"{P}/agents/{agent_id}/think",
@@ -356,7 +368,7 @@ async def test_interrupt_cuts_current_speech(http: httpx.AsyncClient, clock: Clo
     clock.now += 30
     await http.post(f"{P}/agents/{agent_id}/speak", json={"text": "A long announcement " * 5})
     clock.now += 1.5
-    await http.post(f"{P}/agents/{agent_id}/interrupt")
+    await http.post(f"{P}/agents/{agent_id}/interrupt", json={})
     clock.now += 60
     last = (await http.get(f"{P}/agents/{agent_id}/turns")).json()["turns"][-1]
     assert last["end"]["type"] == "interrupted"
@@ -420,6 +432,7 @@ async def test_unknown_agent_is_404_task_not_found(http: httpx.AsyncClient, oper
         "update": {"properties": {"llm": {"params": {"model": "x"}}}},
         "speak": {"text": "hi"},
         "think": {"text": "hi"},
+        "interrupt": {},
     }
     if operation == "get":
         r = await http.get(path)

@@ -98,10 +98,12 @@ async def test_basic_and_token_are_accepted(base_url: str) -> None:
 async def test_rejections_are_401_with_reason(
     base_url: str, headers: dict[str, str], reason: str
 ) -> None:
+    """The reason is InvalidPermission (the SDK declares no 401 reason of its own); what was
+    wrong is in ``auth_error``."""
     r = await call(base_url, headers)
     assert r.status_code == 401
     body = r.json()
-    assert body["reason"] == reason
+    assert (body["reason"], body["auth_error"]) == ("InvalidPermission", reason)
     assert body["detail"]
     assert CREDS.customer_secret not in r.text
     assert r.headers["x-request-id"]
@@ -124,14 +126,15 @@ async def test_bad_tokens_are_401_with_token_error(
 ) -> None:
     r = await call(base_url, {"Authorization": f"agora token={value}"})
     assert r.status_code == 401
-    assert r.json()["reason"] == "InvalidToken"
+    assert (r.json()["reason"], r.json()["auth_error"]) == ("InvalidPermission", "InvalidToken")
     assert r.json()["token_error"] == token_error
 
 
 async def test_telephony_routes_reject_in_their_error_shape(base_url: str) -> None:
     r = await call(base_url, {}, f"{P}/call")
     assert r.status_code == 401
-    assert r.json()["error_type"] == "MissingAuthorization"
+    assert r.json()["error_type"] == "InvalidPermission"
+    assert r.json()["auth_error"] == "MissingAuthorization"
     assert r.json()["description"]
     r = await call(base_url, {"Authorization": ""}, "/v2/phone-numbers")
     assert r.status_code == 401

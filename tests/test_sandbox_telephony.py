@@ -109,13 +109,15 @@ async def test_call_lifecycle(http: httpx.AsyncClient, clock: Clock) -> None:
     clock.now += 10
     history = (await http.get(f"{P}/agents/{agent_id}/history")).json()["contents"]
     assert history[0]["content"] == "Hi, this is the sandbox calling."
-    r = await http.post(f"{P}/calls/{agent_id}/hangup")
+    listed = await http.post(f"{P}/calls/{agent_id}/hangup", json=[])  # {} or nothing only
+    assert (listed.status_code, listed.json()["error_type"]) == (400, "InvalidRequestBody")
+    r = await http.post(f"{P}/calls/{agent_id}/hangup", json={})
     assert (r.status_code, r.json()) == (200, {})
     got = (await http.get(f"{P}/calls/{agent_id}")).json()
     # hung up through the API: reason "request" (actively hung up), as the service documents
     assert (got["state"], got["reason"], got["stop_ts"]) == ("hangup", "request", int(T0 + 11.5))
     assert (await http.get(f"{P}/agents/{agent_id}")).json()["status"] == "STOPPED"
-    again = await http.post(f"{P}/calls/{agent_id}/hangup")
+    again = await http.post(f"{P}/calls/{agent_id}/hangup", json={})
     assert again.status_code == 404
     assert again.json()["error_type"] == "TaskNotFound"
 
@@ -126,6 +128,21 @@ async def test_leaving_the_call_agent_ends_the_call(http: httpx.AsyncClient, clo
     assert (await http.post(f"{P}/agents/{agent_id}/leave")).status_code == 200
     got = (await http.get(f"{P}/calls/{agent_id}")).json()
     assert (got["state"], got["reason"]) == ("hangup", "request")
+
+
+@pytest.mark.parametrize("stage", ["llm", "tts"])
+async def test_call_without_llm_or_tts_is_refused(http: httpx.AsyncClient, stage: str) -> None:
+    """The call endpoint takes no preset: without a pipeline it needs a full LLM and TTS."""
+    body = call_body()
+    del body["properties"][stage]
+    body["preset"] = "openai_gpt_4o_mini,minimax_speech_2_6_turbo"  # not a call field
+    r = await http.post(f"{P}/call", json=body)
+    assert (r.status_code, r.json()["error_type"]) == (400, "MissingRequiredField")
+    assert f"properties.{stage}" in r.json()["description"]
+    body = call_body()
+    del body["properties"][stage]
+    body["pipeline_id"] = "pl_1"  # a pipeline provides the stages
+    assert (await http.post(f"{P}/call", json=body)).status_code == 200
 
 
 @pytest.mark.parametrize(

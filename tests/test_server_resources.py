@@ -77,6 +77,20 @@ async def test_agents_and_calls_started_here_are_listed(tmp_path: Path) -> None:
     assert uris.index(f"convoai://agents/{call_id}") < uris.index(f"convoai://agents/{agent_id}")
 
 
+async def test_turns_of_agents_and_calls_started_here_are_listed(tmp_path: Path) -> None:
+    """resources/list never listed the /turns URIs (only the template)."""
+    async with rig(tmp_path) as r, Client(r.server) as client:
+        agent_id = await start(client, "turns-listed")
+        placed = await client.call_tool("call", {"to_number": CALLEE, "confirm": True})
+        assert placed.structured_content is not None, error_text(placed)
+        call_id = placed.structured_content["agent_id"]
+        uris = [str(res.uri) for res in (await client.list_resources()).resources]
+        for listed in (agent_id, call_id):
+            assert f"convoai://agents/{listed}/turns" in uris
+            turns = await read_json(client, f"convoai://agents/{listed}/turns")
+            assert turns["agent_id"] == listed
+
+
 async def test_status_history_and_turns_resources(tmp_path: Path) -> None:
     async with rig(tmp_path) as r, Client(r.server) as client:
         agent_id = await start(client, "res-room")
@@ -228,7 +242,9 @@ async def test_prompts_are_listed_and_render_their_arguments(tmp_path: Path) -> 
     outbound_text = getattr(outbound.messages[0].content, "text", "")
     assert CALLEE in outbound_text
     assert "hangup" in outbound_text
-    assert "convoai://agents/A1/turns" in getattr(review.messages[0].content, "text", "")
+    review_text = getattr(review.messages[0].content, "text", "")
+    assert "convoai://agents/A1/turns" in review_text
+    assert "get_history" in review_text and "get_turns" in review_text  # the tools (issue 10)
 
 
 async def test_listeners_hear_that_the_resource_list_changed(tmp_path: Path) -> None:

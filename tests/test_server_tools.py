@@ -14,7 +14,16 @@ from convoai_mcp.sandbox import DEMO_CREDENTIALS, Fault
 from convoai_mcp.server.tools import TOOL_NAMES
 from convoai_mcp.tokens import verify_token
 
-READ_ONLY = {"list_numbers", "get_agent", "list_agents", "get_call", "list_calls", "list_profiles"}
+READ_ONLY = {
+    "list_numbers",
+    "get_agent",
+    "get_history",
+    "get_turns",
+    "list_agents",
+    "get_call",
+    "list_calls",
+    "list_profiles",
+}
 """mint_token is not: it hands out credentials (issue 10 D10 changed its annotations)."""
 DESTRUCTIVE = {"hangup", "stop_agent", "update_agent"}
 
@@ -45,7 +54,7 @@ async def test_tool_list_has_every_tool_in_a_stable_order(tmp_path: Path) -> Non
         first = [t.name for t in (await client.list_tools()).tools]
         second = [t.name for t in (await client.list_tools()).tools]
     assert first == list(TOOL_NAMES) == second
-    assert len(TOOL_NAMES) == 15  # list_profiles (issue 12)
+    assert len(TOOL_NAMES) == 17  # get_history and get_turns (issue 10), list_profiles (issue 12)
 
 
 async def test_every_tool_has_a_described_schema_output_schema_and_true_annotations(

@@ -287,8 +287,25 @@ async def test_update_agent_refuses_partial_params_for_an_agent_started_elsewher
         text = error_text(partial)
         complete = await client.call_tool(
             "update_agent",
-            {"agent_id": elsewhere.agent_id, "llm_params": {"model": "m", "temperature": 1}},
+            {
+                "agent_id": elsewhere.agent_id,
+                "llm_params": {"model": "gpt-4o-mini", "temperature": 1},
+            },
         )
         assert not complete.is_error, error_text(complete)
     assert "including model" in text
-    assert [body["llm"]["params"] for body in seen] == [{"model": "m", "temperature": 1}]
+    assert [body["llm"]["params"] for body in seen] == [{"model": "gpt-4o-mini", "temperature": 1}]
+
+
+async def test_update_agent_cannot_switch_to_a_model_the_operator_did_not_allow(
+    tmp_path: Path,
+) -> None:
+    async with rig(tmp_path, VENDORS) as r, Client(r.server) as client:
+        seen = record_updates(r)
+        result = await client.call_tool("start_agent", {"channel": "room"})
+        agent_id = (result.structured_content or {})["agent_id"]
+        refused = await client.call_tool(
+            "update_agent", {"agent_id": agent_id, "llm_params": {"model": "gpt-5-pro"}}
+        )
+        assert "CONVOAI_LLM_MODELS_ALLOWED" in error_text(refused)
+    assert seen == []

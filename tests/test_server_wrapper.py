@@ -67,3 +67,57 @@ async def test_an_error_names_the_tool_once(tmp_path: Path) -> None:
     text = error_text(result)
     assert text.startswith("list_numbers failed: ")
     assert text.count("list_numbers") == 1
+
+
+# ------------------------------------------------------------- errors that send a model in circles
+
+
+async def test_enum_arguments_accept_either_case(tmp_path: Path) -> None:
+    async with rig(tmp_path) as r, Client(r.server) as client:
+        started = await client.call_tool("start_agent", {"channel": "room"})
+        agent_id = (started.structured_content or {})["agent_id"]
+        r.sandbox.state.advance(5)
+        spoken = await client.call_tool(
+            "speak", {"agent_id": agent_id, "text": "Hi", "priority": "append"}
+        )
+        assert not spoken.is_error, error_text(spoken)
+        thought = await client.call_tool(
+            "think", {"agent_id": agent_id, "text": "Hi", "on_speaking_action": "APPEND"}
+        )
+        assert not thought.is_error, error_text(thought)
+        bad = await client.call_tool("speak", {"agent_id": agent_id, "text": "Hi", "priority": "x"})
+        assert "priority" in error_text(bad)
+
+
+@pytest.mark.parametrize(
+    ("given", "meant"),
+    [
+        ("14155550123", "+14155550123"),
+        ("+1 415 555 0123", "+14155550123"),
+        ("+1 (415) 555-0123", "+14155550123"),
+        ("0014155550123", "+14155550123"),
+    ],
+)
+async def test_a_nearly_e164_number_gets_a_did_you_mean(
+    tmp_path: Path, given: str, meant: str
+) -> None:
+    async with rig(tmp_path) as r, Client(r.server) as client:
+        result = await client.call_tool("call", {"to_number": given})
+        assert not r.sandbox.state.calls
+    text = error_text(result)
+    assert f"did you mean {meant}?" in text and "to_number" in text
+
+
+async def test_an_unticked_confirmation_says_so(tmp_path: Path) -> None:
+    from mcp import types as mcp_types
+
+    async def elicitor(context: object, params: object) -> mcp_types.ElicitResult:
+        return mcp_types.ElicitResult(action="accept", content={"confirm": False})
+
+    async with (
+        rig(tmp_path) as r,
+        Client(r.server, mode="legacy", elicitation_callback=elicitor) as client,
+    ):
+        result = await client.call_tool("call", {"to_number": "+14155550123"})
+    text = error_text(result)
+    assert "without ticking the confirm box" in text and "(accept)" not in text

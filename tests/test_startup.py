@@ -44,14 +44,11 @@ def root_logging() -> Iterator[None]:
     """main() installs its stderr handler on the root logger: put the test's back after."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    levels = {name: logging.getLogger(name).level for name in ("httpx", "httpcore")}
     try:
         yield
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
-        for name, old in levels.items():
-            logging.getLogger(name).setLevel(old)
 
 
 # ------------------------------------------------------------------- configuration errors
@@ -142,7 +139,7 @@ def banner_settings(**env: str) -> Settings:
 def test_safety_summary_by_default() -> None:
     line = safety_summary(banner_settings(), TOOL_NAMES, TOOL_NAMES)
     assert line == (
-        "tools: all 15 exposed; calls: off (CONVOAI_CALL_ALLOWLIST is empty); "
+        "tools: all 17 exposed; calls: off (CONVOAI_CALL_ALLOWLIST is empty); "
         "confirmation: call; read-only: off; limits: 5 agents, 2 calls, 10 starts per minute"
     )
 
@@ -155,7 +152,7 @@ def test_safety_summary_names_the_tools_when_not_all_are_exposed() -> None:
     )
     exposed = [t for t in TOOL_NAMES if t != "mint_token"]
     line = safety_summary(s, exposed, TOOL_NAMES)
-    assert "tools: 14 of 15 exposed (start_agent, speak," in line
+    assert "tools: 16 of 17 exposed (start_agent, speak," in line
     assert "mint_token" not in line
     assert "calls: on, allow-list of 2 entries" in line
     assert "confirmation: call, start_agent" in line
@@ -175,13 +172,13 @@ def test_safety_summary_says_why_calls_are_off() -> None:
 
 
 def test_the_banner_shows_the_safety_settings_in_effect() -> None:
-    """Read-only hides 9 tools; the banner (stderr) says which 6 remain and that nothing
+    """Read-only hides 9 tools; the banner (stderr) says which 8 remain and that nothing
     needs confirmation, because the confirmable tools are hidden."""
     proc = run_cli("--sandbox", CONVOAI_READ_ONLY="true", CONVOAI_CALL_ALLOWLIST="+1415")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == ""
     [line] = [x for x in proc.stderr.splitlines() if x.startswith("convoai-mcp: safety: ")]
-    assert "tools: 6 of 15 exposed (list_numbers, get_agent, list_agents, list_profiles," in line
+    assert "tools: 8 of 17 exposed (list_numbers, get_agent, get_history, get_turns," in line
     assert "calls: off (the call tool is not exposed)" in line
     assert "confirmation: none" in line
     assert "read-only: on" in line
@@ -191,7 +188,7 @@ def test_the_banner_with_every_tool() -> None:
     proc = run_cli("--sandbox", CONVOAI_CALL_ALLOWLIST="+1415,+1212", CONVOAI_CONFIRM="none")
     assert proc.returncode == 0, proc.stderr
     assert (
-        "safety: tools: all 15 exposed; calls: on, allow-list of 2 entries; "
+        "safety: tools: all 17 exposed; calls: on, allow-list of 2 entries; "
         "confirmation: none; read-only: off" in proc.stderr
     )
 
@@ -249,7 +246,7 @@ async def test_check_reads_the_service_and_prints_the_settings_without_secrets(
         )
     assert status == 0, out + err
     assert f"via {base_url}, auth basic, certificate set" in out
-    assert "safety: tools: all 15 exposed; calls: on, allow-list of 1 entry" in out
+    assert "safety: tools: all 17 exposed; calls: on, allow-list of 1 entry" in out
     assert "LLM gpt-4o-mini (with key)" in out
     assert "list_numbers: ok, 2 phone numbers (1 outbound-enabled)" in out
     assert out.rstrip().endswith("check passed")
@@ -287,6 +284,8 @@ async def test_check_sandbox() -> None:
     status, out, err = await run_check("--sandbox")
     assert status == 0, out + err
     assert "service: the sandbox" in out
+    assert "calls: on, allow-list of 1 entry" in out  # the emulator's fictional numbers
+    assert "archive: on, " in out and "convoai-sandbox-" in out  # a temporary one
     assert "presets deepgram_nova_3,openai_gpt_4o_mini,minimax_speech_2_6_turbo" in out
     assert DEMO_CREDENTIALS.customer_secret not in out + err
 
@@ -302,10 +301,16 @@ def test_debug_shows_ours_not_the_http_librarys_internals() -> None:
     logging.getLogger("httpcore.connection").debug("connect_tcp.started")
     logging.getLogger("httpx").info("HTTP Request: GET ...")
     logging.getLogger("httpx").warning("a warning of theirs")
+    logging.getLogger("mcp.server.lowlevel.server").debug("Received message: ...")
+    logging.getLogger("sse_starlette.sse").debug("chunk: b'event: message'")
+    logging.getLogger("uvicorn.error").info("Application startup complete.")
     text = stream.getvalue()
     assert "ours" in text
     assert "connect_tcp" not in text and "HTTP Request" not in text
+    assert "Received message" not in text and "chunk:" not in text
     assert "a warning of theirs" in text
+    assert "Application startup complete." in text
+    assert logging.getLogger("httpx").level == logging.NOTSET  # nobody else's level changed
 
 
 @pytest.mark.usefixtures("root_logging")
@@ -313,7 +318,9 @@ def test_the_http_internals_on_request() -> None:
     stream = io.StringIO()
     configure_logging("DEBUG", stream, fmt="text", http=True)
     logging.getLogger("httpcore.connection").debug("connect_tcp.started")
+    logging.getLogger("mcp.server.lowlevel.server").debug("Received message: ...")
     assert "connect_tcp.started" in stream.getvalue()
+    assert "Received message" in stream.getvalue()
 
 
 @pytest.mark.usefixtures("root_logging")

@@ -377,10 +377,9 @@ class Sandbox:
 
         async def http_error(request: Request, exc: Exception) -> Response:
             assert isinstance(exc, HTTPException)
-            reason = "NotImplemented" if exc.status_code == 405 else "InvalidRequestBody"
+            # no such API (404) or method (405): NotImplemented, the SDK's reason that fits
+            reason = "NotImplemented" if exc.status_code in (404, 405) else "InvalidRequestBody"
             detail = f"no such API: {request.method} {request.url.path}"
-            if exc.status_code == 404:
-                reason = "NotFound"
             return JSONResponse({"detail": detail, "reason": reason}, status_code=exc.status_code)
 
         return Starlette(
@@ -471,7 +470,18 @@ async def _speak(ctx: _Ctx) -> Result:
     return 200, ctx.sandbox.state.speak(ctx.param("agent_id"), text, priority, interruptable)
 
 
+async def _empty_object(ctx: _Ctx) -> None:
+    """The body of interrupt / hangup: ``{}`` (what the TypeScript and Go SDKs send) or none at
+    all (what the Python SDK puts on the wire: its HTTP layer drops an empty JSON body); any
+    other body is refused."""
+    if not (await ctx.request.body()).strip():
+        return
+    if not isinstance(await ctx.json(), dict):
+        raise SandboxError(400, "InvalidRequestBody", "the request body must be a JSON object")
+
+
 async def _interrupt(ctx: _Ctx) -> Result:
+    await _empty_object(ctx)
     return 200, ctx.sandbox.state.interrupt(ctx.param("agent_id"))
 
 
@@ -525,6 +535,7 @@ async def _get_call(ctx: _Ctx) -> Result:
 
 
 async def _hangup(ctx: _Ctx) -> Result:
+    await _empty_object(ctx)
     ctx.sandbox.state.hangup(ctx.param("agent_id"))
     return 200, {}
 

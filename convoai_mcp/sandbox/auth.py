@@ -1,11 +1,13 @@
 """Authorization the way the service checks it: RESTful Basic credentials or ``agora token=``
 AccessToken2 tokens verified with the project's App Certificate.
 
-Failures are 401 :class:`SandboxError` s whose ``reason`` says what was wrong:
-``MissingAuthorization`` (no or empty header), ``InvalidAuthorization`` (unknown scheme or
-malformed Basic value), ``InvalidCredentials`` (wrong customer ID / secret) or ``InvalidToken``
-(the body's ``token_error`` field then carries the :class:`~convoai_mcp.tokens.TokenError`
-reason: ``expired``, ``bad_signature``, ``wrong_app_id``, ``wrong_channel`` ...)."""
+Failures are 401 :class:`SandboxError` s with ``reason`` ``InvalidPermission`` (the official
+SDK declares no reason of its own for 401, and this is the one of its reasons that fits); the
+body's ``auth_error`` field says what was wrong: ``MissingAuthorization`` (no or empty header),
+``InvalidAuthorization`` (unknown scheme or malformed Basic value), ``InvalidCredentials``
+(wrong customer ID / secret) or ``InvalidToken`` (``token_error`` then carries the
+:class:`~convoai_mcp.tokens.TokenError` reason: ``expired``, ``bad_signature``,
+``wrong_app_id``, ``wrong_channel`` ...)."""
 
 from __future__ import annotations
 
@@ -33,9 +35,11 @@ class AuthResult:
     token: ParsedToken | None = None
 
 
-def _unauthorized(reason: str, detail: str, token_error: str | None = None) -> SandboxError:
-    extra = {"token_error": token_error} if token_error else None
-    return SandboxError(401, reason, detail, extra=extra)
+def _unauthorized(problem: str, detail: str, token_error: str | None = None) -> SandboxError:
+    extra = {"auth_error": problem}
+    if token_error:
+        extra["token_error"] = token_error
+    return SandboxError(401, "InvalidPermission", detail, extra=extra)
 
 
 def _token_failure(exc: TokenError) -> SandboxError:

@@ -380,6 +380,7 @@ class SandboxState:
         """``GET agents``: newest first, filtered (``state``: one state number or a set of
         them), cursor-paged."""
         states = {state} if isinstance(state, int) else state
+        names = None if states is None else {AGENT_STATES[n] for n in states}
         with self.lock:
             now = self.now()
             low = from_time if from_time is not None else int(now) - _AGENT_LIST_WINDOW
@@ -389,9 +390,7 @@ class SandboxState:
                 self._refresh(agent, now)
                 if channel is not None and agent.config.channel != channel:
                     continue
-                if states is not None and agent.status(now) not in {
-                    AGENT_STATES[n] for n in states
-                }:
+                if names is not None and agent.status(now) not in names:
                     continue
                 if not low <= int(agent.created_at) <= high:
                     continue
@@ -588,7 +587,7 @@ class SandboxState:
                 name=f"inbound-{seq}",
                 channel=f"inbound-{seq}",
                 agent_uid="1001",
-                remote_uids=["*"],
+                remote_uids=["2001"],  # the caller (the SIP side)
                 token="",
                 greeting="Hello, you have reached the sandbox. How can I help?",
                 pipeline_id=str(pipeline) if pipeline else None,

@@ -245,7 +245,8 @@ def validate_agent_properties(
         raise missing("properties.remote_rtc_uids")
     if not isinstance(remote, list) or not remote or not all(isinstance(u, str) for u in remote):
         raise bad_request(
-            "properties.remote_rtc_uids", 'must be a non-empty list of strings, e.g. ["*"]'
+            "properties.remote_rtc_uids",
+            'must be a non-empty list of strings: the user uid, e.g. ["1002"]',
         )
     for index, uid in enumerate(remote):
         if uid != "*":
@@ -314,9 +315,9 @@ def validate_call_body(body: Any) -> CallConfig:
     props = _obj(data.get("properties"), "properties")
     if "remote_rtc_uids" not in props:
         props = {**props, "remote_rtc_uids": [sip_uid]}
-    agent = validate_agent_properties(
-        props, name=name, presets=[], pipeline_id=pipeline_id, require_pipeline_parts=False
-    )
+    # No preset on a call: without a pipeline the properties need a full LLM and TTS
+    # configuration, as the service documents for the call endpoint.
+    agent = validate_agent_properties(props, name=name, presets=[], pipeline_id=pipeline_id)
     return CallConfig(
         agent=agent,
         to_number=to_number,

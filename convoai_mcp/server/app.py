@@ -27,9 +27,9 @@ SERVER_INSTRUCTIONS = """\
 Voice agents (Agora Conversational AI): start_agent puts an AI voice agent into an RTC channel
 and returns a join token for the human participant; speak / think / interrupt steer it;
 stop_agent ends it. call places an outbound phone call handled by an agent; hangup ends it.
-Read convoai://agents/{agent_id}/history for the transcript (kept after the agent ends) and
-convoai://agents/{agent_id}/turns for per-turn latency. Agents and calls cost money while they
-run: stop what you start when the conversation is over."""
+get_history reads the transcript (kept after the agent ends) and get_turns the per-turn latency
+with a summary (also resources: convoai://agents/{agent_id}/history and /turns). Agents and
+calls cost money while they run: stop what you start when the conversation is over."""
 
 
 class ConvoAIServer(MCPServer[Runtime]):
@@ -65,6 +65,15 @@ class ConvoAIServer(MCPServer[Runtime]):
                     name=f"{agent.name} history",
                     description=f"{what} in channel {agent.channel} ({state}): transcript. "
                     "Subscribe to be notified of new entries.",
+                    mime_type="application/json",
+                )
+            )
+            resources.append(
+                MCPResource(
+                    uri=f"{base}/turns",
+                    name=f"{agent.name} turns",
+                    description=f"{what} in channel {agent.channel} ({state}): every turn with "
+                    "its end-to-end and per-stage latency.",
                     mime_type="application/json",
                 )
             )

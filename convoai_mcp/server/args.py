@@ -9,12 +9,13 @@ registering the tools does not load the client's models (a test checks that they
 
 # No `from __future__ import annotations`: the SDK reads these types at registration time.
 
+import re
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
-from convoai_mcp.phone import E164_PATTERN
+from convoai_mcp.phone import E164_PATTERN, is_e164
 from convoai_mcp.presets import PRESET_NAMES
 from convoai_mcp.server.runtime import Runtime
 
@@ -37,6 +38,7 @@ __all__ = [
     "PipelineId",
     "Preset",
     "Presets",
+    "Priority",
     "ProfileName",
     "SystemPrompt",
     "TemplateVariables",
@@ -48,6 +50,33 @@ __all__ = [
 
 Ctx = Context[Runtime, Any]
 """The request context every tool takes (its lifespan context is the :class:`Runtime`)."""
+
+_SEPARATORS = re.compile(r"[\s().\-/]")
+
+
+def _near_e164(value: object) -> object:
+    """Refuse a number that is E.164 but for spaces, dashes or a missing ``+`` with the number
+    it probably means (never dial a guess: the model asks or corrects)."""
+    if isinstance(value, str) and not is_e164(value):
+        compact = _SEPARATORS.sub("", value)
+        if compact.startswith("00"):
+            compact = compact[2:]
+        guess = compact if compact.startswith("+") else f"+{compact}"
+        if is_e164(guess):
+            raise ValueError(
+                f"not in E.164 form; did you mean {guess}? (E.164 is '+', the country code and "
+                "the number, digits only; add the country code if it is missing)"
+            )
+    return value
+
+
+def _upper(value: object) -> object:
+    return value.upper() if isinstance(value, str) else value
+
+
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
 
 AgentId = Annotated[
     str,
@@ -82,6 +111,7 @@ E164 = Annotated[
         description="Phone number in E.164 form: '+', country code and number, digits only, "
         "e.g. +14155550100.",
     ),
+    BeforeValidator(_near_e164),
 ]
 if TYPE_CHECKING:
     Preset = str
@@ -194,5 +224,9 @@ Cursor = Annotated[
 ]
 
 AgentState = Literal["IDLE", "STARTING", "RUNNING", "STOPPING", "STOPPED", "RECOVERING", "FAILED"]
-ListenAction = Literal["inject", "interrupt", "ignore", "append"]
-BusyAction = Literal["interrupt", "ignore", "append"]
+# Enum arguments accept either case (the service's spelling differs between actions).
+Priority = Annotated[Literal["INTERRUPT", "APPEND", "IGNORE"], BeforeValidator(_upper)]
+ListenAction = Annotated[
+    Literal["inject", "interrupt", "ignore", "append"], BeforeValidator(_lower)
+]
+BusyAction = Annotated[Literal["interrupt", "ignore", "append"], BeforeValidator(_lower)]

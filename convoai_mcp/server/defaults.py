@@ -33,6 +33,7 @@ __all__ = [
     "agent_spec",
     "agent_token",
     "call_request",
+    "check_llm_model",
     "endpoint_label",
     "llm_choice",
     "rtc_token",
@@ -137,19 +138,24 @@ def llm_choice(
     else:
         url = llm_url
     send_key = settings.llm_api_key is not None
+    if llm_model:
+        check_llm_model(settings, llm_model)
+    return LlmChoice(url, send_key=send_key, foreign=None)
+
+
+def check_llm_model(settings: Settings, model: str) -> None:
+    """Refuse (:class:`PolicyError`) a model the operator did not allow on their LLM key."""
     if (
-        send_key
-        and llm_model
-        and llm_model != settings.llm_model
-        and not _allowed(llm_model, settings.llm_models_allowed)
+        settings.llm_api_key is not None
+        and model != settings.llm_model
+        and not _allowed(model, settings.llm_models_allowed)
     ):
         raise PolicyError(
             "llm_model is not a model the operator allows on the configured LLM and its key",
-            hint="omit llm_model to use the configured model"
+            hint="omit the model to keep the configured one"
             + (f" ({settings.llm_model})" if settings.llm_model else "")
             + "; the operator allows more in CONVOAI_LLM_MODELS_ALLOWED",
         )
-    return LlmChoice(url, send_key=send_key, foreign=None)
 
 
 def _set_voice(vendor: str, params: dict[str, Any], voice: str) -> None:

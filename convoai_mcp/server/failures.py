@@ -15,7 +15,7 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
 from convoai_mcp.errors import APIStatusError, ConvoAIError, NotFoundError, TransportError
 
-__all__ = ["as_tool_error", "describe", "resource_error", "tool_errors"]
+__all__ = ["as_tool_error", "describe", "resource_error", "tool_errors", "with_its_end"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -78,11 +78,25 @@ def tool_errors(
                 error = as_tool_error(action, exc)
                 if error is None:
                     raise
+                if isinstance(exc, NotFoundError):
+                    error = ToolError(with_its_end(str(error), args, kwargs))
                 raise error from None
 
         return wrapper
 
     return decorate
+
+
+def with_its_end(text: str, args: tuple[object, ...], kwargs: dict[str, object]) -> str:
+    """``text`` of a 404 from a tool called with ``args`` / ``kwargs``: for an agent this
+    server started and saw end, with when and how it ended."""
+    from convoai_mcp.server.lifecycle import how_it_ended  # only on this path: lazily
+
+    ctx = kwargs.get("ctx", args[0] if args else None)
+    agent_id = kwargs.get("agent_id")
+    rt = getattr(getattr(ctx, "request_context", None), "lifespan_context", None)
+    ended = how_it_ended(rt, agent_id) if isinstance(agent_id, str) else None
+    return f"{text} ({ended})" if ended else text
 
 
 def resource_error(uri: str, exc: ConvoAIError) -> ResourceError:

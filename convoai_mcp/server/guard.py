@@ -4,14 +4,17 @@ The server calls a :class:`Guard` at fixed points:
 
 * ``visible_tools`` when it registers tools (read-only mode, allow / deny lists);
 * ``admit_agent`` / ``admit_call`` before anything is sent: policy (allow-list, own outbound
-  number), limits, rate, and the user's confirmation;
-* ``started`` after a start succeeded (takes the concurrency slot, starts the agent's transcript
-  watcher, :mod:`convoai_mcp.server.watchers`, which archives what it reads);
-* ``before_end`` before stop / hangup (snapshots history and turns into the archive), and
-  ``ended`` afterwards (frees the slot);
+  number), limits, rate, and the user's confirmation, in one pass; they return the
+  :class:`~convoai_mcp.policy.Reservation` (the slot) that the start flow
+  (:mod:`convoai_mcp.server.lifecycle`) books or releases;
+* ``started`` once the service created the agent (binds the slot, starts the agent's
+  transcript watcher, :mod:`convoai_mcp.server.watchers`, which archives what it reads), or
+  ``release`` when the start certainly did not happen;
+* ``before_end`` before stop / hangup (snapshots history and turns into the archive and says
+  what was really kept: :class:`Archived`), and ``ended`` afterwards (frees the slot);
 * ``history`` / ``turns`` for the resources (fall back to the archive when the service answers
   404, and say which source answered);
-* ``redact`` on everything echoed back; ``aclose`` from the lifespan.
+* ``redact`` on everything echoed back; ``aclose`` at process exit.
 
 Confirmation: when the client declared the elicitation capability, the user is asked through
 MCP elicitation (the tool's own ``confirm`` argument does not count: the model sets it). On a
@@ -24,12 +27,12 @@ cancelled or unanswered confirmation sends nothing.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import anyio
@@ -50,7 +53,7 @@ if TYPE_CHECKING:
     from convoai_mcp.client import ConvoAIClient
     from convoai_mcp.config import Settings
 
-__all__ = ["ConfirmationRequired", "Guard", "Source"]
+__all__ = ["Archived", "ConfirmationRequired", "Guard", "Source"]
 
 T = TypeVar("T")
 M = TypeVar("M", History, Turns)
@@ -63,6 +66,15 @@ _DEFAULT_POLL = 2.0
 _DEFAULT_SUBSCRIBED_POLL = 1.0
 _DEFAULT_WATCH_LIMIT = 6 * 3600.0
 _NUMBERS_TTL = 30.0
+
+
+@dataclass(frozen=True)
+class Archived:
+    """What :meth:`Guard.before_end` kept: ``ok`` when the transcript is in the archive,
+    else ``problem`` says why not."""
+
+    ok: bool
+    problem: str | None = None
 
 
 class Confirmation(BaseModel):
@@ -131,7 +143,6 @@ class Guard:
         self.redactor = redactor if redactor is not None else Redactor()
         self.limiter = Limiter(self.policy, clock=clock)
         self._clock = clock
-        self._held: dict[asyncio.Task[Any], Reservation] = {}
         self.watchers = Watchers(
             Hooks(
                 fetch=self.client.agents.history,
@@ -147,7 +158,7 @@ class Guard:
             sleep=sleep,
         )
         """One transcript watcher per agent (archive and subscribers)."""
-        self._numbers: tuple[float, frozenset[str]] | None = None
+        self._numbers: tuple[float, tuple[str, ...]] | None = None
         self.on_ended: Callable[[str], None] | None = None
         """Called with the id of a watched agent that ended on its own (idle timeout, remote
         hang-up)."""
@@ -197,12 +208,13 @@ class Guard:
         channel: str,
         confirm: bool,
         llm_endpoint: str | None = None,
-    ) -> None:
-        """Raise :class:`PolicyError` unless starting an agent in ``channel`` is allowed now
-        (``llm_endpoint``: an LLM the model chose instead of the configured one, named in the
-        confirmation question)."""
+    ) -> Reservation:
+        """The slot and rate token for starting an agent in ``channel``, or
+        :class:`PolicyError` (``llm_endpoint``: an LLM the model chose instead of the
+        configured one, named in the confirmation question). The caller books
+        (:meth:`started`) or releases (:meth:`release`) it; an unused one expires after the
+        limiter's reservation TTL."""
         self.policy.check_tool("start_agent")
-        self._release_held()
         await self._check_limits("agent")
         if self.policy.needs_confirmation("start_agent"):
             await self._confirm(
@@ -212,24 +224,36 @@ class Guard:
                 "billed per minute until it is stopped." + _llm_note(llm_endpoint),
                 confirm,
             )
-        self._hold(self.limiter.reserve("agent"))
+        return self.limiter.reserve("agent")
 
     async def admit_call(
         self,
         ctx: Context[Any, Any],
         *,
         to_number: str,
-        from_number: str,
+        from_number: str | None,
         confirm: bool,
         llm_endpoint: str | None = None,
-    ) -> None:
-        """Raise :class:`PolicyError` unless dialing ``to_number`` from ``from_number`` is
-        allowed now (allow-list, own outbound number, limits, rate, confirmation)."""
+    ) -> tuple[Reservation, str]:
+        """One admission for a call: the slot and rate token for dialing ``to_number`` from
+        ``from_number`` (default: the project's first outbound-enabled number), and that
+        number; or :class:`PolicyError` (allow-list, own outbound number, limits, rate,
+        confirmation naming ``llm_endpoint``, an LLM the model chose). The phone-number list
+        is read once, and only for what may be allowed."""
         self.policy.check_tool("call")
-        self._release_held()
-        self.policy.check_call(to_number, from_number, None)  # no I/O for what is refused anyway
+        # Refuse a blocked destination before any request (even a read) is sent.
+        self.policy.check_call(to_number, from_number or to_number, None)
         await self._check_limits("call")
-        self.policy.check_call(to_number, from_number, await self._outbound_numbers())
+        numbers = await self._outbound_numbers()
+        if from_number is None:
+            if not numbers:
+                raise PolicyError(
+                    "this project has no outbound-enabled phone number",
+                    hint="add one in the Agora console (or enable outbound on an existing one), "
+                    "then call again",
+                )
+            from_number = numbers[0]
+        self.policy.check_call(to_number, from_number, numbers)
         if self.policy.needs_confirmation("call"):
             await self._confirm(
                 ctx,
@@ -239,7 +263,7 @@ class Guard:
                 + _llm_note(llm_endpoint),
                 confirm,
             )
-        self._hold(self.limiter.reserve("call"))
+        return self.limiter.reserve("call"), from_number
 
     async def _check_limits(self, kind: Kind) -> None:
         """The limiter's check; before refusing, the slots of agents nobody watches any more
@@ -269,12 +293,13 @@ class Guard:
         if self.on_ended is not None:
             self.on_ended(agent_id)
 
-    async def _outbound_numbers(self) -> frozenset[str]:
+    async def _outbound_numbers(self) -> tuple[str, ...]:
+        """The project's outbound-enabled numbers, in the service's order (cached briefly)."""
         now = self._clock()
         if self._numbers is not None and now - self._numbers[0] < _NUMBERS_TTL:
             return self._numbers[1]
         numbers = await self.client.phone_numbers.list()
-        mine = frozenset(n.phone_number for n in numbers if n.outbound and n.phone_number)
+        mine = tuple(n.phone_number for n in numbers if n.outbound and n.phone_number)
         self._numbers = (now, mine)
         return mine
 
@@ -313,8 +338,13 @@ class Guard:
             action = result.action
             accepted = isinstance(result, AcceptedElicitation) and result.data.confirm is True
         if not accepted:
+            how = {
+                "accept": "answered without ticking the confirm box",
+                "decline": "declined",
+                "cancel": "dismissed the question",
+            }.get(action, f"answered {action!r}")
             raise PolicyError(
-                f"{tool} was not confirmed by the user ({action}); nothing was sent",
+                f"{tool} was not confirmed by the user (they {how}); nothing was sent",
                 hint="do not retry unless the user asks for it again",
             )
 
@@ -334,66 +364,73 @@ class Guard:
         answer = responses.get(key)
         return answer if isinstance(answer, ElicitResult) else None
 
-    @staticmethod
-    def _task() -> asyncio.Task[Any] | None:
-        try:
-            return asyncio.current_task()
-        except RuntimeError:
-            return None
-
-    def _release_held(self) -> None:
-        """A task admitting again has finished its previous tool call: free what it held."""
-        task = self._task()
-        held = self._held.pop(task, None) if task is not None else None
-        if held is not None:
-            self.limiter.release(held)
-
-    def _hold(self, reservation: Reservation) -> None:
-        """Tie ``reservation`` to the calling task: freed when the task ends or admits again
-        without ``started`` (the start failed), else after the limiter's reservation TTL."""
-        task = self._task()
-        if task is None:
-            return
-        previous = self._held.pop(task, None)
-        if previous is not None:
-            self.limiter.release(previous)
-        self._held[task] = reservation
-        # One callback per task, not one per admission: with the in-memory transport every
-        # call runs in the caller's (long-lived) task, and callbacks piled up on it.
-        task.remove_done_callback(self._task_done)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, finished: asyncio.Task[Any]) -> None:
-        held = self._held.pop(finished, None)
-        if held is not None:
-            self.limiter.release(held)
-
     # -- lifecycle ----------------------------------------------------------------------------
 
-    def started(self, agent_id: str, *, kind: Kind, channel: str) -> None:
-        """Record an agent or call this server started (limits, transcript watcher)."""
-        task = self._task()
-        reservation = self._held.pop(task, None) if task is not None else None
+    def started(
+        self, agent_id: str, *, kind: Kind, channel: str, reservation: Reservation | None = None
+    ) -> bool:
+        """Book an agent or call this server started: its slot (``reservation``, taken at
+        admission) and its transcript watcher. False, booking nothing, when the reservation
+        had expired and the limit is full meanwhile: the caller must stop the agent."""
+        if reservation is not None:
+            if reservation.agent_id is None:
+                self.limiter.release(reservation)  # idempotent: back to the pool, then taken
+            if agent_id not in self.limiter.running() and self.limiter.active(kind) >= (
+                self.policy.agent_limit if kind == "agent" else self.policy.call_limit
+            ):
+                return False
+        # A released reservation is not pending any more, so bind takes no one else's.
         self.limiter.bind(agent_id, kind=kind, reservation=reservation)
         self.watchers.watch(agent_id, kind=kind, channel=channel, counted=True)
+        return True
 
-    async def before_end(self, agent_id: str) -> None:
-        """Snapshot history and turns into the archive before stop / hangup.
+    def release(self, reservation: Reservation) -> None:
+        """Give back the slot of an admission whose start certainly did not happen."""
+        self.limiter.release(reservation)
 
-        A 404 (already gone) is fine; other failures are raised after both were tried.
-        """
+    async def before_end(self, agent_id: str) -> Archived:
+        """Snapshot history and turns into the archive before stop / hangup, and say what
+        really was kept: never raises for the archive's or the service's failures (ending an
+        agent that costs money must not wait on them)."""
         if self.archive is None:
-            return
-        failure: ConvoAIError | None = None
-        for snapshot in (self._snapshot_history, self._snapshot_turns):
+            return Archived(False, "the archive is off (CONVOAI_ARCHIVE=off)")
+        problems: list[str] = []
+        answered = False
+        fetches: tuple[tuple[str, Callable[[str], Awaitable[Any]], Any], ...] = (
+            ("history", self.client.agents.history, self._archive_history),
+            ("turns", self.client.agents.turns, self._archive_turns),
+        )
+        for what, fetch, keep in fetches:
             try:
-                await snapshot(agent_id)
+                fresh = await fetch(agent_id)
             except NotFoundError:
-                pass
+                continue  # already gone: what the watcher archived is what there is
             except ConvoAIError as exc:
-                failure = failure or exc
-        if failure is not None:
-            raise failure
+                problems.append(f"the service did not send the {what} ({exc.message})")
+                continue
+            answered = True
+            problem = await keep(agent_id, fresh)
+            if problem is not None:
+                problems.append(problem)
+        if problems:
+            return Archived(False, "; ".join(dict.fromkeys(problems)))
+        try:  # read it back: a broken archive must not pass for a kept transcript
+            kept = await self.archive.load_history(agent_id)
+        except Exception as exc:
+            return Archived(False, self._archive_problem("read", exc))
+        if kept is None and not answered:
+            return Archived(
+                False,
+                "neither the service nor the archive has a transcript of this agent "
+                "(an unknown agent id, or one that ended long ago)",
+            )
+        return Archived(True)
+
+    def _archive_problem(self, verb: str, exc: Exception) -> str:
+        detail = self.redactor.text(str(exc)) if str(exc) else ""
+        return f"the archive could not be {verb}: {type(exc).__name__}" + (
+            f" ({detail})" if detail else ""
+        )
 
     def ended(self, agent_id: str) -> None:
         """Release the limits held by ``agent_id`` and stop watching it."""
@@ -432,9 +469,10 @@ class Guard:
 
     # -- history ------------------------------------------------------------------------------
 
-    async def _archive_history(self, agent_id: str, history: History) -> None:
+    async def _archive_history(self, agent_id: str, history: History) -> str | None:
+        """Archive ``history``; what went wrong, or None (also when there was nothing)."""
         if self.archive is None or not history.contents:
-            return
+            return None
         entries = [self.redactor.value(e.model_dump(mode="json")) for e in history.contents]
         try:
             await self.archive.save_history(
@@ -445,10 +483,13 @@ class Guard:
             )
         except Exception as exc:  # the archive must never break a tool or a resource
             logger.warning("could not archive history of %s: %s", agent_id, type(exc).__name__)
+            return self._archive_problem("written", exc)
+        return None
 
-    async def _archive_turns(self, agent_id: str, turns: Turns) -> None:
+    async def _archive_turns(self, agent_id: str, turns: Turns) -> str | None:
+        """Archive ``turns``; what went wrong, or None (also when there was nothing)."""
         if self.archive is None or not turns.turns:
-            return
+            return None
         items = [self.redactor.value(t.model_dump(mode="json")) for t in turns.turns]
         try:
             await self.archive.save_turns(
@@ -460,9 +501,8 @@ class Guard:
             )
         except Exception as exc:
             logger.warning("could not archive turns of %s: %s", agent_id, type(exc).__name__)
-
-    async def _snapshot_history(self, agent_id: str) -> None:
-        await self._archive_history(agent_id, await self.client.agents.history(agent_id))
+            return self._archive_problem("written", exc)
+        return None
 
     async def _snapshot_turns(self, agent_id: str) -> None:
         await self._archive_turns(agent_id, await self.client.agents.turns(agent_id))
@@ -488,7 +528,7 @@ class Guard:
         agent_id: str,
         what: Literal["history", "turns"],
         fetch: Callable[[str], Awaitable[M]],
-        keep: Callable[[str, M], Awaitable[None]],
+        keep: Callable[[str, M], Awaitable[str | None]],
         model: type[M],
     ) -> tuple[M, Source]:
         """``fetch`` from the service and ``keep`` (archive) the answer; when the service no

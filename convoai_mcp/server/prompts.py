@@ -30,7 +30,7 @@ def support_agent(
    over to a human when it cannot help. Give a one-sentence greeting that names {product}.
 2. Report the agent_id, the channel, app_id, user_uid and user_token from the result: the
    customer's app joins the channel with them.
-3. When asked how it is going, read convoai://agents/{{agent_id}}/history and summarise.
+3. When asked how it is going, call get_history with the agent_id and summarise.
    Use think to steer the agent (e.g. a known outage), speak for exact announcements.
 4. When the conversation is over, call stop_agent: agents cost money while they run."""
 
@@ -56,8 +56,9 @@ def outbound_call(
    must not make commitments beyond the goal, and it ends the conversation politely once the
    goal is reached or clearly cannot be. The server may ask the user to confirm the call; if
    it refuses because confirmation is needed, ask the user and retry with confirm=true.
-3. While the call runs, read convoai://agents/{{agent_id}}/history to follow it (subscribe to
-   it if you can). When the goal is reached or the callee has hung up, call hangup.
+3. While the call runs, call get_history with the agent_id to follow it (or subscribe to the
+   convoai://agents/{{agent_id}}/history resource if you can). When the goal is reached or the
+   callee has hung up, call hangup.
 4. Report the outcome: whether the goal was achieved, what the callee said that matters
    (quote it), any follow-up needed, and the call's agent_id."""
 
@@ -68,10 +69,11 @@ def review_conversation(
     """Review a conversation: what was said, how fast the agent answered, what to improve."""
     return f"""Review the conversation of agent {agent_id}.
 
-1. Read convoai://agents/{agent_id}/history (the transcript) and
-   convoai://agents/{agent_id}/turns (per-turn latency).
+1. Call get_history with agent_id="{agent_id}" (the transcript) and get_turns (per-turn
+   latency, with its summary); they are also the resources convoai://agents/{agent_id}/history
+   and convoai://agents/{agent_id}/turns.
 2. Summarise the conversation in a few sentences and list any open questions or promises.
-3. Report the median and worst end-to-end latency and which stage (ASR, LLM, TTS) dominated,
+3. Report the median and worst end-to-end latency and the slowest stage (get_turns' summary),
    and any turns that were interrupted.
 4. Suggest concrete changes to the system prompt or settings (update_agent can apply a new
    system prompt to a running agent)."""

@@ -37,8 +37,8 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel
 
-from convoai_mcp.errors import APIStatusError
-from convoai_mcp.server.failures import as_tool_error
+from convoai_mcp.errors import APIStatusError, NotFoundError
+from convoai_mcp.server.failures import as_tool_error, with_its_end
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -190,8 +190,11 @@ def _wrap(name: str, fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]
                     raise
                 if isinstance(exc, APIStatusError):
                     request_id = exc.request_id
+                text = str(error)
+                if isinstance(exc, NotFoundError):  # an agent this server saw end: when and how
+                    text = with_its_end(text, args, kwargs)
                 redactor = _redactor(kwargs)
-                raise ToolError(redactor.text(str(error)) if redactor else str(error)) from None
+                raise ToolError(redactor.text(text) if redactor else text) from None
             outcome = "input_required" if type(result).__name__ == "InputRequiredResult" else "ok"
             agent_id = getattr(result, "agent_id", None) or agent_id
             masked: R = _masked(_redactor(kwargs), result)

@@ -20,6 +20,8 @@ __all__ = [
     "CallResult",
     "CallStarted",
     "EndResult",
+    "HistoryMessage",
+    "HistoryResult",
     "NumberList",
     "NumberResult",
     "ProfileList",
@@ -27,6 +29,9 @@ __all__ = [
     "ProfileTools",
     "StartAgentResult",
     "TokenResult",
+    "TurnResult",
+    "TurnsResult",
+    "TurnsSummary",
     "UpdateAgentResult",
 ]
 
@@ -114,7 +119,12 @@ class EndResult(_Result):
     ended: bool = Field(description="True once the service accepted the request.")
     archived_history: bool = Field(
         description="True if the transcript was archived locally first and stays readable at "
-        "convoai://agents/{agent_id}/history."
+        "convoai://agents/{agent_id}/history; false when it could not be (see note)."
+    )
+    note: str | None = Field(
+        default=None,
+        description="What else happened: the call had already ended, or why the transcript "
+        "could not be archived.",
     )
 
 
@@ -148,10 +158,24 @@ class CallResult(_Result):
     stop_ts: int | None = None
 
 
+class CallSummaryResult(_Result):
+    """One call of a list. The service's list carries no end reason: get_call has it."""
+
+    agent_id: str
+    channel: str | None = None
+    to_number: str | None = None
+    from_number: str | None = None
+    type: str | None = Field(default=None, description="inbound or outbound.")
+    state: str | None = Field(default=None, description="answered or hangup.")
+    pipeline_id: str | None = None
+    create_ts: int | None = None
+    stop_ts: int | None = None
+
+
 class CallList(_Result):
     """One page of calls."""
 
-    calls: list[CallResult]
+    calls: list[CallSummaryResult]
     next_cursor: str | None = Field(
         default=None, description="Pass as cursor to get the next page; null on the last page."
     )
@@ -184,6 +208,72 @@ class TokenResult(_Result):
     role: str
     token: str
     expires_at: int = Field(description="Unix time (s) the token expires.")
+
+
+class HistoryMessage(_Result):
+    """One message of a conversation."""
+
+    role: str | None = Field(default=None, description="user or assistant.")
+    content: str | None = Field(default=None, description="What was said.")
+    speech_start_ms: int | None = Field(
+        default=None, description="When the speech started (ms since the agent started)."
+    )
+    speech_end_ms: int | None = Field(default=None, description="When the speech ended (ms).")
+
+
+class HistoryResult(_Result):
+    """The transcript of an agent or call."""
+
+    agent_id: str
+    source: str = Field(
+        description="service (the agent runs) or archive (it ended; the server's local copy)."
+    )
+    status: str | None = Field(default=None, description="Agent state when it was read.")
+    total: int = Field(description="Messages in the whole conversation.")
+    messages: list[HistoryMessage] = Field(
+        description="The most recent messages (at most limit), oldest first."
+    )
+
+
+class TurnResult(_Result):
+    """One turn: how it started and ended, and its latency."""
+
+    turn_id: float | None = None
+    start_type: str | None = Field(default=None, description="e.g. voice_input, greeting.")
+    end_type: str | None = Field(default=None, description="e.g. ok, interrupted.")
+    e2e_latency_ms: float | None = Field(
+        default=None, description="From the end of the user's speech to the agent's voice."
+    )
+    stages_ms: dict[str, float] = Field(
+        default_factory=dict, description="Latency of each pipeline stage (ASR, LLM, TTS ...)."
+    )
+
+
+class TurnsSummary(_Result):
+    """The latency of a conversation at a glance."""
+
+    measured_turns: int = Field(description="Turns that have an end-to-end latency.")
+    median_e2e_ms: float | None = Field(default=None, description="Median end-to-end latency.")
+    worst_e2e_ms: float | None = Field(default=None, description="Worst end-to-end latency.")
+    worst_turn_id: float | None = Field(default=None, description="The turn with the worst one.")
+    slowest_stage: str | None = Field(
+        default=None, description="The stage with the highest median latency."
+    )
+    stage_median_ms: dict[str, float] = Field(
+        default_factory=dict, description="Median latency of each stage."
+    )
+
+
+class TurnsResult(_Result):
+    """The turns of an agent or call, with a latency summary."""
+
+    agent_id: str
+    source: str = Field(description="service or archive (see get_history).")
+    total: int = Field(description="Turns in the whole conversation.")
+    summary: TurnsSummary
+    turns: list[TurnResult] = Field(
+        description="The most recent turns (at most limit), oldest first."
+    )
 
 
 class ProfileTools(_Result):

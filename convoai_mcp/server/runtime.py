@@ -14,10 +14,12 @@ transcript stays readable from the archive either way).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Coroutine, Mapping
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from convoai_mcp.started import (
     END_HUNG_UP,
@@ -39,13 +41,43 @@ __all__ = [
     "END_STOPPED",
     "LISTED_ENDED",
     "MAX_ENDED",
+    "Pending",
     "Runtime",
     "StartedAgent",
     "make_client",
 ]
 
+T = TypeVar("T")
+
 LISTED_ENDED = 50
 """Ended agents shown in ``resources/list`` (the most recently ended)."""
+
+
+class Pending:
+    """A start or call whose caller did not get the answer (cancelled, timed out, answer lost):
+    the channel and name it used, and how it turned out once the server found out."""
+
+    def __init__(self, channel: str, name: str) -> None:
+        self.channel = channel
+        self.name = name
+        self._outcome: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+
+    @property
+    def settled(self) -> bool:
+        """True once the server knows whether the agent exists."""
+        return self._outcome.done()
+
+    def settle(self, agent_id: str | None) -> None:
+        """The agent it created and the server booked, or None: none (or stopped again)."""
+        if not self._outcome.done():
+            self._outcome.set_result(agent_id)
+
+    async def outcome(self, within: float) -> tuple[bool, str | None]:
+        """(known, agent_id), waiting at most ``within`` seconds for the server to find out."""
+        await asyncio.wait({self._outcome}, timeout=within)
+        if not self._outcome.done():
+            return False, None
+        return True, self._outcome.result()
 
 
 def make_client(settings: Settings, started: StartedAgents | None = None) -> ConvoAIClient:
@@ -94,10 +126,14 @@ class Runtime:
         )
         """The record of agents and calls started here (the client's, shared)."""
         self.max_ended = max_ended
-        self.unanswered: dict[str, tuple[str, str]] = {}
-        """(channel, name) of a start or call whose answer never came, by the request's
-        fingerprint: the same request again reuses them, so it finds the agent the first one
-        may have created instead of creating a second."""
+        self.unanswered: dict[str, Pending] = {}
+        """Starts and calls whose answer never reached their caller, by the request's
+        fingerprint: the same request again gets the agent the first one created (the server
+        finds out by name, and books or stops it), or reuses its channel and name."""
+        self.settle_seconds = 60.0
+        """How long the server keeps looking (by name) for an agent whose create had an
+        unknown outcome, holding its slot meanwhile."""
+        self._tasks: set[asyncio.Task[Any]] = set()
         self._given_client = client
         self._client: ConvoAIClient | None = client
         self._guard: Guard | None = None
@@ -153,6 +189,19 @@ class Runtime:
         :attr:`listed_ended` most recently ended ones."""
         return self.started.listed(self.listed_ended)
 
+    def spawn(self, work: Coroutine[Any, Any, T], name: str) -> asyncio.Task[T]:
+        """Run ``work`` in a task no request's cancellation reaches (creates and their booking);
+        :meth:`aclose` ends the ones still running."""
+        task = asyncio.get_running_loop().create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def settled(self) -> None:
+        """Wait until every spawned task (create, booking, finding out) has finished."""
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
+
     @asynccontextmanager
     async def session(self) -> AsyncIterator[Runtime]:
         """Hold the runtime for one MCP connection. Leaving closes nothing: limits, the rate
@@ -163,6 +212,12 @@ class Runtime:
     async def aclose(self) -> None:
         """Stop the watchers, close the guard and (if this runtime made it) the client: at
         process exit only. A later use creates them again."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(BaseException):
+                await task
         guard, self._guard = self._guard, None
         try:
             if guard is not None:

@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SANDBOX_CALL_ALLOWLIST",
-    "SANDBOX_LLM_URL",
     "SANDBOX_PRESETS",
     "run_sandbox",
     "sandbox_settings",

@@ -9,19 +9,17 @@ import hashlib
 import json
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from mcp.server.mcpserver.exceptions import ToolError
-
 from convoai_mcp.server.args import Ctx
-from convoai_mcp.server.results import ActionResult, EndResult
-from convoai_mcp.server.runtime import Runtime, StartedAgent
+from convoai_mcp.server.results import ActionResult, TurnResult, TurnsSummary
+from convoai_mcp.server.runtime import Runtime
 
 if TYPE_CHECKING:
     from convoai_mcp.builders import AgentSpec
     from convoai_mcp.config import Settings
-    from convoai_mcp.models import ActionResponse
+    from convoai_mcp.models import ActionResponse, Turn
 
 __all__ = [
     "Probe",
@@ -29,17 +27,15 @@ __all__ = [
     "agent_spec",
     "agent_state",
     "call_state",
-    "end",
     "fingerprint",
-    "first_outbound_number",
     "foreign_llm",
     "progress",
     "random_suffix",
     "resources_changed",
     "rt_of",
-    "started",
     "status_name",
-    "unanswered",
+    "turn_result",
+    "turns_summary",
     "wait",
 ]
 
@@ -128,9 +124,7 @@ def action_result(response: "ActionResponse", agent_id: str) -> ActionResult:
 
 # ---------------------------------------------------------------------------- start_agent and call
 # Both create an agent that costs money; if the service's answer is lost, the same request again
-# must find that agent instead of creating a second one (see unanswered).
-
-_MAX_UNANSWERED = 256
+# must find that agent instead of creating a second one (see server/lifecycle.py).
 
 _NOT_THE_REQUEST = frozenset(
     {"ctx", "confirm", "wait_until_running", "wait_until_answered", "timeout_seconds"}
@@ -144,33 +138,6 @@ def fingerprint(tool: str, arguments: Mapping[str, object]) -> str:
     described = {k: v for k, v in arguments.items() if k not in _NOT_THE_REQUEST}
     blob = json.dumps(described, sort_keys=True, default=str)
     return f"{tool}:{hashlib.sha256(blob.encode()).hexdigest()}"
-
-
-@contextlib.asynccontextmanager
-async def unanswered(
-    rt: Runtime, key: str, channel: str, name: str, tool: str
-) -> AsyncIterator[None]:
-    """Around a start or a call (``key``: its :func:`_fingerprint`): when its answer never
-    comes, remember the channel and name it used, so that the same request again reuses them
-    and finds the agent this one may have created instead of creating a second; and say so."""
-    from convoai_mcp.errors import ConvoAIError
-
-    try:
-        yield
-    except ConvoAIError as exc:
-        if not exc.maybe_performed:
-            raise  # certainly not performed (refused, never reached): tool_errors says so
-        rt.unanswered.pop(key, None)
-        rt.unanswered[key] = (channel, name)
-        while len(rt.unanswered) > _MAX_UNANSWERED:
-            rt.unanswered.pop(next(iter(rt.unanswered)))
-        raise ToolError(
-            f"{tool} failed: {exc.message} (an attempt reached the service but its answer was "
-            f"lost). Next: the agent {name} may have started anyway; call {tool} again with the "
-            "same arguments and it returns that agent instead of starting a second one (or "
-            "check list_agents first)."
-        ) from None
-    rt.unanswered.pop(key, None)
 
 
 def agent_spec(
@@ -226,40 +193,41 @@ def foreign_llm(
     ).foreign
 
 
-async def first_outbound_number(rt: Runtime) -> str:
-    """The project's first outbound-enabled number (call's default from_number)."""
-    numbers = await rt.client.phone_numbers.list()
-    outbound = [n.phone_number for n in numbers if n.outbound and n.phone_number]
-    if not outbound:
-        raise ToolError(
-            "call failed: this project has no outbound-enabled phone number. Next: add one "
-            "in the Agora console (or enable outbound on an existing one), then call again."
-        )
-    return outbound[0]
+def turn_result(turn: "Turn") -> TurnResult:
+    """One turn as get_turns shows it."""
+    metrics = turn.metrics
+    stages = {
+        seg.name: seg.latency
+        for seg in (metrics.segmented_latency_ms or [] if metrics else [])
+        if seg.name and seg.latency is not None
+    }
+    return TurnResult(
+        turn_id=turn.turn_id,
+        start_type=turn.start.type if turn.start else None,
+        end_type=turn.end.type if turn.end else None,
+        e2e_latency_ms=metrics.e2e_latency_ms if metrics else None,
+        stages_ms=stages,
+    )
 
 
-async def started(ctx: Ctx, agent: StartedAgent) -> None:
-    """Book an agent or call that was just created: the record (resources/list), the guard
-    (limits, archive watcher), and a list-changed notification."""
-    rt = rt_of(ctx)
-    rt.record(agent)
-    rt.guard.started(agent.agent_id, kind=agent.kind, channel=agent.channel)
-    await resources_changed(ctx)
+def turns_summary(turns: list[TurnResult]) -> TurnsSummary:
+    """Median and worst end-to-end latency, and the stage with the highest median."""
+    import statistics
 
-
-async def end(
-    rt: Runtime, agent_id: str, stop: Callable[[str], Awaitable[None]], reason: str
-) -> EndResult:
-    archived = True
-    try:
-        await rt.guard.before_end(agent_id)
-    except Exception:  # the archive must not block ending a call that costs money
-        archived = False
-    await stop(agent_id)
-    rt.guard.ended(agent_id)
-    rt.mark_ended(agent_id, reason)
-    return EndResult(
-        agent_id=agent_id,
-        ended=True,
-        archived_history=archived and rt.settings.archive,
+    measured = [t for t in turns if t.e2e_latency_ms is not None]
+    worst = max(measured, key=lambda t: t.e2e_latency_ms or 0.0, default=None)
+    by_stage: dict[str, list[float]] = {}
+    for t in turns:
+        for name, latency in t.stages_ms.items():
+            by_stage.setdefault(name, []).append(latency)
+    medians = {name: round(statistics.median(v), 1) for name, v in by_stage.items()}
+    return TurnsSummary(
+        measured_turns=len(measured),
+        median_e2e_ms=round(statistics.median(t.e2e_latency_ms or 0.0 for t in measured), 1)
+        if measured
+        else None,
+        worst_e2e_ms=worst.e2e_latency_ms if worst else None,
+        worst_turn_id=worst.turn_id if worst else None,
+        slowest_stage=max(medians, key=lambda n: medians[n]) if medians else None,
+        stage_median_ms=medians,
     )

@@ -4,7 +4,8 @@
 # The client, builders, models and the guard are imported inside the tools that use them, so
 # that building the server (and answering `initialize`) does not wait for them.
 
-from typing import Annotated, Any, Literal
+import dataclasses
+from typing import TYPE_CHECKING, Annotated, Any
 
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import InputRequiredResult
@@ -27,6 +28,7 @@ from convoai_mcp.server.args import (
     LlmUrl,
     PipelineId,
     Presets,
+    Priority,
     ProfileName,
     SystemPrompt,
     TemplateVariables,
@@ -42,27 +44,34 @@ from convoai_mcp.server.results import (
     AgentResult,
     AgentSummaryResult,
     EndResult,
+    HistoryMessage,
+    HistoryResult,
     StartAgentResult,
+    TurnsResult,
     UpdateAgentResult,
 )
-from convoai_mcp.server.runtime import END_STOPPED, StartedAgent
+from convoai_mcp.server.runtime import END_STOPPED, Pending, StartedAgent
 from convoai_mcp.server.tools._common import (
     action_result,
     agent_spec,
     agent_state,
-    end,
     fingerprint,
     foreign_llm,
     random_suffix,
     rt_of,
-    started,
     status_name,
-    unanswered,
+    turn_result,
+    turns_summary,
     wait,
 )
 
+if TYPE_CHECKING:
+    from convoai_mcp.models import StartAgentResponse
+
 __all__ = [
     "get_agent",
+    "get_history",
+    "get_turns",
     "interrupt",
     "list_agents",
     "speak",
@@ -120,35 +129,19 @@ async def start_agent(
     Use it when the user wants a voice assistant in a channel (their app joins the same
     channel). Only `channel` is required: everything else defaults to the server's
     configuration. The result has the agent_id (for speak, think, interrupt, update_agent,
-    stop_agent and the convoai://agents/{agent_id}/history resource) and a join token for the
+    stop_agent, get_history and get_turns) and a join token for the
     human participant's uid. The agent runs, and costs money, until stop_agent, or until it
     has been alone in the channel for idle_timeout seconds. With profile (see list_profiles)
-    the agent is the operator's configured one; system_prompt, greeting, tts_voice,
+    the agent is one the operator configured; system_prompt, greeting, tts_voice,
     asr_language and template_variables adjust it.
     """
     arguments = dict(locals())  # first: exactly this call's arguments
-    from convoai_mcp.server import defaults, profiled
+    from convoai_mcp.server import defaults, lifecycle, profiled
     from convoai_mcp.server.guard import ConfirmationRequired
 
     rt = rt_of(ctx)
     settings = rt.settings
-    chosen = profiled.chosen(settings, arguments)  # refuses before sending
-    llm_endpoint = None if chosen else foreign_llm(settings, arguments, for_call=False)
-    if chosen is not None:  # a bad override is refused before anything else happens
-        profiled.start_request(
-            settings,
-            chosen,
-            arguments,
-            name="check",
-            channel=channel,
-            agent_uid=agent_uid or settings.agent_uid,
-            user_uid=user_uid or settings.user_uid,
-            idle_timeout=idle_timeout,
-        )
-    try:
-        await rt.guard.admit_agent(ctx, channel=channel, confirm=confirm, llm_endpoint=llm_endpoint)
-    except ConfirmationRequired as exc:
-        return exc.result  # the client asks the user, then calls again with the answer
+    chosen = profiled.chosen(settings, arguments)  # the profile, if any; refuses before sending
     agent_uid = agent_uid or settings.agent_uid
     user_uid = user_uid or settings.user_uid
     if agent_uid == user_uid:
@@ -157,47 +150,82 @@ async def start_agent(
             "agent and the human participant different uids."
         )
     key = fingerprint("start_agent", arguments)
-    earlier = rt.unanswered.get(key)  # this same request was sent before; its answer was lost
-    if earlier is not None:
-        name = earlier[1]  # the name it used: the service finds the agent it may have created
-    name = name or f"convoai-{random_suffix()}"
-    if chosen is not None:
-        request = profiled.start_request(
-            settings,
-            chosen,
-            arguments,
-            name=name,
-            channel=channel,
-            agent_uid=agent_uid,
-            user_uid=user_uid,
-            idle_timeout=idle_timeout,
+    # This same request was sent before and its answer lost: the agent it created, if any.
+    earlier, adopted = await lifecycle.earlier_outcome(rt, key, "start_agent")
+    if adopted is not None:
+        from convoai_mcp.models import StartAgentResponse
+
+        info = await rt.client.agents.get(adopted)
+        known = rt.agents[adopted]
+        response = StartAgentResponse(
+            agent_id=adopted, create_ts=info.start_ts, status=info.status or None
         )
-        async with unanswered(rt, key, channel, name, "start_agent"):
-            response = await rt.client.agents.start(request, adopt_existing=earlier is not None)
+        name, channel, agent_uid, user_uid = (
+            known.name,
+            known.channel,
+            known.agent_uid,
+            known.user_uid,
+        )
     else:
-        spec = agent_spec(
-            settings,
-            arguments,
-            channel=channel,
-            name=name,
-            agent_uid=agent_uid,
-            user_uid=user_uid,
-            idle_timeout=idle_timeout,
-        )
-        async with unanswered(rt, key, channel, spec.name, "start_agent"):
-            response = await rt.client.agents.launch(spec, adopt_existing=earlier is not None)
-    agent_id = response.agent_id
-    await started(
-        ctx,
-        StartedAgent(
-            agent_id=agent_id,
+        name = earlier.name if earlier is not None else name or f"convoai-{random_suffix()}"
+        # Built before anything is reserved or sent: what the server cannot configure (or the
+        # operator did not allow) is refused first.
+        if chosen is not None:  # the profile's keys go only to its own stages (D1)
+            llm_endpoint = None
+            request = profiled.start_request(
+                settings,
+                chosen,
+                arguments,
+                name=name,
+                channel=channel,
+                agent_uid=agent_uid,
+                user_uid=user_uid,
+                idle_timeout=idle_timeout,
+            )
+
+            async def send() -> "StartAgentResponse":
+                return await rt.client.agents.start(request, adopt_existing=earlier is not None)
+        else:
+            llm_endpoint = foreign_llm(settings, arguments, for_call=False)
+            spec = agent_spec(
+                settings,
+                arguments,
+                channel=channel,
+                name=name,
+                agent_uid=agent_uid,
+                user_uid=user_uid,
+                idle_timeout=idle_timeout,
+            )
+
+            async def send() -> "StartAgentResponse":
+                return await rt.client.agents.launch(spec, adopt_existing=earlier is not None)
+
+        try:
+            reservation = await rt.guard.admit_agent(
+                ctx, channel=channel, confirm=confirm, llm_endpoint=llm_endpoint
+            )
+        except ConfirmationRequired as exc:
+            return exc.result  # the client asks the user, then calls again with the answer
+        booked = StartedAgent(
+            agent_id="",
             kind="agent",
             name=name,
             channel=channel,
             agent_uid=agent_uid,
             user_uid=user_uid,
-        ),
-    )
+        )
+        response = await lifecycle.create(
+            ctx,
+            tool="start_agent",
+            key=key,
+            pending=Pending(channel, name),
+            reservation=reservation,
+            send=send,
+            agent_id_of=lambda answer: answer.agent_id,
+            record=lambda agent_id: dataclasses.replace(booked, agent_id=agent_id),
+            find=lambda: lifecycle.find_agent(rt, channel, name),
+        )
+    agent_id = response.agent_id
     status = status_name(response.status)
     waited: float | None = None
     if wait_until_running and status != "RUNNING":
@@ -232,7 +260,7 @@ async def speak(
         ),
     ],
     priority: Annotated[
-        Literal["INTERRUPT", "APPEND", "IGNORE"] | None,
+        Priority | None,
         Field(
             description="If the agent is talking: INTERRUPT it (default), APPEND after it, or "
             "IGNORE this message."
@@ -245,7 +273,9 @@ async def speak(
     """Make a running agent say a message verbatim (text-to-speech, no LLM involved).
 
     Use it for announcements or exact wording; use think instead when the agent should decide
-    what to say. Not available for realtime (MLLM) agents.
+    what to say. Not available for realtime (MLLM) agents. Right after start_agent the agent is
+    still saying its greeting: the default priority INTERRUPT cuts it off, so pass
+    priority=APPEND to speak after it.
     """
     from convoai_mcp.builders import validate_speak_text
 
@@ -325,10 +355,12 @@ async def stop_agent(ctx: Ctx, agent_id: AgentId) -> EndResult:
     """Stop a voice agent: it leaves the channel and stops costing money.
 
     Use it when the conversation is over. Stopping an agent that already left succeeds. The
-    transcript is archived first and stays readable at convoai://agents/{agent_id}/history.
+    transcript is archived first and stays readable with get_history.
     """
     rt = rt_of(ctx)
-    return await end(rt, agent_id, rt.client.agents.stop, END_STOPPED)
+    from convoai_mcp.server import lifecycle
+
+    return await lifecycle.end(rt, agent_id, rt.client.agents.stop, reason=END_STOPPED)
 
 
 @tool(order=90, title="Change a running agent", read_only=False, destructive=True, idempotent=True)
@@ -346,7 +378,8 @@ async def update_agent(
         dict[str, Any] | None,
         Field(
             max_length=20,
-            description='LLM parameters to set, e.g. {"temperature": 0.3, "max_tokens": 200}.',
+            description='LLM parameters to set, e.g. {"temperature": 0.3, "max_tokens": 200}; '
+            "the others (e.g. model) stay as they are.",
         ),
     ] = None,
     refresh_token: Annotated[
@@ -358,8 +391,8 @@ async def update_agent(
     ] = False,
 ) -> UpdateAgentResult:
     """Change a running agent without restarting it: its instructions, LLM parameters, or its
-    channel token. The change applies from the agent's next reply; earlier settings are
-    overwritten."""
+    channel token. The change applies from the agent's next reply: system_prompt replaces the
+    instructions; llm_params are added to (or change) the parameters it runs with."""
     from convoai_mcp.models import UpdateAgentProperties, UpdateAgentRequest, UpdateLlm
     from convoai_mcp.server import defaults
 
@@ -368,6 +401,9 @@ async def update_agent(
     llm: UpdateLlm | None = None
     known = rt.agents.get(agent_id)
     params: dict[str, Any] | None = None
+    if llm_params is not None and isinstance(llm_params.get("model"), str):
+        # The same rule as at the start: a model on the operator's key needs their leave.
+        defaults.check_llm_model(rt.settings, llm_params["model"])
     if llm_params is not None:
         # An update replaces the whole params object: send what the agent was started with,
         # changed by what was asked (else e.g. the model name is lost mid-conversation).
@@ -454,4 +490,56 @@ async def list_agents(
         ],
         next_cursor=page.cursor or None,
         total=page.total,
+    )
+
+
+Recent = Annotated[
+    int, Field(ge=1, le=500, description="At most this many of the most recent items (1-500).")
+]
+
+
+@tool(order=102, title="Read a conversation's transcript", read_only=True, idempotent=True)
+async def get_history(ctx: Ctx, agent_id: AgentId, limit: Recent = 100) -> HistoryResult:
+    """Read the transcript of an agent or a call: what the user and the agent said, in order.
+
+    Works while it runs (from the service) and after it ended (from the server's local
+    archive; source says which). Use it to follow or summarise a conversation. Read-only.
+    """
+    rt = rt_of(ctx)
+    history, source = await rt.guard.history(agent_id)
+    entries = history.contents
+    return HistoryResult(
+        agent_id=history.agent_id or agent_id,
+        source=source,
+        status=status_name(history.status) if history.status is not None else None,
+        total=len(entries),
+        messages=[
+            HistoryMessage(
+                role=e.role,
+                content=e.content,
+                speech_start_ms=e.speech_start_ms,
+                speech_end_ms=e.speech_end_ms,
+            )
+            for e in entries[-limit:]
+        ],
+    )
+
+
+@tool(order=104, title="Read a conversation's turns and latency", read_only=True, idempotent=True)
+async def get_turns(ctx: Ctx, agent_id: AgentId, limit: Recent = 100) -> TurnsResult:
+    """Read the turns of an agent or a call with their latency, and a summary: median and worst
+    end-to-end latency and the slowest pipeline stage (ASR, LLM, TTS).
+
+    Use it to judge how responsive the agent is, or why a reply came late. Works during and
+    after the conversation (source says where from). Read-only.
+    """
+    rt = rt_of(ctx)
+    turns, source = await rt.guard.turns(agent_id)
+    rows = [turn_result(t) for t in turns.turns]
+    return TurnsResult(
+        agent_id=turns.agent_id or agent_id,
+        source=source,
+        total=len(rows),
+        summary=turns_summary(rows),
+        turns=rows[-limit:],
     )

@@ -2,6 +2,7 @@
 
 # No `from __future__ import annotations`: the SDK reads these signatures at registration time.
 
+import dataclasses
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from mcp_types import InputRequiredResult
@@ -29,19 +30,21 @@ from convoai_mcp.server.args import (
     TtsVoice,
 )
 from convoai_mcp.server.registry import tool
-from convoai_mcp.server.results import CallList, CallResult, CallStarted, EndResult
-from convoai_mcp.server.runtime import END_HUNG_UP, StartedAgent
+from convoai_mcp.server.results import (
+    CallList,
+    CallResult,
+    CallStarted,
+    CallSummaryResult,
+    EndResult,
+)
+from convoai_mcp.server.runtime import END_HUNG_UP, Pending, StartedAgent
 from convoai_mcp.server.tools._common import (
     agent_spec,
     call_state,
-    end,
     fingerprint,
-    first_outbound_number,
     foreign_llm,
     random_suffix,
     rt_of,
-    started,
-    unanswered,
     wait,
 )
 
@@ -87,85 +90,85 @@ async def call(
     Use it when the user asks to phone someone. The agent follows system_prompt (put the
     script and goal there) and opens with greeting. This reaches a real phone and costs
     money: only dial numbers the user asked for; the server may refuse numbers outside its
-    allow-list or ask the user to confirm. Returns the agent_id: read
-    convoai://agents/{agent_id}/history for the conversation and hang up with hangup. With
-    profile (see list_profiles; it must be callable) the agent is the operator's configured
-    one; system_prompt, greeting, tts_voice, asr_language and template_variables adjust it.
+    allow-list or ask the user to confirm. Returns the agent_id: follow the conversation with
+    get_history (and get_turns for latency) and hang up with hangup. With profile (see
+    list_profiles; it must be callable) the agent is one the operator configured;
+    system_prompt, greeting, tts_voice, asr_language and template_variables adjust it.
     """
     arguments = dict(locals())  # first: exactly this call's arguments
-    from convoai_mcp.server import defaults, profiled
+    from convoai_mcp.server import defaults, lifecycle, profiled
     from convoai_mcp.server.guard import ConfirmationRequired
 
     rt = rt_of(ctx)
     settings = rt.settings
-    chosen = profiled.chosen(settings, arguments)  # refuses before sending
-    if from_number is None:
-        # Refuse a blocked destination before any request (even a read) is sent.
-        rt.guard.policy.check_tool("call")
-        rt.guard.policy.check_call(to_number, to_number, frozenset({to_number}))
-    key = fingerprint("call", arguments)
-    # (channel, name) of this same request, answer lost; else the channel asked for or a new one
-    earlier = rt.unanswered.get(key)  # this same request was sent before; its answer was lost
-    if earlier is not None:
-        channel, name = earlier  # what it used: the service finds the call it may have placed
-    else:
-        channel, name = channel or f"call-{random_suffix()}", f"call-{random_suffix()}"
+    chosen = profiled.chosen(settings, arguments)  # the profile, if any; refuses before sending
     user_uid = settings.user_uid
-    # Built before anything is sent: a call the server cannot configure is refused first.
-    llm_endpoint = None if chosen else foreign_llm(settings, arguments, for_call=True)
-
-    def profile_request(from_number: str) -> "CallRequest":
-        assert chosen is not None
-        return profiled.call_request(
-            settings,
-            chosen,
-            arguments,
-            name=name,
-            channel=channel,
-            agent_uid=settings.agent_uid,
-            sip_uid=user_uid,
-            to_number=to_number,
-            from_number=from_number,
-        )
-
-    if chosen is not None:
-        profile_request(from_number or to_number)  # a bad override is refused here
+    key = fingerprint("call", arguments)
+    # This same request was sent before and its answer lost: the call it placed, if any.
+    earlier, adopted = await lifecycle.earlier_outcome(rt, key, "call")
+    if adopted is not None:
+        known = rt.agents[adopted]
+        agent_id, channel = adopted, known.channel
+        from_number = known.from_number or from_number
     else:
-        spec = agent_spec(
-            settings,
-            arguments,
-            channel=channel,
-            name=name,
-            agent_uid=settings.agent_uid,
-            user_uid=user_uid,
-            idle_timeout=None,
-            for_call=True,
-        )
-    if from_number is None:
-        from_number = await first_outbound_number(rt)
-    try:
-        await rt.guard.admit_call(
-            ctx,
-            to_number=to_number,
-            from_number=from_number,
-            confirm=confirm,
-            llm_endpoint=llm_endpoint,
-        )
-    except ConfirmationRequired as exc:
-        return exc.result
-    if chosen is not None:
-        request = profile_request(from_number)
-    else:
-        request = defaults.call_request(
-            settings, spec, to_number=to_number, from_number=from_number, sip_uid=user_uid
-        )
-    async with unanswered(rt, key, channel, name, "call"):
-        response = await rt.client.calls.create(request, adopt_existing=earlier is not None)
-    agent_id = response.agent_id
-    await started(
-        ctx,
-        StartedAgent(
-            agent_id=agent_id,
+        if earlier is not None:  # what it used: the service finds the call it may have placed
+            channel, name = earlier.channel, earlier.name
+        else:
+            channel, name = channel or f"call-{random_suffix()}", f"call-{random_suffix()}"
+
+        # Built before anything is reserved or sent: a call the server cannot configure (or
+        # the operator did not allow) is refused first.
+        def profile_request(from_number: str) -> "CallRequest":
+            assert chosen is not None
+            return profiled.call_request(
+                settings,
+                chosen,
+                arguments,
+                name=name,
+                channel=channel,
+                agent_uid=settings.agent_uid,
+                sip_uid=user_uid,
+                to_number=to_number,
+                from_number=from_number,
+            )
+
+        if chosen is not None:  # the profile's keys go only to its own stages (D1)
+            llm_endpoint = None
+            profile_request(from_number or to_number)  # an override it cannot take: refused
+        else:
+            llm_endpoint = foreign_llm(settings, arguments, for_call=True)
+            spec = agent_spec(
+                settings,
+                arguments,
+                channel=channel,
+                name=name,
+                agent_uid=settings.agent_uid,
+                user_uid=user_uid,
+                idle_timeout=None,
+                for_call=True,
+            )
+        try:  # one admission: policy, limits, the default from_number, confirmation
+            reservation, from_number = await rt.guard.admit_call(
+                ctx,
+                to_number=to_number,
+                from_number=from_number,
+                confirm=confirm,
+                llm_endpoint=llm_endpoint,
+            )
+        except ConfirmationRequired as exc:
+            return exc.result
+        try:
+            if chosen is not None:
+                request = profile_request(from_number)
+            else:
+                request = defaults.call_request(
+                    settings, spec, to_number=to_number, from_number=from_number, sip_uid=user_uid
+                )
+        except BaseException:
+            rt.guard.release(reservation)
+            raise
+        booked = StartedAgent(
+            agent_id="",
             kind="call",
             name=name,
             channel=channel,
@@ -173,8 +176,19 @@ async def call(
             user_uid=user_uid,
             to_number=to_number,
             from_number=from_number,
-        ),
-    )
+        )
+        placed = await lifecycle.create(
+            ctx,
+            tool="call",
+            key=key,
+            pending=Pending(channel, name),
+            reservation=reservation,
+            send=lambda: rt.client.calls.create(request, adopt_existing=earlier is not None),
+            agent_id_of=lambda answer: answer.agent_id,
+            record=lambda agent_id: dataclasses.replace(booked, agent_id=agent_id),
+            find=lambda: lifecycle.find_call(rt, channel, to_number, name),
+        )
+        agent_id = placed.agent_id
     state: str | None = None
     waited: float | None = None
     if wait_until_answered:
@@ -195,10 +209,15 @@ async def hangup(ctx: Ctx, agent_id: AgentId) -> EndResult:
     """Hang up a phone call placed with call (or an inbound call), by its agent_id.
 
     Ends the call for the callee and stops its agent; the transcript is archived first and
-    stays readable at convoai://agents/{agent_id}/history.
+    stays readable with get_history. Hanging up a call that already ended succeeds and says
+    so; for an agent that is not a call, use stop_agent.
     """
+    from convoai_mcp.server import lifecycle
+
     rt = rt_of(ctx)
-    return await end(rt, agent_id, rt.client.calls.hangup, END_HUNG_UP)
+    return await lifecycle.end(
+        rt, agent_id, rt.client.calls.hangup, kind="call", reason=END_HUNG_UP
+    )
 
 
 def _call_result(info: Any, agent_id: str) -> CallResult:
@@ -210,6 +229,22 @@ def _call_result(info: Any, agent_id: str) -> CallResult:
         type=info.type,
         state=info.state,
         reason=info.reason,
+        pipeline_id=info.pipeline_id,
+        create_ts=info.create_ts,
+        stop_ts=info.stop_ts,
+    )
+
+
+def _call_summary(info: Any) -> CallSummaryResult:
+    """A list item: the list answer has no end reason (get_call reads it), so none is shown,
+    rather than a null that contradicts get_call."""
+    return CallSummaryResult(
+        agent_id=info.agent_id or "",
+        channel=info.channel,
+        to_number=info.to_number,
+        from_number=info.from_number,
+        type=info.type,
+        state=info.state,
         pipeline_id=info.pipeline_id,
         create_ts=info.create_ts,
         stop_ts=info.stop_ts,
@@ -234,11 +269,12 @@ async def list_calls(
     cursor: Cursor = None,
 ) -> CallList:
     """List the project's calls (the service's default window is the last 60 days), one page at
-    a time: pass next_cursor back as cursor for the next page. Read-only."""
+    a time: pass next_cursor back as cursor for the next page. Why a call ended is only in
+    get_call. Read-only."""
     rt = rt_of(ctx)
     page = await rt.client.calls.list_page(number=number, type=type, limit=limit, cursor=cursor)
     return CallList(
-        calls=[_call_result(rt.guard.redact(item), item.agent_id or "") for item in page.items],
+        calls=[_call_summary(rt.guard.redact(item)) for item in page.items],
         next_cursor=page.cursor or None,
         total=page.total,
     )

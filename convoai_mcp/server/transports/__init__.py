@@ -17,10 +17,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import socket
+
     from convoai_mcp.config import Settings
     from convoai_mcp.server.app import ConvoAIServer
 
-__all__ = ["TRANSPORTS", "check_transport", "serve"]
+__all__ = ["TRANSPORTS", "check_transport", "listen", "serve"]
 
 TRANSPORTS = ("stdio", "streamable-http", "sse")
 """The transport names ``--transport`` accepts."""
@@ -42,6 +44,16 @@ def check_transport(transport: str, host: str, port: int, settings: Settings) ->
     check_bind(host, settings.http_token)
 
 
+def listen(transport: str, host: str, port: int) -> socket.socket | None:
+    """The listening socket of an HTTP transport, bound now (``None`` for stdio): call it before
+    starting anything else, so that a port in use fails first (raises :class:`OSError`)."""
+    if transport == "stdio":
+        return None
+    from convoai_mcp.server.transports.http import http_socket
+
+    return http_socket(host, port)
+
+
 async def serve(
     server: ConvoAIServer,
     settings: Settings,
@@ -50,11 +62,13 @@ async def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     on_ready: Callable[[str, bool], None] | None = None,
+    sock: socket.socket | None = None,
 ) -> None:
     """Serve ``server`` over ``transport`` until the client (stdio) or Ctrl-C ends it.
 
     ``on_ready(url, token_required)`` is called once the HTTP transports listen (``url`` is
-    ``http://host:port/mcp`` or ``/sse``); stdio calls it with ``("stdio", False)``.
+    ``http://host:port/mcp`` or ``/sse``); stdio calls it with ``("stdio", False)``. ``sock``:
+    the socket :func:`listen` bound (else one is bound here).
     """
     if transport == "stdio":
         from convoai_mcp.server.transports.stdio import serve_stdio
@@ -65,4 +79,6 @@ async def serve(
         return
     from convoai_mcp.server.transports.http import serve_http
 
-    await serve_http(server, settings, transport=transport, host=host, port=port, on_ready=on_ready)
+    await serve_http(
+        server, settings, transport=transport, host=host, port=port, on_ready=on_ready, sock=sock
+    )

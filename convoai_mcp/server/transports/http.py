@@ -189,14 +189,16 @@ async def serve_http(
     on_ready: Callable[[str, bool], None] | None = None,
     limits: ConnectionLimits = DEFAULT_LIMITS,
     stop: anyio.Event | None = None,
+    sock: socket.socket | None = None,
 ) -> None:
     """Serve ``server`` over ``transport`` (``streamable-http`` or ``sse``) on ``host:port``
-    until Ctrl-C or ``stop`` is set; ``on_ready(url, token_required)`` once it listens."""
+    (or on ``sock``, bound there already) until Ctrl-C or ``stop`` is set;
+    ``on_ready(url, token_required)`` once it listens. The socket is closed at the end."""
     import uvicorn
 
     from convoai_mcp.server.transports.security import HttpSecurity, secure_asgi_app
 
-    sock = http_socket(host, port)
+    sock = sock if sock is not None else http_socket(host, port)
     try:
         bound = sock.getsockname()[1]
         security = HttpSecurity.from_settings(settings, host=host, port=bound)
