@@ -159,6 +159,7 @@ async def test_without_a_profile_file_start_agent_behaves_as_before(tmp_path: Pa
         schema = {t.name: t.input_schema for t in (await client.list_tools()).tools}
     assert received.presets  # the sandbox's configured presets, as before
     assert "no agent profiles" in error_text(refused)
+    assert "list_profiles" not in (r.server.instructions or "")
     assert listed["profiles"] == [] and listed["default"] is None
     assert "profile" not in schema["start_agent"]["properties"]
     assert "template_variables" not in schema["call"]["properties"]
@@ -259,6 +260,7 @@ async def test_list_profiles_and_the_resource_show_the_profiles_without_secrets(
         shown = json.dumps(listed) + json.dumps(resource) + str(tools)
     assert listed == resource
     assert listed["default"] == "support"
+    assert "list_profiles" in (r.server.instructions or "")
     by_name = {p["name"]: p for p in listed["profiles"]}
     support = by_name["support"]
     assert support["stages"] == {"llm": "anthropic", "tts": "elevenlabs", "asr": "deepgram"}

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from convoai_mcp.config import Settings
     from convoai_mcp.server.subscriptions import Subscriptions
 
-__all__ = ["SERVER_INSTRUCTIONS", "ConvoAIServer", "build_server"]
+__all__ = ["PROFILES_INSTRUCTIONS", "SERVER_INSTRUCTIONS", "ConvoAIServer", "build_server"]
 
 SERVER_INSTRUCTIONS = """\
 Voice agents (Agora Conversational AI): start_agent puts an AI voice agent into an RTC channel
@@ -30,6 +30,11 @@ stop_agent ends it. call places an outbound phone call handled by an agent; hang
 get_history reads the transcript (kept after the agent ends) and get_turns the per-turn latency
 with a summary (also resources: convoai://agents/{agent_id}/history and /turns). Agents and
 calls cost money while they run: stop what you start when the conversation is over."""
+
+PROFILES_INSTRUCTIONS = """
+The operator configured agent profiles: list_profiles shows them (vendors, voice, language);
+pass one's name as profile to start_agent or call."""
+"""Added to :data:`SERVER_INSTRUCTIONS` when a profile file is configured."""
 
 
 class ConvoAIServer(MCPServer[Runtime]):
@@ -149,7 +154,7 @@ def build_server(
         name="convoai-mcp",
         title="Agora Conversational AI",
         version=__version__,
-        instructions=SERVER_INSTRUCTIONS,
+        instructions=SERVER_INSTRUCTIONS + (PROFILES_INSTRUCTIONS if settings.profiles else ""),
         website_url="https://github.com/convoai-mcp/convoai-mcp",
         lifespan=lifespan,
         log_level=settings.log_level,
