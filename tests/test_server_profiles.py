@@ -157,10 +157,12 @@ async def test_without_a_profile_file_start_agent_behaves_as_before(tmp_path: Pa
         refused = await client.call_tool("start_agent", {"channel": "x", "profile": "support"})
         listed = await _ok(client, "list_profiles", {})
         schema = {t.name: t.input_schema for t in (await client.list_tools()).tools}
+        resources = [str(res.uri) for res in (await client.list_resources()).resources]
     assert received.presets  # the sandbox's configured presets, as before
     assert "no agent profiles" in error_text(refused)
     assert "list_profiles" not in (r.server.instructions or "")
     assert listed["profiles"] == [] and listed["default"] is None
+    assert "convoai://profiles" not in resources
     assert "profile" not in schema["start_agent"]["properties"]
     assert "template_variables" not in schema["call"]["properties"]
 

@@ -318,8 +318,12 @@ def profile_schema(schema: dict[str, Any], settings: Settings) -> dict[str, Any]
 
 
 def register(server: MCPServer[Any], settings: Settings) -> None:
-    """Add the ``convoai://profiles`` resource (:func:`listing` as JSON) to ``server``."""
+    """Add the ``convoai://profiles`` resource (:func:`listing` as JSON) to ``server`` when
+    there are profiles (without, ``list_profiles`` says so)."""
     import json
+
+    if settings.profiles is None:
+        return
 
     from convoai_mcp.redact import settings_redactor
 
