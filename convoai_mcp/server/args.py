@@ -29,6 +29,7 @@ __all__ = [
     "Confirm",
     "Ctx",
     "Cursor",
+    "FromTime",
     "Greeting",
     "IdleTimeout",
     "Limit",
@@ -43,6 +44,7 @@ __all__ = [
     "SystemPrompt",
     "TemplateVariables",
     "Timeout",
+    "ToTime",
     "TtsVendor",
     "TtsVoice",
     "Uid",
@@ -217,6 +219,23 @@ Confirm = Annotated[
 Timeout = Annotated[
     float,
     Field(ge=1, le=120, description="Longest time to wait, in seconds (when waiting)."),
+]
+FromTime = Annotated[
+    int | None,
+    Field(
+        ge=0,
+        le=2**40,
+        description="Only what was created at or after this Unix time (seconds); with "
+        "to_time, replaces the service's default window.",
+    ),
+]
+ToTime = Annotated[
+    int | None,
+    Field(
+        ge=0,
+        le=2**40,
+        description="Only what was created at or before this Unix time (seconds).",
+    ),
 ]
 Limit = Annotated[int, Field(ge=1, le=100, description="Page size (1-100).")]
 Cursor = Annotated[

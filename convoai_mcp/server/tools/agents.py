@@ -20,6 +20,7 @@ from convoai_mcp.server.args import (
     Confirm,
     Ctx,
     Cursor,
+    FromTime,
     Greeting,
     IdleTimeout,
     Limit,
@@ -33,6 +34,7 @@ from convoai_mcp.server.args import (
     SystemPrompt,
     TemplateVariables,
     Timeout,
+    ToTime,
     TtsVendor,
     TtsVoice,
     Uid,
@@ -473,13 +475,21 @@ async def list_agents(
     ctx: Ctx,
     channel: Annotated[Channel | None, Field(description="Only agents in this channel.")] = None,
     state: Annotated[AgentState | None, Field(description="Only agents in this state.")] = None,
+    from_time: FromTime = None,
+    to_time: ToTime = None,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> AgentList:
-    """List the project's agents (the service's default window is the last 2 hours), one page
-    at a time: pass next_cursor back as cursor for the next page. Read-only."""
+    """List the project's agents (the service's default window is the last 2 hours; from_time
+    and to_time choose another), one page at a time: pass next_cursor back as cursor for the
+    next page. Read-only."""
     page = await rt_of(ctx).client.agents.list_page(
-        channel=channel, state=state, limit=limit, cursor=cursor
+        channel=channel,
+        state=state,
+        from_time=from_time,
+        to_time=to_time,
+        limit=limit,
+        cursor=cursor,
     )
     return AgentList(
         agents=[

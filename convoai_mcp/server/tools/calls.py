@@ -16,6 +16,7 @@ from convoai_mcp.server.args import (
     Confirm,
     Ctx,
     Cursor,
+    FromTime,
     Greeting,
     Limit,
     LlmModel,
@@ -26,6 +27,7 @@ from convoai_mcp.server.args import (
     SystemPrompt,
     TemplateVariables,
     Timeout,
+    ToTime,
     TtsVendor,
     TtsVoice,
 )
@@ -265,14 +267,23 @@ async def list_calls(
     type: Annotated[
         Literal["inbound", "outbound"] | None, Field(description="Only this direction.")
     ] = None,
+    from_time: FromTime = None,
+    to_time: ToTime = None,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> CallList:
-    """List the project's calls (the service's default window is the last 60 days), one page at
-    a time: pass next_cursor back as cursor for the next page. Why a call ended is only in
-    get_call. Read-only."""
+    """List the project's calls (the service's default window is the last 60 days; from_time
+    and to_time choose another), one page at a time: pass next_cursor back as cursor for the
+    next page. Why a call ended is only in get_call. Read-only."""
     rt = rt_of(ctx)
-    page = await rt.client.calls.list_page(number=number, type=type, limit=limit, cursor=cursor)
+    page = await rt.client.calls.list_page(
+        number=number,
+        type=type,
+        from_time=from_time,
+        to_time=to_time,
+        limit=limit,
+        cursor=cursor,
+    )
     return CallList(
         calls=[_call_summary(rt.guard.redact(item)) for item in page.items],
         next_cursor=page.cursor or None,
