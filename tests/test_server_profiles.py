@@ -215,6 +215,42 @@ async def test_vendor_arguments_are_refused_together_with_a_profile(
     assert r.sandbox.state.agents == {}
 
 
+REALTIME = """
+[profiles.realtime]
+description = "OpenAI Realtime: speech in, speech out"
+[profiles.realtime.mllm]
+vendor = "openai_realtime"
+api_key = "${OPENAI_API_KEY}"
+model = "gpt-realtime"
+voice = "marin"
+
+[profiles.console]
+description = "The pipeline made in the Agora console"
+pipeline_id = "pipe-42"
+"""
+
+
+async def test_an_mllm_profile_and_a_pipeline_profile_start_as_built(tmp_path: Path) -> None:
+    env = {"OPENAI_API_KEY": "sk-openai-profile-000444", **ENV}
+    env["CONVOAI_PROFILES"] = str(_file(tmp_path, REALTIME))
+    async with rig(tmp_path, env) as r, Client(r.server) as client:
+        realtime = await _ok(
+            client,
+            "start_agent",
+            {"channel": "room-rt", "profile": "realtime", "tts_voice": "cedar"},
+        )
+        console = await _ok(client, "start_agent", {"channel": "room-pl", "profile": "console"})
+        received = {
+            key: r.sandbox.state.agents[data["agent_id"]].config
+            for key, data in (("realtime", realtime), ("console", console))
+        }
+    assert received["realtime"].mllm is True
+    mllm = received["realtime"].properties["mllm"]
+    assert (mllm["enable"], mllm["params"]["voice"]) == (True, "cedar")
+    assert received["console"].pipeline_id == "pipe-42"
+    assert not {"llm", "tts", "mllm"} & set(received["console"].properties)
+
+
 # ------------------------------------------------------------------------------------- call
 
 
