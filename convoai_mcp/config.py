@@ -179,6 +179,10 @@ VARIABLES: dict[str, Variable] = {
         "Path of the SQLite transcript archive (default: per-user data directory)."
     ),
     "CONVOAI_ARCHIVE_RETENTION_DAYS": Variable("Days archived transcripts are kept (default 30)."),
+    "CONVOAI_TRANSCRIPT_MAX_CHARS": Variable(
+        "Characters of spoken text in one page of a transcript (get_history, the history "
+        "resource; default 8000); get_history hands out a cursor for the rest."
+    ),
 }
 """Every environment variable the server reads: the one home of their names, help and secrecy.
 Add a variable here (one line) and read it in :meth:`Settings.from_env`."""
@@ -306,6 +310,7 @@ class Settings(BaseModel):
     archive: bool = True
     archive_path: Path | None = None
     archive_retention_days: int = 30
+    transcript_max_chars: int = 8000
     # provenance
     sandbox: bool = False
     warnings: tuple[str, ...] = Field(default=(), repr=False)
@@ -501,6 +506,9 @@ class Settings(BaseModel):
         retention = env.integer("CONVOAI_ARCHIVE_RETENTION_DAYS", minimum=1)
         if retention is not None:
             values["archive_retention_days"] = retention
+        transcript = env.integer("CONVOAI_TRANSCRIPT_MAX_CHARS", minimum=100)
+        if transcript is not None:
+            values["transcript_max_chars"] = transcript
         return cls(**values)
 
 

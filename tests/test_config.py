@@ -36,6 +36,7 @@ def test_minimal_configuration_has_safe_defaults() -> None:
     assert s.confirm == ("call",)
     assert s.archive is True
     assert s.archive_retention_days == 30
+    assert s.transcript_max_chars == 8000
     assert s.read_only is False
     assert s.tools_allow is None
 
@@ -81,6 +82,7 @@ def test_every_variable_is_read() -> None:
         "CONVOAI_ARCHIVE": "off",
         "CONVOAI_ARCHIVE_PATH": "/tmp/x/archive.sqlite3",
         "CONVOAI_ARCHIVE_RETENTION_DAYS": "7",
+        "CONVOAI_TRANSCRIPT_MAX_CHARS": "2000",
     }
     assert set(env) == set(ENV_VARS), "the test covers exactly the documented variables"
     # A token and customer credentials are refused together (X20): read each on its own.
@@ -111,6 +113,7 @@ def test_every_variable_is_read() -> None:
     assert s.archive is False
     assert s.archive_path == Path("/tmp/x/archive.sqlite3")
     assert s.archive_retention_days == 7
+    assert s.transcript_max_chars == 2000
 
 
 def test_secrets_never_appear_in_repr_or_str() -> None:

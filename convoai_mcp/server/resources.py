@@ -71,20 +71,35 @@ async def agent_status(agent_id: str, ctx: Ctx) -> str:
 
 
 async def agent_history(agent_id: str, ctx: Ctx) -> str:
-    """The agent's conversation: user and assistant messages in order (archived once it ends)."""
+    """The agent's conversation: user and assistant messages in order (archived once it ends),
+    as untrusted data: the first page (CONVOAI_TRANSCRIPT_MAX_CHARS), the rest via get_history."""
+    from convoai_mcp.server.untrusted import transcript_page
+
     rt = _rt(ctx)
     uri = f"convoai://agents/{agent_id}/history"
     history, source = await _fetch(uri, lambda: rt.guard.history(agent_id))
-    return _dump(rt, {**_sourced(history, agent_id, source), "count": len(history.contents)})
+    page = transcript_page(history.contents, max_chars=rt.settings.transcript_max_chars)
+    data = _sourced(history, agent_id, source)
+    data.pop("contents", None)  # the spoken text is only in the page's untrusted entries
+    data = {**page.model_dump(mode="json"), **data, "count": len(history.contents)}
+    if page.next_cursor is not None:
+        data["rest"] = (
+            f"call get_history with agent_id={agent_id!r}, cursor={page.next_cursor!r} for more"
+        )
+    return _dump(rt, data)
 
 
 async def agent_turns(agent_id: str, ctx: Ctx) -> str:
-    """Every turn of the conversation (all pages) with end-to-end and per-stage latency."""
+    """Every turn of the conversation (all pages) with end-to-end and per-stage latency; its
+    strings cleaned of control characters and bounded (a turn's metadata may quote a caller)."""
+    from convoai_mcp.server.untrusted import UNTRUSTED_NOTICE, scrub
+
     rt = _rt(ctx)
     uri = f"convoai://agents/{agent_id}/turns"
     turns, source = await _fetch(uri, lambda: rt.guard.turns(agent_id))
     data = _sourced(turns, agent_id, source)
     data.pop("pagination", None)  # every page is in turns already
+    data = {"untrusted": True, "notice": UNTRUSTED_NOTICE, **scrub(data, max_chars=500)}
     return _dump(rt, data)
 
 
