@@ -309,8 +309,8 @@ async def test_an_evicted_agent_is_unlisted_but_its_history_is_still_archived(
         assert not [uri for uri in uris if ended[0] in uri or ended[1] in uri]
         history = await read_json(client, f"convoai://agents/{ended[0]}/history")
     assert history["source"] == "archive"
-    said = [(e["role"], e["untrusted_text"]) for e in history["entries"]]
-    assert ("assistant", "line 0") in said
+    spoken = [(e["role"], e["untrusted_text"]) for e in history["entries"]]
+    assert ("assistant", "line 0") in spoken
 
 
 async def test_an_agent_that_ends_on_its_own_is_marked_ended(tmp_path: Path) -> None:
