@@ -56,13 +56,15 @@ async def test_templates_are_listed(tmp_path: Path) -> None:
         "convoai://agents/{agent_id}/history",
         "convoai://agents/{agent_id}/turns",
         "convoai://calls/{agent_id}",
+        "convoai://audit/{cursor}",
     }
     assert all(t.mime_type == "application/json" and t.description for t in templates)
 
 
 async def test_agents_and_calls_started_here_are_listed(tmp_path: Path) -> None:
     async with rig(tmp_path) as r, Client(r.server) as client:
-        assert (await client.list_resources()).resources == []
+        listed = [str(res.uri) for res in (await client.list_resources()).resources]
+        assert listed == ["convoai://audit"]  # the one static resource; no agent yet
         agent_id = await start(client, "listed")
         placed = await client.call_tool("call", {"to_number": CALLEE, "confirm": True})
         assert not placed.is_error, error_text(placed)

@@ -47,6 +47,7 @@ from convoai_mcp.errors import ConvoAIError, NotFoundError
 from convoai_mcp.models import AgentStatus, History, Turns
 from convoai_mcp.policy import Kind, Limiter, Policy, PolicyError, Reservation
 from convoai_mcp.redact import Redactor, install_log_redaction, settings_redactor
+from convoai_mcp.server import audit
 from convoai_mcp.server.watchers import Hooks, Watcher, Watchers, is_terminal
 
 if TYPE_CHECKING:
@@ -119,6 +120,15 @@ def _llm_note(endpoint: str | None) -> str:
     if endpoint is None:
         return ""
     return f" Its LLM is {endpoint}, chosen by the assistant (not the configured one)."
+
+
+def _note_admitted(ctx: Context[Any, Any], confirmed: bool) -> None:
+    """Tell the audit trail how an admitted request got through: no confirmation needed, or
+    the user's answer in the elicitation form, or the confirm argument (no elicitation)."""
+    if not confirmed:
+        audit.note("allowed")
+    else:
+        audit.note("approved", channel="form" if _supports_elicitation(ctx) else "argument")
 
 
 class Guard:
@@ -224,7 +234,9 @@ class Guard:
                 "billed per minute until it is stopped." + _llm_note(llm_endpoint),
                 confirm,
             )
-        return self.limiter.reserve("agent")
+        reservation = self.limiter.reserve("agent")
+        _note_admitted(ctx, self.policy.needs_confirmation("start_agent"))
+        return reservation
 
     async def admit_call(
         self,
@@ -263,7 +275,9 @@ class Guard:
                 + _llm_note(llm_endpoint),
                 confirm,
             )
-        return self.limiter.reserve("call"), from_number
+        reservation = self.limiter.reserve("call")
+        _note_admitted(ctx, self.policy.needs_confirmation("call"))
+        return reservation, from_number
 
     async def _check_limits(self, kind: Kind) -> None:
         """The limiter's check; before refusing, the slots of agents nobody watches any more

@@ -110,8 +110,49 @@ async def call_record(agent_id: str, ctx: Ctx) -> str:
     return _dump(rt, _wire(info))
 
 
+async def audit_older(cursor: str, ctx: Ctx) -> str:
+    """An older page of the audit trail (``cursor``: a next_cursor of the previous page)."""
+    return await _audit_page(_rt(ctx), cursor)
+
+
+async def _audit_page(rt: Runtime, cursor: str | None) -> str:
+    from mcp.server.mcpserver.exceptions import ResourceError
+
+    from convoai_mcp.server import audit
+
+    try:
+        page = await audit.read_page(rt.guard.archive, cursor=cursor)
+    except ValueError as exc:
+        raise ResourceError(f"cannot read convoai://audit/{cursor}: {exc}") from None
+    if page["next_cursor"] is not None:
+        page["next"] = f"convoai://audit/{page['next_cursor']}"
+    return _dump(rt, page)
+
+
 def register(server: MCPServer[Runtime]) -> None:
     """Add the resource templates to ``server``."""
+    runtime: Runtime = getattr(server, "runtime")  # noqa: B009 - a ConvoAIServer's own runtime
+
+    async def audit_latest() -> str:
+        """The latest entries of the audit trail, newest first (50; 'next' for older ones)."""
+        return await _audit_page(runtime, None)
+
+    server.resource(
+        "convoai://audit",
+        name="audit",
+        title="Audit trail",
+        description="The latest side-effecting tool calls, newest first: tool, arguments "
+        "(secrets masked), decision (allowed, approved and how, refused and by which rule), "
+        "outcome, MCP client. 'next' names the page of older entries.",
+        mime_type=_JSON,
+    )(audit_latest)
+    server.resource(
+        "convoai://audit/{cursor}",
+        name="audit_page",
+        title="Audit trail (older entries)",
+        description="An older page of the audit trail (the 'next' of the previous page).",
+        mime_type=_JSON,
+    )(audit_older)
     server.resource(
         "convoai://agents/{agent_id}",
         name="agent",
