@@ -151,3 +151,38 @@ def test_the_sqlite_audit_table(tmp_path: Path) -> None:
     reader.close()
     assert main(["audit", "--archive", str(tmp_path / "missing.sqlite3")]) == 2
     assert not (tmp_path / "missing.sqlite3").exists()
+
+
+class Answer:
+    """An elicitation callback that gives one answer."""
+
+    def __init__(self, action: str) -> None:
+        self.action = action
+
+    async def __call__(self, context: Any, params: Any) -> Any:
+        from mcp_types import ElicitResult
+
+        content = {"confirm": True} if self.action == "accept" else None
+        return ElicitResult(action=self.action, content=content)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_a_form_approval_and_a_decline_are_recorded(tmp_path: Path, mode: str) -> None:
+    async with rig(tmp_path) as r:
+        async with Client(r.server, mode=mode, elicitation_callback=Answer("accept")) as client:
+            placed = await client.call_tool("call", {"to_number": CALLEE})
+            assert not placed.is_error, error_text(placed)
+        async with Client(r.server, mode=mode, elicitation_callback=Answer("decline")) as client:
+            declined = await client.call_tool("call", {"to_number": CALLEE})
+            assert declined.is_error
+            latest = await read_json(client, "convoai://audit")
+    entries = latest["entries"][::-1]  # oldest first
+    decisions = [(e["decision"], e["channel"], e["rule"]) for e in entries]
+    approved = ("approved", "form", None)
+    refused = ("refused", None, "confirmation")
+    if mode == "legacy":  # elicitation/create in the middle of the call: one entry each
+        assert decisions == [approved, refused]
+    else:  # input-required rounds: the first answer of each is 'pending'
+        pending = ("pending", None, None)
+        assert decisions == [pending, approved, pending, refused]
+    assert [e["placed_number"] for e in entries if e["outcome"] == "ok"] == [CALLEE]
