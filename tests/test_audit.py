@@ -163,7 +163,7 @@ class Answer:
         from mcp_types import ElicitResult
 
         content = {"confirm": True} if self.action == "accept" else None
-        return ElicitResult(action=self.action, content=content)  # type: ignore[arg-type]
+        return ElicitResult(action=self.action, content=content)
 
 
 @pytest.mark.parametrize("mode", ["legacy", "auto"])
