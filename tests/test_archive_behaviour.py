@@ -214,6 +214,39 @@ async def test_pruning_also_happens_while_writing(store: Store) -> None:
     assert await archive.agent_ids() == ["new"]
 
 
+# -- the audit trail ----------------------------------------------------------------------
+
+
+async def test_the_audit_trail_pages_newest_first_and_counts_placed_calls(store: Store) -> None:
+    now = [1_000_000.0]
+    archive = store.open(clock=lambda: now[0])
+    seqs = []
+    for i in range(5):
+        now[0] += 60
+        placed = {"placed_number": "+14155550123"} if i % 2 == 0 else {}
+        seqs.append(await archive.append_audit({"tool": "call", "n": i, **placed}))
+    assert seqs == sorted(seqs)
+    page, cursor = await archive.list_audit(limit=2)
+    assert [e["n"] for e in page] == [4, 3] and cursor is not None
+    assert page[0]["at"] == now[0] and page[0]["seq"] == seqs[4]
+    page, cursor = await archive.list_audit(limit=2, cursor=cursor)
+    assert [e["n"] for e in page] == [2, 1] and cursor is not None
+    page, cursor = await archive.list_audit(limit=2, cursor=cursor)
+    assert [e["n"] for e in page] == [0] and cursor is None
+    recent, _ = await archive.list_audit(since=now[0] - 60)
+    assert [e["n"] for e in recent] == [4, 3]
+    assert await archive.count_calls("+14155550123", since=0) == 3
+    assert await archive.count_calls("+14155550123", since=now[0] - 60) == 1
+    assert await archive.count_calls("+14155550199", since=0) == 0
+    with pytest.raises(ValueError, match="not one this archive handed out"):
+        await archive.list_audit(cursor="x1")
+    with pytest.raises(ValueError, match="at least 1"):
+        await archive.list_audit(limit=0)
+    now[0] += 31 * 86400  # retention (30 days) drops old audit entries too
+    await archive.prune()
+    assert await archive.list_audit() == ([], None)
+
+
 # -- concurrency ----------------------------------------------------------------------------
 
 

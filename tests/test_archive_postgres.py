@@ -186,46 +186,8 @@ async def test_history_survives_a_server_killed_with_sigkill_on_postgresql(
 
 
 def said(history: dict[str, Any]) -> list[str]:
-    """The texts of a history resource (``contents[].content``; with untrusted-transcript
-    marking, ``entries[].untrusted_text``)."""
-    items = history.get("entries", history.get("contents", []))
-    return [str(e.get("untrusted_text", e.get("content"))) for e in items]
-
-
-# -- the audit trail (the SQLite archive's semantics; to join test_archive_behaviour.py) -----
-
-
-async def test_the_audit_trail_pages_newest_first_and_counts_placed_calls(
-    postgres_url: str,
-) -> None:
-    now = [1_000_000.0]
-    archive = PostgresArchive(postgres_url, clock=lambda: now[0])
-    seqs = []
-    for i in range(5):
-        now[0] += 60
-        placed = {"placed_number": "+14155550123"} if i % 2 == 0 else {}
-        seqs.append(await archive.append_audit({"tool": "call", "n": i, **placed}))
-    assert seqs == sorted(seqs)
-    page, cursor = await archive.list_audit(limit=2)
-    assert [e["n"] for e in page] == [4, 3] and cursor is not None
-    assert page[0]["at"] == now[0] and page[0]["seq"] == seqs[4]
-    page, cursor = await archive.list_audit(limit=2, cursor=cursor)
-    assert [e["n"] for e in page] == [2, 1] and cursor is not None
-    page, cursor = await archive.list_audit(limit=2, cursor=cursor)
-    assert [e["n"] for e in page] == [0] and cursor is None
-    recent, _ = await archive.list_audit(since=now[0] - 60)
-    assert [e["n"] for e in recent] == [4, 3]
-    assert await archive.count_calls("+14155550123", since=0) == 3
-    assert await archive.count_calls("+14155550123", since=now[0] - 60) == 1
-    assert await archive.count_calls("+14155550199", since=0) == 0
-    with pytest.raises(ValueError, match="not one this archive handed out"):
-        await archive.list_audit(cursor="x1")
-    with pytest.raises(ValueError, match="at least 1"):
-        await archive.list_audit(limit=0)
-    now[0] += 31 * 86400  # retention (30 days) drops old audit entries too
-    await archive.prune()
-    assert await archive.list_audit() == ([], None)
-    await archive.aclose()
+    """The texts of a history resource."""
+    return [str(e["untrusted_text"]) for e in history["entries"]]
 
 
 async def test_a_database_of_an_older_server_is_migrated_keeping_its_data(

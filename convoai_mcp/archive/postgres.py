@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 
-from convoai_mcp.archive.sqlite import _content_hash, _int_or_none, _turn_key
+from convoai_mcp.archive.sqlite import _audit_cursor, _content_hash, _int_or_none, _turn_key
 from convoai_mcp.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -488,18 +488,6 @@ async def migrate(conn: AsyncConnection[Any]) -> int:
                 await conn.execute(sql)
                 await conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (version,))
         return max(current, SCHEMA_VERSION)
-
-
-def _audit_cursor(cursor: str | None) -> int:
-    """The sequence number an audit page continues below (its ``a<seq>`` cursor)."""
-    if cursor is None or cursor == "":
-        return 2**63 - 1
-    if not (cursor.startswith("a") and cursor[1:].isdigit() and len(cursor) <= 20):
-        raise ValueError(
-            f"cursor {cursor[:40]!r} is not one this archive handed out; pass the next_cursor "
-            "of the previous page, or none for the latest entries"
-        )
-    return int(cursor[1:])
 
 
 def _reason(exc: BaseException) -> str:
