@@ -301,12 +301,15 @@ def audit_main(argv: Sequence[str]) -> int:
         description="Print the audit trail the server keeps in its archive: every tool call "
         "that starts, changes, stops or costs something, with its decision (allowed, approved "
         "and how, refused and by which rule) and outcome. Reads the archive read-only "
-        "(CONVOAI_ARCHIVE_PATH, else the per-user data directory).",
+        "(CONVOAI_DATABASE_URL, else CONVOAI_ARCHIVE_PATH, else the per-user data directory).",
     )
     parser.add_argument("--since", type=_since, help="only entries from then on (ISO 8601)")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument("--archive", help="the archive file (default: CONVOAI_ARCHIVE_PATH)")
     ns = parser.parse_args(list(argv))
+    database_url = os.environ.get("CONVOAI_DATABASE_URL", "").strip()
+    if database_url and not ns.archive:
+        return _audit_from_postgres(database_url, ns)
     import sqlite3
 
     from convoai_mcp.archive.sqlite import SQLiteArchive, default_archive_path
@@ -327,6 +330,47 @@ def audit_main(argv: Sequence[str]) -> int:
         print(json.dumps(item, ensure_ascii=False) if ns.json else format_entry(item))
     if not entries and not ns.json:
         _say(f"no audit entries in {archive.path}" + (" since then" if ns.since else ""))
+    return 0
+
+
+def _audit_from_postgres(url: str, ns: argparse.Namespace) -> int:
+    """``convoai-mcp audit`` on the PostgreSQL archive of ``CONVOAI_DATABASE_URL`` (read-only
+    transactions, no migration)."""
+    import anyio
+
+    from convoai_mcp.archive.postgres import PostgresArchive
+    from convoai_mcp.errors import ConfigError
+    from convoai_mcp.server.audit import format_entry
+
+    archive = PostgresArchive(url, read_only=True, connect_timeout=10)
+
+    async def read() -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        cursor: str | None = None
+        try:
+            while True:
+                page, cursor = await archive.list_audit(since=ns.since, limit=500, cursor=cursor)
+                found += page
+                if cursor is None:
+                    return found[::-1]
+        finally:
+            await archive.aclose()
+
+    try:
+        entries = anyio.run(read)
+    except ConfigError as exc:
+        _say(f"configuration error: {exc}")
+        return 2
+    except Exception as exc:  # the driver's errors: unreachable, no such table, ...
+        reason = " ".join(str(exc).split())[:300] or type(exc).__name__
+        _say(f"cannot read the archive PostgreSQL {archive.where}: {reason}")
+        return 2
+    for item in entries:
+        print(json.dumps(item, ensure_ascii=False) if ns.json else format_entry(item))
+    if not entries and not ns.json:
+        _say(
+            f"no audit entries in PostgreSQL {archive.where}" + (" since then" if ns.since else "")
+        )
     return 0
 
 

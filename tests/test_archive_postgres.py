@@ -4,9 +4,11 @@ server (tests/_postgres.py; the shared behaviours are in test_archive_behaviour.
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import sys
+import time
 from typing import Any
 
 import anyio
@@ -215,3 +217,28 @@ async def test_a_database_of_an_older_server_is_migrated_keeping_its_data(
     assert await new.append_audit({"tool": "call"}) >= 1
     await new.aclose()
     assert versions(postgres_url) == [v for v, _ in MIGRATIONS]
+
+
+def test_the_audit_command_reads_the_postgresql_archive_read_only(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from convoai_mcp.cli import main
+
+    url = with_password(postgres_url, "canary-db-pw")
+    monkeypatch.setenv("CONVOAI_DATABASE_URL", url)
+    assert main(["audit"]) == 2  # nothing there yet: read-only creates nothing
+    assert tables(postgres_url) == set()
+    err = capsys.readouterr().err
+    assert "cannot read the archive PostgreSQL 127.0.0.1:" in err and "canary-db-pw" not in err
+
+    async def write() -> None:
+        archive = PostgresArchive(postgres_url)
+        for i in range(3):  # recent: older ones would be pruned by retention
+            await archive.append_audit({"tool": "start_agent", "n": i, "at": time.time() - 3 + i})
+        await archive.aclose()
+
+    anyio.run(write)
+    assert main(["audit", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert [json.loads(line)["n"] for line in out.splitlines()] == [0, 1, 2]  # oldest first
+    assert "canary-db-pw" not in out + err

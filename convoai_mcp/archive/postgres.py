@@ -141,8 +141,11 @@ class PostgresArchive:
         min_size: int = 1,
         max_size: int = 4,
         connect_timeout: float = 10.0,
+        read_only: bool = False,
     ) -> None:
         self._url = url
+        self.read_only = read_only
+        """Only read (``convoai-mcp audit``): no migration, every transaction read-only."""
         self.retention_days = retention_days
         self._clock = clock
         self._min_size = min_size
@@ -175,12 +178,16 @@ class PostgresArchive:
                         "(psycopg, psycopg-pool) is not installed",
                         hint=_INSTALL_HINT,
                     ) from None
-                await self._migrate()
+                kwargs: dict[str, Any] = {"autocommit": True}
+                if self.read_only:
+                    kwargs["options"] = "-c default_transaction_read_only=on"
+                else:
+                    await self._migrate()
                 pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
                     self._url,
                     min_size=self._min_size,
                     max_size=self._max_size,
-                    kwargs={"autocommit": True},
+                    kwargs=kwargs,
                     timeout=self._connect_timeout,
                     open=False,
                     check=AsyncConnectionPool.check_connection,
