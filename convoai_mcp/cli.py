@@ -186,7 +186,8 @@ def adopt_uvicorn_logging() -> None:
 
 def safety_summary(settings: Settings, exposed: Sequence[str], known: Sequence[str]) -> str:
     """One secret-free line: which tools are exposed, whether calls can go out (and to how many
-    allow-list entries), what needs confirmation, read-only mode and the limits."""
+    allow-list entries), what needs confirmation (loudly when the model's ``confirm`` counts),
+    read-only mode and the limits."""
     from convoai_mcp.policy import Policy
 
     policy = Policy.from_settings(settings)
@@ -206,6 +207,14 @@ def safety_summary(settings: Settings, exposed: Sequence[str], known: Sequence[s
         calls = f"calls: on, allow-list of {entries} {'entry' if entries == 1 else 'entries'}"
     confirmed = [t for t in settings.confirm if t in shown]
     confirm = f"confirmation: {', '.join(confirmed) if confirmed else 'none'}"
+    if confirmed and settings.confirm_by_argument:
+        confirm += (
+            " (WARNING: CONVOAI_CONFIRM_BY_ARGUMENT=true: the model's own confirm=true counts "
+            "as approval, no human is asked)"
+        )
+    if confirmed and settings.preapproved_numbers:
+        count = len(settings.preapproved_numbers)
+        confirm += f" (pre-approved: {count} {'entry' if count == 1 else 'entries'})"
     read_only = f"read-only: {'on' if settings.read_only else 'off'}"
     limits = (
         f"limits: {policy.agent_limit} agents, {policy.call_limit} calls, "
