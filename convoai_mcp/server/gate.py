@@ -242,6 +242,12 @@ class Gate:
             return "url"
         link = await self.link(self.store.open(fingerprint, details))
         what = "the call" if tool == "call" else f"this {tool}"
+        if self.confirm_by_argument:  # a headless orchestrator: its confirm=true counts
+            raise PolicyError(
+                f"{tool} needs the user's confirmation: {question}",
+                hint="ask the user exactly this; only if they agree, call again with "
+                f"confirm=true (or they approve on {link}, then call again)",
+            )
         raise PolicyError(
             f"{tool} needs a human's approval, and this client cannot ask: {question} Open this "
             f"link to approve {what}, then ask me to try again: {link}",
