@@ -215,7 +215,7 @@ LOG_FORMATS: tuple[str, ...] = ("text", "json")
 _CONFIRMABLE: tuple[str, ...] = ("call", "start_agent")
 """The tools that can ask the user to confirm (CONVOAI_CONFIRM)."""
 
-_UID = re.compile(r"[0-9]{1,10}")
+_UID = re.compile(r"0|[1-9][0-9]{0,9}")
 _NUMBER_OR_PREFIX = re.compile(r"\+[0-9]{1,15}")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})

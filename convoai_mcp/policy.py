@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Literal
 
 from convoai_mcp.config import did_you_mean
 from convoai_mcp.errors import ConfigError, ConvoAIError
+from convoai_mcp.phone import is_e164
 
 if TYPE_CHECKING:
     from convoai_mcp.config import Settings
@@ -43,7 +44,6 @@ DEFAULT_MAX_AGENTS = 5
 DEFAULT_MAX_CALLS = 2
 DEFAULT_RATE_PER_MINUTE = 10
 
-_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _ENTRY = re.compile(r"\+[0-9]{1,15}")
 _ENABLE_CALLS = (
     "set CONVOAI_CALL_ALLOWLIST to a comma list of E.164 numbers or prefixes the server may "
@@ -188,12 +188,12 @@ class Policy:
         ``outbound_numbers`` are the project's numbers that have outbound enabled; ``None``
         skips that check (a first pass before the numbers are fetched).
         """
-        if not _E164.fullmatch(to_number):
+        if not is_e164(to_number):
             raise PolicyError(
                 f"to_number {to_number!r} is not an E.164 number",
                 hint="write it as '+', country code and number, digits only, e.g. +14155550100",
             )
-        if not _E164.fullmatch(from_number):
+        if not is_e164(from_number):
             raise PolicyError(
                 f"from_number {from_number!r} is not an E.164 number",
                 hint="use one of the project's outbound numbers (see list_numbers)",

@@ -228,7 +228,7 @@ CONTROL = st.sampled_from(["\x00", "\n", "\r", "\t", "\x1b", "\x7f", "\u200b", "
 AGENT_ID_RE = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 CHANNEL_RE = re.compile(r"[A-Za-z0-9 !#$%&()+\-:;<=.>?@\[\]^_{|}~,]{1,64}")
 E164_RE = re.compile(r"\+[1-9][0-9]{6,14}")
-UID_RE = re.compile(r"[0-9]{1,10}")
+UID_RE = re.compile(r"0|[1-9][0-9]{0,9}")  # '01' is not a uid: its token would be for 1
 NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 LANG_RE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 

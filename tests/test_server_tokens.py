@@ -63,3 +63,15 @@ async def test_the_operator_turns_it_off_like_any_tool(tmp_path: Path) -> None:
             names = [t.name for t in (await client.list_tools()).tools]
             assert "mint_token" not in names
             assert (await client.call_tool("mint_token", {"channel": "c"})).is_error
+
+
+async def test_a_uid_with_a_leading_zero_is_refused_before_anything_is_minted(
+    tmp_path: Path,
+) -> None:
+    """'01' is not a canonical RTC uid: a token for it would be for uid 1 (the service refused
+    the join that the fuzz test found)."""
+    async with rig(tmp_path) as r, Client(r.server) as client:
+        minted = await client.call_tool("mint_token", {"channel": "c", "uid": "01"})
+        started = await client.call_tool("start_agent", {"channel": "0", "agent_uid": "01"})
+        assert not r.sandbox.state.agents
+    assert "uid" in error_text(minted) and "agent_uid" in error_text(started)

@@ -188,6 +188,23 @@ async def test_speak_refuses_more_than_512_bytes_before_sending(tmp_path: Path) 
     assert text not in [entry["content"] for entry in history["contents"]]
 
 
+@pytest.mark.parametrize("uid", ["01", "007"])
+async def test_a_uid_with_a_leading_zero_is_refused_before_sending(
+    tmp_path: Path, uid: str
+) -> None:
+    """'01' is not the uid 1 written differently: the join token would be minted for 1 and the
+    service would refuse the join (found by the fuzz suite)."""
+    async with rig(tmp_path) as r, Client(r.server) as client:
+        result = await client.call_tool("start_agent", {"channel": "room-6", "agent_uid": uid})
+        refused = await client.call_tool("start_agent", {"channel": "room-6", "user_uid": uid})
+        counts = r.sandbox.state.summary()
+    # refused by the input schema, before anything was sent (not by the service: no "HTTP 400")
+    for answer in (result, refused):
+        assert "HTTP" not in error_text(answer)
+        assert "uid" in error_text(answer)
+    assert counts["agents"] == 0, counts
+
+
 async def test_get_list_update_and_stop_an_agent(tmp_path: Path) -> None:
     async with rig(tmp_path) as r, Client(r.server) as client:
         ids = [

@@ -41,14 +41,21 @@ def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def root_logging() -> Iterator[None]:
-    """main() installs its stderr handler on the root logger: put the test's back after."""
+    """main() installs its stderr handler on the root logger: put the test's back after. An
+    in-process sandbox of an earlier test set uvicorn's loggers to WARNING: not here."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    uvicorn_loggers = [logging.getLogger(name) for name in ("uvicorn", "uvicorn.error")]
+    uvicorn_levels = [logger.level for logger in uvicorn_loggers]
+    for logger in uvicorn_loggers:
+        logger.setLevel(logging.NOTSET)
     try:
         yield
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
+        for logger, old in zip(uvicorn_loggers, uvicorn_levels, strict=True):
+            logger.setLevel(old)
 
 
 # ------------------------------------------------------------------- configuration errors
@@ -303,7 +310,9 @@ def test_debug_shows_ours_not_the_http_librarys_internals() -> None:
     logging.getLogger("httpx").warning("a warning of theirs")
     logging.getLogger("mcp.server.lowlevel.server").debug("Received message: ...")
     logging.getLogger("sse_starlette.sse").debug("chunk: b'event: message'")
-    logging.getLogger("uvicorn.error").info("Application startup complete.")
+    other = logging.getLogger("somelib.server")
+    other.disabled = False  # a logging.config call elsewhere in the suite may have disabled it
+    other.info("Application startup complete.")
     text = stream.getvalue()
     assert "ours" in text
     assert "connect_tcp" not in text and "HTTP Request" not in text
@@ -364,9 +373,10 @@ def test_uvicorn_and_banner_lines_share_our_json_format_over_http() -> None:
     assert proc.stderr is not None
     lines: list[str] = []
     try:
-        for line in proc.stderr:
+        for line in proc.stderr:  # the banner may come before or after uvicorn's line
             lines.append(line)
-            if "Application startup complete" in line:
+            seen = "".join(lines)
+            if "Application startup complete" in seen and "serving MCP" in seen:
                 break
     finally:
         proc.terminate()

@@ -98,8 +98,9 @@ Channel = Annotated[
 Uid = Annotated[
     str,
     Field(
-        pattern=r"^[0-9]{1,10}$",
-        description="RTC uid, a positive integer written as a string, e.g. '1002'.",
+        pattern=r"^(0|[1-9][0-9]{0,9})$",
+        description="RTC uid, a positive integer written as a string without leading zeros, "
+        "e.g. '1002'.",
     ),
 ]
 E164 = Annotated[

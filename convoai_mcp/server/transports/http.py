@@ -239,15 +239,12 @@ async def serve_http(
         config = uvicorn_config(
             secure_asgi_app(app, security, approvals=approvals), settings, limits=limits
         )
-        url, token_required = f"http://{shown}:{bound}{path}", security.token is not None
-
-        class _Server(uvicorn.Server):
-            async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-                await super().startup(sockets)
-                if self.started and on_ready is not None:
-                    on_ready(url, token_required)  # listening: connections are accepted now
-
-        uv = _Server(config)
+        # Listening from here on: a client that connects once on_ready has announced the URL
+        # waits in the backlog until uvicorn accepts it (the banner comes before uvicorn's lines).
+        sock.listen(limits.backlog)
+        if on_ready is not None:
+            on_ready(f"http://{shown}:{bound}{path}", security.token is not None)
+        uv = uvicorn.Server(config)
         if stop is None:
             await uv.serve(sockets=[sock])
             return
