@@ -361,3 +361,74 @@ async def test_an_expired_approval_link_is_refused_and_the_call_is_not_placed(
         retry = await client.call_tool("call", {"to_number": CALLEE})
         assert link_in(error_text(retry)) != link
         assert await calls_in_sandbox(r) == 0
+
+
+async def test_over_http_the_page_is_on_the_transports_port_without_the_bearer_token(
+    tmp_path: Path,
+) -> None:
+    import anyio
+    import httpx2
+    from mcp.client.streamable_http import streamable_http_client
+
+    from convoai_mcp.server.transports.http import serve_http
+
+    token = "gate-http-token-0123456789abcdef"
+    ready = anyio.Event()
+    stop = anyio.Event()
+    urls: list[str] = []
+
+    def on_ready(url: str, token_required: bool) -> None:
+        urls.append(url)
+        ready.set()
+
+    async with rig(tmp_path, {"CONVOAI_HTTP_TOKEN": token}) as r, anyio.create_task_group() as tg:
+        tg.start_soon(
+            lambda: serve_http(
+                r.server,
+                r.settings,
+                transport="streamable-http",
+                host="127.0.0.1",
+                port=0,
+                on_ready=on_ready,
+                stop=stop,
+            )
+        )
+        try:
+            with anyio.fail_after(30):
+                await ready.wait()
+            base = urls[0].removesuffix("/mcp")
+            async with (
+                httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}) as authed,
+                Client(streamable_http_client(urls[0], http_client=authed)) as client,
+            ):
+                refused = await client.call_tool("call", {"to_number": CALLEE, "confirm": True})
+                link = link_in(error_text(refused))
+                assert link.startswith(base + "/approve/")  # the transport's own port
+                assert await calls_in_sandbox(r) == 0
+                async with httpx.AsyncClient() as browser:  # no bearer token
+                    assert (await browser.get(base + "/mcp")).status_code == 401
+                    hostile = await browser.post(
+                        link,
+                        data={"decision": "approve", "fingerprint": "x"},
+                        headers={"Origin": "http://evil.example"},
+                    )
+                    assert hostile.status_code == 403
+                approved = await decide(link)
+                assert approved.status_code == 200, approved.text
+                placed = await client.call_tool("call", {"to_number": CALLEE})
+                assert not placed.is_error, placed
+                assert await calls_in_sandbox(r) == 1
+        finally:
+            stop.set()
+
+
+async def test_the_loopback_page_starts_on_first_need_and_closes_at_exit(tmp_path: Path) -> None:
+    async with rig(tmp_path) as r, Client(r.server) as client:
+        assert r.server.runtime.gate._served is None  # nothing listens before it is needed
+        link = link_in(error_text(await client.call_tool("call", {"to_number": CALLEE})))
+        async with httpx.AsyncClient() as http:
+            assert (await http.get(link)).status_code == 200
+    # the rig's exit ran Runtime.aclose: the page server is gone
+    async with httpx.AsyncClient() as http:
+        with pytest.raises(httpx.ConnectError):
+            await http.get(link)
