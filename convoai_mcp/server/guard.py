@@ -42,7 +42,7 @@ from convoai_mcp.models import AgentStatus, History, Turns
 from convoai_mcp.policy import Kind, Limiter, Policy, PolicyError, Reservation
 from convoai_mcp.redact import Redactor, install_log_redaction, settings_redactor
 from convoai_mcp.server.approval import ApprovalDetails
-from convoai_mcp.server.gate import ConfirmationRequired, Gate
+from convoai_mcp.server.gate import ConfirmationRequired, Gate, request_of
 from convoai_mcp.server.watchers import Hooks, Watcher, Watchers, is_terminal
 
 if TYPE_CHECKING:
@@ -85,8 +85,8 @@ def _summary(
     """The request's own settings, for the approval page (what the model chose; the server's
     configuration fills in the rest)."""
     shown: list[tuple[str, str]] = []
-    for name, value in request.items():
-        if name in skip or name in ("ctx", "confirm") or value is None or value is False:
+    for name, value in request_of(request).items():
+        if name in skip or value is None or value is False:
             continue
         text = ", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
         shown.append((name.replace("_", " ").capitalize(), text[:300]))
