@@ -432,3 +432,63 @@ async def test_the_loopback_page_starts_on_first_need_and_closes_at_exit(tmp_pat
     async with httpx.AsyncClient() as http:
         with pytest.raises(httpx.ConnectError):
             await http.get(link)
+
+
+def _executable(path: str) -> bool:
+    import os
+
+    return os.path.exists(path) and os.access(path, os.X_OK)
+
+
+@pytest.mark.usefixtures("url_only")
+async def test_in_chromium_a_url_client_shows_the_page_and_the_human_approves(
+    tmp_path: Path,
+) -> None:
+    """The whole way in a real browser (Debian's Chromium, Playwright's async API): the client
+    gets the link, the human sees the number and its local time and clicks Approve; the call is
+    placed only then."""
+    from test_approval_browser import CHROMIUM, CHROMIUM_ARGS, _unavailable
+
+    try:
+        from playwright.async_api import Error, async_playwright
+    except ImportError:
+        _unavailable("Playwright for Python is not installed (pip install playwright)")
+    if not _executable(CHROMIUM):
+        _unavailable(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    async with async_playwright() as playwright, rig(tmp_path) as r:
+        try:
+            browser = await playwright.chromium.launch_persistent_context(
+                str(tmp_path / "profile"),
+                executable_path=CHROMIUM,
+                headless=True,
+                args=CHROMIUM_ARGS,
+            )
+        except Error as exc:
+            _unavailable(f"Chromium at {CHROMIUM} did not start: {exc.message.splitlines()[0]}")
+        browser.set_default_timeout(15_000)
+        seen: dict[str, Any] = {}
+
+        async def human(
+            context: ClientRequestContext, params: types.ElicitRequestParams
+        ) -> types.ElicitResult:
+            assert isinstance(params, types.ElicitRequestURLParams)
+            page = await browser.new_page()
+            await page.goto(params.url)
+            seen["number"] = await page.text_content("#number")
+            seen["local_time"] = await page.text_content("#local-time")
+            seen["sent_before"] = await calls_in_sandbox(r)
+            await page.click("#approve")
+            seen["state"] = await page.get_attribute("#state", "data-state")
+            await page.close()
+            return types.ElicitResult(action="accept")
+
+        try:
+            async with Client(r.server, mode="legacy", elicitation_callback=human) as client:
+                placed = await client.call_tool("call", {"to_number": CALLEE})
+                assert not placed.is_error, placed
+        finally:
+            await browser.close()
+        assert seen["number"] == "+1 415-555-0123"
+        assert "America/Los_Angeles" in (seen["local_time"] or "")
+        assert seen["sent_before"] == 0 and seen["state"] == "approved"
+        assert await calls_in_sandbox(r) == 1
