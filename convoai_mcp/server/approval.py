@@ -51,7 +51,7 @@ from starlette.routing import Route
 
 from convoai_mcp.phone import PhoneNumber, country_name
 from convoai_mcp.redact import Redactor
-from convoai_mcp.server.transports.security import is_loopback
+from convoai_mcp.server._net import is_loopback
 
 __all__ = [
     "APPROVAL_TTL",

@@ -34,7 +34,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
@@ -220,12 +220,13 @@ class Gate:
         question: str,
         confirm: bool,
         request: Mapping[str, Any],
-        details: ApprovalDetails,
+        details: Callable[[], ApprovalDetails],
         to_number: str | None = None,
     ) -> Channel:
         """Return how a human approved ``request`` (see the module docstring), or raise
         :class:`PolicyError` (refused, or the link to approve it) or
-        :class:`ConfirmationRequired` (2026-07-28+: the tool returns its result)."""
+        :class:`ConfirmationRequired` (2026-07-28+: the tool returns its result). ``details``
+        builds what the page shows, only when a page is needed."""
         fingerprint = self.store.fingerprint(tool, request_of(request))
         if self.store.consume(fingerprint) is not None:
             return "link"  # approved on the page for exactly this request
@@ -240,7 +241,7 @@ class Gate:
         if url:
             await self._ask_url(ctx, tool, question, fingerprint, details)
             return "url"
-        link = await self.link(self.store.open(fingerprint, details))
+        link = await self.link(self.store.open(fingerprint, details()))
         what = "the call" if tool == "call" else f"this {tool}"
         if self.confirm_by_argument:  # a headless orchestrator: its confirm=true counts
             raise PolicyError(
@@ -291,7 +292,7 @@ class Gate:
         tool: str,
         question: str,
         fingerprint: str,
-        details: ApprovalDetails,
+        details: Callable[[], ApprovalDetails],
     ) -> None:
         message = f"Approve or deny on this page: {question}"
         if _uses_input_required(ctx):
@@ -299,7 +300,7 @@ class Gate:
             answer = _answer(ctx, key)
             # the client's answer is about the link it was sent: the latest for this request
             latest = self.store.status(fingerprint) if answer is not None else None
-            approval = latest if latest is not None else self.store.open(fingerprint, details)
+            approval = latest if latest is not None else self.store.open(fingerprint, details())
             link = await self.link(approval)
             ident = _elicitation_id(approval)
             if answer is None or latest is None:
@@ -310,7 +311,7 @@ class Gate:
                 )
             action = answer.action
         else:
-            approval = self.store.open(fingerprint, details)
+            approval = self.store.open(fingerprint, details())
             link = await self.link(approval)
             ident = _elicitation_id(approval)
             try:

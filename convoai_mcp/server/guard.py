@@ -202,7 +202,7 @@ class Guard:
                 "billed per minute until it is stopped." + _llm_note(llm_endpoint),
                 confirm,
                 request=request if request is not None else {"channel": channel},
-                details=ApprovalDetails(
+                details=lambda: ApprovalDetails(
                     title="Start a voice agent",
                     agent_summary=_summary(
                         request if request is not None else {"channel": channel}
@@ -247,6 +247,7 @@ class Guard:
         if self.policy.needs_confirmation("call"):
             asked = request if request is not None else {"to_number": to_number}
             asked = {**asked, "from_number": from_number}  # the caller id the human approves
+            called_from = from_number
             await self._confirm(
                 ctx,
                 "call",
@@ -255,7 +256,7 @@ class Guard:
                 + _llm_note(llm_endpoint),
                 confirm,
                 request=asked,
-                details=self._call_details(to_number, from_number, asked, llm_endpoint),
+                details=lambda: self._call_details(to_number, called_from, asked, llm_endpoint),
                 to_number=to_number,
             )
         return self.limiter.reserve("call"), from_number
@@ -306,7 +307,7 @@ class Guard:
         confirm: bool,
         *,
         request: Mapping[str, Any],
-        details: ApprovalDetails,
+        details: Callable[[], ApprovalDetails],
         to_number: str | None = None,
     ) -> None:
         """A human's approval through the gate (:mod:`convoai_mcp.server.gate`), or a refusal."""

@@ -20,7 +20,6 @@ Wiring (what :func:`convoai_mcp.server.transports.http.serve_http` does)::
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import json
 import socket
 from collections.abc import Iterable
@@ -39,6 +38,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from convoai_mcp.errors import ConfigError
+from convoai_mcp.server._net import is_loopback
 
 if TYPE_CHECKING:
     from convoai_mcp.config import Settings
@@ -59,17 +59,6 @@ _LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 _APPROVE = "/approve/"
 """Where the approval page is mounted (its one-time token in the path is its credential)."""
 _WILDCARDS = ("0.0.0.0", "::", "")  # noqa: S104 - recognised, not bound here
-
-
-def is_loopback(host: str) -> bool:
-    """True for ``localhost``, ``127.0.0.0/8`` and ``::1``."""
-    name = host.strip().strip("[]").lower()
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 def _secret(token: str | SecretStr | None) -> str | None:
