@@ -136,9 +136,11 @@ def _note_admitted(ctx: Context[Any, Any], confirmed: bool) -> None:
     """Tell the audit trail how an admitted request got through: no confirmation needed, or
     the user's answer in the elicitation form, or the confirm argument (no elicitation)."""
     if not confirmed:
-        audit.note("allowed")
+        audit.note("allowed", unless_noted=True)
     else:
-        audit.note("approved", channel="form" if _supports_elicitation(ctx) else "argument")
+        channel: audit.Channel = "form" if _supports_elicitation(ctx) else "argument"
+        # an approval channel that noted itself (URL page, pre-approval) stays on record
+        audit.note("approved", channel=channel, unless_noted=True)
 
 
 class Guard:
