@@ -186,3 +186,16 @@ async def test_a_form_approval_and_a_decline_are_recorded(tmp_path: Path, mode: 
         pending = ("pending", None, None)
         assert decisions == [pending, approved, pending, refused]
     assert [e["placed_number"] for e in entries if e["outcome"] == "ok"] == [CALLEE]
+
+
+def test_an_approval_channel_that_noted_itself_stays_on_record() -> None:
+    from convoai_mcp.server import audit
+
+    with audit.tracking() as decision:
+        audit.note("approved", channel="url")  # e.g. the approval page, inside the admission
+        audit.note("approved", channel="form", unless_noted=True)  # the guard's inference
+    assert (decision.decision, decision.channel) == ("approved", "url")
+    with audit.tracking() as decision:
+        audit.note("allowed", unless_noted=True)
+    assert decision.decision == "allowed"
+    audit.note("allowed")  # outside a tool call: nothing to record, no error
