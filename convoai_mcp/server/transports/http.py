@@ -3,10 +3,11 @@
 * :func:`http_socket` — the listening socket (IPPROTO_TCP, so accepted sockets get TCP_NODELAY).
 * :func:`uvicorn_config` — logging through ours, :data:`KEEP_ALIVE_SECONDS`, the connection
   guard below.
-* :func:`serve_http` — the SDK's app wrapped by :func:`~.security.secure_asgi_app`, with the
-  health probes ``/healthz`` and ``/readyz`` (:mod:`.health`) and, with
-  ``CONVOAI_WEBHOOK_SECRET``, ``POST /webhooks/agora`` (:mod:`.webhooks`) beside it, served
-  until Ctrl-C (or ``stop``).
+* :func:`serve_http` — the SDK's app wrapped by :func:`~.security.secure_asgi_app`, served until
+  Ctrl-C (or ``stop``), with the approval page (:mod:`convoai_mcp.server.gate`) mounted at
+  ``/approve/<token>`` on the same port, the health probes ``/healthz`` and ``/readyz``
+  (:mod:`.health`) and, with ``CONVOAI_WEBHOOK_SECRET``, ``POST /webhooks/agora``
+  (:mod:`.webhooks`).
 
 **Connection guard** (:class:`ConnectionLimits`). uvicorn has no header timeout, and the bearer
 token is only checked once a request's headers are complete, so connections that never finish
@@ -87,6 +88,16 @@ def http_socket(host: str, port: int) -> socket.socket:
         sock.close()
         raise
     return sock
+
+
+def _link_host(host: str) -> str:
+    """The name an approval link uses to reach a server bound to ``host``."""
+    import socket
+
+    name = host.strip("[]")
+    if name in ("", "0.0.0.0", "::"):  # noqa: S104 - a wildcard bind: this machine's name
+        return socket.gethostname().lower()
+    return f"[{name}]" if ":" in name else name
 
 
 def _guarded_protocol(limits: ConnectionLimits) -> type[asyncio.Protocol]:
@@ -220,6 +231,13 @@ async def serve_http(
             )
             path = "/mcp"
         shown = f"[{host.strip('[]')}]" if ":" in host else host
+        approvals = server.runtime.gate.mount(
+            f"http://{_link_host(host)}:{bound}",
+            allowed_hosts=[
+                f"{name[:-2]}:{bound}" if name.endswith(":*") else name
+                for name in security.transport_security.allowed_hosts
+            ],
+        )
         from convoai_mcp.server.transports.health import Readiness, probes
 
         public = probes(Readiness(server.runtime))  # /healthz, /readyz: outside the auth
@@ -231,7 +249,9 @@ async def serve_http(
                 max_body_bytes=security.max_body_bytes,
             )
         config = uvicorn_config(
-            secure_asgi_app(app, security, public=public), settings, limits=limits
+            secure_asgi_app(app, security, approvals=approvals, public=public),
+            settings,
+            limits=limits,
         )
         # Listening from here on: a client that connects once on_ready has announced the URL
         # waits in the backlog until uvicorn accepts it (the banner comes before uvicorn's lines).
