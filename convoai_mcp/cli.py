@@ -191,7 +191,8 @@ def adopt_uvicorn_logging() -> None:
 def safety_summary(settings: Settings, exposed: Sequence[str], known: Sequence[str]) -> str:
     """One secret-free line: which tools are exposed, whether calls can go out (and to how many
     allow-list entries), what needs confirmation (loudly when the model's ``confirm`` counts),
-    read-only mode and the limits."""
+    read-only mode and the limits, and when calls go out the calling rules (quiet hours,
+    per-number cap)."""
     from convoai_mcp.policy import Policy
 
     policy = Policy.from_settings(settings)
@@ -224,7 +225,13 @@ def safety_summary(settings: Settings, exposed: Sequence[str], known: Sequence[s
         f"limits: {policy.agent_limit} agents, {policy.call_limit} calls, "
         f"{policy.rate_limit} starts per minute"
     )
-    return "; ".join((tools, calls, confirm, read_only, limits))
+    parts = [tools, calls, confirm, read_only, limits]
+    if calls.startswith("calls: on"):
+        rules = settings.calling_rules()
+        hours = f"{rules.hours} callee's time" if rules.hours else "any hour"
+        cap = f"{rules.daily_cap} per number per day" if rules.daily_cap is not None else "no cap"
+        parts.append(f"call rules: {hours}, {cap}")
+    return "; ".join(parts)
 
 
 _json_lines = False
