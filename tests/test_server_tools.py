@@ -22,6 +22,7 @@ READ_ONLY = {
     "list_agents",
     "get_call",
     "list_calls",
+    "wait",
 }
 """mint_token is not: it hands out credentials (issue 10 D10 changed its annotations)."""
 DESTRUCTIVE = {"hangup", "stop_agent", "update_agent"}
@@ -53,7 +54,7 @@ async def test_tool_list_has_every_tool_in_a_stable_order(tmp_path: Path) -> Non
         first = [t.name for t in (await client.list_tools()).tools]
         second = [t.name for t in (await client.list_tools()).tools]
     assert first == list(TOOL_NAMES) == second
-    assert len(TOOL_NAMES) == 16  # get_history and get_turns joined (issue 10)
+    assert len(TOOL_NAMES) == 17  # get_history and get_turns joined (issue 10), wait (issue 12)
 
 
 async def test_every_tool_has_a_described_schema_output_schema_and_true_annotations(

@@ -30,7 +30,8 @@ get_history reads the transcript (kept after the agent ends) and get_turns the p
 with a summary (also resources: convoai://agents/{agent_id}/history and /turns). To follow an
 agent or a call, use wait (until running / answered / ended, or a new history entry or turn after
 a cursor) rather than polling get_call or get_history: on a timeout it says "nothing yet", so
-call it again with its next_cursor. Agents and calls cost money while they run: stop what you start when the conversation is over."""
+call it again with its next_cursor. Agents and calls cost money while they run: stop what you
+start when the conversation is over."""
 
 
 class ConvoAIServer(MCPServer[Runtime]):

@@ -4,8 +4,8 @@ Every tool takes described, constrained arguments (:mod:`convoai_mcp.server.args
 model from :mod:`convoai_mcp.server.results` (output schema + structured content), carries
 annotations that are true of it, and turns expected failures into ``isError`` results. Each is
 registered where it is defined, with :func:`convoai_mcp.server.registry.tool`; the modules are
-by subject: :mod:`.agents`, :mod:`.calls`, :mod:`.numbers`, :mod:`.tokens`, :mod:`.waiting`. This package only
-imports them and reads the registry.
+by subject: :mod:`.agents`, :mod:`.calls`, :mod:`.numbers`, :mod:`.tokens`, :mod:`.waiting`.
+This package only imports them and reads the registry.
 """
 
 from __future__ import annotations
