@@ -250,3 +250,19 @@ async def test_an_agent_started_elsewhere_gets_a_watcher_only_while_waited_on(
         assert turn["event"] == "turn"
         # the uncounted watcher stopped with its last subscriber, before the result was sent
         assert r.server.runtime.guard.watcher(foreign) is None
+
+
+async def test_a_wait_that_only_looks_sees_the_state_as_it_is_now(tmp_path: Path) -> None:
+    """timeout 0 reads the state afresh: not what an earlier wait last saw (the watcher stops
+    keeping it up to date once nobody waits)."""
+    async with (
+        rig(tmp_path, NO_CONFIRM, answer_delay=5) as r,
+        Client(r.server) as client,
+    ):
+        call_id = (await ok(client, "call", {"to_number": CALLEE}))["agent_id"]
+        args = {"agent_id": call_id, "until": "answered", "timeout_seconds": 0}
+        before = await ok(client, "wait", args)
+        r.sandbox.state.advance(6)
+        after = await ok(client, "wait", args)
+    assert (before["event"], before["state"]) == ("timeout", "ringing")
+    assert (after["event"], after["state"], after["happened"]) == ("answered", "answered", True)

@@ -106,6 +106,7 @@ class Watcher:
         self.reason: str | None = None
         """For a call that ended, why (the service's ``reason``), when read."""
         self._state_wanted = 0
+        self._state_read: asyncio.Future[None] | None = None
         self._hub = hub
         self._subscribers: dict[int, Subscriber] = {}
         self._next_key = 0
@@ -149,8 +150,19 @@ class Watcher:
             if not released:
                 released = True
                 self._state_wanted -= 1
+                if not self._state_wanted and not self.ended:
+                    self.state = None  # not kept up to date any more: read afresh next time
 
         return release
+
+    async def fresh_state(self) -> None:
+        """Make sure :attr:`state` has been read since it was last wanted: read it now (one
+        read, however many ask at once) unless it is known (or no hook reads it)."""
+        if self.state is not None or self._hub.hooks.state is None:
+            return
+        if self._state_read is None or self._state_read.done():
+            self._state_read = asyncio.ensure_future(self._read_state(notify=False))
+        await asyncio.shield(self._state_read)
 
     async def first_read(self) -> None:
         """Return once the watcher has read the history once (or stopped)."""

@@ -115,6 +115,7 @@ async def wait(
     began = time.monotonic()
     try:
         await watcher.first_read()
+        await watcher.fresh_state()  # one read for all the waits that start now
         entries = list(watcher.latest.contents) if watcher.latest is not None else []
         if start is None:
             start = len(entries)
