@@ -22,6 +22,7 @@ READ_ONLY = {
     "list_agents",
     "get_call",
     "list_calls",
+    "list_profiles",
     "wait",
 }
 """mint_token is not: it hands out credentials (issue 10 D10 changed its annotations)."""
@@ -54,7 +55,7 @@ async def test_tool_list_has_every_tool_in_a_stable_order(tmp_path: Path) -> Non
         first = [t.name for t in (await client.list_tools()).tools]
         second = [t.name for t in (await client.list_tools()).tools]
     assert first == list(TOOL_NAMES) == second
-    assert len(TOOL_NAMES) == 17  # get_history and get_turns joined (issue 10), wait (issue 12)
+    assert len(TOOL_NAMES) == 18  # get_history + get_turns (issue 10); list_profiles, wait (12)
 
 
 async def test_every_tool_has_a_described_schema_output_schema_and_true_annotations(
@@ -77,7 +78,8 @@ async def test_every_tool_has_a_described_schema_output_schema_and_true_annotati
         assert ann.read_only_hint is (tool.name in READ_ONLY), tool.name
         assert ann.destructive_hint is (tool.name in DESTRUCTIVE), tool.name
         assert ann.idempotent_hint is not None
-        assert ann.open_world_hint is True, tool.name
+        # list_profiles reads the server's own configuration: the only closed-world tool
+        assert ann.open_world_hint is (tool.name != "list_profiles"), tool.name
         assert ann.title
 
 
@@ -171,7 +173,7 @@ async def test_speak_think_interrupt_and_the_transcript(tmp_path: Path) -> None:
         stopped_talking = await call_ok(client, "interrupt", {"agent_id": agent_id})
         assert stopped_talking["agent_id"] == agent_id
         history = await read_json(client, f"convoai://agents/{agent_id}/history")
-    contents = [entry["content"] for entry in history["contents"]]
+    contents = [entry["untrusted_text"] for entry in history["entries"]]
     assert "Hello there" in contents
     assert "Say hi" in contents
     assert history["source"] == "service"
@@ -186,7 +188,7 @@ async def test_speak_refuses_more_than_512_bytes_before_sending(tmp_path: Path) 
         history = await read_json(client, f"convoai://agents/{agent['agent_id']}/history")
     assert "512" in message
     assert "Next:" in message
-    assert text not in [entry["content"] for entry in history["contents"]]
+    assert text not in [entry["untrusted_text"] for entry in history["entries"]]
 
 
 @pytest.mark.parametrize("uid", ["01", "007"])

@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from convoai_mcp.server.untrusted import UntrustedTranscript
+
 __all__ = [
     "ActionResult",
     "AgentList",
@@ -20,10 +22,12 @@ __all__ = [
     "CallResult",
     "CallStarted",
     "EndResult",
-    "HistoryMessage",
     "HistoryResult",
     "NumberList",
     "NumberResult",
+    "ProfileList",
+    "ProfileSummary",
+    "ProfileTools",
     "StartAgentResult",
     "TokenResult",
     "TurnResult",
@@ -208,29 +212,14 @@ class TokenResult(_Result):
     expires_at: int = Field(description="Unix time (s) the token expires.")
 
 
-class HistoryMessage(_Result):
-    """One message of a conversation."""
-
-    role: str | None = Field(default=None, description="user or assistant.")
-    content: str | None = Field(default=None, description="What was said.")
-    speech_start_ms: int | None = Field(
-        default=None, description="When the speech started (ms since the agent started)."
-    )
-    speech_end_ms: int | None = Field(default=None, description="When the speech ended (ms).")
-
-
-class HistoryResult(_Result):
-    """The transcript of an agent or call."""
+class HistoryResult(UntrustedTranscript):
+    """A page of the transcript of an agent or call; the spoken text is untrusted data."""
 
     agent_id: str
     source: str = Field(
         description="service (the agent runs) or archive (it ended; the server's local copy)."
     )
     status: str | None = Field(default=None, description="Agent state when it was read.")
-    total: int = Field(description="Messages in the whole conversation.")
-    messages: list[HistoryMessage] = Field(
-        description="The most recent messages (at most limit), oldest first."
-    )
 
 
 class TurnResult(_Result):
@@ -272,6 +261,48 @@ class TurnsResult(_Result):
     turns: list[TurnResult] = Field(
         description="The most recent turns (at most limit), oldest first."
     )
+
+
+class ProfileTools(_Result):
+    """The tools a profile gives the agent itself."""
+
+    enabled: bool = Field(description="Whether the agent may call tools (enable_tools).")
+    mcp_servers: list[dict[str, Any]] = Field(
+        description="MCP servers the agent's LLM uses: name, endpoint (without credentials), "
+        "transport."
+    )
+    functions: int = Field(description="How many function tools the LLM stage declares.")
+
+
+class ProfileSummary(_Result):
+    """One agent profile, as a model may see it (never a secret)."""
+
+    name: str = Field(description="Pass it as profile to start_agent or call.")
+    description: str
+    kind: str = Field(description="cascading (ASR + LLM + TTS) or mllm (a realtime model).")
+    stages: dict[str, str] = Field(description="Stage (asr, llm, tts, mllm, avatar) -> vendor.")
+    presets: list[str]
+    pipeline_id: str | None = None
+    voice: str | None = Field(default=None, description="The configured voice, if named.")
+    voice_field: str | None = Field(
+        default=None,
+        description="Where tts_voice goes for this profile's TTS (null: it takes no voice).",
+    )
+    language: str = Field(description="ASR and turn-detection language.")
+    tools: ProfileTools
+    template_variables: list[str] = Field(description="Template variables the profile sets.")
+    callable: bool = Field(description="Whether call can use it (a full LLM and TTS, no presets).")
+    default: bool = Field(description="Whether it is used when no profile is named.")
+
+
+class ProfileList(_Result):
+    """The agent profiles start_agent and call can use."""
+
+    profiles: list[ProfileSummary]
+    default: str | None = Field(
+        default=None, description="The profile used when none is named (null: none)."
+    )
+    note: str = Field(description="What applies when no profile is named.")
 
 
 class WaitResult(_Result):
