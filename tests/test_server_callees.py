@@ -49,7 +49,7 @@ async def test_a_callee_who_answers_after_some_seconds(tmp_path: Path) -> None:
         history = await ok(client, "get_history", {"agent_id": call_id})
     assert ringing["state"] is None  # not answered yet: the service has no state for it
     assert (answered["event"], answered["state"]) == ("answered", "answered")
-    assert [m["content"] for m in history["messages"]] == [GREETING]
+    assert [e["untrusted_text"] for e in history["entries"]] == [GREETING]
 
 
 @pytest.mark.parametrize(
@@ -82,7 +82,7 @@ async def test_a_call_nobody_answers_fails_without_a_transcript(
     assert turns["total_turn_count"] == 0  # never answered: not even the greeting
     if not history.is_error:  # nothing was ever said, so nothing may have been archived
         assert history.structured_content is not None
-        assert history.structured_content["total"] == 0
+        assert history.structured_content["total_entries"] == 0
 
 
 async def test_a_callee_who_talks_and_then_hangs_up(tmp_path: Path) -> None:
@@ -122,7 +122,7 @@ async def test_a_callee_who_talks_and_then_hangs_up(tmp_path: Path) -> None:
     assert (record["state"], record["reason"]) == ("hangup", "hangup")
     assert agent["message"] == "the callee hung up"
     assert history["source"] == "archive"
-    roles = [(m["role"], m["content"]) for m in history["messages"]]
+    roles = [(e["role"], e["untrusted_text"]) for e in history["entries"]]
     assert roles[0] == ("assistant", GREETING)
     assert ("user", "Yes, I can come tomorrow.") in roles and ("user", "Thanks, bye.") in roles
     assert ("user", "(never said)") not in roles  # after the hang-up
@@ -139,7 +139,7 @@ async def test_hanging_up_first_ends_the_call_as_a_request(tmp_path: Path) -> No
         record = await ok(client, "get_call", {"agent_id": call_id})
         history = await ok(client, "get_history", {"agent_id": call_id})
     assert (record["state"], record["reason"]) == ("hangup", "request")
-    assert [m["role"] for m in history["messages"]] == ["assistant"]  # the callee never spoke
+    assert [e["role"] for e in history["entries"]] == ["assistant"]  # the callee never spoke
 
 
 async def test_the_default_callee_plays_every_other_number(tmp_path: Path) -> None:

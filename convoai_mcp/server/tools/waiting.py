@@ -168,7 +168,7 @@ async def wait(
         reason=watcher.reason,
         ended=ended,
         total_entries=len(entries),
-        new_entries=new.model_dump(mode="json") if new is not None else None,
+        new_entries=new,
         next_cursor=next_cursor,
         waited_seconds=waited,
     )
