@@ -4,7 +4,8 @@
 * :func:`uvicorn_config` — logging through ours, :data:`KEEP_ALIVE_SECONDS`, the connection
   guard below.
 * :func:`serve_http` — the SDK's app wrapped by :func:`~.security.secure_asgi_app`, served until
-  Ctrl-C (or ``stop``).
+  Ctrl-C (or ``stop``), with the approval page (:mod:`convoai_mcp.server.gate`) mounted at
+  ``/approve/<token>`` on the same port.
 
 **Connection guard** (:class:`ConnectionLimits`). uvicorn has no header timeout, and the bearer
 token is only checked once a request's headers are complete, so connections that never finish
@@ -85,6 +86,16 @@ def http_socket(host: str, port: int) -> socket.socket:
         sock.close()
         raise
     return sock
+
+
+def _link_host(host: str) -> str:
+    """The name an approval link uses to reach a server bound to ``host``."""
+    import socket
+
+    name = host.strip("[]")
+    if name in ("", "0.0.0.0", "::"):  # noqa: S104 - a wildcard bind: this machine's name
+        return socket.gethostname().lower()
+    return f"[{name}]" if ":" in name else name
 
 
 def _guarded_protocol(limits: ConnectionLimits) -> type[asyncio.Protocol]:
@@ -218,7 +229,16 @@ async def serve_http(
             )
             path = "/mcp"
         shown = f"[{host.strip('[]')}]" if ":" in host else host
-        config = uvicorn_config(secure_asgi_app(app, security), settings, limits=limits)
+        approvals = server.runtime.gate.mount(
+            f"http://{_link_host(host)}:{bound}",
+            allowed_hosts=[
+                f"{name[:-2]}:{bound}" if name.endswith(":*") else name
+                for name in security.transport_security.allowed_hosts
+            ],
+        )
+        config = uvicorn_config(
+            secure_asgi_app(app, security, approvals=approvals), settings, limits=limits
+        )
         # Listening from here on: a client that connects once on_ready has announced the URL
         # waits in the backlog until uvicorn accepts it (the banner comes before uvicorn's lines).
         sock.listen(limits.backlog)
