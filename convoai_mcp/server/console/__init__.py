@@ -43,7 +43,6 @@ if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
 
     from convoai_mcp.server.app import ConvoAIServer
-    from convoai_mcp.server.transports.security import HttpSecurity
     from convoai_mcp.started import StartedAgent
 
 __all__ = ["CONSOLE_PATH", "UI_URI", "Console", "console_html", "with_console"]
@@ -338,16 +337,15 @@ def _json(value: Any, status: int = 200) -> Response:
 
 
 def with_console(
-    app: ASGIApp, console: Console, security: HttpSecurity | None = None
+    app: ASGIApp, console: Console, secure: Callable[[ASGIApp], ASGIApp] | None = None
 ) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
-    """``app`` with the console at :data:`CONSOLE_PATH`: the page as is, the API behind
-    ``security`` (the transport's Host / Origin checks, bearer token and body limit), anything
-    else (and the lifespan) to ``app``."""
-    from convoai_mcp.server.transports.security import secure_asgi_app
-
+    """``app`` with the console at :data:`CONSOLE_PATH`: the page as is, the API wrapped by
+    ``secure`` (the transport's Host / Origin checks, bearer token and body limit:
+    ``lambda api: secure_asgi_app(api, security)``), anything else (and the lifespan) to
+    ``app``."""
     page = HTMLResponse(console_html(CONSOLE_PATH + "/api"), headers=_PAGE_HEADERS)
     api = console.api_app()
-    guarded = secure_asgi_app(api, security) if security is not None else api
+    guarded = secure(api) if secure is not None else api
     prefix = CONSOLE_PATH + "/api"
 
     async def dispatch(scope: Scope, receive: Receive, send: Send) -> None:
