@@ -62,7 +62,8 @@ async def test_templates_are_listed(tmp_path: Path) -> None:
 
 async def test_agents_and_calls_started_here_are_listed(tmp_path: Path) -> None:
     async with rig(tmp_path) as r, Client(r.server) as client:
-        assert (await client.list_resources()).resources == []
+        listed = (await client.list_resources()).resources
+        assert [str(res.uri) for res in listed] == ["ui://convoai/console"]  # the MCP App
         agent_id = await start(client, "listed")
         placed = await client.call_tool("call", {"to_number": CALLEE, "confirm": True})
         assert not placed.is_error, error_text(placed)

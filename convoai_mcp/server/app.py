@@ -124,7 +124,7 @@ def build_server(
     never closed by the server). ``poll_interval`` is the history subscription poll period.
     """
     from convoai_mcp.policy import Policy
-    from convoai_mcp.server import prompts, resources, subscriptions, tools
+    from convoai_mcp.server import console, prompts, resources, subscriptions, tools
 
     runtime = Runtime(settings, client, poll_interval=poll_interval)
 
@@ -142,6 +142,7 @@ def build_server(
         website_url="https://github.com/convoai-mcp/convoai-mcp",
         lifespan=lifespan,
         log_level=settings.log_level,
+        extensions=[console.apps_extension()],  # the console as an MCP App (ui://)
     )
     # The guard applies the same policy; it (and the client) are created on first use.
     policy = Policy.from_settings(settings, read_only_tools=tools.READ_ONLY_TOOLS)

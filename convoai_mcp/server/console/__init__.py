@@ -38,19 +38,24 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route, Router
 
+from convoai_mcp.server.registry import CONSOLE_UI
+
 if TYPE_CHECKING:
     from mcp import Client
+    from mcp.server.apps import Apps
+    from mcp.server.mcpserver import MCPServer
     from starlette.types import ASGIApp, Receive, Scope, Send
 
-    from convoai_mcp.server.app import ConvoAIServer
+    from convoai_mcp.server.runtime import Runtime
     from convoai_mcp.started import StartedAgent
 
-__all__ = ["CONSOLE_PATH", "UI_URI", "Console", "console_html", "with_console"]
+__all__ = ["CONSOLE_PATH", "UI_URI", "Console", "apps_extension", "console_html", "with_console"]
 
 CONSOLE_PATH = "/console"
 """Where the HTTP transports serve the page; its API is under ``/console/api``."""
-UI_URI = "ui://convoai/console"
-"""The page as an MCP App resource."""
+UI_URI = CONSOLE_UI
+"""The page as an MCP App resource (``start_agent``, ``call``, ``get_agent`` and ``get_call``
+point at it)."""
 KEEPALIVE_SECONDS = 15.0
 """An SSE comment this often keeps proxies from closing a quiet stream."""
 
@@ -71,11 +76,32 @@ def console_html(api: str | None = None) -> str:
     return page.replace('data-api=""', f"data-api={json.dumps(api)}", 1)
 
 
+def apps_extension() -> Apps:
+    """The MCP Apps extension with the console page as :data:`UI_URI` (``text/html;
+    profile=mcp-app``). In a host with Apps the page gets the agent from the tool's result and
+    reads and acts through ``tools/call`` via the host; hosts without Apps see the tools'
+    results as before (the reference is only ``_meta``)."""
+    from mcp.server.apps import Apps
+
+    apps = Apps()
+    apps.add_html_resource(
+        UI_URI,
+        console_html(),
+        name="console",
+        title="Voice agent console",
+        description="Live view of an agent or call: status, transcript, per-turn latency; "
+        "say a line, interrupt, hang up.",
+        prefers_border=True,
+    )
+    return apps
+
+
 class Console:
     """The console's API for one server; see the module docstring."""
 
-    def __init__(self, server: ConvoAIServer, *, tick: float = 1.0) -> None:
+    def __init__(self, server: MCPServer[Any], runtime: Runtime, *, tick: float = 1.0) -> None:
         self.server = server
+        self.runtime = runtime
         self.tick = tick
         """Seconds between checks for agents started or ended (transcripts wake it at once)."""
         self._client: Client | None = None
@@ -135,7 +161,7 @@ class Console:
     # -- what the API answers ---------------------------------------------------------------
 
     def _masked(self, value: Any) -> Any:
-        masked: Any = self.server.runtime.guard.redactor.value(value)
+        masked: Any = self.runtime.guard.redactor.value(value)
         return masked
 
     @staticmethod
@@ -155,13 +181,13 @@ class Console:
 
     def overview(self) -> dict[str, Any]:
         """Every agent and call the server knows (running ones and the latest ended)."""
-        agents = [self._record(a) for a in self.server.runtime.listed()]
+        agents = [self._record(a) for a in self.runtime.listed()]
         masked: dict[str, Any] = self._masked({"agents": agents})
         return masked
 
     async def detail(self, agent_id: str) -> dict[str, Any] | None:
         """One agent or call, or None when the server does not know it."""
-        record = self.server.runtime.agents.get(agent_id)
+        record = self.runtime.agents.get(agent_id)
         if record is None:
             return None
         args = {"agent_id": agent_id}
@@ -208,7 +234,7 @@ class Console:
 
     async def act(self, agent_id: str, action: str, body: dict[str, Any]) -> tuple[int, Any]:
         """Run an action through its tool: (HTTP status, answer)."""
-        record = self.server.runtime.agents.get(agent_id)
+        record = self.runtime.agents.get(agent_id)
         if record is None:
             return 404, {"error": f"agent {agent_id} was not started through this server"}
         args: dict[str, Any] = {"agent_id": agent_id}
@@ -227,7 +253,7 @@ class Console:
     # -- change notification ----------------------------------------------------------------
 
     def _snapshot(self) -> list[tuple[str, bool, int]]:
-        runtime = self.server.runtime
+        runtime = self.runtime
         watchers = runtime.guard.watchers
         out = []
         for agent in runtime.listed():
@@ -242,7 +268,7 @@ class Console:
         async def wake(_: object) -> None:
             woke.set()
 
-        runtime = self.server.runtime
+        runtime = self.runtime
         leave: list[Callable[[], None]] = []
         for agent in runtime.listed():
             watcher = runtime.guard.watchers.get(agent.agent_id)

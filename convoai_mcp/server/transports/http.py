@@ -223,7 +223,7 @@ async def serve_http(
         shown = f"[{host.strip('[]')}]" if ":" in host else host
         from convoai_mcp.server.console import Console, with_console
 
-        console = Console(server)
+        console = Console(server, server.runtime)
         served = with_console(
             secure_asgi_app(app, security), console, lambda api: secure_asgi_app(api, security)
         )
