@@ -30,6 +30,7 @@ from test_safety_canaries import CALLEE, CREDENTIALS, HTTP_TOKEN, canary_env, le
 from convoai_mcp.config import Settings
 from convoai_mcp.sandbox import Sandbox
 from convoai_mcp.server.app import ConvoAIServer, build_server
+from convoai_mcp.server.console import UI_URI
 from convoai_mcp.server.transports.http import http_socket, serve_http
 
 if TYPE_CHECKING:
@@ -133,6 +134,24 @@ class Servers:
             return dict(result.structured_content or {})
 
         return self.run(call())
+
+    def raw_tool(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        """A tool's result as a host passes it on (the JSON of CallToolResult)."""
+
+        async def call() -> dict[str, Any]:
+            assert self.client is not None
+            result = await self.client.call_tool(name, arguments)
+            return result.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+        return self.run(call())
+
+    def ui_page(self) -> str:
+        async def read() -> str:
+            assert self.client is not None
+            result = await self.client.read_resource(UI_URI)
+            return str(getattr(result.contents[0], "text", ""))
+
+        return self.run(read())
 
     def user_says(self, agent_id: str, text: str) -> None:
         """The emulated user speaks, and the emulator's clock moves past the agent's answer."""
@@ -346,3 +365,61 @@ def test_the_console_command_serves_streamable_http_on_loopback() -> None:
         "8123",
         "--sandbox",
     ]
+
+
+HOST_PAGE = """<!doctype html><html lang="en"><title>test host</title>
+<iframe id="app" title="console" sandbox="allow-scripts"
+ style="width:1060px;height:1100px;border:0">
+</iframe>
+<script>
+// The host side of the MCP Apps bridge: JSON-RPC over postMessage, tools/call to the server.
+const frame = document.getElementById("app");
+window.toolResult = null;
+window.addEventListener("message", async (ev) => {
+  if (ev.source !== frame.contentWindow) return;
+  const m = ev.data, reply = (result) => frame.contentWindow.postMessage(
+    {jsonrpc: "2.0", id: m.id, result}, "*");
+  if (m.method === "ui/initialize") {
+    reply({protocolVersion: "2026-01-26", hostInfo: {name: "test-host", version: "1"},
+      hostCapabilities: {serverTools: {}}, hostContext: {theme: "light"}});
+  } else if (m.method === "ui/notifications/initialized") {
+    frame.contentWindow.postMessage({jsonrpc: "2.0", method: "ui/notifications/tool-result",
+      params: window.toolResult}, "*");
+  } else if (m.method === "tools/call") {
+    reply(await window.callTool(m.params.name, m.params.arguments));
+  }
+});
+</script></html>"""
+
+
+def test_the_mcp_app_in_a_host(servers: Servers, page: Page, tmp_path: Path) -> None:
+    """A host page that implements the MCP Apps bridge loads the ui:// resource in a sandboxed
+    frame, hands it start_agent's result, and forwards its tool calls to the server."""
+    expect = _expect()
+    calls: list[str] = []
+
+    def call_tool(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        calls.append(name)
+        return servers.raw_tool(name, arguments)
+
+    page.expose_function("callTool", call_tool)
+    started = servers.raw_tool("start_agent", {"channel": "app-room", "greeting": "Hi!"})
+    agent_id = started["structuredContent"]["agent_id"]
+    page.set_content(HOST_PAGE)
+    page.evaluate("(result) => { window.toolResult = result; }", started)
+    page.evaluate("(html) => { document.getElementById('app').srcdoc = html; }", servers.ui_page())
+    app = page.frame_locator("#app")
+    expect(app.locator("#detail-h")).to_contain_text(started["structuredContent"]["name"])
+    expect(app.locator("#status")).to_contain_text("RUNNING")
+    expect(app.locator("#conn")).to_have_text("in the chat")
+    servers.user_says(agent_id, "Can you hear me?")
+    expect(app.locator("#transcript li.untrusted", has_text="Can you hear me?")).to_have_count(1)
+    turns = servers.tool("get_turns", {"agent_id": agent_id})
+    finished = [t for t in turns["turns"] if t.get("e2e_latency_ms") is not None]
+    expect(app.locator("#latency .bar")).to_have_count(len(finished))
+    _screenshot(page, "console-app.png", tmp_path)
+    app.get_by_role("button", name="Stop agent").click()
+    expect(app.locator("#action-status")).to_have_text("Ended.")
+    assert servers.emulator_status(agent_id) == "STOPPED"
+    assert {"get_agent", "get_history", "get_turns", "stop_agent"} <= set(calls)
+    assert leaks(page.content()) == []
