@@ -345,28 +345,6 @@ def test_the_api_needs_the_token_and_json(servers: Servers) -> None:
     assert hostile.status_code == 403
 
 
-def test_the_console_command_serves_streamable_http_on_loopback() -> None:
-    from convoai_mcp.cli import _console_args
-
-    assert _console_args([]) == [
-        "--transport",
-        "streamable-http",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-    ]
-    assert _console_args(["--sandbox", "--port", "8123"]) == [
-        "--transport",
-        "streamable-http",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "8123",
-        "--sandbox",
-    ]
-
-
 HOST_PAGE = """<!doctype html><html lang="en"><title>test host</title>
 <iframe id="app" title="console" sandbox="allow-scripts"
  style="width:1060px;height:1100px;border:0">

@@ -213,6 +213,9 @@ class Console:
     ) -> list[dict[str, Any]]:
         """States in the order this console saw them: starting → running → ended, or
         ringing → answered → hung up."""
+        if len(self._timelines) > len(self.runtime.agents) + 64:  # forget forgotten agents
+            for gone in [k for k in self._timelines if k not in self.runtime.agents]:
+                del self._timelines[gone]
         first = "ringing" if record.kind == "call" else "starting"
         steps = self._timelines.setdefault(
             record.agent_id, [{"label": first, "at": record.started_at}]
