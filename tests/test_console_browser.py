@@ -401,3 +401,45 @@ def test_the_mcp_app_in_a_host(servers: Servers, page: Page, tmp_path: Path) -> 
     assert servers.emulator_status(agent_id) == "STOPPED"
     assert {"get_agent", "get_history", "get_turns", "stop_agent"} <= set(calls)
     assert leaks(page.content()) == []
+
+
+A11Y_CHECK = (Path(__file__).resolve().parent / "a11y_check.js").read_text()
+
+
+def test_the_page_is_accessible_and_works_from_the_keyboard(servers: Servers, page: Page) -> None:
+    """Labels, roles, names and contrast (WCAG AA) of the rendered page; an agent is opened and
+    a line said with the keyboard alone."""
+    expect = _expect()
+    started = servers.tool("start_agent", {"channel": "keyboard-room", "greeting": "Hello!"})
+    agent_id = started["agent_id"]
+    page.goto(servers.console)
+    button = page.locator(f'#agents button[data-agent="{agent_id}"]')
+    expect(button).to_be_visible()
+    button.focus()
+    page.keyboard.press("Enter")
+    expect(button).to_have_attribute("aria-current", "true")
+    expect(page.locator("#detail-h")).to_contain_text(started["name"])
+    expect(page.locator("#transcript")).to_have_attribute("role", "log")
+    expect(page.locator("#transcript")).to_have_attribute("aria-live", "polite")
+    assert page.evaluate(A11Y_CHECK) == []
+    page.get_by_label("Say a line").focus()
+    page.keyboard.type("Thanks for calling.")
+    page.keyboard.press("Tab")
+    expect(page.locator("#say")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#action-status")).to_have_text("Said.")
+    servers.tool("stop_agent", {"agent_id": agent_id})
+
+
+def test_the_accessibility_check_finds_problems(page: Page) -> None:
+    page.set_content(
+        '<p style="color:#bbb;background:#fff">faint</p><input id="bare"><button></button>'
+        "<svg><rect width='1' height='1'/></svg>"
+    )
+    problems = page.evaluate(A11Y_CHECK)
+    assert [p.split(":")[0].split(" ")[0] for p in problems] == [
+        "contrast",
+        "no",
+        "unnamed",
+        "svg",
+    ], problems
