@@ -387,6 +387,10 @@ async def _check(settings: Settings, sandbox: bool) -> int:
         out(f"  safety: {safety}")
         defaults = _defaults_summary(settings)
         out(f"  agent defaults: {defaults}")
+        if settings.profiles is not None:
+            profiles = settings.profiles
+            default = f", default {profiles.default}" if profiles.default else ", no default"
+            out(f"  profiles: {', '.join(profiles.names())} (from {profiles.source}{default})")
         out(f"  archive: {_archive_summary(settings)}")
         try:
             numbers = await server.runtime.client.phone_numbers.list()

@@ -30,16 +30,18 @@ import difflib
 import json
 import os
 import re
+import sys
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, SkipValidation
 
 from convoai_mcp.errors import ConfigError
 from convoai_mcp.presets import PRESET_NAMES
+from convoai_mcp.profiles import Profiles, load_profiles
 from convoai_mcp.regions import AREA_NAMES, Area
 
 __all__ = [
@@ -52,6 +54,7 @@ __all__ = [
     "AuthMode",
     "Settings",
     "Variable",
+    "default_profiles_path",
     "did_you_mean",
 ]
 
@@ -131,6 +134,10 @@ VARIABLES: dict[str, Variable] = {
     "CONVOAI_IDLE_TIMEOUT": Variable(
         "Seconds an agent stays in an empty channel before leaving (service default 30)."
     ),
+    "CONVOAI_PROFILES": Variable(
+        "Path of the agent profile file (TOML; README: Agent profiles). Default: profiles.toml "
+        "in the per-user config directory, if it exists; none: no profiles."
+    ),
     "CONVOAI_LOG_LEVEL": Variable("Log level on stderr: DEBUG, INFO, WARNING (default), ERROR."),
     "CONVOAI_LOG_FORMAT": Variable(
         "Log format on stderr: text (default) or json (one JSON object per line)."
@@ -159,7 +166,7 @@ VARIABLES: dict[str, Variable] = {
     ),
     "CONVOAI_READ_ONLY": Variable(
         "true exposes only the read-only tools: get_agent, get_history, get_turns, list_agents, "
-        "get_call, list_calls and list_numbers."
+        "list_profiles, get_call, list_calls and list_numbers."
     ),
     "CONVOAI_TOOLS_ALLOW": Variable("Comma list of tool names to expose (default: all)."),
     "CONVOAI_TOOLS_DENY": Variable("Comma list of tool names to hide."),
@@ -288,6 +295,8 @@ class Settings(BaseModel):
     agent_uid: str = "1001"
     user_uid: str = "1002"
     idle_timeout: int | None = None
+    profiles: SkipValidation[Profiles | None] = Field(default=None, repr=False, exclude=True)
+    """The agent profiles (``CONVOAI_PROFILES``), loaded and checked at start-up; None: none."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "WARNING"
     log_format: Literal["text", "json"] = "text"
     log_http: bool = False
@@ -438,6 +447,7 @@ class Settings(BaseModel):
                 hint="the agent and the human participant need distinct RTC uids",
             )
         values["idle_timeout"] = env.integer("CONVOAI_IDLE_TIMEOUT", minimum=0, maximum=86400)
+        values["profiles"] = _profiles(env, source)
         level = env.text("CONVOAI_LOG_LEVEL")
         if level is not None:
             values["log_level"] = _choice(
@@ -567,6 +577,46 @@ def _depth(value: Any) -> int:
             children = item.values() if isinstance(item, dict) else item
             stack.extend((child, level + 1) for child in children)
     return deepest
+
+
+_APP_DIR = "convoai-mcp"
+PROFILES_FILENAME = "profiles.toml"
+
+
+def default_profiles_path(environ: Mapping[str, str] | None = None) -> Path:
+    """The per-user profile file: ``$XDG_CONFIG_HOME/convoai-mcp/profiles.toml`` (default
+    ``~/.config``) on Linux, ``~/Library/Application Support/convoai-mcp/`` on macOS,
+    ``%APPDATA%\\convoai-mcp\\`` on Windows (the archive's per-user logic, for configuration)."""
+    env = os.environ if environ is None else environ
+    home = Path(env.get("HOME") or Path.home())
+    if sys.platform == "win32":
+        base = Path(env.get("APPDATA") or home / "AppData" / "Roaming")
+    elif sys.platform == "darwin":
+        base = home / "Library" / "Application Support"
+    else:
+        base = Path(env.get("XDG_CONFIG_HOME") or home / ".config")
+    return base / _APP_DIR / PROFILES_FILENAME
+
+
+def _profiles(env: _Env, environ: Mapping[str, str]) -> Profiles | None:
+    """The profiles of ``CONVOAI_PROFILES`` (or of the per-user file, if there is one), with
+    their ``${NAME}`` secrets read from ``environ``; None when there is no file."""
+    value = env.text("CONVOAI_PROFILES")
+    if value is not None and value.lower() == "none":
+        return None
+    if value is None:
+        path = default_profiles_path(environ)
+        if not path.is_file():
+            return None
+    else:
+        try:
+            path = Path(value).expanduser()
+        except RuntimeError:  # ~nosuchuser/...
+            raise ConfigError(
+                f"CONVOAI_PROFILES={value!r}: the home directory in it cannot be found",
+                hint="write an absolute path, or ~/... for your own home directory",
+            ) from None
+    return load_profiles(path, environ=environ)
 
 
 class _Env:

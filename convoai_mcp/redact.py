@@ -195,8 +195,8 @@ def install_log_redaction(redactor: Redactor, logger: logging.Logger | None = No
 
 def settings_redactor(settings: Settings) -> Redactor:
     """A :class:`Redactor` for every secret in ``settings``: App Certificate, customer secret
-    (also as the Basic ``Authorization`` header it makes), auth token, LLM key, HTTP token, and
-    secret-named values in the TTS / ASR parameters."""
+    (also as the Basic ``Authorization`` header it makes), auth token, LLM key, HTTP token,
+    secret-named values in the TTS / ASR parameters, and every secret of the agent profiles."""
     secrets: list[str | SecretStr | None] = [
         settings.app_certificate,
         settings.customer_secret,
@@ -207,6 +207,8 @@ def settings_redactor(settings: Settings) -> Redactor:
 
     secrets += secret_values(settings.tts_params)
     secrets += secret_values(settings.asr_params)
+    if settings.profiles is not None:
+        secrets += settings.profiles.secret_values()
     redactor = Redactor(secrets)
     if settings.customer_id and settings.customer_secret:
         redactor.add_basic_auth(settings.customer_id, settings.customer_secret)

@@ -64,6 +64,7 @@ def test_every_variable_is_read() -> None:
         "CONVOAI_AGENT_UID": "7",
         "CONVOAI_USER_UID": "8",
         "CONVOAI_IDLE_TIMEOUT": "120",
+        "CONVOAI_PROFILES": "none",
         "CONVOAI_LOG_LEVEL": "debug",
         "CONVOAI_LOG_FORMAT": "JSON",
         "CONVOAI_LOG_HTTP": "on",
@@ -99,6 +100,7 @@ def test_every_variable_is_read() -> None:
     assert s.tts_params["voice_name"] == "en-US-AndrewNeural"
     assert s.asr_params == {"key": "asr-key"}
     assert (s.agent_uid, s.user_uid, s.idle_timeout) == ("7", "8", 120)
+    assert s.profiles is None
     assert s.log_level == "DEBUG"
     assert (s.log_format, s.log_http) == ("json", True)
     assert s.call_allowlist == ("+14155550100", "+4420")

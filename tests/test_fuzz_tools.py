@@ -415,6 +415,7 @@ SPECS: dict[str, Spec] = {
     },
     "hangup": {"agent_id": AGENT_ID},
     "list_numbers": {},
+    "list_profiles": {},
     "stop_agent": {"agent_id": AGENT_ID},
     "update_agent": {
         "agent_id": AGENT_ID,

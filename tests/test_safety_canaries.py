@@ -37,6 +37,35 @@ LLM_KEY = "sk-CANARY-llm-KEY-z4x8c2v6"  # shaped like a vendor key, not one
 TTS_KEY = "CANARYttsKEYm5n1b7v3"
 ASR_KEY = "CANARYasrKEYp0o9i8u7"
 HTTP_TOKEN = "CANARYhttpTOKENl2k4j6h8g0"
+PROFILE_LLM_KEY = "sk-ant-CANARY-profile-LLM-r7t1y5"  # agent profiles (issue 12)
+PROFILE_TTS_KEY = "CANARYprofileTTSa8s6d4f2"
+PROFILE_ASR_KEY = "CANARYprofileASRg3h5j7k9"
+PROFILE_ENV = {
+    "CANARY_ANTHROPIC_KEY": PROFILE_LLM_KEY,
+    "CANARY_ELEVENLABS_KEY": PROFILE_TTS_KEY,
+    "CANARY_DEEPGRAM_KEY": PROFILE_ASR_KEY,
+}
+PROFILES = """
+[profiles.canary]
+description = "A profile whose keys are canaries"
+[profiles.canary.llm]
+vendor = "anthropic"
+api_key = "${CANARY_ANTHROPIC_KEY}"
+model = "claude-sonnet-4-5"
+url = "https://api.anthropic.com/v1/messages"
+max_tokens = 512
+headers = { anthropic-version = "2023-06-01" }
+[profiles.canary.tts]
+vendor = "elevenlabs"
+key = "${CANARY_ELEVENLABS_KEY}"
+model_id = "eleven_flash_v2_5"
+voice_id = "21m00Tcm4TlvDq8ikWAM"
+base_url = "wss://api.elevenlabs.io/v1"
+[profiles.canary.asr]
+vendor = "deepgram"
+api_key = "${CANARY_DEEPGRAM_KEY}"
+model = "nova-3"
+"""
 CALLEE = "+14155550123"
 
 CANARIES: dict[str, str] = {
@@ -47,6 +76,9 @@ CANARIES: dict[str, str] = {
     "TTS key": TTS_KEY,
     "ASR key": ASR_KEY,
     "HTTP token": HTTP_TOKEN,
+    "profile LLM key": PROFILE_LLM_KEY,
+    "profile TTS key": PROFILE_TTS_KEY,
+    "profile ASR key": PROFILE_ASR_KEY,
 }
 # The distinctive middle of each canary: catches truncated or re-encoded copies too.
 CORES: dict[str, str] = {
@@ -56,6 +88,9 @@ CORES: dict[str, str] = {
     "TTS key": "ttsKEYm5n1",
     "ASR key": "asrKEYp0o9",
     "HTTP token": "httpTOKENl2k4",
+    "profile LLM key": "profile-LLM-r7t1",
+    "profile TTS key": "profileTTSa8s6",
+    "profile ASR key": "profileASRg3h5",
 }
 
 
@@ -184,6 +219,20 @@ async def run_everything(client: Client, sandbox: Sandbox, capture: Capture) -> 
         await resource(uri)
     capture.add("resources/list", await client.list_resources())
     capture.add("tools/list", await client.list_tools())
+    # agent profiles: listed, and used to start an agent and place a call
+    assert not (await tool("list_profiles", {})).is_error
+    await resource("convoai://profiles")
+    by_profile = await tool(
+        "start_agent", {"channel": "canary-profile", "profile": "canary", "tts_voice": "v2"}
+    )
+    assert not by_profile.is_error, by_profile
+    profile_agent = (by_profile.structured_content or {})["agent_id"]
+    await resource(f"convoai://agents/{profile_agent}")
+    assert not (await tool("stop_agent", {"agent_id": profile_agent})).is_error
+    profile_call = await tool("call", {"to_number": CALLEE, "profile": "canary", "confirm": True})
+    assert not profile_call.is_error, profile_call
+    call_by_profile = (profile_call.structured_content or {})["agent_id"]
+    assert not (await tool("hangup", {"agent_id": call_by_profile})).is_error
 
     placed = await tool(
         "call", {"to_number": CALLEE, "confirm": True, "greeting": "Hi, this is a test call"}
@@ -219,6 +268,8 @@ async def run_everything(client: Client, sandbox: Sandbox, capture: Capture) -> 
         ("mint_token", {"channel": "x", "uid": "abc"}),
         ("list_calls", {"cursor": "garbage"}),
         ("start_agent", {"channel": "bad channel \u0000"}),
+        ("start_agent", {"channel": "c", "profile": "canary", "asr_language": "xx-YY"}),
+        ("start_agent", {"channel": "c", "profile": "canary", "llm_url": "https://x.example/"}),
     ]
     for name, arguments in failures:
         assert (await tool(name, arguments)).is_error, (name, arguments)
@@ -265,8 +316,12 @@ async def test_no_canary_in_anything_the_in_memory_server_emits(
     caplog.set_level(logging.DEBUG)
     capture = Capture()
     async with canary_sandbox() as (sandbox, base_url):
+        profiles = tmp_path / "profiles.toml"
+        profiles.write_text(PROFILES)
         env = {
             **canary_env(auth),
+            **PROFILE_ENV,
+            "CONVOAI_PROFILES": str(profiles),
             "CONVOAI_BASE_URL": base_url,
             "CONVOAI_ARCHIVE_PATH": str(tmp_path / "archive.sqlite3"),
         }
@@ -286,6 +341,7 @@ async def test_no_canary_in_anything_the_in_memory_server_emits(
         # the canaries really went through the server to the service
         sent = json.dumps([a.config.properties for a in sandbox.state.agents.values()])
         assert all(key in sent for key in (LLM_KEY, TTS_KEY, ASR_KEY))
+        assert all(key in sent for key in PROFILE_ENV.values())
     assert called == set(TOOL_NAMES)
     kinds = {where.split(" ")[0] for where, _ in capture.items}
     assert {"tool", "resource", "prompt", "resources/list", "tools/list"} <= kinds
@@ -307,9 +363,13 @@ def test_canary_detector_detects() -> None:
 async def test_no_canary_on_the_stdio_subprocess_stderr_or_stdout(tmp_path: Path) -> None:
     capture = Capture()
     errlog = tmp_path / "stderr.txt"
+    profiles = tmp_path / "profiles.toml"
+    profiles.write_text(PROFILES)
     async with canary_sandbox() as (sandbox, base_url):
         env = subprocess_env(
             **canary_env("basic"),
+            **PROFILE_ENV,
+            CONVOAI_PROFILES=str(profiles),
             CONVOAI_BASE_URL=base_url,
             CONVOAI_ARCHIVE_PATH=str(tmp_path / "archive.sqlite3"),
         )

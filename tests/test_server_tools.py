@@ -22,6 +22,7 @@ READ_ONLY = {
     "list_agents",
     "get_call",
     "list_calls",
+    "list_profiles",
 }
 """mint_token is not: it hands out credentials (issue 10 D10 changed its annotations)."""
 DESTRUCTIVE = {"hangup", "stop_agent", "update_agent"}
@@ -53,7 +54,7 @@ async def test_tool_list_has_every_tool_in_a_stable_order(tmp_path: Path) -> Non
         first = [t.name for t in (await client.list_tools()).tools]
         second = [t.name for t in (await client.list_tools()).tools]
     assert first == list(TOOL_NAMES) == second
-    assert len(TOOL_NAMES) == 16  # get_history and get_turns joined (issue 10)
+    assert len(TOOL_NAMES) == 17  # get_history and get_turns (issue 10), list_profiles (issue 12)
 
 
 async def test_every_tool_has_a_described_schema_output_schema_and_true_annotations(
@@ -76,7 +77,8 @@ async def test_every_tool_has_a_described_schema_output_schema_and_true_annotati
         assert ann.read_only_hint is (tool.name in READ_ONLY), tool.name
         assert ann.destructive_hint is (tool.name in DESTRUCTIVE), tool.name
         assert ann.idempotent_hint is not None
-        assert ann.open_world_hint is True, tool.name
+        # list_profiles reads the server's own configuration: the only closed-world tool
+        assert ann.open_world_hint is (tool.name != "list_profiles"), tool.name
         assert ann.title
 
 

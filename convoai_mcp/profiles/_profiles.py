@@ -340,7 +340,7 @@ def _resolve(
     secret: bool = False,
 ) -> Any:
     """``value`` with ``${NAME}`` read from the environment; secrets collected."""
-    from convoai_mcp.redact import is_secret_key
+    from convoai_mcp._secrets import is_secret_name as is_secret_key
 
     if isinstance(value, dict):
         return {
@@ -459,7 +459,7 @@ def _parse_stage(
     stage: str, raw: dict[str, Any], area: str, where: _Where, environ: Mapping[str, str],
     private: bool, secrets: list[str],
 ) -> Stage:  # fmt: skip
-    from convoai_mcp.redact import is_secret_key
+    from convoai_mcp._secrets import is_secret_name as is_secret_key
 
     vendor = raw.get("vendor")
     if not isinstance(vendor, str) or not vendor:

@@ -10,6 +10,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp_types import CallToolResult, InputRequiredResult
 from mcp_types import Resource as MCPResource
+from mcp_types import Tool as MCPTool
 from pydantic import ValidationError
 
 from convoai_mcp import __version__
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from convoai_mcp.config import Settings
     from convoai_mcp.server.subscriptions import Subscriptions
 
-__all__ = ["SERVER_INSTRUCTIONS", "ConvoAIServer", "build_server"]
+__all__ = ["PROFILES_INSTRUCTIONS", "SERVER_INSTRUCTIONS", "ConvoAIServer", "build_server"]
 
 SERVER_INSTRUCTIONS = """\
 Voice agents (Agora Conversational AI): start_agent puts an AI voice agent into an RTC channel
@@ -29,6 +30,11 @@ stop_agent ends it. call places an outbound phone call handled by an agent; hang
 get_history reads the transcript (kept after the agent ends) and get_turns the per-turn latency
 with a summary (also resources: convoai://agents/{agent_id}/history and /turns). Agents and
 calls cost money while they run: stop what you start when the conversation is over."""
+
+PROFILES_INSTRUCTIONS = """
+The operator configured agent profiles: list_profiles shows them (vendors, voice, language);
+pass one's name as profile to start_agent or call."""
+"""Added to :data:`SERVER_INSTRUCTIONS` when a profile file is configured."""
 
 
 class ConvoAIServer(MCPServer[Runtime]):
@@ -87,6 +93,16 @@ class ConvoAIServer(MCPServer[Runtime]):
                 )
         return resources
 
+    async def list_tools(self) -> list[MCPTool]:
+        """The tools, with the configured agent profiles as the ``profile`` argument's enum."""
+        from convoai_mcp.server.profiled import profile_schema
+
+        settings = self.runtime.settings
+        return [
+            tool.model_copy(update={"input_schema": profile_schema(tool.input_schema, settings)})
+            for tool in await super().list_tools()
+        ]
+
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Runtime, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
@@ -124,7 +140,7 @@ def build_server(
     never closed by the server). ``poll_interval`` is the history subscription poll period.
     """
     from convoai_mcp.policy import Policy
-    from convoai_mcp.server import console, prompts, resources, subscriptions, tools
+    from convoai_mcp.server import console, profiled, prompts, resources, subscriptions, tools
 
     runtime = Runtime(settings, client, poll_interval=poll_interval)
 
@@ -138,7 +154,7 @@ def build_server(
         name="convoai-mcp",
         title="Agora Conversational AI",
         version=__version__,
-        instructions=SERVER_INSTRUCTIONS,
+        instructions=SERVER_INSTRUCTIONS + (PROFILES_INSTRUCTIONS if settings.profiles else ""),
         website_url="https://github.com/convoai-mcp/convoai-mcp",
         lifespan=lifespan,
         log_level=settings.log_level,
@@ -149,6 +165,7 @@ def build_server(
     visible = policy.visible_tools(tools.TOOL_NAMES)
     tools.register(server, visible)
     resources.register(server)
+    profiled.register(server, settings)
     prompts.register(server)
     server.subscriptions = subscriptions.register(server, runtime)
     return server

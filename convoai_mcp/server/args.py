@@ -29,6 +29,7 @@ __all__ = [
     "Confirm",
     "Ctx",
     "Cursor",
+    "FromTime",
     "Greeting",
     "IdleTimeout",
     "Limit",
@@ -39,8 +40,11 @@ __all__ = [
     "Preset",
     "Presets",
     "Priority",
+    "ProfileName",
     "SystemPrompt",
+    "TemplateVariables",
     "Timeout",
+    "ToTime",
     "TtsVendor",
     "TtsVoice",
     "Uid",
@@ -161,13 +165,39 @@ TtsVendor = Annotated[
 ]
 TtsVoice = Annotated[
     str | None,
-    Field(max_length=128, description="TTS voice name, e.g. en-US-AndrewMultilingualNeural."),
+    Field(
+        max_length=128,
+        description="TTS voice name, e.g. en-US-AndrewMultilingualNeural (with a profile: "
+        "written into the voice field of the profile's TTS vendor).",
+    ),
 ]
 AsrLanguage = Annotated[
     str | None,
     Field(
         pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
-        description="Speech recognition language, e.g. en-US, zh-CN.",
+        description="Speech recognition language, e.g. en-US, zh-CN (with a profile: the ASR "
+        "and turn-detection language together).",
+    ),
+]
+ProfileName = Annotated[
+    str | None,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="Agent profile to use (see list_profiles): a complete agent configured by "
+        "the operator; omit for the default. Not together with presets, pipeline_id, llm_url, "
+        "llm_model or tts_vendor.",
+    ),
+]
+"""The ``profile`` argument; the server lists the configured names as its enum
+(:func:`convoai_mcp.server.profiled.profile_schema`)."""
+TemplateVariables = Annotated[
+    dict[str, str] | None,
+    Field(
+        max_length=50,
+        description="Values for the {{name}} placeholders of the profile's prompt, e.g. "
+        '{"customer": "Ann"} (needs a profile).',
     ),
 ]
 IdleTimeout = Annotated[
@@ -189,6 +219,23 @@ Confirm = Annotated[
 Timeout = Annotated[
     float,
     Field(ge=1, le=120, description="Longest time to wait, in seconds (when waiting)."),
+]
+FromTime = Annotated[
+    int | None,
+    Field(
+        ge=0,
+        le=2**40,
+        description="Only what was created at or after this Unix time (seconds); with "
+        "to_time, replaces the service's default window.",
+    ),
+]
+ToTime = Annotated[
+    int | None,
+    Field(
+        ge=0,
+        le=2**40,
+        description="Only what was created at or before this Unix time (seconds).",
+    ),
 ]
 Limit = Annotated[int, Field(ge=1, le=100, description="Page size (1-100).")]
 Cursor = Annotated[

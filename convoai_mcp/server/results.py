@@ -7,6 +7,8 @@ They are the server's own view of the service's answers: flat, documented, and f
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
@@ -22,6 +24,9 @@ __all__ = [
     "HistoryResult",
     "NumberList",
     "NumberResult",
+    "ProfileList",
+    "ProfileSummary",
+    "ProfileTools",
     "StartAgentResult",
     "TokenResult",
     "TurnResult",
@@ -269,3 +274,45 @@ class TurnsResult(_Result):
     turns: list[TurnResult] = Field(
         description="The most recent turns (at most limit), oldest first."
     )
+
+
+class ProfileTools(_Result):
+    """The tools a profile gives the agent itself."""
+
+    enabled: bool = Field(description="Whether the agent may call tools (enable_tools).")
+    mcp_servers: list[dict[str, Any]] = Field(
+        description="MCP servers the agent's LLM uses: name, endpoint (without credentials), "
+        "transport."
+    )
+    functions: int = Field(description="How many function tools the LLM stage declares.")
+
+
+class ProfileSummary(_Result):
+    """One agent profile, as a model may see it (never a secret)."""
+
+    name: str = Field(description="Pass it as profile to start_agent or call.")
+    description: str
+    kind: str = Field(description="cascading (ASR + LLM + TTS) or mllm (a realtime model).")
+    stages: dict[str, str] = Field(description="Stage (asr, llm, tts, mllm, avatar) -> vendor.")
+    presets: list[str]
+    pipeline_id: str | None = None
+    voice: str | None = Field(default=None, description="The configured voice, if named.")
+    voice_field: str | None = Field(
+        default=None,
+        description="Where tts_voice goes for this profile's TTS (null: it takes no voice).",
+    )
+    language: str = Field(description="ASR and turn-detection language.")
+    tools: ProfileTools
+    template_variables: list[str] = Field(description="Template variables the profile sets.")
+    callable: bool = Field(description="Whether call can use it (a full LLM and TTS, no presets).")
+    default: bool = Field(description="Whether it is used when no profile is named.")
+
+
+class ProfileList(_Result):
+    """The agent profiles start_agent and call can use."""
+
+    profiles: list[ProfileSummary]
+    default: str | None = Field(
+        default=None, description="The profile used when none is named (null: none)."
+    )
+    note: str = Field(description="What applies when no profile is named.")

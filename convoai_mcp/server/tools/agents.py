@@ -5,7 +5,7 @@
 # that building the server (and answering `initialize`) does not wait for them.
 
 import dataclasses
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import InputRequiredResult
@@ -20,6 +20,7 @@ from convoai_mcp.server.args import (
     Confirm,
     Ctx,
     Cursor,
+    FromTime,
     Greeting,
     IdleTimeout,
     Limit,
@@ -29,8 +30,11 @@ from convoai_mcp.server.args import (
     PipelineId,
     Presets,
     Priority,
+    ProfileName,
     SystemPrompt,
+    TemplateVariables,
     Timeout,
+    ToTime,
     TtsVendor,
     TtsVoice,
     Uid,
@@ -63,6 +67,9 @@ from convoai_mcp.server.tools._common import (
     wait,
 )
 
+if TYPE_CHECKING:
+    from convoai_mcp.models import StartAgentResponse
+
 __all__ = [
     "get_agent",
     "get_history",
@@ -81,8 +88,10 @@ __all__ = [
 async def start_agent(
     ctx: Ctx,
     channel: Channel,
+    profile: ProfileName = None,
     system_prompt: SystemPrompt = None,
     greeting: Greeting = None,
+    template_variables: TemplateVariables = None,
     presets: Presets = None,
     pipeline_id: PipelineId = None,
     llm_url: LlmUrl = None,
@@ -124,14 +133,17 @@ async def start_agent(
     configuration. The result has the agent_id (for speak, think, interrupt, update_agent,
     stop_agent, get_history and get_turns) and a join token for the
     human participant's uid. The agent runs, and costs money, until stop_agent, or until it
-    has been alone in the channel for idle_timeout seconds.
+    has been alone in the channel for idle_timeout seconds. With profile (see list_profiles)
+    the agent is one the operator configured; system_prompt, greeting, tts_voice,
+    asr_language and template_variables adjust it.
     """
     arguments = dict(locals())  # first: exactly this call's arguments
-    from convoai_mcp.server import defaults, lifecycle
+    from convoai_mcp.server import defaults, lifecycle, profiled
     from convoai_mcp.server.guard import ConfirmationRequired
 
     rt = rt_of(ctx)
     settings = rt.settings
+    chosen = profiled.chosen(settings, arguments)  # the profile, if any; refuses before sending
     agent_uid = agent_uid or settings.agent_uid
     user_uid = user_uid or settings.user_uid
     if agent_uid == user_uid:
@@ -160,16 +172,36 @@ async def start_agent(
         name = earlier.name if earlier is not None else name or f"convoai-{random_suffix()}"
         # Built before anything is reserved or sent: what the server cannot configure (or the
         # operator did not allow) is refused first.
-        llm_endpoint = foreign_llm(settings, arguments, for_call=False)
-        spec = agent_spec(
-            settings,
-            arguments,
-            channel=channel,
-            name=name,
-            agent_uid=agent_uid,
-            user_uid=user_uid,
-            idle_timeout=idle_timeout,
-        )
+        if chosen is not None:  # the profile's keys go only to its own stages (D1)
+            llm_endpoint = None
+            request = profiled.start_request(
+                settings,
+                chosen,
+                arguments,
+                name=name,
+                channel=channel,
+                agent_uid=agent_uid,
+                user_uid=user_uid,
+                idle_timeout=idle_timeout,
+            )
+
+            async def send() -> "StartAgentResponse":
+                return await rt.client.agents.start(request, adopt_existing=earlier is not None)
+        else:
+            llm_endpoint = foreign_llm(settings, arguments, for_call=False)
+            spec = agent_spec(
+                settings,
+                arguments,
+                channel=channel,
+                name=name,
+                agent_uid=agent_uid,
+                user_uid=user_uid,
+                idle_timeout=idle_timeout,
+            )
+
+            async def send() -> "StartAgentResponse":
+                return await rt.client.agents.launch(spec, adopt_existing=earlier is not None)
+
         try:
             reservation = await rt.guard.admit_agent(
                 ctx, channel=channel, confirm=confirm, llm_endpoint=llm_endpoint
@@ -190,7 +222,7 @@ async def start_agent(
             key=key,
             pending=Pending(channel, name),
             reservation=reservation,
-            send=lambda: rt.client.agents.launch(spec, adopt_existing=earlier is not None),
+            send=send,
             agent_id_of=lambda answer: answer.agent_id,
             record=lambda agent_id: dataclasses.replace(booked, agent_id=agent_id),
             find=lambda: lifecycle.find_agent(rt, channel, name),
@@ -443,13 +475,21 @@ async def list_agents(
     ctx: Ctx,
     channel: Annotated[Channel | None, Field(description="Only agents in this channel.")] = None,
     state: Annotated[AgentState | None, Field(description="Only agents in this state.")] = None,
+    from_time: FromTime = None,
+    to_time: ToTime = None,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> AgentList:
-    """List the project's agents (the service's default window is the last 2 hours), one page
-    at a time: pass next_cursor back as cursor for the next page. Read-only."""
+    """List the project's agents (the service's default window is the last 2 hours; from_time
+    and to_time choose another), one page at a time: pass next_cursor back as cursor for the
+    next page. Read-only."""
     page = await rt_of(ctx).client.agents.list_page(
-        channel=channel, state=state, limit=limit, cursor=cursor
+        channel=channel,
+        state=state,
+        from_time=from_time,
+        to_time=to_time,
+        limit=limit,
+        cursor=cursor,
     )
     return AgentList(
         agents=[

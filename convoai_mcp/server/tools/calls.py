@@ -3,7 +3,7 @@
 # No `from __future__ import annotations`: the SDK reads these signatures at registration time.
 
 import dataclasses
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from mcp_types import InputRequiredResult
 from pydantic import Field
@@ -16,14 +16,18 @@ from convoai_mcp.server.args import (
     Confirm,
     Ctx,
     Cursor,
+    FromTime,
     Greeting,
     Limit,
     LlmModel,
     LlmUrl,
     PipelineId,
     Presets,
+    ProfileName,
     SystemPrompt,
+    TemplateVariables,
     Timeout,
+    ToTime,
     TtsVendor,
     TtsVoice,
 )
@@ -46,6 +50,9 @@ from convoai_mcp.server.tools._common import (
     wait,
 )
 
+if TYPE_CHECKING:
+    from convoai_mcp.models import CallRequest
+
 __all__ = ["call", "get_call", "hangup", "list_calls"]
 
 
@@ -53,8 +60,10 @@ __all__ = ["call", "get_call", "hangup", "list_calls"]
 async def call(
     ctx: Ctx,
     to_number: E164,
+    profile: ProfileName = None,
     system_prompt: SystemPrompt = None,
     greeting: Greeting = None,
+    template_variables: TemplateVariables = None,
     from_number: Annotated[
         E164 | None,
         Field(
@@ -84,14 +93,17 @@ async def call(
     script and goal there) and opens with greeting. This reaches a real phone and costs
     money: only dial numbers the user asked for; the server may refuse numbers outside its
     allow-list or ask the user to confirm. Returns the agent_id: follow the conversation with
-    get_history (and get_turns for latency) and hang up with hangup.
+    get_history (and get_turns for latency) and hang up with hangup. With profile (see
+    list_profiles; it must be callable) the agent is one the operator configured;
+    system_prompt, greeting, tts_voice, asr_language and template_variables adjust it.
     """
     arguments = dict(locals())  # first: exactly this call's arguments
-    from convoai_mcp.server import defaults, lifecycle
+    from convoai_mcp.server import defaults, lifecycle, profiled
     from convoai_mcp.server.guard import ConfirmationRequired
 
     rt = rt_of(ctx)
     settings = rt.settings
+    chosen = profiled.chosen(settings, arguments)  # the profile, if any; refuses before sending
     user_uid = settings.user_uid
     key = fingerprint("call", arguments)
     # This same request was sent before and its answer lost: the call it placed, if any.
@@ -105,19 +117,38 @@ async def call(
             channel, name = earlier.channel, earlier.name
         else:
             channel, name = channel or f"call-{random_suffix()}", f"call-{random_suffix()}"
+
         # Built before anything is reserved or sent: a call the server cannot configure (or
         # the operator did not allow) is refused first.
-        llm_endpoint = foreign_llm(settings, arguments, for_call=True)
-        spec = agent_spec(
-            settings,
-            arguments,
-            channel=channel,
-            name=name,
-            agent_uid=settings.agent_uid,
-            user_uid=user_uid,
-            idle_timeout=None,
-            for_call=True,
-        )
+        def profile_request(from_number: str) -> "CallRequest":
+            assert chosen is not None
+            return profiled.call_request(
+                settings,
+                chosen,
+                arguments,
+                name=name,
+                channel=channel,
+                agent_uid=settings.agent_uid,
+                sip_uid=user_uid,
+                to_number=to_number,
+                from_number=from_number,
+            )
+
+        if chosen is not None:  # the profile's keys go only to its own stages (D1)
+            llm_endpoint = None
+            profile_request(from_number or to_number)  # an override it cannot take: refused
+        else:
+            llm_endpoint = foreign_llm(settings, arguments, for_call=True)
+            spec = agent_spec(
+                settings,
+                arguments,
+                channel=channel,
+                name=name,
+                agent_uid=settings.agent_uid,
+                user_uid=user_uid,
+                idle_timeout=None,
+                for_call=True,
+            )
         try:  # one admission: policy, limits, the default from_number, confirmation
             reservation, from_number = await rt.guard.admit_call(
                 ctx,
@@ -129,9 +160,12 @@ async def call(
         except ConfirmationRequired as exc:
             return exc.result
         try:
-            request = defaults.call_request(
-                settings, spec, to_number=to_number, from_number=from_number, sip_uid=user_uid
-            )
+            if chosen is not None:
+                request = profile_request(from_number)
+            else:
+                request = defaults.call_request(
+                    settings, spec, to_number=to_number, from_number=from_number, sip_uid=user_uid
+                )
         except BaseException:
             rt.guard.release(reservation)
             raise
@@ -233,14 +267,23 @@ async def list_calls(
     type: Annotated[
         Literal["inbound", "outbound"] | None, Field(description="Only this direction.")
     ] = None,
+    from_time: FromTime = None,
+    to_time: ToTime = None,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> CallList:
-    """List the project's calls (the service's default window is the last 60 days), one page at
-    a time: pass next_cursor back as cursor for the next page. Why a call ended is only in
-    get_call. Read-only."""
+    """List the project's calls (the service's default window is the last 60 days; from_time
+    and to_time choose another), one page at a time: pass next_cursor back as cursor for the
+    next page. Why a call ended is only in get_call. Read-only."""
     rt = rt_of(ctx)
-    page = await rt.client.calls.list_page(number=number, type=type, limit=limit, cursor=cursor)
+    page = await rt.client.calls.list_page(
+        number=number,
+        type=type,
+        from_time=from_time,
+        to_time=to_time,
+        limit=limit,
+        cursor=cursor,
+    )
     return CallList(
         calls=[_call_summary(rt.guard.redact(item)) for item in page.items],
         next_cursor=page.cursor or None,
