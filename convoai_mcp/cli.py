@@ -7,6 +7,7 @@
     convoai-mcp check [--sandbox]                 validate the configuration and try it once
     convoai-mcp console [--sandbox] [--port N]    MCP and the live console on loopback
     convoai-mcp demo                              a scripted session against the sandbox
+    convoai-mcp audit [--since ISO] [--json]      the audit trail (read-only)
     convoai-mcp sandbox ...                       the emulator alone (its own --help)
 
 In stdio mode nothing but protocol messages goes to stdout: the banner (what is served, and the
@@ -28,6 +29,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
+    from convoai_mcp.archive.sqlite import SQLiteArchive
     from convoai_mcp.config import Settings
     from convoai_mcp.redact import Redactor
     from convoai_mcp.server.app import ConvoAIServer
@@ -36,6 +38,7 @@ __all__ = [
     "JsonFormatter",
     "LibraryFilter",
     "adopt_uvicorn_logging",
+    "audit_main",
     "build_parser",
     "check_main",
     "configure_logging",
@@ -58,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="other commands: 'convoai-mcp check' validates the configuration and makes "
         "one harmless read against the service; 'convoai-mcp console' serves MCP and the live "
         "console on loopback; 'convoai-mcp demo' runs a scripted session "
-        "against the sandbox; 'convoai-mcp sandbox --help' runs the emulator alone.",
+        "against the sandbox; 'convoai-mcp sandbox --help' runs the emulator alone; "
+        "'convoai-mcp audit' prints the audit trail.",
     )
     parser.add_argument(
         "--transport",
@@ -244,6 +248,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return check_main(args[1:])
     if args and args[0] == "console":
         return main(_console_args(args[1:]))
+    if args and args[0] == "audit":
+        return audit_main(args[1:])
     ns = build_parser().parse_args(args)
     configure_logging()
 
@@ -295,6 +301,69 @@ def _console_args(argv: Sequence[str]) -> list[str]:
     ns = parser.parse_args(list(argv))
     out = ["--transport", "streamable-http", "--host", "127.0.0.1", "--port", str(ns.port)]
     return [*out, "--sandbox"] if ns.sandbox else out
+
+
+def _since(value: str) -> float:
+    """``--since``: an ISO 8601 date or time (UTC unless it says otherwise) as Unix seconds."""
+    try:
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not an ISO 8601 date or time; write e.g. 2026-12-01 or "
+            "2026-12-01T18:30:00Z"
+        ) from None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+
+
+def audit_main(argv: Sequence[str]) -> int:
+    """``convoai-mcp audit``: print the audit trail (oldest first), reading the archive
+    read-only. Exit status 0, or 2 when there is no archive to read."""
+    parser = argparse.ArgumentParser(
+        prog="convoai-mcp audit",
+        description="Print the audit trail the server keeps in its archive: every tool call "
+        "that starts, changes, stops or costs something, with its decision (allowed, approved "
+        "and how, refused and by which rule) and outcome. Reads the archive read-only "
+        "(CONVOAI_ARCHIVE_PATH, else the per-user data directory).",
+    )
+    parser.add_argument("--since", type=_since, help="only entries from then on (ISO 8601)")
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    parser.add_argument("--archive", help="the archive file (default: CONVOAI_ARCHIVE_PATH)")
+    ns = parser.parse_args(list(argv))
+    import sqlite3
+
+    from convoai_mcp.archive.sqlite import SQLiteArchive, default_archive_path
+    from convoai_mcp.errors import ConfigError
+
+    try:
+        archive = SQLiteArchive(ns.archive or default_archive_path(), read_only=True)
+        entries = _audit_entries(archive, ns.since)
+    except ConfigError as exc:
+        _say(f"configuration error: {exc}")
+        return 2
+    except (OSError, sqlite3.DatabaseError) as exc:
+        _say(f"cannot read the archive {archive.path}: {exc}")
+        return 2
+    from convoai_mcp.server.audit import format_entry
+
+    for item in entries:
+        print(json.dumps(item, ensure_ascii=False) if ns.json else format_entry(item))
+    if not entries and not ns.json:
+        _say(f"no audit entries in {archive.path}" + (" since then" if ns.since else ""))
+    return 0
+
+
+def _audit_entries(archive: SQLiteArchive, since: float | None) -> list[dict[str, Any]]:
+    """Every entry from ``since`` on, oldest first."""
+    found: list[dict[str, Any]] = []
+    cursor: str | None = None
+    try:
+        while True:
+            page, cursor = archive.list_audit_sync(since=since, limit=500, cursor=cursor)
+            found += page
+            if cursor is None:
+                return found[::-1]
+    finally:
+        archive.close()
 
 
 def _configure_from(settings: Settings, redactor: Redactor) -> None:

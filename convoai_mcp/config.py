@@ -31,10 +31,11 @@ import json
 import os
 import re
 import sys
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, SkipValidation
@@ -43,6 +44,9 @@ from convoai_mcp.errors import ConfigError
 from convoai_mcp.presets import PRESET_NAMES
 from convoai_mcp.profiles import Profiles, load_profiles
 from convoai_mcp.regions import AREA_NAMES, Area
+
+if TYPE_CHECKING:
+    from convoai_mcp.calling_rules import CallingRules
 
 __all__ = [
     "ENV_VARS",
@@ -150,6 +154,27 @@ VARIABLES: dict[str, Variable] = {
         "Comma list of E.164 numbers or prefixes (+1415) the call tool may dial; empty means no "
         "outbound calls."
     ),
+    "CONVOAI_CALL_HOURS": Variable(
+        "Calling window in the callee's local time, HH:MM-HH:MM (default 08:00-21:00; in sandbox "
+        "mode default off), or off."
+    ),
+    "CONVOAI_CALLS_PER_NUMBER_PER_DAY": Variable(
+        "Calls to one number in any 24 hours (default 3; in sandbox mode default off; 0 forbids "
+        "calls), or off; counted across restarts from the archive."
+    ),
+    "CONVOAI_CALL_ALLOW_TYPES": Variable(
+        "Comma list of costly number types to allow (premium_rate, shared_cost, "
+        "personal_number, uan, pager, voicemail, or all); refused by default."
+    ),
+    "CONVOAI_DEFAULT_REGION": Variable(
+        "ISO 3166-1 region (e.g. US) for numbers written in national format; unset, every "
+        "number needs its +country code."
+    ),
+    "CONVOAI_EMULATOR": Variable(
+        "on when CONVOAI_BASE_URL is the local emulator (convoai-mcp sandbox prints it): its "
+        "fictional 555-01xx numbers may be dialled, quiet hours and the per-number cap default "
+        "off. Default off."
+    ),
     "CONVOAI_MAX_AGENTS": Variable(
         "Maximum concurrent agents started by this server (default 5; 0 forbids)."
     ),
@@ -186,6 +211,10 @@ VARIABLES: dict[str, Variable] = {
         "Path of the SQLite transcript archive (default: per-user data directory)."
     ),
     "CONVOAI_ARCHIVE_RETENTION_DAYS": Variable("Days archived transcripts are kept (default 30)."),
+    "CONVOAI_TRANSCRIPT_MAX_CHARS": Variable(
+        "Characters of spoken text in one page of a transcript (get_history, the history "
+        "resource; default 8000); get_history hands out a cursor for the rest."
+    ),
 }
 """Every environment variable the server reads: the one home of their names, help and secrecy.
 Add a variable here (one line) and read it in :meth:`Settings.from_env`."""
@@ -196,6 +225,14 @@ ENV_VARS: dict[str, str] = {name: var.help for name, var in VARIABLES.items()}
 
 SECRET_ENV_VARS: frozenset[str] = frozenset(n for n, v in VARIABLES.items() if v.secret)
 """Variables whose value is secret (or may contain a secret); a view of :data:`VARIABLES`."""
+
+_CALLING_RULES = {
+    "CONVOAI_CALL_HOURS": "call_hours",
+    "CONVOAI_CALLS_PER_NUMBER_PER_DAY": "calls_per_number_per_day",
+    "CONVOAI_CALL_ALLOW_TYPES": "call_allow_types",
+    "CONVOAI_DEFAULT_REGION": "default_region",
+}
+"""The calling rules' variables (read by :mod:`convoai_mcp.calling_rules`) -> Settings fields."""
 
 _NOT_OURS: frozenset[str] = frozenset({"CONVOAI_FUZZ_EXAMPLES"})
 """``CONVOAI_*`` names read by the test suite, not the server: tolerated, never an error."""
@@ -302,6 +339,13 @@ class Settings(BaseModel):
     log_http: bool = False
     # safety
     call_allowlist: tuple[str, ...] = ()
+    call_hours: str | None = None
+    """``CONVOAI_CALL_HOURS`` as given (validated); None: the default."""
+    calls_per_number_per_day: str | None = None
+    call_allow_types: str | None = None
+    default_region: str | None = None
+    emulator: bool = False
+    """``CONVOAI_EMULATOR``: the configured service is the local emulator (as in sandbox mode)."""
     max_agents: int | None = None
     max_calls: int | None = None
     rate_per_minute: int | None = None
@@ -315,6 +359,7 @@ class Settings(BaseModel):
     archive: bool = True
     archive_path: Path | None = None
     archive_retention_days: int = 30
+    transcript_max_chars: int = 8000
     # provenance
     sandbox: bool = False
     warnings: tuple[str, ...] = Field(default=(), repr=False)
@@ -328,6 +373,26 @@ class Settings(BaseModel):
         if self.auth_token:
             return "token"
         return "app_credentials"
+
+    def calling_rules(self, clock: Callable[[], datetime] | None = None) -> CallingRules:
+        """The calling rules in effect (:mod:`convoai_mcp.calling_rules`). In sandbox mode the
+        quiet hours and the per-number cap default to off (its fictional numbers ring no one);
+        set explicitly, they apply there too. ``CONVOAI_EMULATOR=on`` (a server pointed at a
+        standalone emulator) counts as sandbox mode here."""
+        from convoai_mcp.calling_rules import CAP_SETTING, HOURS_SETTING, CallingRules
+
+        env = {
+            name: value
+            for name, key in _CALLING_RULES.items()
+            if (value := getattr(self, key)) is not None
+        }
+        sandbox = self.sandbox or self.emulator
+        if sandbox:
+            env.setdefault(HOURS_SETTING, "off")
+            env.setdefault(CAP_SETTING, "off")
+        if clock is None:
+            return CallingRules.from_env(env, sandbox=sandbox)
+        return CallingRules.from_env(env, sandbox=sandbox, clock=clock)
 
     def describe(self) -> str:
         """A one-line, secret-free summary for the start-up banner."""
@@ -500,6 +565,7 @@ class Settings(BaseModel):
             values["http_token"] = http_token
         values["max_body_bytes"] = env.integer("CONVOAI_MAX_BODY_BYTES", minimum=1024)
         values["archive"] = env.boolean("CONVOAI_ARCHIVE", default=True)
+        values["emulator"] = env.boolean("CONVOAI_EMULATOR", default=False)
         archive_path = env.text("CONVOAI_ARCHIVE_PATH")
         try:
             values["archive_path"] = Path(archive_path).expanduser() if archive_path else None
@@ -511,6 +577,18 @@ class Settings(BaseModel):
         retention = env.integer("CONVOAI_ARCHIVE_RETENTION_DAYS", minimum=1)
         if retention is not None:
             values["archive_retention_days"] = retention
+        rules: dict[str, str] = {}
+        for name, key in _CALLING_RULES.items():
+            text = env.text(name)
+            if text is not None:
+                rules[name] = text
+                values[key] = text
+        from convoai_mcp.calling_rules import CallingRules
+
+        CallingRules.from_env(rules)  # ConfigError naming the variable that is malformed
+        transcript = env.integer("CONVOAI_TRANSCRIPT_MAX_CHARS", minimum=100)
+        if transcript is not None:
+            values["transcript_max_chars"] = transcript
         return cls(**values)
 
 

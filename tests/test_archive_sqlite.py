@@ -488,5 +488,7 @@ async def test_history_survives_a_server_killed_with_sigkill(tmp_path: Path) -> 
     async with http_server(path) as (url, _), Client(url) as client:
         after = await read_history(client, agent_id)
     assert after["source"] == "archive"
-    assert [e["content"] for e in after["contents"]] == [e["content"] for e in live["contents"]]
-    assert "before the crash" in [e["content"] for e in after["contents"]]
+    assert [e["untrusted_text"] for e in after["entries"]] == [
+        e["untrusted_text"] for e in live["entries"]
+    ]
+    assert "before the crash" in [e["untrusted_text"] for e in after["entries"]]

@@ -36,6 +36,7 @@ def test_minimal_configuration_has_safe_defaults() -> None:
     assert s.confirm == ("call",)
     assert s.archive is True
     assert s.archive_retention_days == 30
+    assert s.transcript_max_chars == 8000
     assert s.read_only is False
     assert s.tools_allow is None
 
@@ -69,6 +70,11 @@ def test_every_variable_is_read() -> None:
         "CONVOAI_LOG_FORMAT": "JSON",
         "CONVOAI_LOG_HTTP": "on",
         "CONVOAI_CALL_ALLOWLIST": "+14155550100,+4420",
+        "CONVOAI_CALL_HOURS": "09:00-17:30",
+        "CONVOAI_CALLS_PER_NUMBER_PER_DAY": "5",
+        "CONVOAI_CALL_ALLOW_TYPES": "shared_cost",
+        "CONVOAI_DEFAULT_REGION": "us",
+        "CONVOAI_EMULATOR": "on",
         "CONVOAI_MAX_AGENTS": "3",
         "CONVOAI_MAX_CALLS": "1",
         "CONVOAI_RATE_PER_MINUTE": "4",
@@ -82,6 +88,7 @@ def test_every_variable_is_read() -> None:
         "CONVOAI_ARCHIVE": "off",
         "CONVOAI_ARCHIVE_PATH": "/tmp/x/archive.sqlite3",
         "CONVOAI_ARCHIVE_RETENTION_DAYS": "7",
+        "CONVOAI_TRANSCRIPT_MAX_CHARS": "2000",
     }
     assert set(env) == set(ENV_VARS), "the test covers exactly the documented variables"
     # A token and customer credentials are refused together (X20): read each on its own.
@@ -113,6 +120,11 @@ def test_every_variable_is_read() -> None:
     assert s.archive is False
     assert s.archive_path == Path("/tmp/x/archive.sqlite3")
     assert s.archive_retention_days == 7
+    assert s.transcript_max_chars == 2000
+    rules = s.calling_rules()
+    assert str(rules.hours) == "09:00-17:30" and rules.daily_cap == 5
+    assert rules.allowed_types == {"shared_cost"} and rules.default_region == "US"
+    assert s.emulator is True and rules.sandbox is True  # explicit hours and cap still apply
 
 
 def test_secrets_never_appear_in_repr_or_str() -> None:
@@ -157,6 +169,11 @@ def test_settings_are_frozen() -> None:
         ({**BASE, "CONVOAI_READ_ONLY": "perhaps"}, "CONVOAI_READ_ONLY"),
         ({**BASE, "CONVOAI_HTTP_TOKEN": "short"}, "CONVOAI_HTTP_TOKEN"),
         ({**BASE, "CONVOAI_ARCHIVE_RETENTION_DAYS": "0"}, "CONVOAI_ARCHIVE_RETENTION_DAYS"),
+        ({**BASE, "CONVOAI_TRANSCRIPT_MAX_CHARS": "10"}, "CONVOAI_TRANSCRIPT_MAX_CHARS"),
+        ({**BASE, "CONVOAI_CALL_HOURS": "9-5"}, "CONVOAI_CALL_HOURS"),
+        ({**BASE, "CONVOAI_CALLS_PER_NUMBER_PER_DAY": "many"}, "CONVOAI_CALLS_PER_NUMBER_PER_DAY"),
+        ({**BASE, "CONVOAI_CALL_ALLOW_TYPES": "premium"}, "CONVOAI_CALL_ALLOW_TYPES"),
+        ({**BASE, "CONVOAI_DEFAULT_REGION": "XX"}, "CONVOAI_DEFAULT_REGION"),
     ],
 )
 def test_bad_configuration_names_the_variable(env: dict[str, str], named: str) -> None:

@@ -232,7 +232,7 @@ async def stop_and_check_archive(env: Faulty, client: Client, agent_id: str) -> 
     assert stopped["archived_history"] is True
     history = await read_json(client, f"convoai://agents/{agent_id}/history")
     assert history["source"] == "archive"
-    assert [(e["role"], e["content"]) for e in history["contents"]] == expected
+    assert [(e["role"], e["untrusted_text"]) for e in history["entries"]] == expected
 
 
 async def spoken_once(env: Faulty, agent_id: str, text: str) -> None:
@@ -623,7 +623,7 @@ async def test_lost_call_answer_dials_once(tmp_path: Path) -> None:
         assert hung["archived_history"] is True
         history = await read_json(client, f"convoai://agents/{agent_id}/history")
         assert history["source"] == "archive"
-        assert [(e["role"], e["content"]) for e in history["contents"]] == expected
+        assert [(e["role"], e["untrusted_text"]) for e in history["entries"]] == expected
         await still_serving(client)
 
 
@@ -667,7 +667,7 @@ async def test_lost_hangup_answer_is_still_a_hangup(tmp_path: Path) -> None:
         assert hung["ended"] is True and hung["archived_history"] is True
         history = await read_json(client, f"convoai://agents/{agent_id}/history")
         assert history["source"] == "archive"
-        assert [(e["role"], e["content"]) for e in history["contents"]] == expected
+        assert [(e["role"], e["untrusted_text"]) for e in history["entries"]] == expected
         await still_serving(client)
 
 
@@ -689,7 +689,7 @@ async def test_history_down_at_stop_still_stops_and_says_the_snapshot_failed(
         archived = await read_json(client, f"convoai://agents/{agent_id}/history")
         assert archived["source"] == "archive"
         assert ("assistant", "archived early") in [
-            (e["role"], e["content"]) for e in archived["contents"]
+            (e["role"], e["untrusted_text"]) for e in archived["entries"]
         ]
         await still_serving(client)
 

@@ -367,7 +367,7 @@ async def test_stopped_agent_history_is_read_from_the_archive(tmp_path: Path) ->
             assert not spoke.is_error
         live = await read_json(client, f"convoai://agents/{agent_id}/history")
         assert live["source"] == "service"
-        said = [entry["content"] for entry in live["contents"]]
+        said = [entry["untrusted_text"] for entry in live["entries"]]
         assert "first thing" in said and "second thing" in said
         stopped = await client.call_tool("stop_agent", {"agent_id": agent_id})
         assert (stopped.structured_content or {})["archived_history"] is True
@@ -375,7 +375,7 @@ async def test_stopped_agent_history_is_read_from_the_archive(tmp_path: Path) ->
             await r.server.runtime.client.agents.history(agent_id)
         archived = await read_json(client, f"convoai://agents/{agent_id}/history")
         assert archived["source"] == "archive"
-        assert [entry["content"] for entry in archived["contents"]] == said
+        assert [entry["untrusted_text"] for entry in archived["entries"]] == said
         turns = await read_json(client, f"convoai://agents/{agent_id}/turns")
         assert turns["turns"]
 
@@ -391,7 +391,7 @@ async def test_a_calls_transcript_survives_the_hangup(tmp_path: Path) -> None:
         archived = await read_json(client, f"convoai://agents/{agent_id}/history")
         assert archived["source"] == "archive"
         assert archived["status"] == "STOPPED"
-        said = [entry["content"] for entry in archived["contents"]]
+        said = [entry["untrusted_text"] for entry in archived["entries"]]
         assert said == ["Hi, this is Ada", "Your order shipped"]
 
 

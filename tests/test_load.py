@@ -159,7 +159,7 @@ async def test_1000_mixed_calls_from_10_sessions_over_http_with_bounded_memory(
     assert tally.by_tool["start_agent"] == tally.by_tool["stop_agent"] == SESSIONS * ROUNDS
     assert tally.by_tool["call"] == tally.by_tool["hangup"] == SESSIONS * ROUNDS // 2
     assert history["source"] == "archive"
-    assert f"Round {ROUNDS - 1}." in [e["content"] for e in history["contents"]]
+    assert f"Round {ROUNDS - 1}." in [e["untrusted_text"] for e in history["entries"]]
     with r.sandbox.state.lock:
         names = [a.config.name for a in r.sandbox.state.agents.values()]
     assert len(names) == len(set(names)), "an agent was created twice"

@@ -117,6 +117,7 @@ def canary_env(auth: str) -> dict[str, str]:
         "CONVOAI_ASR_VENDOR": "deepgram",
         "CONVOAI_ASR_PARAMS": json.dumps({"api_key": ASR_KEY, "model": "nova-3"}),
         "CONVOAI_CALL_ALLOWLIST": CALLEE,
+        "CONVOAI_EMULATOR": "on",  # the emulator's fictional numbers may be dialled
         "CONVOAI_HTTP_TOKEN": HTTP_TOKEN,
         "CONVOAI_LOG_LEVEL": "DEBUG",
     }

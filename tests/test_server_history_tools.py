@@ -33,16 +33,17 @@ async def test_history_and_turns_of_a_running_then_stopped_agent(tmp_path: Path)
         archived = await ok(client, "get_history", {"agent_id": agent_id, "limit": 1})
         archived_turns = await ok(client, "get_turns", {"agent_id": agent_id})
     assert live["source"] == "service"
-    assert [m["role"] for m in live["messages"]][:2] == ["assistant", "user"]
-    assert live["messages"][1]["content"] == "What are your opening hours?"
-    assert live["total"] == len(live["messages"]) >= 3
+    assert [m["role"] for m in live["entries"]][:2] == ["assistant", "user"]
+    assert live["entries"][1]["untrusted_text"] == "What are your opening hours?"
+    assert live["total_entries"] == len(live["entries"]) >= 3
     assert turns["total"] >= 2 and turns["summary"]["measured_turns"] >= 1
     summary = turns["summary"]
     assert summary["worst_e2e_ms"] >= summary["median_e2e_ms"] > 0
     assert summary["slowest_stage"] in summary["stage_median_ms"]
-    assert archived["source"] == "archive" and archived["total"] == live["total"]
-    assert len(archived["messages"]) == 1
-    assert archived["messages"][0] == live["messages"][-1]
+    assert archived["source"] == "archive"
+    assert archived["total_entries"] == live["total_entries"]
+    assert len(archived["entries"]) == 1
+    assert archived["entries"][0] == live["entries"][-1]
     assert archived_turns["total"] == turns["total"]  # the service keeps turns for 7 days
 
 
@@ -51,7 +52,7 @@ async def test_history_of_a_call(tmp_path: Path) -> None:
         placed = await ok(client, "call", {"to_number": CALLEE, "greeting": "Hi, it's Acme."})
         r.sandbox.state.advance(10)
         history = await ok(client, "get_history", {"agent_id": placed["agent_id"]})
-    assert history["messages"][0]["content"] == "Hi, it's Acme."
+    assert history["entries"][0]["untrusted_text"] == "Hi, it's Acme."
 
 
 async def test_an_unknown_agent_is_a_clear_error(tmp_path: Path) -> None:

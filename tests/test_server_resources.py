@@ -56,14 +56,16 @@ async def test_templates_are_listed(tmp_path: Path) -> None:
         "convoai://agents/{agent_id}/history",
         "convoai://agents/{agent_id}/turns",
         "convoai://calls/{agent_id}",
+        "convoai://audit/{cursor}",
     }
     assert all(t.mime_type == "application/json" and t.description for t in templates)
 
 
 async def test_agents_and_calls_started_here_are_listed(tmp_path: Path) -> None:
     async with rig(tmp_path) as r, Client(r.server) as client:
-        listed = (await client.list_resources()).resources
-        assert [str(res.uri) for res in listed] == ["ui://convoai/console"]  # the MCP App
+        listed = [str(res.uri) for res in (await client.list_resources()).resources]
+        # the static resources (the audit trail, the console's MCP App); no agent yet
+        assert sorted(listed) == ["convoai://audit", "ui://convoai/console"]
         agent_id = await start(client, "listed")
         placed = await client.call_tool("call", {"to_number": CALLEE, "confirm": True})
         assert not placed.is_error, error_text(placed)
@@ -103,8 +105,8 @@ async def test_status_history_and_turns_resources(tmp_path: Path) -> None:
     assert status["status"] == "RUNNING"
     assert status["started_here"]["channel"] == "res-room"
     assert history["agent_id"] == agent_id
-    assert history["count"] == len(history["contents"]) >= 2
-    assert {e["role"] for e in history["contents"]} >= {"user", "assistant"}
+    assert history["count"] == len(history["entries"]) >= 2
+    assert {e["role"] for e in history["entries"]} >= {"user", "assistant"}
     assert turns["source"] == "service"
     assert len(turns["turns"]) >= 2
     assert "pagination" not in turns
@@ -310,7 +312,8 @@ async def test_an_evicted_agent_is_unlisted_but_its_history_is_still_archived(
         assert not [uri for uri in uris if ended[0] in uri or ended[1] in uri]
         history = await read_json(client, f"convoai://agents/{ended[0]}/history")
     assert history["source"] == "archive"
-    assert ("assistant", "line 0") in [(e["role"], e["content"]) for e in history["contents"]]
+    spoken = [(e["role"], e["untrusted_text"]) for e in history["entries"]]
+    assert ("assistant", "line 0") in spoken
 
 
 async def test_an_agent_that_ends_on_its_own_is_marked_ended(tmp_path: Path) -> None:

@@ -172,7 +172,7 @@ async def test_speak_think_interrupt_and_the_transcript(tmp_path: Path) -> None:
         stopped_talking = await call_ok(client, "interrupt", {"agent_id": agent_id})
         assert stopped_talking["agent_id"] == agent_id
         history = await read_json(client, f"convoai://agents/{agent_id}/history")
-    contents = [entry["content"] for entry in history["contents"]]
+    contents = [entry["untrusted_text"] for entry in history["entries"]]
     assert "Hello there" in contents
     assert "Say hi" in contents
     assert history["source"] == "service"
@@ -187,7 +187,7 @@ async def test_speak_refuses_more_than_512_bytes_before_sending(tmp_path: Path) 
         history = await read_json(client, f"convoai://agents/{agent['agent_id']}/history")
     assert "512" in message
     assert "Next:" in message
-    assert text not in [entry["content"] for entry in history["contents"]]
+    assert text not in [entry["untrusted_text"] for entry in history["entries"]]
 
 
 @pytest.mark.parametrize("uid", ["01", "007"])

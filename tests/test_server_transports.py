@@ -43,7 +43,7 @@ async def session_walkthrough(client: Client) -> None:
     spoken = await client.call_tool("speak", {"agent_id": agent_id, "text": "Over the wire"})
     assert not spoken.is_error, error_text(spoken)
     history = await read_json(client, f"convoai://agents/{agent_id}/history")
-    assert "Over the wire" in [e["content"] for e in history["contents"]]
+    assert "Over the wire" in [e["untrusted_text"] for e in history["entries"]]
     bad = await client.call_tool("speak", {"agent_id": agent_id, "text": ""})
     assert "Invalid arguments for speak" in error_text(bad)
     placed = await client.call_tool("call", {"to_number": CALLEE, "confirm": True})

@@ -82,8 +82,25 @@ class Archive(Protocol):
         """``{agent_id, name, channel, total_turn_count, turns}`` as archived, or ``None``."""
         ...
 
+    async def append_audit(self, entry: Mapping[str, Any]) -> int:
+        """Append one entry to the audit trail (append-only; see
+        :mod:`convoai_mcp.server.audit`); ``at`` (Unix seconds) defaults to now and
+        ``placed_number`` marks a placed call. Returns the entry's sequence number."""
+        ...
+
+    async def list_audit(
+        self, *, since: float | None = None, limit: int = 50, cursor: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Audit entries newest first (at most ``limit``, none before ``since``), and the cursor
+        of the next older page or None; ValueError for a cursor it did not hand out."""
+        ...
+
+    async def count_calls(self, number: str, *, since: float) -> int:
+        """Calls to ``number`` (normalised E.164) placed from ``since`` (Unix seconds) on."""
+        ...
+
     async def prune(self) -> int:
-        """Delete agents past the retention; returns how many."""
+        """Delete agents, and audit entries, past the retention; returns how many agents."""
         ...
 
     async def aclose(self) -> None:

@@ -9,6 +9,11 @@ processes wait instead of failing), deduplicated by a natural key:
   same entry, e.g. with the ``speech_end_ms`` of an interruption, replaces the earlier one)
 * turn: ``(agent_id, turn_id)`` (a later snapshot of the same turn replaces the earlier one)
 
+It also holds the server's audit trail (:mod:`convoai_mcp.server.audit`): an append-only table
+of entries (JSON), each with its time and, for a call that was placed, the number dialled (what
+the per-number daily cap counts, across restarts). Nothing updates or deletes an entry except
+retention, which drops entries older than ``retention_days`` as it drops agents.
+
 Location (:func:`default_archive_path`): ``$CONVOAI_ARCHIVE_PATH``, else the per-user data
 directory: ``$XDG_DATA_HOME/convoai-mcp/archive.sqlite3`` (default ``~/.local/share``) on Linux,
 ``~/Library/Application Support/convoai-mcp/`` on macOS, ``%LOCALAPPDATA%\\convoai-mcp\\`` on
@@ -86,6 +91,15 @@ CREATE TABLE IF NOT EXISTS turns (
     PRIMARY KEY (agent_id, turn_key)
 );
 CREATE INDEX IF NOT EXISTS agents_last_seen ON agents (last_seen);
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at REAL NOT NULL,
+    tool TEXT NOT NULL,
+    placed_number TEXT,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
+CREATE INDEX IF NOT EXISTS audit_placed ON audit (placed_number, at);
 """
 
 
@@ -154,9 +168,12 @@ class SQLiteArchive:
         *,
         retention_days: float = 30.0,
         clock: Callable[[], float] = time.time,
+        read_only: bool = False,
     ) -> None:
         self.path = _as_file(expand_path(path))
         self.retention_days = retention_days
+        self.read_only = read_only
+        """Open the file read-only (``convoai-mcp audit``): nothing created, written or pruned."""
         self._clock = clock
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
@@ -166,6 +183,21 @@ class SQLiteArchive:
 
     def _connect(self) -> sqlite3.Connection:
         if self._conn is not None:
+            return self._conn
+        if self.read_only:
+            if not self.path.is_file():
+                raise ConfigError(
+                    f"there is no archive at {self.path}",
+                    hint="set CONVOAI_ARCHIVE_PATH to the archive the server writes (or pass "
+                    "--archive); the server creates it on its first start",
+                )
+            self._conn = sqlite3.connect(
+                f"{self.path.resolve().as_uri()}?mode=ro",
+                uri=True,
+                timeout=_BUSY_TIMEOUT,
+                isolation_level=None,
+                check_same_thread=False,
+            )
             return self._conn
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if self.path.parent.name == _APP_DIR:  # our own directory (not e.g. a chosen /tmp)
@@ -383,6 +415,60 @@ class SQLiteArchive:
             }
         return fields, [json.loads(r[0]) for r in rows]
 
+    # -- audit trail ------------------------------------------------------------------------
+
+    def append_audit_sync(self, entry: Mapping[str, Any]) -> int:
+        """Append one audit entry (JSON-able; its ``at``, Unix seconds, defaults to now, its
+        ``placed_number`` marks a placed call); returns its sequence number."""
+        data = dict(entry)
+        at = data.get("at")
+        data["at"] = float(at) if isinstance(at, int | float) else self._clock()
+        placed = data.get("placed_number")
+        with self._locked() as conn, _transaction(conn):
+            cursor = conn.execute(
+                "INSERT INTO audit (at, tool, placed_number, data) VALUES (?, ?, ?, ?)",
+                (
+                    data["at"],
+                    str(data.get("tool") or ""),
+                    placed if isinstance(placed, str) else None,
+                    json.dumps(data, ensure_ascii=False, default=str),
+                ),
+            )
+            seq = int(cursor.lastrowid or 0)
+        self._maybe_prune()
+        return seq
+
+    def list_audit_sync(
+        self, *, since: float | None = None, limit: int = 50, cursor: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Audit entries, newest first, at most ``limit``, from ``since`` (Unix seconds) on;
+        with the cursor of the next (older) page, or None. ``cursor`` is one this returned."""
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
+        before = _audit_cursor(cursor)
+        try:
+            with self._locked() as conn:
+                rows = conn.execute(
+                    "SELECT seq, data FROM audit WHERE seq < ? AND at >= ? "
+                    "ORDER BY seq DESC LIMIT ?",
+                    (before, float("-inf") if since is None else since, limit + 1),
+                ).fetchall()
+        except sqlite3.OperationalError as exc:
+            if self.read_only and "no such table" in str(exc):
+                return [], None  # an archive written before the audit trail existed
+            raise
+        entries = [{**json.loads(data), "seq": seq} for seq, data in rows[:limit]]
+        more = len(rows) > limit
+        return entries, (f"a{entries[-1]['seq']}" if more and entries else None)
+
+    def count_calls_sync(self, number: str, *, since: float) -> int:
+        """How many calls to ``number`` the audit trail says were placed from ``since`` on."""
+        with self._locked() as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM audit WHERE placed_number = ? AND at >= ?", (number, since)
+            ).fetchone()
+        return int(row[0])
+
     def agent_ids_sync(self) -> list[str]:
         """Every archived agent, most recently seen first."""
         with self._locked() as conn:
@@ -392,7 +478,8 @@ class SQLiteArchive:
     # -- retention --------------------------------------------------------------------------
 
     def prune_sync(self) -> int:
-        """Delete agents not seen for ``retention_days`` (with their entries); returns how many."""
+        """Delete agents not seen for ``retention_days`` (with their entries), and audit entries
+        older than that; returns how many agents."""
         cutoff = self._clock() - self.retention_days * 86400.0
         with self._locked() as conn, _transaction(conn):
             old = [
@@ -406,10 +493,13 @@ class SQLiteArchive:
                     f"DELETE FROM {table} WHERE agent_id = ?",  # noqa: S608 - fixed names
                     [(a,) for a in old],
                 )
+            conn.execute("DELETE FROM audit WHERE at < ?", (cutoff,))
         self._last_prune = self._clock()
         return len(old)
 
     def _maybe_prune(self) -> None:
+        if self.read_only:
+            return
         if self._clock() - self._last_prune >= _PRUNE_EVERY:
             self.prune_sync()
 
@@ -475,6 +565,22 @@ class SQLiteArchive:
         """Async :meth:`load_turns_sync`."""
         return await self._run(partial(self.load_turns_sync, agent_id))
 
+    async def append_audit(self, entry: Mapping[str, Any]) -> int:
+        """Async :meth:`append_audit_sync`."""
+        return await self._run(partial(self.append_audit_sync, dict(entry)))
+
+    async def list_audit(
+        self, *, since: float | None = None, limit: int = 50, cursor: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Async :meth:`list_audit_sync`."""
+        return await self._run(
+            partial(self.list_audit_sync, since=since, limit=limit, cursor=cursor)
+        )
+
+    async def count_calls(self, number: str, *, since: float) -> int:
+        """Async :meth:`count_calls_sync`."""
+        return await self._run(partial(self.count_calls_sync, number, since=since))
+
     async def prune(self) -> int:
         """Async :meth:`prune_sync`."""
         return await self._run(self.prune_sync)
@@ -486,6 +592,18 @@ class SQLiteArchive:
     async def aclose(self) -> None:
         """Close the connection from a worker thread."""
         await self._run(self.close)
+
+
+def _audit_cursor(cursor: str | None) -> int:
+    """The sequence number an audit page continues below (its ``a<seq>`` cursor)."""
+    if cursor is None or cursor == "":
+        return sys.maxsize
+    if not (cursor.startswith("a") and cursor[1:].isdigit() and len(cursor) <= 20):
+        raise ValueError(
+            f"cursor {cursor[:40]!r} is not one this archive handed out; pass the next_cursor "
+            "of the previous page, or none for the latest entries"
+        )
+    return int(cursor[1:])
 
 
 def _companions(path: Path) -> tuple[Path, Path]:

@@ -55,6 +55,7 @@ def server_environment(
     env["CONVOAI_LLM_URL"] = SANDBOX_LLM_URL
     env["CONVOAI_TTS_VENDOR"] = SANDBOX_TTS_VENDOR
     env["CONVOAI_CALL_ALLOWLIST"] = ",".join(FICTIONAL_ALLOWLIST)
+    env["CONVOAI_EMULATOR"] = "on"  # its fictional numbers may be dialled
     if archive_path is not None:
         env["CONVOAI_ARCHIVE_PATH"] = str(archive_path)
     return env

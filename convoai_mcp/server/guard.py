@@ -43,10 +43,21 @@ from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, Field
 
 from convoai_mcp.archive import Archive, archive_from_settings
+from convoai_mcp.calling_rules import (
+    REGION_SETTING,
+    CallingRuleError,
+    CallingRules,
+    cap_window_start,
+    check_call_hours,
+    check_daily_cap,
+    check_number_type,
+)
 from convoai_mcp.errors import ConvoAIError, NotFoundError
 from convoai_mcp.models import AgentStatus, History, Turns
+from convoai_mcp.phone import PhoneNumberError
 from convoai_mcp.policy import Kind, Limiter, Policy, PolicyError, Reservation
 from convoai_mcp.redact import Redactor, install_log_redaction, settings_redactor
+from convoai_mcp.server import audit
 from convoai_mcp.server.watchers import Hooks, Watcher, Watchers, is_terminal
 
 if TYPE_CHECKING:
@@ -121,6 +132,15 @@ def _llm_note(endpoint: str | None) -> str:
     return f" Its LLM is {endpoint}, chosen by the assistant (not the configured one)."
 
 
+def _note_admitted(ctx: Context[Any, Any], confirmed: bool) -> None:
+    """Tell the audit trail how an admitted request got through: no confirmation needed, or
+    the user's answer in the elicitation form, or the confirm argument (no elicitation)."""
+    if not confirmed:
+        audit.note("allowed")
+    else:
+        audit.note("approved", channel="form" if _supports_elicitation(ctx) else "argument")
+
+
 class Guard:
     """Policy, confirmation, redaction and transcript archiving for one server instance."""
 
@@ -136,9 +156,14 @@ class Guard:
         watch_limit: float = _DEFAULT_WATCH_LIMIT,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        rules: CallingRules | None = None,
     ) -> None:
         self.client = client
         self.policy = policy if policy is not None else Policy()
+        self.rules = rules
+        """The calling rules admit_call applies (None: only the policy's checks; the server
+        always has them, from :meth:`Settings.calling_rules`)."""
+        self._dialled: list[tuple[str, float]] = []  # the cap's count when there is no archive
         self.archive = archive
         self.redactor = redactor if redactor is not None else Redactor()
         self.limiter = Limiter(self.policy, clock=clock)
@@ -193,6 +218,7 @@ class Guard:
             archive=archive_from_settings(settings),
             redactor=redactor,
             subscribed_interval=subscribed_interval,
+            rules=settings.calling_rules(),
         )
 
     # -- tools --------------------------------------------------------------------------------
@@ -224,7 +250,9 @@ class Guard:
                 "billed per minute until it is stopped." + _llm_note(llm_endpoint),
                 confirm,
             )
-        return self.limiter.reserve("agent")
+        reservation = self.limiter.reserve("agent")
+        _note_admitted(ctx, self.policy.needs_confirmation("start_agent"))
+        return reservation
 
     async def admit_call(
         self,
@@ -241,8 +269,12 @@ class Guard:
         confirmation naming ``llm_endpoint``, an LLM the model chose). The phone-number list
         is read once, and only for what may be allowed."""
         self.policy.check_tool("call")
-        # Refuse a blocked destination before any request (even a read) is sent.
-        self.policy.check_call(to_number, from_number or to_number, None)
+        # Refuse a blocked destination before any request (even a read) is sent: a valid
+        # number (libphonenumber), on the allow-list (normalised), of a type that costs no
+        # surcharge, inside the callee's calling hours, under the per-number daily cap.
+        number = self._valid_number(to_number)
+        self.policy.check_call(number, from_number or number, None)
+        await self._check_calling_rules(number)
         await self._check_limits("call")
         numbers = await self._outbound_numbers()
         if from_number is None:
@@ -263,7 +295,46 @@ class Guard:
                 + _llm_note(llm_endpoint),
                 confirm,
             )
-        return self.limiter.reserve("call"), from_number
+        reservation = self.limiter.reserve("call")
+        self._dialled.append((number, time.time()))
+        _note_admitted(ctx, self.policy.needs_confirmation("call"))
+        return reservation, from_number
+
+    def _valid_number(self, to_number: str) -> str:
+        """``to_number`` normalised to E.164 by libphonenumber, or :class:`CallingRuleError`
+        (rule ``number_validity``) for a number that is not valid for its region."""
+        if self.rules is None:
+            return to_number
+        try:
+            return self.rules.parse(to_number).e164
+        except PhoneNumberError as exc:
+            raise CallingRuleError(
+                exc.message,
+                rule="number_validity",
+                setting=REGION_SETTING,
+                hint=exc.hint or "check the number; only valid numbers are dialled",
+            ) from None
+
+    async def _check_calling_rules(self, e164: str) -> None:
+        """Number type, quiet hours in the callee's local time, the per-number daily cap
+        (counted from the archive's audit trail, so across restarts)."""
+        rules = self.rules
+        if rules is None:
+            return
+        number = rules.parse(e164)
+        check_number_type(number, rules.allowed_types)
+        now = rules.clock()
+        check_call_hours(number, rules.hours, now)
+        if rules.daily_cap is None:
+            return
+        since = cap_window_start(now).timestamp()
+        count = sum(1 for n, at in self._dialled if n == e164 and at >= since)
+        if self.archive is not None:
+            try:
+                count = await self.archive.count_calls(e164, since=since)
+            except Exception as exc:  # counted in memory then (this process's calls)
+                logger.warning("could not count the calls to a number: %s", type(exc).__name__)
+        check_daily_cap(e164, count, rules.daily_cap)
 
     async def _check_limits(self, kind: Kind) -> None:
         """The limiter's check; before refusing, the slots of agents nobody watches any more

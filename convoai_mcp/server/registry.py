@@ -18,7 +18,10 @@ Every call of a registered tool passes the one wrapper here (:func:`_wrap`), whi
   are masked wherever they appear (also in values the client supplied and the tool echoes),
   and error texts are scrubbed of tokens and credentials as log lines are;
 * logs one INFO line per call: tool, outcome, duration, agent id, the service's request id
-  (never the arguments).
+  (never the arguments);
+* records every call of a tool that is not read-only in the audit trail
+  (:mod:`convoai_mcp.server.audit`): arguments masked, the guard's decision (or the rule that
+  refused), the outcome, the MCP client.
 
 This module imports neither the client nor the tool modules (cold start stays lean).
 """
@@ -33,11 +36,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
+import anyio
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel
 
 from convoai_mcp.errors import APIStatusError, NotFoundError
+from convoai_mcp.policy import PolicyError
+from convoai_mcp.server import audit
 from convoai_mcp.server.failures import as_tool_error, with_its_end
 
 if TYPE_CHECKING:
@@ -105,7 +111,7 @@ def tool(
         clash = next((s.name for s in _REGISTRY.values() if s.order == order), None)
         if name in _REGISTRY or clash is not None:
             raise RuntimeError(f"tool {name}: name or order {order} already registered ({clash})")
-        wrapped = _wrap(name, fn)
+        wrapped = _wrap(name, fn, audited=not read_only)
         _REGISTRY[name] = ToolSpec(
             name=name,
             order=order,
@@ -187,48 +193,100 @@ def _masked(redactor: Redactor | None, value: Any) -> Any:
     return value
 
 
-def _wrap(name: str, fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
-    """``fn`` with failures as ``isError`` results, redacted output and one log line."""
+def _runtime(kwargs: dict[str, Any]) -> Any:
+    try:
+        return kwargs["ctx"].request_context.lifespan_context
+    except Exception:  # called outside a request (tests of the bare function)
+        return None
+
+
+async def _audit(
+    name: str,
+    kwargs: dict[str, Any],
+    decision: audit.Decision,
+    outcome: str,
+    agent_id: Any,
+    error: str | None,
+    placed: str | None,
+) -> None:
+    """Append this call's entry to the audit trail (never raises, not even when cancelled)."""
+    runtime = _runtime(kwargs)
+    guard = getattr(runtime, "guard", None)
+    archive = getattr(guard, "archive", None)
+    if archive is None:
+        return
+    item = audit.entry(
+        tool=name,
+        arguments=kwargs,
+        decision=decision,
+        outcome=outcome,
+        agent_id=agent_id if isinstance(agent_id, str) else None,
+        error=error,
+        ctx=kwargs.get("ctx"),
+        redactor=_redactor(kwargs),
+        placed_number=placed,
+    )
+    with anyio.CancelScope(shield=True):
+        await audit.record(archive, item)
+
+
+def _wrap(name: str, fn: Callable[P, Awaitable[R]], *, audited: bool) -> Callable[P, Awaitable[R]]:
+    """``fn`` with failures as ``isError`` results, redacted output, one log line and (when
+    ``audited``) one audit entry."""
 
     @functools.wraps(fn)
     async def run(*args: P.args, **kwargs: P.kwargs) -> R:
         started = time.perf_counter()
         outcome, agent_id, request_id = "error", kwargs.get("agent_id"), None
-        try:
+        error: str | None = None
+        placed: str | None = None
+        with audit.tracking() as decision:
             try:
-                result = await fn(*args, **kwargs)
-            except ToolError as exc:
-                redactor = _redactor(kwargs)
-                text = redactor.text(str(exc)) if redactor else str(exc)
-                raise ToolError(text) from None
-            except Exception as exc:
-                error = as_tool_error(name, exc)
-                if error is None:
-                    outcome = "crash"
-                    raise
-                if isinstance(exc, APIStatusError):
-                    request_id = exc.request_id
-                text = str(error)
-                if isinstance(exc, NotFoundError):  # an agent this server saw end: when and how
-                    text = with_its_end(text, args, kwargs)
-                redactor = _redactor(kwargs)
-                raise ToolError(redactor.text(text) if redactor else text) from None
-            outcome = "input_required" if type(result).__name__ == "InputRequiredResult" else "ok"
-            agent_id = getattr(result, "agent_id", None) or agent_id
-            masked: R = _masked(_redactor(kwargs), result)
-            return masked
-        except BaseException as exc:
-            if not isinstance(exc, Exception):
-                outcome = "cancelled"
-            raise
-        finally:
-            logger.info(
-                "tool %s %s in %d ms agent_id=%s request_id=%s",
-                name,
-                outcome,
-                round((time.perf_counter() - started) * 1000),
-                agent_id or "-",
-                request_id or "-",
-            )
+                try:
+                    result = await fn(*args, **kwargs)
+                except ToolError as exc:
+                    redactor = _redactor(kwargs)
+                    error = redactor.text(str(exc)) if redactor else str(exc)
+                    raise ToolError(error) from None
+                except Exception as exc:
+                    if isinstance(exc, PolicyError) or hasattr(exc, "rule"):
+                        decision.decision = "refused"
+                        decision.rule, decision.setting = audit.refusal_rule(exc)
+                    failure = as_tool_error(name, exc)
+                    if failure is None:
+                        outcome, error = "crash", type(exc).__name__
+                        raise
+                    if isinstance(exc, APIStatusError):
+                        request_id = exc.request_id
+                    text = str(failure)
+                    if isinstance(exc, NotFoundError):  # an agent this server saw end: when, how
+                        text = with_its_end(text, args, kwargs)
+                    redactor = _redactor(kwargs)
+                    error = redactor.text(text) if redactor else text
+                    raise ToolError(error) from None
+                outcome = (
+                    "input_required" if type(result).__name__ == "InputRequiredResult" else "ok"
+                )
+                agent_id = getattr(result, "agent_id", None) or agent_id
+                if name == "call" and outcome == "ok":
+                    number = getattr(result, "to_number", None)
+                    placed = number if isinstance(number, str) else None
+                masked: R = _masked(_redactor(kwargs), result)
+                return masked
+            except BaseException as exc:
+                if not isinstance(exc, Exception):
+                    outcome = "cancelled"
+                raise
+            finally:
+                logger.info(
+                    "tool %s %s in %d ms agent_id=%s request_id=%s",
+                    name,
+                    outcome,
+                    round((time.perf_counter() - started) * 1000),
+                    agent_id or "-",
+                    request_id or "-",
+                )
+                if audited:
+                    await _audit(name, kwargs, decision, outcome, agent_id, error, placed)
 
     return run

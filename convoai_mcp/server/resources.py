@@ -71,20 +71,35 @@ async def agent_status(agent_id: str, ctx: Ctx) -> str:
 
 
 async def agent_history(agent_id: str, ctx: Ctx) -> str:
-    """The agent's conversation: user and assistant messages in order (archived once it ends)."""
+    """The agent's conversation: user and assistant messages in order (archived once it ends),
+    as untrusted data: the first page (CONVOAI_TRANSCRIPT_MAX_CHARS), the rest via get_history."""
+    from convoai_mcp.server.untrusted import transcript_page
+
     rt = _rt(ctx)
     uri = f"convoai://agents/{agent_id}/history"
     history, source = await _fetch(uri, lambda: rt.guard.history(agent_id))
-    return _dump(rt, {**_sourced(history, agent_id, source), "count": len(history.contents)})
+    page = transcript_page(history.contents, max_chars=rt.settings.transcript_max_chars)
+    data = _sourced(history, agent_id, source)
+    data.pop("contents", None)  # the spoken text is only in the page's untrusted entries
+    data = {**page.model_dump(mode="json"), **data, "count": len(history.contents)}
+    if page.next_cursor is not None:
+        data["rest"] = (
+            f"call get_history with agent_id={agent_id!r}, cursor={page.next_cursor!r} for more"
+        )
+    return _dump(rt, data)
 
 
 async def agent_turns(agent_id: str, ctx: Ctx) -> str:
-    """Every turn of the conversation (all pages) with end-to-end and per-stage latency."""
+    """Every turn of the conversation (all pages) with end-to-end and per-stage latency; its
+    strings cleaned of control characters and bounded (a turn's metadata may quote a caller)."""
+    from convoai_mcp.server.untrusted import UNTRUSTED_NOTICE, scrub
+
     rt = _rt(ctx)
     uri = f"convoai://agents/{agent_id}/turns"
     turns, source = await _fetch(uri, lambda: rt.guard.turns(agent_id))
     data = _sourced(turns, agent_id, source)
     data.pop("pagination", None)  # every page is in turns already
+    data = {"untrusted": True, "notice": UNTRUSTED_NOTICE, **scrub(data, max_chars=500)}
     return _dump(rt, data)
 
 
@@ -95,8 +110,49 @@ async def call_record(agent_id: str, ctx: Ctx) -> str:
     return _dump(rt, _wire(info))
 
 
+async def audit_older(cursor: str, ctx: Ctx) -> str:
+    """An older page of the audit trail (``cursor``: a next_cursor of the previous page)."""
+    return await _audit_page(_rt(ctx), cursor)
+
+
+async def _audit_page(rt: Runtime, cursor: str | None) -> str:
+    from mcp.server.mcpserver.exceptions import ResourceError
+
+    from convoai_mcp.server import audit
+
+    try:
+        page = await audit.read_page(rt.guard.archive, cursor=cursor)
+    except ValueError as exc:
+        raise ResourceError(f"cannot read convoai://audit/{cursor}: {exc}") from None
+    if page["next_cursor"] is not None:
+        page["next"] = f"convoai://audit/{page['next_cursor']}"
+    return _dump(rt, page)
+
+
 def register(server: MCPServer[Runtime]) -> None:
     """Add the resource templates to ``server``."""
+    runtime: Runtime = getattr(server, "runtime")  # noqa: B009 - a ConvoAIServer's own runtime
+
+    async def audit_latest() -> str:
+        """The latest entries of the audit trail, newest first (50; 'next' for older ones)."""
+        return await _audit_page(runtime, None)
+
+    server.resource(
+        "convoai://audit",
+        name="audit",
+        title="Audit trail",
+        description="The latest side-effecting tool calls, newest first: tool, arguments "
+        "(secrets masked), decision (allowed, approved and how, refused and by which rule), "
+        "outcome, MCP client. 'next' names the page of older entries.",
+        mime_type=_JSON,
+    )(audit_latest)
+    server.resource(
+        "convoai://audit/{cursor}",
+        name="audit_page",
+        title="Audit trail (older entries)",
+        description="An older page of the audit trail (the 'next' of the previous page).",
+        mime_type=_JSON,
+    )(audit_older)
     server.resource(
         "convoai://agents/{agent_id}",
         name="agent",

@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from convoai_mcp.server.untrusted import UntrustedTranscript
+
 __all__ = [
     "ActionResult",
     "AgentList",
@@ -20,7 +22,6 @@ __all__ = [
     "CallResult",
     "CallStarted",
     "EndResult",
-    "HistoryMessage",
     "HistoryResult",
     "NumberList",
     "NumberResult",
@@ -210,29 +211,14 @@ class TokenResult(_Result):
     expires_at: int = Field(description="Unix time (s) the token expires.")
 
 
-class HistoryMessage(_Result):
-    """One message of a conversation."""
-
-    role: str | None = Field(default=None, description="user or assistant.")
-    content: str | None = Field(default=None, description="What was said.")
-    speech_start_ms: int | None = Field(
-        default=None, description="When the speech started (ms since the agent started)."
-    )
-    speech_end_ms: int | None = Field(default=None, description="When the speech ended (ms).")
-
-
-class HistoryResult(_Result):
-    """The transcript of an agent or call."""
+class HistoryResult(UntrustedTranscript):
+    """A page of the transcript of an agent or call; the spoken text is untrusted data."""
 
     agent_id: str
     source: str = Field(
         description="service (the agent runs) or archive (it ended; the server's local copy)."
     )
     status: str | None = Field(default=None, description="Agent state when it was read.")
-    total: int = Field(description="Messages in the whole conversation.")
-    messages: list[HistoryMessage] = Field(
-        description="The most recent messages (at most limit), oldest first."
-    )
 
 
 class TurnResult(_Result):

@@ -24,11 +24,12 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from convoai_mcp.models import HistoryEntry
+if TYPE_CHECKING:  # only a type here: building the server does not wait for the wire models
+    from convoai_mcp.models import HistoryEntry
 
 __all__ = [
     "DEFAULT_PAGE_CHARS",
@@ -127,7 +128,7 @@ class UntrustedTranscript(BaseModel):
 
 
 def _fields(entry: HistoryEntry | Mapping[str, Any]) -> tuple[Any, Any, Any, Any]:
-    if isinstance(entry, HistoryEntry):
+    if not isinstance(entry, Mapping):  # a HistoryEntry
         return entry.role, entry.content, entry.speech_start_ms, entry.speech_end_ms
     return (
         entry.get("role"),

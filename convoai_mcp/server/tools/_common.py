@@ -195,16 +195,18 @@ def foreign_llm(
 
 def turn_result(turn: "Turn") -> TurnResult:
     """One turn as get_turns shows it."""
+    from convoai_mcp.server.untrusted import scrub
+
     metrics = turn.metrics
     stages = {
-        seg.name: seg.latency
+        scrub(seg.name, max_chars=64): seg.latency
         for seg in (metrics.segmented_latency_ms or [] if metrics else [])
         if seg.name and seg.latency is not None
     }
     return TurnResult(
         turn_id=turn.turn_id,
-        start_type=turn.start.type if turn.start else None,
-        end_type=turn.end.type if turn.end else None,
+        start_type=scrub(turn.start.type, max_chars=64) if turn.start else None,
+        end_type=scrub(turn.end.type, max_chars=64) if turn.end else None,
         e2e_latency_ms=metrics.e2e_latency_ms if metrics else None,
         stages_ms=stages,
     )
