@@ -192,7 +192,9 @@ def adopt_uvicorn_logging() -> None:
 
 def safety_summary(settings: Settings, exposed: Sequence[str], known: Sequence[str]) -> str:
     """One secret-free line: which tools are exposed, whether calls can go out (and to how many
-    allow-list entries), what needs confirmation, read-only mode and the limits."""
+    allow-list entries), what needs confirmation (loudly when the model's ``confirm`` counts),
+    read-only mode and the limits, and when calls go out the calling rules (quiet hours,
+    per-number cap)."""
     from convoai_mcp.policy import Policy
 
     policy = Policy.from_settings(settings)
@@ -212,12 +214,26 @@ def safety_summary(settings: Settings, exposed: Sequence[str], known: Sequence[s
         calls = f"calls: on, allow-list of {entries} {'entry' if entries == 1 else 'entries'}"
     confirmed = [t for t in settings.confirm if t in shown]
     confirm = f"confirmation: {', '.join(confirmed) if confirmed else 'none'}"
+    if confirmed and settings.confirm_by_argument:
+        confirm += (
+            " (WARNING: CONVOAI_CONFIRM_BY_ARGUMENT=true: the model's own confirm=true counts "
+            "as approval, no human is asked)"
+        )
+    if confirmed and settings.preapproved_numbers:
+        count = len(settings.preapproved_numbers)
+        confirm += f" (pre-approved: {count} {'entry' if count == 1 else 'entries'})"
     read_only = f"read-only: {'on' if settings.read_only else 'off'}"
     limits = (
         f"limits: {policy.agent_limit} agents, {policy.call_limit} calls, "
         f"{policy.rate_limit} starts per minute"
     )
-    return "; ".join((tools, calls, confirm, read_only, limits))
+    parts = [tools, calls, confirm, read_only, limits]
+    if calls.startswith("calls: on"):
+        rules = settings.calling_rules()
+        hours = f"{rules.hours} callee's time" if rules.hours else "any hour"
+        cap = f"{rules.daily_cap} per number per day" if rules.daily_cap is not None else "no cap"
+        parts.append(f"call rules: {hours}, {cap}")
+    return "; ".join(parts)
 
 
 _json_lines = False

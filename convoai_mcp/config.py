@@ -189,6 +189,18 @@ VARIABLES: dict[str, Variable] = {
         "call). A non-empty value replaces the default, so list call too to keep it; none: "
         "nothing needs confirmation."
     ),
+    "CONVOAI_CONFIRM_BY_ARGUMENT": Variable(
+        "true lets the model's confirm=true stand for a human's approval (headless "
+        "orchestrators only: a prompt injection can set it too). Default false: a human approves "
+        "through elicitation or the approval page."
+    ),
+    "CONVOAI_PREAPPROVED_NUMBERS": Variable(
+        "Comma list of E.164 numbers or prefixes that need no per-call approval (they must also "
+        "be on CONVOAI_CALL_ALLOWLIST)."
+    ),
+    "CONVOAI_APPROVAL_TTL": Variable(
+        "Seconds an approval link stays valid, and an approval usable (default 300)."
+    ),
     "CONVOAI_READ_ONLY": Variable(
         "true exposes only the read-only tools: get_agent, get_history, get_turns, list_agents, "
         "list_profiles, get_call, list_calls and list_numbers."
@@ -350,6 +362,9 @@ class Settings(BaseModel):
     max_calls: int | None = None
     rate_per_minute: int | None = None
     confirm: tuple[str, ...] = ("call",)
+    confirm_by_argument: bool = False
+    preapproved_numbers: tuple[str, ...] = ()
+    approval_ttl: int = 300
     read_only: bool = False
     tools_allow: tuple[str, ...] | None = None
     tools_deny: tuple[str, ...] = ()
@@ -547,6 +562,18 @@ class Settings(BaseModel):
                     hint="use call and / or start_agent (comma-separated), or none",
                 )
             values["confirm"] = confirm
+        values["confirm_by_argument"] = env.boolean("CONVOAI_CONFIRM_BY_ARGUMENT", default=False)
+        preapproved = env.csv("CONVOAI_PREAPPROVED_NUMBERS")
+        for entry in preapproved:
+            if not _NUMBER_OR_PREFIX.fullmatch(entry):
+                raise ConfigError(
+                    f"CONVOAI_PREAPPROVED_NUMBERS entry {entry!r} is not an E.164 number or prefix",
+                    hint="use '+' and digits only, e.g. +14155550100 or +1415",
+                )
+        values["preapproved_numbers"] = preapproved
+        ttl = env.integer("CONVOAI_APPROVAL_TTL", minimum=10, maximum=86400)
+        if ttl is not None:
+            values["approval_ttl"] = ttl
         values["read_only"] = env.boolean("CONVOAI_READ_ONLY", default=False)
         allow_tools = env.raw("CONVOAI_TOOLS_ALLOW")
         values["tools_allow"] = env.csv("CONVOAI_TOOLS_ALLOW") if allow_tools is not None else None

@@ -91,6 +91,9 @@ async def run_demo(out: TextIO, *, archive_dir: Path) -> int:
         )
         env = {
             "CONVOAI_CALL_ALLOWLIST": DEMO_CALLEE,
+            # a scripted session has no human to approve the call: the operator pre-approves
+            # the number (see README, Safety model: the human gate)
+            "CONVOAI_PREAPPROVED_NUMBERS": DEMO_CALLEE,
             "CONVOAI_ARCHIVE_PATH": str(archive_dir / "demo-archive.sqlite3"),
         }
         settings = sandbox_settings(Settings.from_env(env, require_credentials=False), base_url)
@@ -159,7 +162,7 @@ async def run_demo(out: TextIO, *, archive_dir: Path) -> int:
                 p.title("List the project's phone numbers")
                 await tool("list_numbers", {})
 
-                p.title("Place a phone call (allow-listed number, confirmed)")
+                p.title("Place a phone call (allow-listed, pre-approved number)")
                 placed = await tool(
                     "call",
                     {
@@ -167,7 +170,6 @@ async def run_demo(out: TextIO, *, archive_dir: Path) -> int:
                         "system_prompt": "You confirm Tuesday's 3 pm appointment, briefly.",
                         "greeting": "Hi, this is the clinic calling about your appointment.",
                         "wait_until_answered": True,
-                        "confirm": True,
                     },
                 )
                 call_id = placed.get("agent_id", "")

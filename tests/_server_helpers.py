@@ -21,6 +21,7 @@ from convoai_mcp.server.app import ConvoAIServer, build_server
 from convoai_mcp.server.sandbox_mode import sandbox_settings
 
 __all__ = [
+    "BY_ARGUMENT",
     "CALLEE",
     "OUTBOUND",
     "REPO",
@@ -37,6 +38,9 @@ OUTBOUND = "+14155550100"
 """The sandbox's outbound-enabled number."""
 CALLEE = "+14155550123"
 """An allow-listed destination in the default rig."""
+BY_ARGUMENT = {"CONVOAI_CONFIRM_BY_ARGUMENT": "true"}
+"""For tests of a headless client: the model's ``confirm=true`` counts as approval (by default
+it does not: a human approves through the gate, tests/test_gate.py)."""
 
 
 @dataclass

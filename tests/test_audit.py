@@ -53,7 +53,8 @@ async def test_every_side_effect_of_the_demo_is_recorded_with_its_decision(
     assert all(e["outcome"] == "ok" and e["error"] is None for e in entries), entries
     assert by_tool["start_agent"]["decision"] == "allowed"  # no confirmation configured for it
     call = by_tool["call"]
-    assert call["decision"] == "approved" and call["channel"] in ("argument", "form", "url")
+    # the demo pre-approves its scripted number (CONVOAI_PREAPPROVED_NUMBERS: no human to ask)
+    assert call["decision"] == "approved" and call["channel"] == "pre_approval"
     assert call["arguments"]["to_number"] == CALLEE and call["placed_number"] == CALLEE
     assert by_tool["hangup"]["agent_id"] == call["agent_id"]
     assert by_tool["stop_agent"]["agent_id"] == by_tool["start_agent"]["agent_id"]
@@ -186,3 +187,16 @@ async def test_a_form_approval_and_a_decline_are_recorded(tmp_path: Path, mode: 
         pending = ("pending", None, None)
         assert decisions == [pending, approved, pending, refused]
     assert [e["placed_number"] for e in entries if e["outcome"] == "ok"] == [CALLEE]
+
+
+def test_an_approval_channel_that_noted_itself_stays_on_record() -> None:
+    from convoai_mcp.server import audit
+
+    with audit.tracking() as decision:
+        audit.note("approved", channel="url")  # e.g. the approval page, inside the admission
+        audit.note("approved", channel="form", unless_noted=True)  # the guard's inference
+    assert (decision.decision, decision.channel) == ("approved", "url")
+    with audit.tracking() as decision:
+        audit.note("allowed", unless_noted=True)
+    assert decision.decision == "allowed"
+    audit.note("allowed")  # outside a tool call: nothing to record, no error

@@ -135,3 +135,18 @@ async def test_the_allow_list_compares_normalised_numbers(tmp_path: Path) -> Non
         refused = await place(client, "+442071838750")
     assert not placed.is_error, error_text(placed)
     assert "allow-list" in error_text(refused)
+
+
+def test_the_banner_names_the_calling_rules() -> None:
+    from convoai_mcp.cli import safety_summary
+    from convoai_mcp.server.tools import TOOL_NAMES
+
+    base = {"AGORA_APP_ID": "0" * 32, "AGORA_APP_CERTIFICATE": "f" * 32}
+    live = Settings.from_env({**base, "CONVOAI_CALL_ALLOWLIST": "+1415"})
+    line = safety_summary(live, TOOL_NAMES, TOOL_NAMES)
+    assert line.endswith("; call rules: 08:00-21:00 callee's time, 3 per number per day")
+    sandboxed = live.model_copy(update={"sandbox": True})
+    line = safety_summary(sandboxed, TOOL_NAMES, TOOL_NAMES)
+    assert line.endswith("; call rules: any hour, no cap")
+    off = safety_summary(Settings.from_env(base), TOOL_NAMES, TOOL_NAMES)
+    assert "call rules" not in off  # no calls, no rules to show

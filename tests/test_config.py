@@ -79,6 +79,9 @@ def test_every_variable_is_read() -> None:
         "CONVOAI_MAX_CALLS": "1",
         "CONVOAI_RATE_PER_MINUTE": "4",
         "CONVOAI_CONFIRM": "call,start_agent",
+        "CONVOAI_CONFIRM_BY_ARGUMENT": "true",
+        "CONVOAI_PREAPPROVED_NUMBERS": "+14155550100",
+        "CONVOAI_APPROVAL_TTL": "120",
         "CONVOAI_READ_ONLY": "true",
         "CONVOAI_TOOLS_ALLOW": "get_agent,list_agents",
         "CONVOAI_TOOLS_DENY": "mint_token",
@@ -113,6 +116,8 @@ def test_every_variable_is_read() -> None:
     assert s.call_allowlist == ("+14155550100", "+4420")
     assert (s.max_agents, s.max_calls, s.rate_per_minute) == (3, 1, 4)
     assert s.confirm == ("call", "start_agent")
+    assert s.confirm_by_argument is True and s.approval_ttl == 120
+    assert s.preapproved_numbers == ("+14155550100",)
     assert s.read_only is True
     assert s.tools_allow == ("get_agent", "list_agents")
     assert s.tools_deny == ("mint_token",)

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from _server_helpers import CALLEE, error_text, rig
+from _server_helpers import BY_ARGUMENT, CALLEE, error_text, rig
 from mcp import Client
 from mcp.client.extension import ClientExtension
 from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID
@@ -57,7 +57,7 @@ async def test_tools_list_carries_the_ui_reference(tmp_path: Path) -> None:
 
 async def test_results_are_the_same_with_and_without_apps(tmp_path: Path) -> None:
     async with (
-        rig(tmp_path) as r,
+        rig(tmp_path, BY_ARGUMENT) as r,
         Client(r.server) as plain,
         Client(r.server, extensions=[AppsHost()]) as host,
     ):

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import anyio
 import httpx
 import pytest
+from _server_helpers import BY_ARGUMENT
 from mcp import Client
 from test_approval_browser import CHROMIUM, CHROMIUM_ARGS, _unavailable
 from test_safety_canaries import CALLEE, CREDENTIALS, HTTP_TOKEN, canary_env, leaks
@@ -60,6 +61,7 @@ class Servers:
             "CONVOAI_BASE_URL": base_url,
             "CONVOAI_ARCHIVE_PATH": str(self.tmp / "archive.sqlite3"),
             "CONVOAI_LOG_LEVEL": "INFO",
+            **BY_ARGUMENT,  # the model's confirm=true places the test's call (no human here)
         }
         settings = Settings.from_env(env)
         server = self.server = build_server(settings, poll_interval=0.05)

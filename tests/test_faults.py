@@ -24,7 +24,7 @@ import anyio
 import httpx
 import pytest
 from _client_helpers import SleepRecorder, closed_port_url
-from _server_helpers import CALLEE, Rig, error_text, read_json, rig
+from _server_helpers import BY_ARGUMENT, CALLEE, Rig, error_text, read_json, rig
 from mcp import Client
 from mcp_types import CallToolResult
 
@@ -145,7 +145,7 @@ async def faulty(
     ``track_inflight`` counts the emulator's requests in flight (:attr:`Faulty.inflight`).
     """
     async with (
-        rig(tmp_path) as r,
+        rig(tmp_path, BY_ARGUMENT) as r,
         contextlib.AsyncExitStack() as stack,
     ):
         sockets = stack.enter_context(contextlib.ExitStack())

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from _server_helpers import CALLEE, Rig, rig
+from _server_helpers import BY_ARGUMENT, CALLEE, Rig, rig
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -138,7 +138,9 @@ LIMITS = {
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     tmp = tmp_path_factory.mktemp("fuzz")
     with start_blocking_portal() as portal, ExitStack() as stack:
-        r = stack.enter_context(portal.wrap_async_context_manager(rig(tmp, LIMITS)))
+        r = stack.enter_context(
+            portal.wrap_async_context_manager(rig(tmp, {**BY_ARGUMENT, **LIMITS}))
+        )
         seen: list[Seen] = []
         r.sandbox.app.add_middleware(CountRequests, seen=seen)
         client = stack.enter_context(portal.wrap_async_context_manager(Client(r.server)))

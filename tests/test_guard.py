@@ -18,7 +18,7 @@ from typing import Any
 import anyio
 import mcp_types as types
 import pytest
-from _server_helpers import CALLEE, OUTBOUND, Rig, error_text, read_json, rig
+from _server_helpers import BY_ARGUMENT, CALLEE, OUTBOUND, Rig, error_text, read_json, rig
 from mcp import Client
 from mcp.client.context import ClientRequestContext
 from mcp.server.mcpserver import Context, MCPServer
@@ -32,6 +32,7 @@ from convoai_mcp.errors import NotFoundError
 from convoai_mcp.policy import Policy, PolicyError
 from convoai_mcp.redact import MASK, RedactingFilter
 from convoai_mcp.sandbox import DEMO_CREDENTIALS, Fault, Sandbox
+from convoai_mcp.server.gate import Gate
 from convoai_mcp.server.guard import ConfirmationRequired, Guard
 from convoai_mcp.server.runtime import make_client
 from convoai_mcp.server.sandbox_mode import sandbox_settings
@@ -98,7 +99,7 @@ async def test_call_from_a_number_that_is_not_ours_is_refused(tmp_path: Path) ->
 
 
 async def test_without_elicitation_call_needs_confirm_true(tmp_path: Path) -> None:
-    async with rig(tmp_path) as r, Client(r.server, mode="legacy") as client:
+    async with rig(tmp_path, BY_ARGUMENT) as r, Client(r.server, mode="legacy") as client:
         refused = await client.call_tool("call", {"to_number": CALLEE})
         text = error_text(refused)
         assert "confirmation" in text and "confirm=true" in text and CALLEE in text
@@ -264,17 +265,33 @@ async def test_input_required_answer_is_bound_to_the_question(tmp_path: Path) ->
 async def test_direct_admission_without_a_client_requires_confirm(tmp_path: Path) -> None:
     async with sandbox_client(tmp_path) as (settings, sdk, _):
         guard = Guard(sdk, policy=Policy.from_settings(settings))
-        with pytest.raises(PolicyError, match="confirmation"):
-            await guard.admit_call(Context(), to_number=CALLEE, from_number=OUTBOUND, confirm=False)
-        await guard.admit_call(Context(), to_number=CALLEE, from_number=OUTBOUND, confirm=True)
+        # the gate (issue 13): without a client that can ask, the model's confirm=true alone
+        # does not count; the refusal carries the approval link
+        for confirm in (False, True):
+            with pytest.raises(PolicyError, match=r"approval.*http://127\.0\.0\.1:\d+/approve/"):
+                await guard.admit_call(
+                    Context(), to_number=CALLEE, from_number=OUTBOUND, confirm=confirm
+                )
         await guard.aclose()
+        headless = Guard(
+            sdk, policy=Policy.from_settings(settings), gate=Gate(confirm_by_argument=True)
+        )
+        with pytest.raises(PolicyError, match="confirmation"):
+            await headless.admit_call(
+                Context(), to_number=CALLEE, from_number=OUTBOUND, confirm=False
+            )
+        await headless.admit_call(Context(), to_number=CALLEE, from_number=OUTBOUND, confirm=True)
+        await headless.aclose()
 
 
 # -- limits and rate ----------------------------------------------------------------------
 
 
 async def test_concurrent_call_limit_and_release_on_hangup(tmp_path: Path) -> None:
-    async with rig(tmp_path, {"CONVOAI_MAX_CALLS": "1"}) as r, Client(r.server) as client:
+    async with (
+        rig(tmp_path, {**BY_ARGUMENT, "CONVOAI_MAX_CALLS": "1"}) as r,
+        Client(r.server) as client,
+    ):
         first = await client.call_tool("call", {"to_number": CALLEE, "confirm": True})
         assert not first.is_error
         agent_id = (first.structured_content or {})["agent_id"]
@@ -381,7 +398,7 @@ async def test_stopped_agent_history_is_read_from_the_archive(tmp_path: Path) ->
 
 
 async def test_a_calls_transcript_survives_the_hangup(tmp_path: Path) -> None:
-    async with rig(tmp_path, answer_delay=0.0) as r, Client(r.server) as client:
+    async with rig(tmp_path, BY_ARGUMENT, answer_delay=0.0) as r, Client(r.server) as client:
         placed = await client.call_tool(
             "call", {"to_number": CALLEE, "confirm": True, "greeting": "Hi, this is Ada"}
         )

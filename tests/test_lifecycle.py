@@ -12,7 +12,7 @@ from typing import Any
 import anyio
 import pytest
 from _client_helpers import SleepRecorder
-from _server_helpers import CALLEE, OUTBOUND, Rig, error_text, rig
+from _server_helpers import BY_ARGUMENT, CALLEE, OUTBOUND, Rig, error_text, rig
 from mcp import Client
 from mcp_types import CallToolResult
 
@@ -98,7 +98,7 @@ async def test_cancelled_creates_are_booked_and_never_exceed_the_limit(
     """D2: with a limit of 1, a start / call cancelled while the emulator delays the create,
     four times: the emulator runs at most one agent, and the server lists it."""
     async with (
-        rig(tmp_path, {LIMIT[tool]: "1", "CONVOAI_RATE_PER_MINUTE": "100"}) as r,
+        rig(tmp_path, {**BY_ARGUMENT, LIMIT[tool]: "1", "CONVOAI_RATE_PER_MINUTE": "100"}) as r,
         Client(r.server) as client,
     ):
         arrived = [anyio.Event()]
@@ -126,8 +126,9 @@ SHORT_DEADLINE = RetryPolicy(max_attempts=4, deadline=0.3, base_delay=0.001, max
 async def impatient(
     tmp_path: Path, env: dict[str, str]
 ) -> AsyncIterator[tuple[Rig, ConvoAIServer]]:
-    """The rig, with the server rebuilt on a client that gives up after 0.3 s."""
-    async with rig(tmp_path, env) as r:
+    """The rig, with the server rebuilt on a client that gives up after 0.3 s (a headless
+    client: the model's confirm=true counts)."""
+    async with rig(tmp_path, {**BY_ARGUMENT, **env}) as r:
         settings = r.settings
         assert settings.customer_id is not None and settings.customer_secret is not None
         assert settings.app_certificate is not None
@@ -213,7 +214,10 @@ async def test_an_unusable_archive_is_reported_at_stop_and_hangup(
     else:
         (tmp_path / "plain-file").write_text("x")
         path = tmp_path / "plain-file" / "archive.sqlite3"
-    async with rig(tmp_path, {"CONVOAI_ARCHIVE_PATH": str(path)}) as r, Client(r.server) as client:
+    async with (
+        rig(tmp_path, {**BY_ARGUMENT, "CONVOAI_ARCHIVE_PATH": str(path)}) as r,
+        Client(r.server) as client,
+    ):
         started = await client.call_tool("start_agent", {"channel": "no-archive"})
         assert started.structured_content is not None, error_text(started)
         agent_id = started.structured_content["agent_id"]
@@ -233,7 +237,7 @@ async def test_an_unusable_archive_is_reported_at_stop_and_hangup(
 async def test_hangup_is_idempotent_and_refuses_agents(tmp_path: Path) -> None:
     """hangup is annotated idempotent: hanging up an ended call succeeds and says it had
     already ended; an agent that is no call is pointed at stop_agent."""
-    async with rig(tmp_path) as r, Client(r.server) as client:
+    async with rig(tmp_path, BY_ARGUMENT) as r, Client(r.server) as client:
         placed = await client.call_tool("call", {"to_number": CALLEE, "confirm": True})
         assert placed.structured_content is not None, error_text(placed)
         call_id = placed.structured_content["agent_id"]
@@ -266,7 +270,7 @@ class Requests:
 async def test_a_call_reads_the_phone_numbers_once(tmp_path: Path) -> None:
     """Issue 9 item 8: call without from_number read the number list in the tool and again in
     the admission; one admission now reads it once (and a refused number reads nothing)."""
-    async with rig(tmp_path) as r, Client(r.server) as client:
+    async with rig(tmp_path, BY_ARGUMENT) as r, Client(r.server) as client:
         seen: list[tuple[str, str]] = []
         r.sandbox.app.add_middleware(Requests, seen=seen)
         refused = await client.call_tool("call", {"to_number": "+4930123456", "confirm": True})
@@ -282,7 +286,7 @@ async def test_a_call_reads_the_phone_numbers_once(tmp_path: Path) -> None:
 async def test_get_call_and_list_calls_agree_on_the_reason(tmp_path: Path) -> None:
     """After a hangup get_call gave a reason and list_calls said null: the service's
     list carries no reason, so list_calls no longer claims one (get_call has it)."""
-    async with rig(tmp_path) as r, Client(r.server) as client:
+    async with rig(tmp_path, BY_ARGUMENT) as r, Client(r.server) as client:
         placed = await client.call_tool("call", {"to_number": CALLEE, "confirm": True})
         assert placed.structured_content is not None, error_text(placed)
         call_id = placed.structured_content["agent_id"]

@@ -30,6 +30,7 @@ LIMITS = {
     "CONVOAI_MAX_AGENTS": "1000",
     "CONVOAI_MAX_CALLS": "1000",
     "CONVOAI_RATE_PER_MINUTE": "100000",
+    "CONVOAI_CONFIRM_BY_ARGUMENT": "true",  # headless sessions: confirm=true counts
 }
 """The safety limits raised above the load (the defaults allow 5 agents and 10 starts/min)."""
 MAX_GROWTH_BYTES = 32 * 1024 * 1024

@@ -120,6 +120,7 @@ def canary_env(auth: str) -> dict[str, str]:
         "CONVOAI_EMULATOR": "on",  # the emulator's fictional numbers may be dialled
         "CONVOAI_HTTP_TOKEN": HTTP_TOKEN,
         "CONVOAI_LOG_LEVEL": "DEBUG",
+        "CONVOAI_CONFIRM_BY_ARGUMENT": "true",  # a headless client: confirm=true places calls
     }
     if auth == "basic":
         env.update({"AGORA_CUSTOMER_ID": CUSTOMER_ID, "AGORA_CUSTOMER_SECRET": CUSTOMER_SECRET})

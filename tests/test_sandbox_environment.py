@@ -100,7 +100,11 @@ async def test_eval_of_the_standalone_sandbox_output_gives_a_server_that_starts_
     (HOME and XDG_DATA_HOME point at an empty directory that stays empty)."""
     home = tmp_path / "home"
     home.mkdir()
-    env = subprocess_env(HOME=str(home), XDG_DATA_HOME=str(home / ".local" / "share"))
+    env = subprocess_env(
+        HOME=str(home),
+        XDG_DATA_HOME=str(home / ".local" / "share"),
+        CONVOAI_CONFIRM_BY_ARGUMENT="true",  # a headless client: confirm=true counts
+    )
     env_file = tmp_path / "sandbox.env"
     async with standalone_sandbox("--env-file", str(env_file), env=env) as lines:
         printed = "\n".join(lines)
@@ -135,7 +139,11 @@ async def test_in_sandbox_mode_the_readme_call_example_goes_through(tmp_path: Pa
     """``--sandbox`` without CONVOAI_CALL_ALLOWLIST: the emulator's fictional numbers are
     allow-listed (it used to refuse the README's own example: outbound calls disabled)."""
     base = Settings.from_env(
-        {"CONVOAI_ARCHIVE_PATH": str(tmp_path / "a.sqlite3")}, require_credentials=False
+        {
+            "CONVOAI_ARCHIVE_PATH": str(tmp_path / "a.sqlite3"),
+            "CONVOAI_CONFIRM_BY_ARGUMENT": "true",  # a headless client: confirm=true counts
+        },
+        require_credentials=False,
     )
     async with run_sandbox(base) as (settings, _):
         assert settings.call_allowlist == FICTIONAL_ALLOWLIST

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import anyio
 import pytest
-from _server_helpers import CALLEE, Rig, error_text, read_json, rig
+from _server_helpers import BY_ARGUMENT, CALLEE, Rig, error_text, read_json, rig
 from mcp import Client
 from mcp.client.session import IncomingMessage
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
@@ -62,7 +62,7 @@ async def test_templates_are_listed(tmp_path: Path) -> None:
 
 
 async def test_agents_and_calls_started_here_are_listed(tmp_path: Path) -> None:
-    async with rig(tmp_path) as r, Client(r.server) as client:
+    async with rig(tmp_path, BY_ARGUMENT) as r, Client(r.server) as client:
         listed = [str(res.uri) for res in (await client.list_resources()).resources]
         # the static resources (the audit trail, the console's MCP App); no agent yet
         assert sorted(listed) == ["convoai://audit", "ui://convoai/console"]
@@ -82,7 +82,7 @@ async def test_agents_and_calls_started_here_are_listed(tmp_path: Path) -> None:
 
 async def test_turns_of_agents_and_calls_started_here_are_listed(tmp_path: Path) -> None:
     """resources/list never listed the /turns URIs (only the template)."""
-    async with rig(tmp_path) as r, Client(r.server) as client:
+    async with rig(tmp_path, BY_ARGUMENT) as r, Client(r.server) as client:
         agent_id = await start(client, "turns-listed")
         placed = await client.call_tool("call", {"to_number": CALLEE, "confirm": True})
         assert placed.structured_content is not None, error_text(placed)

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _server_helpers import CALLEE, OUTBOUND, error_text, read_json, rig
+from _server_helpers import BY_ARGUMENT, CALLEE, OUTBOUND, error_text, read_json, rig
 from mcp import Client
 
 from convoai_mcp.builders import ASR_PRESETS, LLM_PRESETS, TTS_PRESETS
@@ -248,7 +248,7 @@ async def test_get_list_update_and_stop_an_agent(tmp_path: Path) -> None:
 
 async def test_call_waits_until_answered_then_hangup(tmp_path: Path) -> None:
     progress = Progress()
-    async with rig(tmp_path, answer_delay=0.3) as r, Client(r.server) as client:
+    async with rig(tmp_path, BY_ARGUMENT, answer_delay=0.3) as r, Client(r.server) as client:
         result = await client.call_tool(
             "call",
             {
@@ -313,7 +313,8 @@ async def test_call_needs_confirmation_when_the_client_cannot_ask(tmp_path: Path
         refused = await client.call_tool("call", {"to_number": CALLEE})
         calls = await call_ok(client, "list_calls", {})
     text = error_text(refused)
-    assert "confirm" in text
+    # the gate (issue 13): the client cannot ask, so the error carries the approval link
+    assert "approve" in text and "/approve/" in text
     assert CALLEE in text
     assert calls["calls"] == []
 

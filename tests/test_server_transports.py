@@ -29,6 +29,7 @@ def server_env(tmp_path: Path) -> dict[str, str]:
         "PYTHONPATH": str(REPO),
         "CONVOAI_CALL_ALLOWLIST": CALLEE,
         "CONVOAI_ARCHIVE_PATH": str(tmp_path / "archive.sqlite3"),
+        "CONVOAI_CONFIRM_BY_ARGUMENT": "true",  # a headless client: confirm=true counts
     }
 
 

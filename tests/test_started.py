@@ -7,7 +7,7 @@ from pathlib import Path
 
 from _client_helpers import cascading_spec
 from _client_helpers import rig as client_rig
-from _server_helpers import CALLEE, error_text, rig
+from _server_helpers import BY_ARGUMENT, CALLEE, error_text, rig
 from mcp import Client
 
 from convoai_mcp.models import MllmConfig
@@ -93,7 +93,7 @@ async def test_the_client_records_agents_and_calls_it_starts() -> None:
 async def test_the_server_reads_the_clients_record_and_notes_how_agents_ended(
     tmp_path: Path,
 ) -> None:
-    async with rig(tmp_path) as r, Client(r.server) as client:
+    async with rig(tmp_path, BY_ARGUMENT) as r, Client(r.server) as client:
         result = await client.call_tool("start_agent", {"channel": "shared-record"})
         assert not result.is_error, error_text(result)
         assert result.structured_content is not None

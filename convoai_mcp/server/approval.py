@@ -43,6 +43,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
+import anyio
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -50,7 +51,7 @@ from starlette.routing import Route
 
 from convoai_mcp.phone import PhoneNumber, country_name
 from convoai_mcp.redact import Redactor
-from convoai_mcp.server.transports.security import is_loopback
+from convoai_mcp.server._net import is_loopback
 
 __all__ = [
     "APPROVAL_TTL",
@@ -166,6 +167,12 @@ class ApprovalStore:
         self._max_kept = max_kept
         self._hash_key = secrets.token_bytes(32)
         self._by_key: dict[str, Approval] = {}
+        self._changed: dict[str, anyio.Event] = {}
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The store's monotonic clock (expiry times are on it)."""
+        return self._clock
 
     # --- requests ----------------------------------------------------------------------------
 
@@ -248,7 +255,15 @@ class ApprovalStore:
             expires_at=now + self.ttl if approve else approval.expires_at,
         )
         self._by_key[key] = decided
+        event = self._changed.pop(key, None)
+        if event is not None:
+            event.set()
         return decided
+
+    async def changed(self, token: str) -> None:
+        """Wait until the approval ``token`` names is decided (the caller bounds the wait)."""
+        event = self._changed.setdefault(_key(token), anyio.Event())
+        await event.wait()
 
     def consume(self, fingerprint: str) -> Approval | None:
         """Use the approval given for exactly this request, once: the approved, unexpired one

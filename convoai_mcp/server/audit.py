@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "POLICY_RULES",
+    "Channel",
     "Decision",
     "entry",
     "format_entry",
@@ -114,10 +115,17 @@ def tracking() -> Iterator[Decision]:
         _CURRENT.reset(token)
 
 
-def note(decision: str, *, channel: Channel | None = None, rule: str | None = None) -> None:
-    """Say what admission decided for the current tool call (nothing outside one)."""
+def note(
+    decision: str,
+    *,
+    channel: Channel | None = None,
+    rule: str | None = None,
+    unless_noted: bool = False,
+) -> None:
+    """Say what admission decided for the current tool call (nothing outside one). With
+    ``unless_noted`` a decision noted earlier in the call (e.g. by an approval channel) stays."""
     current = _CURRENT.get()
-    if current is not None:
+    if current is not None and not (unless_noted and current.decision is not None):
         current.decision, current.channel = decision, channel
         current.rule = rule or current.rule
 

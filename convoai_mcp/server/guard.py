@@ -16,19 +16,17 @@ The server calls a :class:`Guard` at fixed points:
   404, and say which source answered);
 * ``redact`` on everything echoed back; ``aclose`` at process exit.
 
-Confirmation: when the client declared the elicitation capability, the user is asked through
-MCP elicitation (the tool's own ``confirm`` argument does not count: the model sets it). On a
-handshake-era connection (protocol <= 2025-11-25) that is an ``elicitation/create`` request in the
-middle of the call; on a 2026-07-28+ connection :class:`ConfirmationRequired` is raised and the
-tool must *return* its ``.result`` (an ``InputRequiredResult``): the client asks the user and
-calls again with the answer. Without elicitation, ``confirm=true`` is required. A declined,
-cancelled or unanswered confirmation sends nothing.
+Confirmation: a human approves through the gate (:mod:`convoai_mcp.server.gate`): form
+elicitation, URL elicitation, or a link in the error for clients with neither; the tool's own
+``confirm`` argument counts only where the operator opted in (``CONVOAI_CONFIRM_BY_ARGUMENT``).
+On a 2026-07-28+ connection :class:`ConfirmationRequired` is raised and the tool must *return*
+its ``.result`` (an ``InputRequiredResult``): the client asks the user and calls again with the
+answer. A declined, cancelled, denied or unanswered request sends nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -36,11 +34,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import anyio
-from mcp.server.elicitation import AcceptedElicitation, render_elicitation_schema
 from mcp.server.mcpserver import Context
-from mcp_types import ElicitRequest, ElicitRequestFormParams, ElicitResult, InputRequiredResult
-from mcp_types.version import is_version_at_least
-from pydantic import BaseModel, Field
 
 from convoai_mcp.archive import Archive, archive_from_settings
 from convoai_mcp.calling_rules import (
@@ -58,6 +52,8 @@ from convoai_mcp.phone import PhoneNumberError
 from convoai_mcp.policy import Kind, Limiter, Policy, PolicyError, Reservation
 from convoai_mcp.redact import Redactor, install_log_redaction, settings_redactor
 from convoai_mcp.server import audit
+from convoai_mcp.server.approval import ApprovalDetails
+from convoai_mcp.server.gate import Channel, ConfirmationRequired, Gate, request_of
 from convoai_mcp.server.watchers import Hooks, Watcher, Watchers, is_terminal
 
 if TYPE_CHECKING:
@@ -72,7 +68,6 @@ Source = Literal["service", "archive"]
 
 logger = logging.getLogger(__name__)
 
-_INPUT_REQUIRED_VERSION = "2026-07-28"
 _DEFAULT_POLL = 2.0
 _DEFAULT_SUBSCRIBED_POLL = 1.0
 _DEFAULT_WATCH_LIMIT = 6 * 3600.0
@@ -88,43 +83,6 @@ class Archived:
     problem: str | None = None
 
 
-class Confirmation(BaseModel):
-    """The form shown to the user."""
-
-    confirm: bool = Field(description="Yes, go ahead")
-
-
-class ConfirmationRequired(PolicyError):
-    """The user must confirm first (2026-07-28+ connection): the tool returns ``.result``.
-
-    If a tool does not catch it, it still reads as a refusal (a :class:`PolicyError`): safe,
-    nothing was sent.
-    """
-
-    def __init__(self, question: str, result: InputRequiredResult) -> None:
-        self.result = result
-        super().__init__(
-            f"the user must confirm first: {question}",
-            hint="the client asks the user through MCP elicitation and repeats the call with "
-            "their answer; nothing was sent",
-        )
-
-
-def _supports_elicitation(ctx: Context[Any, Any]) -> bool:
-    try:
-        caps = ctx.client_capabilities
-    except ValueError:  # no request context (e.g. called outside a request)
-        return False
-    elicitation = caps.elicitation if caps is not None else None
-    # A bare `elicitation: {}` (before modes existed) means form support; url-only does not.
-    return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
-
-
-def _uses_input_required(ctx: Context[Any, Any]) -> bool:
-    version = ctx.protocol_version
-    return version is not None and is_version_at_least(version, _INPUT_REQUIRED_VERSION)
-
-
 def _llm_note(endpoint: str | None) -> str:
     """The confirmation question's note on an LLM the model chose (not the configured one)."""
     if endpoint is None:
@@ -132,13 +90,36 @@ def _llm_note(endpoint: str | None) -> str:
     return f" Its LLM is {endpoint}, chosen by the assistant (not the configured one)."
 
 
-def _note_admitted(ctx: Context[Any, Any], confirmed: bool) -> None:
-    """Tell the audit trail how an admitted request got through: no confirmation needed, or
-    the user's answer in the elicitation form, or the confirm argument (no elicitation)."""
-    if not confirmed:
+def _summary(
+    request: Mapping[str, Any], *, skip: Sequence[str] = ()
+) -> tuple[tuple[str, str], ...]:
+    """The request's own settings, for the approval page (what the model chose; the server's
+    configuration fills in the rest)."""
+    shown: list[tuple[str, str]] = []
+    for name, value in request_of(request).items():
+        if name in skip or value is None or value is False:
+            continue
+        text = ", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+        shown.append((name.replace("_", " ").capitalize(), text[:300]))
+    return tuple(shown)
+
+
+_AUDIT_CHANNEL: dict[Channel, audit.Channel] = {
+    "form": "form",
+    "url": "url",
+    "link": "url",  # approved on the page, the link given in an earlier error
+    "preapproved": "pre_approval",
+    "argument": "argument",
+}
+
+
+def _note_admitted(channel: Channel | None) -> None:
+    """Tell the audit trail how an admitted request got through: no approval needed (None), or
+    the gate's channel (form, the URL page, a pre-approved number, the confirm argument)."""
+    if channel is None:
         audit.note("allowed")
     else:
-        audit.note("approved", channel="form" if _supports_elicitation(ctx) else "argument")
+        audit.note("approved", channel=_AUDIT_CHANNEL[channel])
 
 
 class Guard:
@@ -151,6 +132,7 @@ class Guard:
         policy: Policy | None = None,
         archive: Archive | None = None,
         redactor: Redactor | None = None,
+        gate: Gate | None = None,
         poll_interval: float = _DEFAULT_POLL,
         subscribed_interval: float = _DEFAULT_SUBSCRIBED_POLL,
         watch_limit: float = _DEFAULT_WATCH_LIMIT,
@@ -166,6 +148,8 @@ class Guard:
         self._dialled: list[tuple[str, float]] = []  # the cap's count when there is no archive
         self.archive = archive
         self.redactor = redactor if redactor is not None else Redactor()
+        self.gate = gate if gate is not None else Gate(redactor=self.redactor)
+        """The human gate: who approves a call or a start, and the approval page."""
         self.limiter = Limiter(self.policy, clock=clock)
         self._clock = clock
         self.watchers = Watchers(
@@ -204,6 +188,7 @@ class Guard:
         client: ConvoAIClient,
         *,
         subscribed_interval: float = _DEFAULT_SUBSCRIBED_POLL,
+        gate: Gate | None = None,
     ) -> Guard:
         """Build a guard from the server's settings and its ConvoAI client.
 
@@ -217,6 +202,7 @@ class Guard:
             policy=Policy.from_settings(settings),
             archive=archive_from_settings(settings),
             redactor=redactor,
+            gate=gate if gate is not None else Gate.from_settings(settings, redactor=redactor),
             subscribed_interval=subscribed_interval,
             rules=settings.calling_rules(),
         )
@@ -234,6 +220,7 @@ class Guard:
         channel: str,
         confirm: bool,
         llm_endpoint: str | None = None,
+        request: Mapping[str, Any] | None = None,
     ) -> Reservation:
         """The slot and rate token for starting an agent in ``channel``, or
         :class:`PolicyError` (``llm_endpoint``: an LLM the model chose instead of the
@@ -242,16 +229,28 @@ class Guard:
         limiter's reservation TTL."""
         self.policy.check_tool("start_agent")
         await self._check_limits("agent")
+        approved: Channel | None = None
         if self.policy.needs_confirmation("start_agent"):
-            await self._confirm(
+            approved = await self._confirm(
                 ctx,
                 "start_agent",
                 f"Start an AI voice agent in channel {channel!r}? It joins the channel and is "
                 "billed per minute until it is stopped." + _llm_note(llm_endpoint),
                 confirm,
+                request=request if request is not None else {"channel": channel},
+                details=lambda: ApprovalDetails(
+                    title="Start a voice agent",
+                    agent_summary=_summary(
+                        request if request is not None else {"channel": channel}
+                    ),
+                    llm_endpoint=llm_endpoint,
+                    cost_warning="The agent joins the channel and is billed per minute "
+                    "(speech recognition, the language model and speech synthesis) until it is "
+                    "stopped.",
+                ),
             )
         reservation = self.limiter.reserve("agent")
-        _note_admitted(ctx, self.policy.needs_confirmation("start_agent"))
+        _note_admitted(approved)
         return reservation
 
     async def admit_call(
@@ -262,6 +261,7 @@ class Guard:
         from_number: str | None,
         confirm: bool,
         llm_endpoint: str | None = None,
+        request: Mapping[str, Any] | None = None,
     ) -> tuple[Reservation, str]:
         """One admission for a call: the slot and rate token for dialing ``to_number`` from
         ``from_number`` (default: the project's first outbound-enabled number), and that
@@ -286,18 +286,25 @@ class Guard:
                 )
             from_number = numbers[0]
         self.policy.check_call(to_number, from_number, numbers)
+        approved: Channel | None = None
         if self.policy.needs_confirmation("call"):
-            await self._confirm(
+            asked = request if request is not None else {"to_number": to_number}
+            asked = {**asked, "from_number": from_number}  # the caller id the human approves
+            called_from = from_number
+            approved = await self._confirm(
                 ctx,
                 "call",
                 f"Place a phone call to {to_number} from {from_number}? A real phone rings; "
                 "the call and its AI agent are billed per minute until hang-up."
                 + _llm_note(llm_endpoint),
                 confirm,
+                request=asked,
+                details=lambda: self._call_details(number, called_from, asked, llm_endpoint),
+                to_number=number,
             )
         reservation = self.limiter.reserve("call")
         self._dialled.append((number, time.time()))
-        _note_admitted(ctx, self.policy.needs_confirmation("call"))
+        _note_admitted(approved)
         return reservation, from_number
 
     def _valid_number(self, to_number: str) -> str:
@@ -375,65 +382,50 @@ class Guard:
         return mine
 
     async def _confirm(
-        self, ctx: Context[Any, Any], tool: str, question: str, confirm: bool
-    ) -> None:
-        if not _supports_elicitation(ctx):
-            if confirm:
-                return
-            raise PolicyError(
-                f"{tool} needs the user's confirmation: {question}",
-                hint="ask the user exactly this; only if they agree, call again with confirm=true",
-            )
-        if _uses_input_required(ctx):
-            answer = self._answer(ctx, question)
-            if answer is None:
-                key, request = self._input_request(question)
-                raise ConfirmationRequired(
-                    question, InputRequiredResult(input_requests={key: request})
-                )
-            accepted = (
-                answer.action == "accept"
-                and isinstance(answer.content, Mapping)
-                and answer.content.get("confirm") is True
-            )
-            action = answer.action
-        else:
-            try:
-                result = await ctx.elicit(question, Confirmation)
-            except Exception as exc:
-                logger.info("could not ask the user to confirm %s: %s", tool, type(exc).__name__)
-                raise PolicyError(
-                    f"{tool} was not sent: the user could not be asked to confirm",
-                    hint="ask the user in the conversation and try again",
-                ) from None
-            action = result.action
-            accepted = isinstance(result, AcceptedElicitation) and result.data.confirm is True
-        if not accepted:
-            how = {
-                "accept": "answered without ticking the confirm box",
-                "decline": "declined",
-                "cancel": "dismissed the question",
-            }.get(action, f"answered {action!r}")
-            raise PolicyError(
-                f"{tool} was not confirmed by the user (they {how}); nothing was sent",
-                hint="do not retry unless the user asks for it again",
-            )
-
-    @staticmethod
-    def _input_request(question: str) -> tuple[str, ElicitRequest]:
-        digest = hashlib.sha256(question.encode()).hexdigest()[:16]
-        request = ElicitRequest(
-            params=ElicitRequestFormParams(
-                message=question, requested_schema=render_elicitation_schema(Confirmation)
-            )
+        self,
+        ctx: Context[Any, Any],
+        tool: str,
+        question: str,
+        confirm: bool,
+        *,
+        request: Mapping[str, Any],
+        details: Callable[[], ApprovalDetails],
+        to_number: str | None = None,
+    ) -> Channel:
+        """A human's approval through the gate (:mod:`convoai_mcp.server.gate`) and how it was
+        given, or a refusal."""
+        channel = await self.gate.approve(
+            ctx,
+            tool=tool,
+            question=question,
+            confirm=confirm,
+            request=request,
+            details=details,
+            to_number=to_number,
         )
-        return f"convoai_confirm_{digest}", request
+        logger.info("%s approved (%s)", tool, channel)
+        return channel
 
-    def _answer(self, ctx: Context[Any, Any], question: str) -> ElicitResult | None:
-        key, _ = self._input_request(question)
-        responses = ctx.input_responses or {}
-        answer = responses.get(key)
-        return answer if isinstance(answer, ElicitResult) else None
+    def _call_details(
+        self, to_number: str, from_number: str, request: Mapping[str, Any], llm: str | None
+    ) -> ApprovalDetails:
+        """What the approval page shows for a call."""
+        from convoai_mcp.phone import PhoneNumberError, parse_phone
+
+        summary = _summary(request, skip=("to_number", "from_number"))
+        try:
+            number = parse_phone(to_number, sandbox=self.gate.sandbox)
+        except PhoneNumberError:
+            return ApprovalDetails(
+                title="Place a phone call",
+                to_number=to_number,
+                caller_id=from_number,
+                agent_summary=summary,
+                llm_endpoint=llm,
+            )
+        return ApprovalDetails.for_call(
+            number, caller_id=from_number, agent_summary=summary, llm_endpoint=llm
+        )
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -634,7 +626,8 @@ class Guard:
         return self.redactor.value(value)
 
     async def aclose(self) -> None:
-        """Stop the transcript watchers and close the archive."""
+        """Stop the transcript watchers, the approval page and close the archive."""
         await self.watchers.aclose()
+        await self.gate.aclose()
         if self.archive is not None:
             await self.archive.aclose()

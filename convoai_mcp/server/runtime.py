@@ -33,6 +33,7 @@ from convoai_mcp.started import (
 if TYPE_CHECKING:
     from convoai_mcp.client import ConvoAIClient
     from convoai_mcp.config import Settings
+    from convoai_mcp.server.gate import Gate
     from convoai_mcp.server.guard import Guard
 
 __all__ = [
@@ -137,6 +138,7 @@ class Runtime:
         self._given_client = client
         self._client: ConvoAIClient | None = client
         self._guard: Guard | None = None
+        self._gate: Gate | None = None
 
     @property
     def client(self) -> ConvoAIClient:
@@ -146,13 +148,29 @@ class Runtime:
         return self._client
 
     @property
+    def gate(self) -> Gate:
+        """The human gate and its approval page (created on first use; the HTTP transport
+        mounts the page on its own app)."""
+        if self._gate is None:
+            from convoai_mcp.redact import settings_redactor
+            from convoai_mcp.server.gate import Gate
+
+            self._gate = Gate.from_settings(
+                self.settings, redactor=settings_redactor(self.settings)
+            )
+        return self._gate
+
+    @property
     def guard(self) -> Guard:
         """The safety guard (created on first use)."""
         if self._guard is None:
             from convoai_mcp.server.guard import Guard
 
             self._guard = Guard.from_settings(
-                self.settings, self.client, subscribed_interval=self.poll_interval
+                self.settings,
+                self.client,
+                subscribed_interval=self.poll_interval,
+                gate=self.gate,
             )
             # agents that end on their own
             self._guard.on_ended = functools.partial(self.mark_ended, reason=END_ON_ITS_OWN)
@@ -210,8 +228,8 @@ class Runtime:
         yield self
 
     async def aclose(self) -> None:
-        """Stop the watchers, close the guard and (if this runtime made it) the client: at
-        process exit only. A later use creates them again."""
+        """Stop the watchers, close the guard and the approval page and (if this runtime made
+        it) the client: at process exit only. A later use creates them again."""
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -222,6 +240,8 @@ class Runtime:
         try:
             if guard is not None:
                 await guard.aclose()
+            if self._gate is not None:
+                await self._gate.aclose()  # the loopback approval page, if it was started
         finally:
             if self._client is not None and self._client is not self._given_client:
                 client, self._client = self._client, None

@@ -203,7 +203,11 @@ async def start_agent(
 
         try:
             reservation = await rt.guard.admit_agent(
-                ctx, channel=channel, confirm=confirm, llm_endpoint=llm_endpoint
+                ctx,
+                channel=channel,
+                confirm=confirm,
+                llm_endpoint=llm_endpoint,
+                request=arguments,
             )
         except ConfirmationRequired as exc:
             return exc.result  # the client asks the user, then calls again with the answer

@@ -156,6 +156,7 @@ async def call(
                 from_number=from_number,
                 confirm=confirm,
                 llm_endpoint=llm_endpoint,
+                request=arguments,
             )
         except ConfirmationRequired as exc:
             return exc.result

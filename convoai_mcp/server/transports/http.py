@@ -3,9 +3,10 @@
 * :func:`http_socket` — the listening socket (IPPROTO_TCP, so accepted sockets get TCP_NODELAY).
 * :func:`uvicorn_config` — logging through ours, :data:`KEEP_ALIVE_SECONDS`, the connection
   guard below.
-* :func:`serve_http` — the SDK's app wrapped by :func:`~.security.secure_asgi_app`, with the live
-  console at ``/console`` (:mod:`convoai_mcp.server.console`; its API behind the same checks),
-  served until Ctrl-C (or ``stop``).
+* :func:`serve_http` — the SDK's app wrapped by :func:`~.security.secure_asgi_app`, served until
+  Ctrl-C (or ``stop``), with the approval page (:mod:`convoai_mcp.server.gate`) mounted at
+  ``/approve/<token>`` and the live console at ``/console`` (:mod:`convoai_mcp.server.console`;
+  its API behind the same checks) on the same port.
 
 **Connection guard** (:class:`ConnectionLimits`). uvicorn has no header timeout, and the bearer
 token is only checked once a request's headers are complete, so connections that never finish
@@ -87,6 +88,16 @@ def http_socket(host: str, port: int) -> socket.socket:
         sock.close()
         raise
     return sock
+
+
+def _link_host(host: str) -> str:
+    """The name an approval link uses to reach a server bound to ``host``."""
+    import socket
+
+    name = host.strip("[]")
+    if name in ("", "0.0.0.0", "::"):  # noqa: S104 - a wildcard bind: this machine's name
+        return socket.gethostname().lower()
+    return f"[{name}]" if ":" in name else name
 
 
 def _guarded_protocol(limits: ConnectionLimits) -> type[asyncio.Protocol]:
@@ -221,11 +232,20 @@ async def serve_http(
             )
             path = "/mcp"
         shown = f"[{host.strip('[]')}]" if ":" in host else host
+        approvals = server.runtime.gate.mount(
+            f"http://{_link_host(host)}:{bound}",
+            allowed_hosts=[
+                f"{name[:-2]}:{bound}" if name.endswith(":*") else name
+                for name in security.transport_security.allowed_hosts
+            ],
+        )
         from convoai_mcp.server.console import Console, with_console
 
         console = Console(server, server.runtime)
         served = with_console(
-            secure_asgi_app(app, security), console, lambda api: secure_asgi_app(api, security)
+            secure_asgi_app(app, security, approvals=approvals),
+            console,
+            lambda api: secure_asgi_app(api, security),
         )
         config = uvicorn_config(served, settings, limits=limits)
         # Listening from here on: a client that connects once on_ready has announced the URL

@@ -6,7 +6,8 @@
   for loopback binds).
 * :func:`secure_asgi_app` wraps the SDK's Starlette app: Host / Origin check on every request,
   ``Authorization: Bearer <CONVOAI_HTTP_TOKEN>`` compared in constant time, and a request body
-  size limit (``CONVOAI_MAX_BODY_BYTES``).
+  size limit (``CONVOAI_MAX_BODY_BYTES``); the approval page (``/approve/<token>``) is reached
+  without the bearer token (the token in its path is the credential), Host / Origin still apply.
 
 Wiring (what :func:`convoai_mcp.server.transports.http.serve_http` does)::
 
@@ -19,7 +20,6 @@ Wiring (what :func:`convoai_mcp.server.transports.http.serve_http` does)::
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import json
 import socket
 from collections.abc import Iterable
@@ -38,6 +38,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from convoai_mcp.errors import ConfigError
+from convoai_mcp.server._net import is_loopback
 
 if TYPE_CHECKING:
     from convoai_mcp.config import Settings
@@ -55,18 +56,9 @@ DEFAULT_MAX_BODY_BYTES = min(DEFAULT_MAX_REQUEST_BODY_SIZE, 1024 * 1024)
 """Default request body limit: 1 MiB (MCP messages of this server are far smaller)."""
 
 _LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+_APPROVE = "/approve/"
+"""Where the approval page is mounted (its one-time token in the path is its credential)."""
 _WILDCARDS = ("0.0.0.0", "::", "")  # noqa: S104 - recognised, not bound here
-
-
-def is_loopback(host: str) -> bool:
-    """True for ``localhost``, ``127.0.0.0/8`` and ``::1``."""
-    name = host.strip().strip("[]").lower()
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 def _secret(token: str | SecretStr | None) -> str | None:
@@ -194,8 +186,11 @@ def _bearer(headers: Headers) -> str | None:
 class _SecureApp:
     """ASGI wrapper: Host / Origin, bearer token, body size; lifespan passes through."""
 
-    def __init__(self, app: ASGIApp, security: HttpSecurity) -> None:
+    def __init__(
+        self, app: ASGIApp, security: HttpSecurity, approvals: ASGIApp | None = None
+    ) -> None:
         self._security = security
+        self._approvals = approvals
         self._origin_check = TransportSecurityMiddleware(security.transport_security)
         self._token = (
             security.token.get_secret_value().encode() if security.token is not None else None
@@ -213,6 +208,12 @@ class _SecureApp:
         if refused is not None:
             await refused(scope, receive, send)
             return
+        if self._approvals is not None and str(scope.get("path", "")).startswith(_APPROVE):
+            # The approval page: the one-time token in its path is the credential (a browser
+            # cannot send the bearer header); Host / Origin were checked above, and the page
+            # checks its own origin again before any change.
+            await self._approvals(scope, receive, send)
+            return
         if self._token is not None:
             provided = _bearer(Headers(scope=scope))
             if provided is None:
@@ -224,6 +225,9 @@ class _SecureApp:
         await self._app(scope, receive, send)
 
 
-def secure_asgi_app(app: ASGIApp, security: HttpSecurity) -> ASGIApp:
-    """Wrap ``app`` (the SDK's streamable HTTP or SSE app) with the checks in ``security``."""
-    return _SecureApp(app, security)
+def secure_asgi_app(
+    app: ASGIApp, security: HttpSecurity, *, approvals: ASGIApp | None = None
+) -> ASGIApp:
+    """Wrap ``app`` (the SDK's streamable HTTP or SSE app) with the checks in ``security``;
+    ``approvals`` (the approval page's app) answers ``/approve/*`` without the bearer token."""
+    return _SecureApp(app, security, approvals)
