@@ -143,7 +143,7 @@ def build_server(
     never closed by the server). ``poll_interval`` is the history subscription poll period.
     """
     from convoai_mcp.policy import Policy
-    from convoai_mcp.server import profiled, prompts, resources, subscriptions, tools
+    from convoai_mcp.server import console, profiled, prompts, resources, subscriptions, tools
 
     runtime = Runtime(settings, client, poll_interval=poll_interval)
 
@@ -161,6 +161,7 @@ def build_server(
         website_url="https://github.com/convoai-mcp/convoai-mcp",
         lifespan=lifespan,
         log_level=settings.log_level,
+        extensions=[console.apps_extension()],  # the console as an MCP App (ui://)
     )
     # The guard applies the same policy; it (and the client) are created on first use.
     policy = Policy.from_settings(settings, read_only_tools=tools.READ_ONLY_TOOLS)

@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 __all__ = ["call", "get_call", "hangup", "list_calls"]
 
 
-@tool(order=50, title="Place an outbound phone call", read_only=False)
+@tool(order=50, title="Place an outbound phone call", read_only=False, ui=True)
 async def call(
     ctx: Ctx,
     to_number: E164,
@@ -255,7 +255,7 @@ def _call_summary(info: Any) -> CallSummaryResult:
     )
 
 
-@tool(order=120, title="Get a call's record", read_only=True, idempotent=True)
+@tool(order=120, title="Get a call's record", read_only=True, idempotent=True, ui=True)
 async def get_call(ctx: Ctx, agent_id: AgentId) -> CallResult:
     """Get a call's record: numbers, state (answered / hangup) and why it ended. Read-only."""
     rt = rt_of(ctx)

@@ -5,7 +5,8 @@
   guard below.
 * :func:`serve_http` — the SDK's app wrapped by :func:`~.security.secure_asgi_app`, served until
   Ctrl-C (or ``stop``), with the approval page (:mod:`convoai_mcp.server.gate`) mounted at
-  ``/approve/<token>`` on the same port.
+  ``/approve/<token>`` and the live console at ``/console`` (:mod:`convoai_mcp.server.console`;
+  its API behind the same checks) on the same port.
 
 **Connection guard** (:class:`ConnectionLimits`). uvicorn has no header timeout, and the bearer
 token is only checked once a request's headers are complete, so connections that never finish
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 
     from convoai_mcp.config import Settings
     from convoai_mcp.server.app import ConvoAIServer
+    from convoai_mcp.server.console import Console
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -210,6 +212,7 @@ async def serve_http(
     from convoai_mcp.server.transports.security import HttpSecurity, secure_asgi_app
 
     sock = sock if sock is not None else http_socket(host, port)
+    console: Console | None = None
     try:
         bound = sock.getsockname()[1]
         security = HttpSecurity.from_settings(settings, host=host, port=bound)
@@ -236,9 +239,15 @@ async def serve_http(
                 for name in security.transport_security.allowed_hosts
             ],
         )
-        config = uvicorn_config(
-            secure_asgi_app(app, security, approvals=approvals), settings, limits=limits
+        from convoai_mcp.server.console import Console, with_console
+
+        console = Console(server, server.runtime)
+        served = with_console(
+            secure_asgi_app(app, security, approvals=approvals),
+            console,
+            lambda api: secure_asgi_app(api, security),
         )
+        config = uvicorn_config(served, settings, limits=limits)
         # Listening from here on: a client that connects once on_ready has announced the URL
         # waits in the backlog until uvicorn accepts it (the banner comes before uvicorn's lines).
         sock.listen(limits.backlog)
@@ -259,4 +268,6 @@ async def serve_http(
             await uv.serve(sockets=[sock])
             group.cancel_scope.cancel()
     finally:
+        if console is not None:
+            await console.aclose()
         sock.close()
