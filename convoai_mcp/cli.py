@@ -5,6 +5,7 @@
     convoai-mcp --transport sse --port 9000       http://127.0.0.1:9000/sse
     convoai-mcp --sandbox                         against the in-process emulator, no account
     convoai-mcp check [--sandbox]                 validate the configuration and try it once
+    convoai-mcp console [--sandbox] [--port N]    MCP and the live console on loopback
     convoai-mcp demo                              a scripted session against the sandbox
     convoai-mcp audit [--since ISO] [--json]      the audit trail (read-only)
     convoai-mcp sandbox ...                       the emulator alone (its own --help)
@@ -58,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="MCP server for Agora Conversational AI voice agents. Configuration comes "
         "from environment variables (AGORA_APP_ID, AGORA_APP_CERTIFICATE, ...; see README).",
         epilog="other commands: 'convoai-mcp check' validates the configuration and makes "
-        "one harmless read against the service; 'convoai-mcp demo' runs a scripted session "
+        "one harmless read against the service; 'convoai-mcp console' serves MCP and the live "
+        "console on loopback; 'convoai-mcp demo' runs a scripted session "
         "against the sandbox; 'convoai-mcp sandbox --help' runs the emulator alone; "
         "'convoai-mcp audit' prints the audit trail.",
     )
@@ -260,6 +262,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return demo_main(args[1:])
     if args and args[0] == "check":
         return check_main(args[1:])
+    if args and args[0] == "console":
+        return main(_console_args(args[1:]))
     if args and args[0] == "audit":
         return audit_main(args[1:])
     ns = build_parser().parse_args(args)
@@ -295,6 +299,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say(f"cannot serve on {ns.host}:{ns.port}: {exc.strerror or exc}")
         return 1
     return 0
+
+
+def _console_args(argv: Sequence[str]) -> list[str]:
+    """``convoai-mcp console`` as the serve command's arguments: streamable HTTP on loopback
+    (the console is at ``/console`` of it), on a free port unless ``--port`` says one."""
+    parser = argparse.ArgumentParser(
+        prog="convoai-mcp console",
+        description="Serve MCP (streamable HTTP at /mcp) and the live console (/console: every "
+        "agent and call this server starts, its transcript and latency as they grow, and say / "
+        "interrupt / hang up) on 127.0.0.1; open the printed console URL in a browser.",
+    )
+    parser.add_argument("--port", type=int, default=0, help="port (default 0: a free one)")
+    parser.add_argument(
+        "--sandbox", action="store_true", help="against the in-process emulator (no account)"
+    )
+    ns = parser.parse_args(list(argv))
+    out = ["--transport", "streamable-http", "--host", "127.0.0.1", "--port", str(ns.port)]
+    return [*out, "--sandbox"] if ns.sandbox else out
 
 
 def _since(value: str) -> float:
@@ -589,6 +611,8 @@ async def _serve(settings: Settings, ns: argparse.Namespace) -> None:
                 f"{__version__} serving MCP ({ns.transport}) at {url} ({where}{auth}); "
                 "Ctrl-C to stop"
             )
+            console = url.rsplit("/", 1)[0] + "/console"
+            _say(f"console at {console}" + ("#token=<CONVOAI_HTTP_TOKEN>" if auth else ""))
 
         await serve(
             server,

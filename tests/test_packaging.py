@@ -70,6 +70,11 @@ def test_the_project_urls_point_at_the_repository_server_json_declares(
     assert f"Project-URL: Repository, {REPO_URL}" in metadata(wheel)
 
 
+def test_the_console_page_is_in_the_wheel(wheel: zipfile.ZipFile) -> None:
+    page = wheel.read("convoai_mcp/server/console/console.html").decode()
+    assert page.startswith("<!doctype html>")
+
+
 def test_python_3_13_is_declared(wheel: zipfile.ZipFile) -> None:
     assert "Classifier: Programming Language :: Python :: 3.13" in metadata(wheel)
 

@@ -64,7 +64,8 @@ async def test_templates_are_listed(tmp_path: Path) -> None:
 async def test_agents_and_calls_started_here_are_listed(tmp_path: Path) -> None:
     async with rig(tmp_path, BY_ARGUMENT) as r, Client(r.server) as client:
         listed = [str(res.uri) for res in (await client.list_resources()).resources]
-        assert listed == ["convoai://audit"]  # the one static resource; no agent yet
+        # the static resources (the audit trail, the console's MCP App); no agent yet
+        assert sorted(listed) == ["convoai://audit", "ui://convoai/console"]
         agent_id = await start(client, "listed")
         placed = await client.call_tool("call", {"to_number": CALLEE, "confirm": True})
         assert not placed.is_error, error_text(placed)

@@ -28,8 +28,11 @@ Voice agents (Agora Conversational AI): start_agent puts an AI voice agent into 
 and returns a join token for the human participant; speak / think / interrupt steer it;
 stop_agent ends it. call places an outbound phone call handled by an agent; hangup ends it.
 get_history reads the transcript (kept after the agent ends) and get_turns the per-turn latency
-with a summary (also resources: convoai://agents/{agent_id}/history and /turns). Agents and
-calls cost money while they run: stop what you start when the conversation is over."""
+with a summary (also resources: convoai://agents/{agent_id}/history and /turns). To follow an
+agent or a call, use wait (until running / answered / ended, or a new history entry or turn after
+a cursor) rather than polling get_call or get_history: on a timeout it says "nothing yet", so
+call it again with its next_cursor. Agents and calls cost money while they run: stop what you
+start when the conversation is over."""
 
 PROFILES_INSTRUCTIONS = """
 The operator configured agent profiles: list_profiles shows them (vendors, voice, language);
@@ -140,7 +143,7 @@ def build_server(
     never closed by the server). ``poll_interval`` is the history subscription poll period.
     """
     from convoai_mcp.policy import Policy
-    from convoai_mcp.server import profiled, prompts, resources, subscriptions, tools
+    from convoai_mcp.server import console, profiled, prompts, resources, subscriptions, tools
 
     runtime = Runtime(settings, client, poll_interval=poll_interval)
 
@@ -158,6 +161,7 @@ def build_server(
         website_url="https://github.com/convoai-mcp/convoai-mcp",
         lifespan=lifespan,
         log_level=settings.log_level,
+        extensions=[console.apps_extension()],  # the console as an MCP App (ui://)
     )
     # The guard applies the same policy; it (and the client) are created on first use.
     policy = Policy.from_settings(settings, read_only_tools=tools.READ_ONLY_TOOLS)

@@ -54,10 +54,22 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("convoai_mcp.server.tools")
 
-__all__ = ["ToolSpec", "add_tools", "description", "read_only_tools", "specs", "tool"]
+__all__ = [
+    "CONSOLE_UI",
+    "ToolSpec",
+    "add_tools",
+    "description",
+    "read_only_tools",
+    "specs",
+    "tool",
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+CONSOLE_UI = "ui://convoai/console"
+"""The MCP App (the live console, :mod:`convoai_mcp.server.console`) that tools registered with
+``ui=True`` point at in their ``_meta.ui.resourceUri``; hosts without MCP Apps ignore it."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +82,8 @@ class ToolSpec:
     annotations: ToolAnnotations
     read_only: bool
     """True when read-only mode keeps the tool: it neither changes nor costs anything."""
+    ui: bool = False
+    """True when hosts with MCP Apps show its result in the console (:data:`CONSOLE_UI`)."""
 
 
 _REGISTRY: dict[str, ToolSpec] = {}
@@ -83,11 +97,13 @@ def tool(
     destructive: bool = False,
     idempotent: bool = False,
     open_world: bool = True,
+    ui: bool = False,
 ) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
     """Register the decorated async function as the tool named after it.
 
     ``order`` places it in ``tools/list`` (ascending, unique). The annotations say what is true
-    of the tool; ``read_only`` also decides whether read-only mode keeps it.
+    of the tool; ``read_only`` also decides whether read-only mode keeps it. ``ui``: the tool
+    carries the console's MCP App reference (:data:`CONSOLE_UI`) in its ``_meta``.
     """
 
     def decorate(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
@@ -108,6 +124,7 @@ def tool(
                 open_world_hint=open_world,
             ),
             read_only=read_only,
+            ui=ui,
         )
         return wrapped
 
@@ -139,6 +156,7 @@ def add_tools(server: MCPServer[Runtime], visible: Sequence[str]) -> None:
                 name=spec.name,
                 description=description(spec.fn),
                 annotations=spec.annotations,
+                meta={"ui": {"resourceUri": CONSOLE_UI}} if spec.ui else None,
             )
 
 

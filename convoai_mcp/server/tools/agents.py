@@ -83,7 +83,7 @@ __all__ = [
 ]
 
 
-@tool(order=10, title="Start a voice agent", read_only=False)
+@tool(order=10, title="Start a voice agent", read_only=False, ui=True)
 async def start_agent(
     ctx: Ctx,
     channel: Channel,
@@ -456,7 +456,7 @@ async def update_agent(
     )
 
 
-@tool(order=100, title="Get an agent's status", read_only=True, idempotent=True)
+@tool(order=100, title="Get an agent's status", read_only=True, idempotent=True, ui=True)
 async def get_agent(ctx: Ctx, agent_id: AgentId) -> AgentResult:
     """Get an agent's current status (STARTING, RUNNING, STOPPED, FAILED, ...) and timing.
     Read-only."""

@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 __all__ = ["call", "get_call", "hangup", "list_calls"]
 
 
-@tool(order=50, title="Place an outbound phone call", read_only=False)
+@tool(order=50, title="Place an outbound phone call", read_only=False, ui=True)
 async def call(
     ctx: Ctx,
     to_number: E164,
@@ -92,8 +92,9 @@ async def call(
     Use it when the user asks to phone someone. The agent follows system_prompt (put the
     script and goal there) and opens with greeting. This reaches a real phone and costs
     money: only dial numbers the user asked for; the server may refuse numbers outside its
-    allow-list or ask the user to confirm. Returns the agent_id: follow the conversation with
-    get_history (and get_turns for latency) and hang up with hangup. With profile (see
+    allow-list or ask the user to confirm. Returns the agent_id: follow the call with wait
+    (until answered / ended, or turn for what the callee says), read it with get_history (and
+    get_turns for latency) and hang up with hangup. With profile (see
     list_profiles; it must be callable) the agent is one the operator configured;
     system_prompt, greeting, tts_voice, asr_language and template_variables adjust it.
     """
@@ -254,7 +255,7 @@ def _call_summary(info: Any) -> CallSummaryResult:
     )
 
 
-@tool(order=120, title="Get a call's record", read_only=True, idempotent=True)
+@tool(order=120, title="Get a call's record", read_only=True, idempotent=True, ui=True)
 async def get_call(ctx: Ctx, agent_id: AgentId) -> CallResult:
     """Get a call's record: numbers, state (answered / hangup) and why it ended. Read-only."""
     rt = rt_of(ctx)

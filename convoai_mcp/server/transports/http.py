@@ -5,8 +5,9 @@
   guard below.
 * :func:`serve_http` — the SDK's app wrapped by :func:`~.security.secure_asgi_app`, served until
   Ctrl-C (or ``stop``), with the approval page (:mod:`convoai_mcp.server.gate`) mounted at
-  ``/approve/<token>`` on the same port, the health probes ``/healthz`` and ``/readyz``
-  (:mod:`.health`) and, with ``CONVOAI_WEBHOOK_SECRET``, ``POST /webhooks/agora``
+  ``/approve/<token>`` and the live console at ``/console`` (:mod:`convoai_mcp.server.console`;
+  its API behind the same checks) on the same port, the health probes ``/healthz`` and
+  ``/readyz`` (:mod:`.health`) and, with ``CONVOAI_WEBHOOK_SECRET``, ``POST /webhooks/agora``
   (:mod:`.webhooks`).
 
 **Connection guard** (:class:`ConnectionLimits`). uvicorn has no header timeout, and the bearer
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 
     from convoai_mcp.config import Settings
     from convoai_mcp.server.app import ConvoAIServer
+    from convoai_mcp.server.console import Console
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -212,6 +214,7 @@ async def serve_http(
     from convoai_mcp.server.transports.security import HttpSecurity, secure_asgi_app
 
     sock = sock if sock is not None else http_socket(host, port)
+    console: Console | None = None
     try:
         bound = sock.getsockname()[1]
         security = HttpSecurity.from_settings(settings, host=host, port=bound)
@@ -248,11 +251,15 @@ async def serve_http(
                 settings.webhook_secret.get_secret_value().encode(),
                 max_body_bytes=security.max_body_bytes,
             )
-        config = uvicorn_config(
+        from convoai_mcp.server.console import Console, with_console
+
+        console = Console(server, server.runtime)
+        served = with_console(
             secure_asgi_app(app, security, approvals=approvals, public=public),
-            settings,
-            limits=limits,
+            console,
+            lambda api: secure_asgi_app(api, security),
         )
+        config = uvicorn_config(served, settings, limits=limits)
         # Listening from here on: a client that connects once on_ready has announced the URL
         # waits in the backlog until uvicorn accepts it (the banner comes before uvicorn's lines).
         sock.listen(limits.backlog)
@@ -273,4 +280,6 @@ async def serve_http(
             await uv.serve(sockets=[sock])
             group.cancel_scope.cancel()
     finally:
+        if console is not None:
+            await console.aclose()
         sock.close()

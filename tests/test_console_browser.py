@@ -1,0 +1,447 @@
+"""The live console in a real browser: Debian's Chromium, driven by Playwright for Python, against
+the MCP server served over streamable HTTP (the console at ``/console``) on the emulator.
+
+The emulator, the server and an in-memory MCP client (which starts the agents, as a model would)
+run in a background thread's event loop; Playwright's sync API keeps the test's thread. The
+server has canary secrets configured (tests/test_safety_canaries.py), including the HTTP bearer
+token, which the page gets in its URL fragment. Without Chromium or Playwright these tests skip,
+saying why; under ``CI=true`` that is a failure. ``UPDATE_SCREENSHOTS=1`` rewrites
+``docs/console-*.png``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import threading
+from collections.abc import Coroutine, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import anyio
+import httpx
+import pytest
+from _server_helpers import BY_ARGUMENT
+from mcp import Client
+from test_approval_browser import CHROMIUM, CHROMIUM_ARGS, _unavailable
+from test_safety_canaries import CALLEE, CREDENTIALS, HTTP_TOKEN, canary_env, leaks
+
+from convoai_mcp.config import Settings
+from convoai_mcp.sandbox import Sandbox
+from convoai_mcp.server.app import ConvoAIServer, build_server
+from convoai_mcp.server.console import UI_URI
+from convoai_mcp.server.transports.http import http_socket, serve_http
+
+if TYPE_CHECKING:
+    from playwright.sync_api import BrowserContext, Page, Response
+
+T = TypeVar("T")
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+class Servers:
+    """Emulator + MCP server over HTTP + an MCP client, in a thread of their own."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._stack = contextlib.AsyncExitStack()
+        self.sandbox = Sandbox(CREDENTIALS, answer_delay=0.0)
+        self.server: ConvoAIServer | None = None
+        self.client: Client | None = None
+        self.base = ""
+
+    async def _start(self) -> None:
+        base_url = await self._stack.enter_async_context(self.sandbox.serve("127.0.0.1", 0))
+        env = {
+            **canary_env("basic"),
+            "CONVOAI_BASE_URL": base_url,
+            "CONVOAI_ARCHIVE_PATH": str(self.tmp / "archive.sqlite3"),
+            "CONVOAI_LOG_LEVEL": "INFO",
+            **BY_ARGUMENT,  # the model's confirm=true places the test's call (no human here)
+        }
+        settings = Settings.from_env(env)
+        server = self.server = build_server(settings, poll_interval=0.05)
+        self._stack.push_async_callback(server.runtime.aclose)
+        sock = http_socket("127.0.0.1", 0)
+        stop = anyio.Event()
+        ready = asyncio.Event()
+        urls: list[str] = []
+
+        def on_ready(url: str, token_required: bool) -> None:
+            assert token_required
+            urls.append(url)
+            ready.set()
+
+        serving = self._loop.create_task(
+            serve_http(
+                server,
+                settings,
+                transport="streamable-http",
+                host="127.0.0.1",
+                port=0,
+                on_ready=on_ready,
+                stop=stop,
+                sock=sock,
+            )
+        )
+
+        async def _stop_serving() -> None:
+            stop.set()
+            await serving
+
+        self._stack.push_async_callback(_stop_serving)
+        await ready.wait()
+        self.base = urls[0].removesuffix("/mcp")
+        # The client's task group must be left in the task that entered it: a task of its own.
+        opened, closing = asyncio.Event(), asyncio.Event()
+
+        async def hold_client() -> None:
+            async with Client(server) as client:
+                self.client = client
+                opened.set()
+                await closing.wait()
+
+        holder = self._loop.create_task(hold_client())
+
+        async def _close_client() -> None:
+            closing.set()
+            await holder
+
+        self._stack.push_async_callback(_close_client)
+        await opened.wait()
+
+    def run(self, work: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(work, self._loop).result(timeout=60)
+
+    def __enter__(self) -> Servers:
+        self._thread.start()
+        self.run(self._start())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.run(self._stack.aclose())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=30)
+        self._loop.close()
+
+    def tool(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        async def call() -> dict[str, Any]:
+            assert self.client is not None
+            result = await self.client.call_tool(name, arguments)
+            assert not result.is_error, result
+            return dict(result.structured_content or {})
+
+        return self.run(call())
+
+    def raw_tool(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        """A tool's result as a host passes it on (the JSON of CallToolResult)."""
+
+        async def call() -> dict[str, Any]:
+            assert self.client is not None
+            result = await self.client.call_tool(name, arguments)
+            return result.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+        return self.run(call())
+
+    def ui_page(self) -> str:
+        async def read() -> str:
+            assert self.client is not None
+            result = await self.client.read_resource(UI_URI)
+            return str(getattr(result.contents[0], "text", ""))
+
+        return self.run(read())
+
+    def user_says(self, agent_id: str, text: str) -> None:
+        """The emulated user speaks, and the emulator's clock moves past the agent's answer."""
+
+        async def say() -> None:
+            self.sandbox.state.user_says(agent_id, text)
+            self.sandbox.state.advance(30)
+
+        self.run(say())
+
+    def emulator_status(self, agent_id: str) -> str:
+        async def status() -> str:
+            state = self.sandbox.state
+            return str(state.agents[agent_id].status(state.now()))
+
+        return self.run(status())
+
+    @property
+    def console(self) -> str:
+        return f"{self.base}/console#token={HTTP_TOKEN}"
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    with Servers(tmp_path_factory.mktemp("console")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
+    try:
+        from playwright.sync_api import Error, sync_playwright
+    except ImportError:
+        _unavailable("Playwright for Python is not installed (pip install playwright)")
+    if not (os.path.exists(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        _unavailable(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_playwright() as playwright:
+        try:
+            context = playwright.chromium.launch_persistent_context(
+                str(profile),
+                executable_path=CHROMIUM,
+                headless=True,
+                args=CHROMIUM_ARGS,
+                viewport={"width": 1100, "height": 900},
+            )
+        except Error as exc:
+            _unavailable(f"Chromium at {CHROMIUM} did not start: {exc.message.splitlines()[0]}")
+        context.set_default_timeout(15_000)
+        yield context
+        context.close()
+
+
+class Seen:
+    """The API answers the page received (the SSE stream never ends, so it is left out)."""
+
+    def __init__(self, page: Page) -> None:
+        self.bodies: list[str] = []
+        page.on("response", self._add)
+
+    def _add(self, response: Response) -> None:
+        if "/console/api/" in response.url and not response.url.endswith("/events"):
+            with contextlib.suppress(Exception):  # a response of a page already closed
+                self.bodies.append(response.text())
+
+
+@pytest.fixture
+def page(browser: BrowserContext) -> Iterator[Page]:
+    tab = browser.new_page()
+    yield tab
+    tab.close()
+
+
+def _expect() -> Any:
+    from playwright.sync_api import expect
+
+    return expect
+
+
+def _screenshot(page: Page, name: str, tmp_path: Path) -> None:
+    shot = tmp_path / name
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        DOCS.mkdir(exist_ok=True)
+        shutil.copyfile(shot, DOCS / name)
+
+
+def test_the_console_follows_an_agent_and_stops_it(
+    servers: Servers, page: Page, tmp_path: Path
+) -> None:
+    expect = _expect()
+    seen = Seen(page)
+    started = servers.tool("start_agent", {"channel": "console-room", "greeting": "Hello there!"})
+    agent_id = started["agent_id"]
+    response = page.goto(servers.console)
+    assert response is not None and response.status == 200
+    button = page.locator(f'#agents button[data-agent="{agent_id}"]')
+    expect(button).to_be_visible()
+    button.click()
+    expect(page.locator("#detail-h")).to_contain_text(started["name"])
+    expect(page.locator("#status")).to_contain_text("RUNNING")
+    expect(page.locator("#conn")).to_have_text("live")
+
+    # the user speaks: their line and the agent's answer appear, without a reload
+    servers.user_says(agent_id, "What are your opening hours?")
+    user_line = page.locator("#transcript li.untrusted", has_text="What are your opening hours?")
+    expect(user_line).to_have_count(1)
+    expect(user_line.locator(".untrusted-tag")).to_have_text("untrusted")
+    answer_line = page.locator(
+        '#transcript li.untrusted:has-text("What are your opening hours?") + li.assistant'
+    )
+    expect(answer_line).to_have_count(1)
+    expect(answer_line.locator(".who")).to_have_text("Agent")
+    # the greeting was cut off by the user: marked
+    greeting = page.locator("#transcript li.assistant", has_text="Hello there!")
+    expect(greeting.locator(".cut")).to_have_text("interrupted")
+    expect(page.locator("#latency .bar .seg.llm")).to_have_count(1)
+    turns = servers.tool("get_turns", {"agent_id": agent_id})
+    finished = [t for t in turns["turns"] if t.get("e2e_latency_ms") is not None]
+    assert finished, turns
+    expect(page.locator("#latency .bar")).to_have_count(len(finished))
+    expect(page.locator("#median")).to_contain_text(" ms")
+    expect(page.locator("#timeline li").first).to_contain_text("starting")
+    _screenshot(page, "console-agent.png", tmp_path)
+
+    # say a line through the console (the speak tool)
+    page.get_by_label("Say a line").fill("We open at nine.")
+    page.keyboard.press("Enter")
+    expect(page.locator("#action-status")).to_have_text("Said.")
+
+    # Stop: the agent ends on the emulator
+    with page.expect_response(lambda r: r.url.endswith("/end")) as answer:
+        page.get_by_role("button", name="Stop agent").click()
+    assert answer.value.status == 200
+    expect(page.locator("#status")).to_contain_text("ended")
+    assert servers.emulator_status(agent_id) == "STOPPED"
+    expect(page.get_by_role("button", name="Stop agent")).to_be_disabled()
+
+    # nothing secret in the page or in what the API answered
+    assert seen.bodies, "the page made no API request"
+    problems = leaks(page.content()) + [p for body in seen.bodies for p in leaks(body)]
+    assert problems == []
+
+
+def test_hang_up_a_call_from_the_console(servers: Servers, page: Page, tmp_path: Path) -> None:
+    expect = _expect()
+    placed = servers.tool(
+        "call", {"to_number": CALLEE, "system_prompt": "Book a table.", "confirm": True}
+    )
+    agent_id = placed["agent_id"]
+    page.goto(servers.console)
+    page.locator(f'#agents button[data-agent="{agent_id}"]').click()
+    expect(page.locator("#detail-h")).to_contain_text("Call to")
+    servers.user_says(agent_id, "Hello, who is this?")
+    callee = page.locator("#transcript li.untrusted", has_text="Hello, who is this?")
+    expect(callee.locator(".who")).to_have_text("Callee")
+    expect(page.locator("#timeline")).to_contain_text("answered")
+    _screenshot(page, "console-call.png", tmp_path)
+    page.get_by_role("button", name="Hang up").focus()
+    with page.expect_response(lambda r: r.url.endswith("/end")) as answer:
+        page.keyboard.press("Enter")
+    assert answer.value.status == 200
+    expect(page.locator("#timeline")).to_contain_text("hung up")
+    assert servers.emulator_status(agent_id) == "STOPPED"
+
+
+def test_the_api_needs_the_token_and_json(servers: Servers) -> None:
+    """The page is static; the API is behind the transport's bearer token, and an action must be
+    JSON (a cross-site form cannot send that without a preflight this server does not answer)."""
+    page = httpx.get(f"{servers.base}/console")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert leaks(page.text) == []
+    assert httpx.get(f"{servers.base}/console/api/agents").status_code == 401
+    auth = {"authorization": f"Bearer {HTTP_TOKEN}"}
+    listed = httpx.get(f"{servers.base}/console/api/agents", headers=auth)
+    assert listed.status_code == 200 and isinstance(listed.json()["agents"], list)
+    form = httpx.post(
+        f"{servers.base}/console/api/agents/x/end",
+        headers={**auth, "content-type": "application/x-www-form-urlencoded"},
+        content=b"a=b",
+    )
+    assert form.status_code == 415
+    unknown = httpx.get(f"{servers.base}/console/api/agents/nope", headers=auth)
+    assert unknown.status_code == 404
+    hostile = httpx.get(
+        f"{servers.base}/console/api/agents", headers={**auth, "origin": "https://evil.example"}
+    )
+    assert hostile.status_code == 403
+
+
+HOST_PAGE = """<!doctype html><html lang="en"><title>test host</title>
+<iframe id="app" title="console" sandbox="allow-scripts"
+ style="width:1060px;height:1100px;border:0">
+</iframe>
+<script>
+// The host side of the MCP Apps bridge: JSON-RPC over postMessage, tools/call to the server.
+const frame = document.getElementById("app");
+window.toolResult = null;
+window.addEventListener("message", async (ev) => {
+  if (ev.source !== frame.contentWindow) return;
+  const m = ev.data, reply = (result) => frame.contentWindow.postMessage(
+    {jsonrpc: "2.0", id: m.id, result}, "*");
+  if (m.method === "ui/initialize") {
+    reply({protocolVersion: "2026-01-26", hostInfo: {name: "test-host", version: "1"},
+      hostCapabilities: {serverTools: {}}, hostContext: {theme: "light"}});
+  } else if (m.method === "ui/notifications/initialized") {
+    frame.contentWindow.postMessage({jsonrpc: "2.0", method: "ui/notifications/tool-result",
+      params: window.toolResult}, "*");
+  } else if (m.method === "tools/call") {
+    reply(await window.callTool(m.params.name, m.params.arguments));
+  }
+});
+</script></html>"""
+
+
+def test_the_mcp_app_in_a_host(servers: Servers, page: Page, tmp_path: Path) -> None:
+    """A host page that implements the MCP Apps bridge loads the ui:// resource in a sandboxed
+    frame, hands it start_agent's result, and forwards its tool calls to the server."""
+    expect = _expect()
+    calls: list[str] = []
+
+    def call_tool(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        calls.append(name)
+        return servers.raw_tool(name, arguments)
+
+    page.expose_function("callTool", call_tool)
+    started = servers.raw_tool("start_agent", {"channel": "app-room", "greeting": "Hi!"})
+    agent_id = started["structuredContent"]["agent_id"]
+    page.set_content(HOST_PAGE)
+    page.evaluate("(result) => { window.toolResult = result; }", started)
+    page.evaluate("(html) => { document.getElementById('app').srcdoc = html; }", servers.ui_page())
+    app = page.frame_locator("#app")
+    expect(app.locator("#detail-h")).to_contain_text(started["structuredContent"]["name"])
+    expect(app.locator("#status")).to_contain_text("RUNNING")
+    expect(app.locator("#conn")).to_have_text("in the chat")
+    servers.user_says(agent_id, "Can you hear me?")
+    expect(app.locator("#transcript li.untrusted", has_text="Can you hear me?")).to_have_count(1)
+    turns = servers.tool("get_turns", {"agent_id": agent_id})
+    finished = [t for t in turns["turns"] if t.get("e2e_latency_ms") is not None]
+    expect(app.locator("#latency .bar")).to_have_count(len(finished))
+    _screenshot(page, "console-app.png", tmp_path)
+    app.get_by_role("button", name="Stop agent").click()
+    expect(app.locator("#action-status")).to_have_text("Ended.")
+    assert servers.emulator_status(agent_id) == "STOPPED"
+    assert {"get_agent", "get_history", "get_turns", "stop_agent"} <= set(calls)
+    assert leaks(page.content()) == []
+
+
+A11Y_CHECK = (Path(__file__).resolve().parent / "a11y_check.js").read_text()
+
+
+def test_the_page_is_accessible_and_works_from_the_keyboard(servers: Servers, page: Page) -> None:
+    """Labels, roles, names and contrast (WCAG AA) of the rendered page; an agent is opened and
+    a line said with the keyboard alone."""
+    expect = _expect()
+    started = servers.tool("start_agent", {"channel": "keyboard-room", "greeting": "Hello!"})
+    agent_id = started["agent_id"]
+    page.goto(servers.console)
+    button = page.locator(f'#agents button[data-agent="{agent_id}"]')
+    expect(button).to_be_visible()
+    button.focus()
+    page.keyboard.press("Enter")
+    expect(button).to_have_attribute("aria-current", "true")
+    expect(page.locator("#detail-h")).to_contain_text(started["name"])
+    expect(page.locator("#transcript")).to_have_attribute("role", "log")
+    expect(page.locator("#transcript")).to_have_attribute("aria-live", "polite")
+    assert page.evaluate(A11Y_CHECK) == []
+    page.get_by_label("Say a line").focus()
+    page.keyboard.type("Thanks for calling.")
+    page.keyboard.press("Tab")
+    expect(page.locator("#say")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#action-status")).to_have_text("Said.")
+    servers.tool("stop_agent", {"agent_id": agent_id})
+
+
+def test_the_accessibility_check_finds_problems(page: Page) -> None:
+    page.set_content(
+        '<p style="color:#bbb;background:#fff">faint</p><input id="bare"><button></button>'
+        "<svg><rect width='1' height='1'/></svg>"
+    )
+    problems = page.evaluate(A11Y_CHECK)
+    assert [p.split(":")[0].split(" ")[0] for p in problems] == [
+        "contrast",
+        "no",
+        "unnamed",
+        "svg",
+    ], problems

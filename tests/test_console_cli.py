@@ -1,0 +1,75 @@
+"""``convoai-mcp console``: MCP and the live console on loopback, in a real subprocess."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import anyio
+import httpx
+import pytest
+from _server_helpers import subprocess_env
+from mcp import Client
+
+from convoai_mcp.cli import _console_args
+
+
+def test_the_console_command_is_streamable_http_on_loopback() -> None:
+    base = ["--transport", "streamable-http", "--host", "127.0.0.1", "--port"]
+    assert _console_args([]) == [*base, "0"]
+    assert _console_args(["--sandbox", "--port", "8123"]) == [*base, "8123", "--sandbox"]
+
+
+def _stderr_until(proc: subprocess.Popen[bytes], pattern: bytes) -> re.Match[bytes]:
+    assert proc.stderr is not None
+    seen = b""
+    while (match := re.search(pattern, seen)) is None:
+        line = proc.stderr.readline()
+        assert line, f"the process ended before printing {pattern!r}: {seen!r}"
+        seen += line
+    return match
+
+
+async def _use(base: str) -> None:
+    """Start an agent over MCP, see it in the console's API, and stop it from there."""
+    async with Client(f"{base}/mcp") as client:
+        started = await client.call_tool("start_agent", {"channel": "cli-room"})
+        assert not started.is_error and started.structured_content is not None
+        agent_id = started.structured_content["agent_id"]
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        page = await http.get("/console")
+        assert page.status_code == 200 and "convoai-mcp console" in page.text
+        listed = (await http.get("/console/api/agents")).json()["agents"]
+        assert [a["agent_id"] for a in listed] == [agent_id]
+        ended = await http.post(f"/console/api/agents/{agent_id}/end", json={})
+        assert ended.status_code == 200, ended.text
+        assert ended.json()["tool"] == "stop_agent"
+        detail = (await http.get(f"/console/api/agents/{agent_id}")).json()
+        assert detail["agent"]["ended"] is True
+
+
+@pytest.mark.slow
+def test_console_sandbox_serves_mcp_and_the_console(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "convoai_mcp", "console", "--sandbox"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=subprocess_env(CONVOAI_ARCHIVE_PATH=str(tmp_path / "a.sqlite3")),
+    )
+    try:
+        console = _stderr_until(proc, rb"console at (http://127\.0\.0\.1:\d+/console)\n")
+        url = console.group(1).decode()
+        base = url.removesuffix("/console")
+        anyio.run(_use, base)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+        assert proc.stderr is not None
+        assert b"Traceback" not in proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
