@@ -61,12 +61,17 @@ async def test_results_are_the_same_with_and_without_apps(tmp_path: Path) -> Non
         Client(r.server) as plain,
         Client(r.server, extensions=[AppsHost()]) as host,
     ):
-        started = await plain.call_tool("start_agent", {"channel": "app-room"})
+        # both wait for a state that stays, so the two reads below see the same one
+        started = await plain.call_tool(
+            "start_agent", {"channel": "app-room", "wait_until_running": True}
+        )
         assert not started.is_error, error_text(started)
         assert started.structured_content is not None
         assert set(started.structured_content) <= set(StartAgentResult.model_fields)
         agent_id = started.structured_content["agent_id"]
-        placed = await host.call_tool("call", {"to_number": CALLEE, "confirm": True})
+        placed = await host.call_tool(
+            "call", {"to_number": CALLEE, "confirm": True, "wait_until_answered": True}
+        )
         assert not placed.is_error, error_text(placed)
         assert placed.structured_content is not None
         assert set(placed.structured_content) <= set(CallStarted.model_fields)
