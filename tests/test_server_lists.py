@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from _server_helpers import CALLEE, error_text, rig
+from _server_helpers import BY_ARGUMENT, CALLEE, error_text, rig
 from mcp import Client
 
 
@@ -19,7 +19,7 @@ async def _ok(client: Client, name: str, args: dict[str, Any]) -> dict[str, Any]
 
 
 async def test_list_agents_and_list_calls_take_a_time_window(tmp_path: Path) -> None:
-    async with rig(tmp_path) as r, Client(r.server) as client:
+    async with rig(tmp_path, BY_ARGUMENT) as r, Client(r.server) as client:
         state = r.sandbox.state
         first = (await _ok(client, "start_agent", {"channel": "window-1"}))["agent_id"]
         call_1 = (await _ok(client, "call", {"to_number": CALLEE, "confirm": True}))["agent_id"]
