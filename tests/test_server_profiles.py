@@ -14,7 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _server_helpers import CALLEE, OUTBOUND, REPO, error_text, read_json, rig, subprocess_env
+from _server_helpers import (
+    BY_ARGUMENT,
+    CALLEE,
+    OUTBOUND,
+    REPO,
+    error_text,
+    read_json,
+    rig,
+    subprocess_env,
+)
 from mcp import Client
 
 from convoai_mcp.cli import main
@@ -71,7 +80,8 @@ def _file(tmp_path: Path, text: str = PROFILES, default: str | None = None) -> P
 
 
 def _env(tmp_path: Path, default: str | None = None, **extra: str) -> dict[str, str]:
-    return {**ENV, "CONVOAI_PROFILES": str(_file(tmp_path, default=default)), **extra}
+    profiles = str(_file(tmp_path, default=default))
+    return {**ENV, **BY_ARGUMENT, "CONVOAI_PROFILES": profiles, **extra}  # headless: confirm=true
 
 
 async def _ok(client: Client, name: str, args: dict[str, Any]) -> dict[str, Any]:
