@@ -203,12 +203,15 @@ VARIABLES: dict[str, Variable] = {
     ),
     "CONVOAI_READ_ONLY": Variable(
         "true exposes only the read-only tools: get_agent, get_history, get_turns, list_agents, "
-        "list_profiles, get_call, list_calls and list_numbers."
+        "list_profiles, get_call, list_calls, list_numbers and wait."
     ),
     "CONVOAI_TOOLS_ALLOW": Variable("Comma list of tool names to expose (default: all)."),
     "CONVOAI_TOOLS_DENY": Variable("Comma list of tool names to hide."),
     "CONVOAI_TOKEN_MAX_LIFETIME": Variable(
         "Longest lifetime of a token from mint_token, in seconds (default 3600)."
+    ),
+    "CONVOAI_WAIT_MAX_SECONDS": Variable(
+        "Longest a single wait tool call blocks, in seconds (default 120; 1 to 3600)."
     ),
     "CONVOAI_HTTP_TOKEN": Variable(
         "Bearer token HTTP clients must send; required to bind the HTTP transports to a "
@@ -369,6 +372,7 @@ class Settings(BaseModel):
     tools_allow: tuple[str, ...] | None = None
     tools_deny: tuple[str, ...] = ()
     token_max_lifetime: int = 3600
+    wait_max_seconds: int = 120
     http_token: SecretStr | None = None
     max_body_bytes: int | None = None
     archive: bool = True
@@ -581,6 +585,9 @@ class Settings(BaseModel):
         lifetime = env.integer("CONVOAI_TOKEN_MAX_LIFETIME", minimum=60, maximum=86400)
         if lifetime is not None:
             values["token_max_lifetime"] = lifetime
+        wait_max = env.integer("CONVOAI_WAIT_MAX_SECONDS", minimum=1, maximum=3600)
+        if wait_max is not None:
+            values["wait_max_seconds"] = wait_max
         http_token = env.secret("CONVOAI_HTTP_TOKEN")
         if http_token is not None:
             if len(http_token.get_secret_value()) < 16:

@@ -18,7 +18,7 @@ import httpx
 import pydantic
 from _contract import AGENT_ERROR, SUCCESS, answer_problems, conforms, import_sdk, sdk_model
 
-from convoai_mcp.sandbox import DEMO_CREDENTIALS, Fault, Sandbox
+from convoai_mcp.sandbox import DEMO_CREDENTIALS, Callee, Fault, Sandbox
 from convoai_mcp.tokens import mint_convoai_token
 
 import_sdk()
@@ -231,6 +231,40 @@ async def _calls(r: Recorder, sb: Sandbox) -> None:
     await r.ask("calls.get", "GET", f"{P}/calls/NOSUCH", expect=404)
     sb.faults.add(Fault(route="calls.list", kind="status", status=503, times=1))
     await r.ask("calls.list", "GET", f"{P}/call", expect=503)
+    await _callees(r, sb)
+
+
+async def _callees(r: Recorder, sb: Sandbox) -> None:
+    """Every callee behaviour ends in a state and reason the SDK declares."""
+    outcomes = {
+        "no_answer": Callee("no_answer"),
+        "busy": Callee("busy"),
+        "reject": Callee("reject", after=2),
+        "hangs_up": Callee.answers(1, hang_up_after=20, says=[(3, "Yes, I'll be there.")]),
+    }
+    placed: dict[str, str] = {}
+    for n, (label, callee) in enumerate(outcomes.items()):
+        body = call_body(f"callee-{label}")
+        body["sip"]["to_number"] = f"+1555000{n:04d}"
+        sb.state.callees.set(body["sip"]["to_number"], callee)
+        placed[label] = (await r.ask("calls.create", "POST", f"{P}/call", json=body))["agent_id"]
+    r.clock.now += 5
+    talking = await r.ask("calls.get", "GET", f"{P}/calls/{placed['hangs_up']}")
+    assert talking["state"] == "answered"
+    await r.ask("agents.history", "GET", f"{P}/agents/{placed['hangs_up']}/history")
+    r.clock.now += 60
+    reasons = {}
+    for label, call in placed.items():
+        ended = await r.ask("calls.get", "GET", f"{P}/calls/{call}")
+        reasons[label] = (ended["state"], ended["reason"])
+        await r.ask("agents.get", "GET", f"{P}/agents/{call}")
+    await r.ask("calls.list", "GET", f"{P}/call")
+    assert reasons == {
+        "no_answer": ("hangup", "failed"),
+        "busy": ("hangup", "failed"),
+        "reject": ("hangup", "failed"),
+        "hangs_up": ("hangup", "hangup"),
+    }
 
 
 async def _numbers(r: Recorder, sb: Sandbox) -> None:

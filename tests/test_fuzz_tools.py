@@ -455,6 +455,16 @@ SPECS: dict[str, Spec] = {
         "limit": LIMIT,
         "cursor": CURSOR,
     },
+    "wait": {
+        # not the running agent or call: a valid wait on them would block until its timeout
+        "agent_id": (st.sampled_from([".", ".."]) | good_string(AGENT_ID_RE), AGENT_ID[1]),
+        "until": choice(["running", "answered", "ended", "history", "turn"]),
+        "timeout_seconds": (
+            st.floats(0, 0.05),
+            st.one_of(st.floats(max_value=-0.001, allow_infinity=False), HUGE, NOT_AN_INT),
+        ),
+        "cursor": (st.from_regex(r"e[0-9]{1,3}\.0", fullmatch=True), st.text("c", min_size=33)),
+    },
     "mint_token": {
         "channel": CHANNEL,
         "uid": UID,
@@ -479,6 +489,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "get_turns": ("agent_id",),
     "get_call": ("agent_id",),
     "mint_token": ("channel",),
+    "wait": ("agent_id", "until"),
 }
 
 

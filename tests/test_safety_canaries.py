@@ -245,6 +245,8 @@ async def run_everything(client: Client, sandbox: Sandbox, capture: Capture) -> 
         ("get_call", {"agent_id": call_id}),
         ("list_calls", {}),
         ("list_calls", {"type": "outbound", "limit": 5}),
+        ("wait", {"agent_id": call_id, "until": "history", "cursor": "e0.0", "timeout_seconds": 1}),
+        ("wait", {"agent_id": agent_id, "until": "ended", "timeout_seconds": 0}),
     ]:
         assert not (await tool(name, arguments)).is_error
     await resource(f"convoai://calls/{call_id}")
@@ -263,6 +265,7 @@ async def run_everything(client: Client, sandbox: Sandbox, capture: Capture) -> 
         ("update_agent", {"agent_id": "nope", "llm_params": {"api_key": LLM_KEY}}),
         ("get_agent", {"agent_id": "nope"}),
         ("get_call", {"agent_id": "nope"}),
+        ("wait", {"agent_id": agent_id, "until": "turn", "cursor": "nope"}),
         ("hangup", {"agent_id": "nope"}),
         ("call", {"to_number": "+14155550999", "confirm": True}),
         ("call", {"to_number": CALLEE}),

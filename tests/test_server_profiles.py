@@ -102,7 +102,7 @@ def _no_nulls(value: dict[str, Any]) -> dict[str, Any]:
 async def test_start_agent_by_profile_sends_exactly_what_build_join_builds(
     tmp_path: Path,
 ) -> None:
-    async with rig(tmp_path, _env(tmp_path)) as r, Client(r.server) as client:
+    async with rig(tmp_path, {**BY_ARGUMENT, **_env(tmp_path)}) as r, Client(r.server) as client:
         data = await _ok(
             client,
             "start_agent",
@@ -178,7 +178,7 @@ async def test_without_a_profile_file_start_agent_behaves_as_before(tmp_path: Pa
 
 
 async def test_a_bad_override_is_refused_before_anything_is_sent(tmp_path: Path) -> None:
-    async with rig(tmp_path, _env(tmp_path)) as r, Client(r.server) as client:
+    async with rig(tmp_path, {**BY_ARGUMENT, **_env(tmp_path)}) as r, Client(r.server) as client:
         cases: list[tuple[dict[str, Any], str]] = [
             ({"profile": "hosted", "tts_voice": "alloy"}, "cannot take a voice"),
             ({"profile": "support", "asr_language": "xx-YY"}, "unknown language"),
@@ -265,7 +265,7 @@ async def test_an_mllm_profile_and_a_pipeline_profile_start_as_built(tmp_path: P
 
 
 async def test_call_by_profile_sends_exactly_what_build_call_builds(tmp_path: Path) -> None:
-    async with rig(tmp_path, _env(tmp_path)) as r, Client(r.server) as client:
+    async with rig(tmp_path, {**BY_ARGUMENT, **_env(tmp_path)}) as r, Client(r.server) as client:
         placed = await _ok(
             client,
             "call",

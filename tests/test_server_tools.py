@@ -23,6 +23,7 @@ READ_ONLY = {
     "get_call",
     "list_calls",
     "list_profiles",
+    "wait",
 }
 """mint_token is not: it hands out credentials (issue 10 D10 changed its annotations)."""
 DESTRUCTIVE = {"hangup", "stop_agent", "update_agent"}
@@ -54,7 +55,7 @@ async def test_tool_list_has_every_tool_in_a_stable_order(tmp_path: Path) -> Non
         first = [t.name for t in (await client.list_tools()).tools]
         second = [t.name for t in (await client.list_tools()).tools]
     assert first == list(TOOL_NAMES) == second
-    assert len(TOOL_NAMES) == 17  # get_history and get_turns (issue 10), list_profiles (issue 12)
+    assert len(TOOL_NAMES) == 18  # get_history + get_turns (issue 10); list_profiles, wait (12)
 
 
 async def test_every_tool_has_a_described_schema_output_schema_and_true_annotations(

@@ -13,6 +13,7 @@ faults on demand. No audio, no real ASR / LLM / TTS. Independent of the project'
 from __future__ import annotations
 
 from .app import ADMIN_PREFIX, PATH_PREFIX, Sandbox
+from .callees import Callee, Callees, Line
 from .credentials import DEMO_CREDENTIALS, SandboxCredentials
 from .faults import OPERATIONS, Fault, FaultKind, FaultSet
 from .state import AGENT_STATES, SandboxState
@@ -23,9 +24,12 @@ __all__ = [
     "DEMO_CREDENTIALS",
     "OPERATIONS",
     "PATH_PREFIX",
+    "Callee",
+    "Callees",
     "Fault",
     "FaultKind",
     "FaultSet",
+    "Line",
     "Sandbox",
     "SandboxCredentials",
     "SandboxState",

@@ -11,6 +11,12 @@
   (and a clock that is no longer a finite time goes back to the real one).
 - ``POST /_sandbox/calls/inbound`` ``{"from_number", "to_number"}``: simulate an inbound call.
 - ``POST /_sandbox/agents/{agent_id}/say`` ``{"text"}``: simulate the user speaking.
+- ``GET /_sandbox/callees``: the default callee behaviour and every number's own.
+- ``PUT /_sandbox/callees/{number}`` (an E.164 number, or ``default``): how the person at that
+  number behaves, e.g. ``{"outcome": "answer", "after": 3, "hang_up_after": 30, "says":
+  [{"at": 5, "text": "Yes, Tuesday is fine."}]}``; ``outcome`` is ``answer``, ``no_answer``,
+  ``busy`` or ``reject`` (see :mod:`.callees`).
+- ``DELETE /_sandbox/callees/{number}``: back to the default; ``DELETE /_sandbox/callees``: all.
 """
 
 from __future__ import annotations
@@ -24,8 +30,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .body import read_body
+from .callees import Callee
 from .errors import SandboxError
 from .faults import Fault
+from .validation import validate_e164
 
 if TYPE_CHECKING:
     from .credentials import SandboxCredentials
@@ -145,7 +153,42 @@ def admin_routes(sandbox: _Emulator) -> list[Route]:
             return _error(err)
         return JSONResponse(answer)
 
+    async def list_callees(request: Request) -> Response:
+        return JSONResponse(sandbox.state.callees.to_dict())
+
+    def _callee_number(request: Request) -> str:
+        number = str(request.path_params["number"])
+        if number != "default":
+            validate_e164(number, "number")
+        return number
+
+    async def set_callee(request: Request) -> Response:
+        try:
+            number = _callee_number(request)
+            callee = Callee.from_dict(await _json(request))
+            sandbox.state.callees.set(number, callee)
+        except SandboxError as err:
+            return _error(err)
+        except (ValueError, TypeError) as exc:
+            return _bad(str(exc))
+        return JSONResponse({"number": number, **callee.to_dict()})
+
+    async def remove_callee(request: Request) -> Response:
+        try:
+            sandbox.state.callees.remove(_callee_number(request))
+        except SandboxError as err:
+            return _error(err)
+        return Response(status_code=204)
+
+    async def clear_callees(request: Request) -> Response:
+        sandbox.state.callees.clear()
+        return Response(status_code=204)
+
     return [
+        Route("/callees", list_callees, methods=["GET"]),
+        Route("/callees", clear_callees, methods=["DELETE"]),
+        Route("/callees/{number}", set_callee, methods=["PUT"]),
+        Route("/callees/{number}", remove_callee, methods=["DELETE"]),
         Route("/calls/inbound", inbound, methods=["POST"]),
         Route("/agents/{agent_id}/say", say, methods=["POST"]),
         Route("/faults", list_faults, methods=["GET"]),

@@ -9,9 +9,12 @@ from __future__ import annotations
 import random
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .validation import AgentConfig
+
+if TYPE_CHECKING:
+    from .callees import Line
 
 __all__ = ["MAX_TURNS_PER_AGENT", "AgentRecord", "CallRecord", "HistoryEntry", "TurnRecord"]
 
@@ -137,7 +140,16 @@ class CallRecord:
     answered_at: float
     stopped_at: float | None = None
     reason: str = "request"
-    """Why the call ended: ``request`` (hung up through the API, or its agent left)."""
+    """Why the call ended: ``request`` (hung up through the API, or its agent left),
+    ``hangup`` (the callee hung up), ``failed`` (not answered: no answer, busy, rejected)."""
+    callee_ends_at: float | None = None
+    """When the callee ends the call (hangs up, or the call fails), unless it ended before."""
+    callee_reason: str = "request"
+    callee_message: str = ""
+    """The call's ``reason`` and its agent's ``message`` when the callee ends it."""
+    says: tuple[Line, ...] = ()
+    """The callee's scripted lines (seconds after answering); ``lines_said`` of them are said."""
+    lines_said: int = 0
 
     def state(self, now: float) -> str | None:
         """``None`` until answered (the service's states are only ``answered`` and

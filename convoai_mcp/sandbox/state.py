@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from .callees import Callees
 from .conversation import reply_to, speech_seconds, stage_latencies
 from .errors import SandboxError, bad_request, not_found
 from .numbers import (
@@ -99,6 +100,8 @@ class SandboxState:
     ``start_delay`` / ``answer_delay`` are seconds until a new agent runs / a call is answered.
     ``max_agents`` / ``max_calls`` cap the kept records (stopped ones are evicted first);
     ``max_active`` caps agents not yet stopped (429 ``ConcurrencyLimitExceeded`` beyond).
+    ``callees`` says how the person at each called number behaves (:mod:`.callees`);
+    ``ring_timeout`` is how long a call that nobody answers rings before it fails.
     """
 
     def __init__(
@@ -111,6 +114,7 @@ class SandboxState:
         max_agents: int = 1000,
         max_calls: int = 1000,
         max_active: int = 200,
+        ring_timeout: float = 60.0,
     ) -> None:
         self.seed = seed
         self.clock = clock
@@ -119,6 +123,8 @@ class SandboxState:
         self.max_agents = max_agents
         self.max_calls = max_calls
         self.max_active = max_active
+        self.ring_timeout = ring_timeout
+        self.callees = Callees()
         self.offset = 0.0
         self.lock = threading.RLock()
         self._rng = random.Random(seed)
@@ -154,7 +160,14 @@ class SandboxState:
         return self._seq
 
     def _refresh(self, agent: AgentRecord, now: float) -> None:
-        """Apply what happened by ``now``: the greeting, an idle timeout."""
+        """Apply what happened by ``now``: a call that failed unanswered, the greeting, what
+        the callee said and did, an idle timeout."""
+        call = self.calls.get(agent.agent_id) if agent.kind == "call" else None
+        end = call.callee_ends_at if call is not None else None
+        unanswered = end is not None and end <= min(now, agent.running_at)
+        if call is not None and call.stopped_at is None and end is not None and unanswered:
+            self._stop(agent, end, call.callee_message)  # before it was answered: no greeting
+            call.reason = call.callee_reason
         if (
             not agent.greeted
             and now >= agent.running_at
@@ -170,11 +183,45 @@ class SandboxState:
                     {"greeting_nth": 1},
                 )
             agent.last_activity = agent.running_at
+        if call is not None and call.stopped_at is None:
+            self._callee_acts(agent, call, now)
         idle = agent.config.idle_timeout
         if agent.stopped_at is None and idle and agent.greeted:
             deadline = max(agent.last_activity, agent.speaking_until) + idle
             if now >= deadline:
                 self._stop(agent, deadline, f"stopped after {idle} s idle (idle_timeout)")
+
+    def _callee_acts(self, agent: AgentRecord, call: CallRecord, now: float) -> None:
+        """What the callee did by ``now``: its scripted lines, then its hang-up (or the
+        failure of a call it never answered)."""
+        end = call.callee_ends_at
+        while call.lines_said < len(call.says):
+            line = call.says[call.lines_said]
+            at = call.answered_at + line.at
+            if at > now or (end is not None and at >= end) or agent.stopped_at is not None:
+                break
+            call.lines_said += 1
+            self._user_turn(agent, line.text, at)
+        if end is not None and end <= now and agent.stopped_at is None:
+            self._stop(agent, end, call.callee_message)
+            call.reason = call.callee_reason
+
+    def _user_turn(self, agent: AgentRecord, text: str, at: float) -> None:
+        """The user (or callee) says ``text``, ending at ``at`` (barging in if the agent
+        talks); the agent answers with a ``voice_input`` turn."""
+        user, duration = self._user_entry(agent, text, at)
+        self._remember(agent, user)
+        self._interrupt_at(agent, at, "start_of_speech", by_user=True)
+        meta = {"speech_duration_ms": round(duration * 1000), "transport": "rtc"}
+        self._say(
+            agent,
+            max(at, agent.speaking_until),
+            reply_to(text, agent.rng),
+            "voice_input",
+            meta,
+            stages=("asr", "llm", "tts"),
+        )
+        agent.last_activity = max(agent.last_activity, at)
 
     def _interrupt_at(
         self, agent: AgentRecord, at: float, caused_by: str, *, by_user: bool = False
@@ -553,19 +600,7 @@ class SandboxState:
         with self.lock:
             now = self.now()
             agent = self._live(agent_id, now)
-            at = max(now, agent.running_at)
-            user, duration = self._user_entry(agent, text, at)
-            self._remember(agent, user)
-            self._interrupt_at(agent, at, "start_of_speech", by_user=True)
-            meta = {"speech_duration_ms": round(duration * 1000), "transport": "rtc"}
-            self._say(
-                agent,
-                max(at, agent.speaking_until),
-                reply_to(text, agent.rng),
-                "voice_input",
-                meta,
-                stages=("asr", "llm", "tts"),
-            )
+            self._user_turn(agent, text, max(now, agent.running_at))
             return self._action(agent, now)
 
     # ----- telephony ------------------------------------------------------------------------
@@ -597,7 +632,8 @@ class SandboxState:
             )
 
     def create_call(self, call: CallConfig) -> dict[str, Any]:
-        """``call``: the from-number must be one of the project's outbound numbers."""
+        """``call``: the from-number must be one of the project's outbound numbers. The callee
+        at ``to_number`` behaves as :attr:`callees` says (answers, or not, says its lines)."""
         with self.lock:
             now = self.now()
             number = self.numbers.get(call.from_number)
@@ -606,14 +642,34 @@ class SandboxState:
                     "sip.from_number",
                     f"{call.from_number} is not one of this project's outbound-enabled numbers",
                 )
-            return self._open_call(
+            callee = self.callees.get(call.to_number)
+            ring = self.answer_delay if callee.after is None else callee.after
+            answered_at, ends_at, reason, message = now + ring, None, "request", ""
+            if callee.outcome == "answer" and callee.hang_up_after is not None:
+                ends_at, reason = answered_at + callee.hang_up_after, "hangup"
+                message = "the callee hung up"
+            elif callee.outcome == "no_answer":
+                ends_at, reason = now + self.ring_timeout, "failed"
+                message = f"no answer (rang {self.ring_timeout:g} s: ring timeout)"
+            elif callee.outcome == "busy":
+                ends_at, reason, message = now + (callee.after or 1.0), "failed", "busy"
+            elif callee.outcome == "reject":
+                ends_at, reason, message = answered_at, "failed", "rejected by the callee"
+            if callee.outcome != "answer":
+                answered_at = ends_at if ends_at is not None else answered_at  # never answered
+            answer = self._open_call(
                 call.agent,
                 now,
-                answered_at=now + self.answer_delay,
+                answered_at=answered_at,
                 to_number=call.to_number,
                 from_number=call.from_number,
                 outbound=True,
             )
+            record = self.calls[answer["agent_id"]]
+            record.callee_ends_at, record.callee_reason = ends_at, reason
+            record.callee_message = message
+            record.says = callee.says if callee.outcome == "answer" else ()
+            return answer
 
     def _open_call(
         self,
@@ -780,3 +836,4 @@ class SandboxState:
             self.agents.clear()
             self.calls.clear()
             self.numbers = seed_numbers()
+            self.callees.clear()

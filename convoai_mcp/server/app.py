@@ -28,8 +28,11 @@ Voice agents (Agora Conversational AI): start_agent puts an AI voice agent into 
 and returns a join token for the human participant; speak / think / interrupt steer it;
 stop_agent ends it. call places an outbound phone call handled by an agent; hangup ends it.
 get_history reads the transcript (kept after the agent ends) and get_turns the per-turn latency
-with a summary (also resources: convoai://agents/{agent_id}/history and /turns). Agents and
-calls cost money while they run: stop what you start when the conversation is over."""
+with a summary (also resources: convoai://agents/{agent_id}/history and /turns). To follow an
+agent or a call, use wait (until running / answered / ended, or a new history entry or turn after
+a cursor) rather than polling get_call or get_history: on a timeout it says "nothing yet", so
+call it again with its next_cursor. Agents and calls cost money while they run: stop what you
+start when the conversation is over."""
 
 PROFILES_INSTRUCTIONS = """
 The operator configured agent profiles: list_profiles shows them (vendors, voice, language);

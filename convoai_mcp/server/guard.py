@@ -159,6 +159,7 @@ class Guard:
                 begin=self._watch_begins,
                 seen=self._watch_saw,
                 ended=self._watch_ended,
+                state=self._watch_state,
             ),
             poll_interval=poll_interval,
             subscribed_interval=subscribed_interval,
@@ -519,6 +520,18 @@ class Guard:
             await self._snapshot_turns(watcher.agent_id)
         if watcher.counted:
             self._freed(watcher.agent_id)
+
+    async def _watch_state(self, watcher: Watcher) -> tuple[str, str | None]:
+        """The state a ``wait`` asks for: a call's (ringing / answered / hangup, and why it
+        ended), or an agent's status; an agent or call the service no longer has is ended."""
+        try:
+            if watcher.kind == "call":
+                call = await self.client.calls.get(watcher.agent_id)
+                return call.state or "ringing", call.reason
+            info = await self.client.agents.get(watcher.agent_id)
+        except NotFoundError:
+            return ("hangup" if watcher.kind == "call" else "STOPPED"), None
+        return str(info.status or "UNKNOWN"), None
 
     async def _has_ended(self, agent_id: str) -> bool:
         """History answered 404: ended, unless the agent itself is still there (e.g. starting)."""

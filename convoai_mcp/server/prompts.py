@@ -56,9 +56,10 @@ def outbound_call(
    must not make commitments beyond the goal, and it ends the conversation politely once the
    goal is reached or clearly cannot be. The server may ask the user to confirm the call; if
    it refuses because confirmation is needed, ask the user and retry with confirm=true.
-3. While the call runs, call get_history with the agent_id to follow it (or subscribe to the
-   convoai://agents/{{agent_id}}/history resource if you can). When the goal is reached or the
-   callee has hung up, call hangup.
+3. While the call runs, follow it with wait: agent_id, until="turn" (what the callee says
+   next), passing each result's next_cursor back as cursor; a result that says "nothing yet"
+   is no error, just wait again. wait also returns when the call ends (ended=true, with the
+   reason). Read the whole transcript with get_history. When the goal is reached, call hangup.
 4. Report the outcome: whether the goal was achieved, what the callee said that matters
    (quote it), any follow-up needed, and the call's agent_id."""
 

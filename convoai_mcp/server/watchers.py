@@ -16,6 +16,11 @@ subscribers (an agent started elsewhere): it stops when its last subscriber leav
 
 Subscribe with a callback (:meth:`Watcher.subscribe`, which returns the unsubscribe function)
 or iterate :meth:`Watcher.changes`.
+
+The history answer does not tell a starting agent from a running one, nor a ringing call from
+an answered one; while someone asks for that (:meth:`Watcher.want_state`: the ``wait`` tool),
+each poll also reads the agent's (or call's) state through :attr:`Hooks.state`, once per poll
+whoever asks, and a change of :attr:`Watcher.state` is a change (``version``, subscribers).
 """
 
 from __future__ import annotations
@@ -71,6 +76,10 @@ class Hooks:
     """Every history read (e.g. archive it)."""
     ended: Callable[[Watcher], Awaitable[None]]
     """Once, when the agent ended on its own or was seen ended (not on :meth:`Watcher.stop`)."""
+    state: Callable[[Watcher], Awaitable[tuple[str, str | None]]] | None = None
+    """Read the state (and, for a call that ended, why) while :meth:`Watcher.want_state` holds:
+    the agent's status, or for ``kind == "call"`` the call's (``ringing`` / ``answered`` /
+    ``hangup``)."""
 
 
 def _fingerprint(history: History) -> list[tuple[object, ...]]:
@@ -90,7 +99,14 @@ class Watcher:
         self.ended = False
         """True once the agent was seen ended."""
         self.version = 0
-        """Incremented on every change of the transcript, and when the agent ended."""
+        """Incremented on every change of the transcript (or of :attr:`state`), and when the
+        agent ended."""
+        self.state: str | None = None
+        """The last state read while wanted (see :meth:`want_state`), else None."""
+        self.reason: str | None = None
+        """For a call that ended, why (the service's ``reason``), when read."""
+        self._state_wanted = 0
+        self._state_read: asyncio.Future[None] | None = None
         self._hub = hub
         self._subscribers: dict[int, Subscriber] = {}
         self._next_key = 0
@@ -123,6 +139,30 @@ class Watcher:
                 self._hub._idle(self)
 
         return unsubscribe
+
+    def want_state(self) -> Callable[[], None]:
+        """Read the state on every poll from now on, until the returned function is called."""
+        self._state_wanted += 1
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                self._state_wanted -= 1
+                if not self._state_wanted and not self.ended:
+                    self.state = None  # not kept up to date any more: read afresh next time
+
+        return release
+
+    async def fresh_state(self) -> None:
+        """Make sure :attr:`state` has been read since it was last wanted: read it now (one
+        read, however many ask at once) unless it is known (or no hook reads it)."""
+        if self.state is not None or self._hub.hooks.state is None:
+            return
+        if self._state_read is None or self._state_read.done():
+            self._state_read = asyncio.ensure_future(self._read_state(notify=False))
+        await asyncio.shield(self._state_read)
 
     async def first_read(self) -> None:
         """Return once the watcher has read the history once (or stopped)."""
@@ -189,6 +229,22 @@ class Watcher:
         self._fingerprint = fingerprint
         return is_terminal(history.status)
 
+    async def _read_state(self, *, notify: bool) -> None:
+        """Read the state (when wanted and a hook reads it); a change notifies."""
+        read = self._hub.hooks.state
+        if read is None or not self._state_wanted:
+            return
+        try:
+            state, reason = await read(self)
+        except ConvoAIError as exc:
+            logger.info("state poll of %s failed: %s", self.agent_id, exc.message)
+            return
+        changed = state != self.state
+        self.state, self.reason = state, reason
+        if changed and notify:
+            self.version += 1
+            await self._notify()
+
     async def _run(self) -> None:
         hub = self._hub
         try:
@@ -197,6 +253,7 @@ class Watcher:
             deadline = hub.clock() + hub.watch_limit
             while hub.clock() < deadline:
                 ended = await self._read_once()
+                await self._read_state(notify=not ended)
                 self._first_read.set()
                 if ended:
                     self.ended = True

@@ -92,8 +92,9 @@ async def call(
     Use it when the user asks to phone someone. The agent follows system_prompt (put the
     script and goal there) and opens with greeting. This reaches a real phone and costs
     money: only dial numbers the user asked for; the server may refuse numbers outside its
-    allow-list or ask the user to confirm. Returns the agent_id: follow the conversation with
-    get_history (and get_turns for latency) and hang up with hangup. With profile (see
+    allow-list or ask the user to confirm. Returns the agent_id: follow the call with wait
+    (until answered / ended, or turn for what the callee says), read it with get_history (and
+    get_turns for latency) and hang up with hangup. With profile (see
     list_profiles; it must be callable) the agent is one the operator configured;
     system_prompt, greeting, tts_voice, asr_language and template_variables adjust it.
     """
