@@ -80,7 +80,8 @@ def _file(tmp_path: Path, text: str = PROFILES, default: str | None = None) -> P
 
 
 def _env(tmp_path: Path, default: str | None = None, **extra: str) -> dict[str, str]:
-    return {**ENV, "CONVOAI_PROFILES": str(_file(tmp_path, default=default)), **extra}
+    profiles = str(_file(tmp_path, default=default))
+    return {**ENV, **BY_ARGUMENT, "CONVOAI_PROFILES": profiles, **extra}  # headless: confirm=true
 
 
 async def _ok(client: Client, name: str, args: dict[str, Any]) -> dict[str, Any]:
