@@ -140,8 +140,11 @@ def servers() -> Iterator[Servers]:
         yield running
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
+def chromium_context(
+    tmp_path_factory: pytest.TempPathFactory, *, width: int
+) -> Iterator[BrowserContext]:
+    """Debian's Chromium under Playwright with a fresh profile (skipped with the reason where
+    either is missing; a failure under CI): the one launch of every browser test."""
     try:
         from playwright.sync_api import Error, sync_playwright
     except ImportError:
@@ -156,13 +159,18 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext
                 executable_path=CHROMIUM,
                 headless=True,
                 args=CHROMIUM_ARGS,
-                viewport={"width": 800, "height": 900},
+                viewport={"width": width, "height": 900},
             )
         except Error as exc:
             _unavailable(f"Chromium at {CHROMIUM} did not start: {exc.message.splitlines()[0]}")
         context.set_default_timeout(15_000)
         yield context
         context.close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
+    yield from chromium_context(tmp_path_factory, width=800)
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ import httpx
 import pytest
 from _server_helpers import BY_ARGUMENT
 from mcp import Client
-from test_approval_browser import CHROMIUM, CHROMIUM_ARGS, _unavailable
+from test_approval_browser import chromium_context
 from test_safety_canaries import CALLEE, CREDENTIALS, HTTP_TOKEN, canary_env, leaks
 
 from convoai_mcp.config import Settings
@@ -184,27 +184,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
-    try:
-        from playwright.sync_api import Error, sync_playwright
-    except ImportError:
-        _unavailable("Playwright for Python is not installed (pip install playwright)")
-    if not (os.path.exists(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        _unavailable(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    with sync_playwright() as playwright:
-        try:
-            context = playwright.chromium.launch_persistent_context(
-                str(profile),
-                executable_path=CHROMIUM,
-                headless=True,
-                args=CHROMIUM_ARGS,
-                viewport={"width": 1100, "height": 900},
-            )
-        except Error as exc:
-            _unavailable(f"Chromium at {CHROMIUM} did not start: {exc.message.splitlines()[0]}")
-        context.set_default_timeout(15_000)
-        yield context
-        context.close()
+    yield from chromium_context(tmp_path_factory, width=1100)
 
 
 class Seen:
