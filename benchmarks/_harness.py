@@ -150,6 +150,10 @@ def _base_env() -> dict[str, str]:
         if not key.startswith(("AGORA_", "CONVOAI_", "PYTHONPATH"))
     }
     env["PYTHONPATH"] = str(REPO)
+    # A server started by a user runs from compiled .pyc files (pip writes them at install).
+    # With PYTHONDONTWRITEBYTECODE inherited, the warm-up spawn could not write them, and every
+    # measured spawn recompiled each module changed since the last .pyc (config.py alone ~5 ms).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
 

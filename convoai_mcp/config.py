@@ -26,7 +26,6 @@ what lets the server mint channel-join tokens for agents and users.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
@@ -42,11 +41,16 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, SkipValidation
 
 from convoai_mcp.errors import ConfigError
 from convoai_mcp.presets import PRESET_NAMES
-from convoai_mcp.profiles import Profiles, load_profiles
 from convoai_mcp.regions import AREA_NAMES, Area
 
 if TYPE_CHECKING:
     from convoai_mcp.calling_rules import CallingRules
+    from convoai_mcp.profiles import Profiles
+else:
+    # The profiles package (its TOML parser and vendor catalog) is imported only when there is
+    # a profile file to load (cold start); the field is not validated, so pydantic needs no
+    # real class here.
+    Profiles = Any
 
 __all__ = [
     "ENV_VARS",
@@ -285,6 +289,8 @@ _MAX_JSON_DEPTH = 32
 
 def did_you_mean(value: str, choices: Collection[str]) -> str:
     """``"; did you mean X?"`` for the choice closest to ``value``, or ``""`` if none is close."""
+    import difflib  # only when something is misspelt (cold start)
+
     lowered = {choice.lower(): choice for choice in choices}
     close = difflib.get_close_matches(value.lower(), list(lowered), n=1, cutoff=0.6)
     if not close:  # e.g. "gpt4o" for "openai_gpt_4o_mini": compare without separators
@@ -629,9 +635,10 @@ class Settings(BaseModel):
             if text is not None:
                 rules[name] = text
                 values[key] = text
-        from convoai_mcp.calling_rules import CallingRules
+        if rules:  # unset: the defaults, nothing to check (and calling_rules stays unloaded)
+            from convoai_mcp.calling_rules import CallingRules
 
-        CallingRules.from_env(rules)  # ConfigError naming the variable that is malformed
+            CallingRules.from_env(rules)  # ConfigError naming the variable that is malformed
         transcript = env.integer("CONVOAI_TRANSCRIPT_MAX_CHARS", minimum=100)
         if transcript is not None:
             values["transcript_max_chars"] = transcript
@@ -763,6 +770,8 @@ def _profiles(env: _Env, environ: Mapping[str, str]) -> Profiles | None:
                 f"CONVOAI_PROFILES={value!r}: the home directory in it cannot be found",
                 hint="write an absolute path, or ~/... for your own home directory",
             ) from None
+    from convoai_mcp.profiles import load_profiles
+
     return load_profiles(path, environ=environ)
 
 
