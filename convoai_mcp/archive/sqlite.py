@@ -450,9 +450,7 @@ class SQLiteArchive:
         """Append on the calling thread if that cannot wait: the connection is open and free,
         no prune is due, and no other writer (thread or process) holds the database's write
         lock (busy timeout 0 for this one transaction). None: not done, use a worker thread."""
-        if self._conn is None or self.read_only:
-            return None
-        if self._clock() - self._last_prune >= _PRUNE_EVERY:
+        if self.read_only or self._clock() - self._last_prune >= _PRUNE_EVERY:
             return None
         if not self._lock.acquire(blocking=False):
             return None
