@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
-from mcp_types import CallToolResult, InputRequiredResult
+from mcp_types import CallToolResult, InputRequiredResult, TextContent
 from mcp_types import Resource as MCPResource
 from mcp_types import Tool as MCPTool
 from pydantic import ValidationError
 
 from convoai_mcp import __version__
+from convoai_mcp.server.failures import ERROR_META_KEY, DetailedToolError
 from convoai_mcp.server.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -120,6 +121,12 @@ class ConvoAIServer(MCPServer[Runtime]):
             if not isinstance(cause, ValidationError):
                 # Our texts name the tool already ("speak failed: ..."): drop the SDK's prefix.
                 text = str(exc).removeprefix(f"Error executing tool {name}: ")
+                if isinstance(cause, DetailedToolError):  # the failure as data too (_meta)
+                    return CallToolResult(
+                        content=[TextContent(type="text", text=text)],
+                        is_error=True,
+                        meta={ERROR_META_KEY: cause.data},
+                    )
                 raise ToolError(text) from cause
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in err['loc']) or 'arguments'}: {err['msg']}"

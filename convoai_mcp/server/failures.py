@@ -7,15 +7,32 @@ what went wrong, the service's reason, and what to do next. Nothing else is caug
 stays a bug (the SDK reports it as a bare "Error executing tool" and logs the traceback).
 """
 
+from __future__ import annotations
+
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import ParamSpec, TypeVar
 
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
 
 from convoai_mcp.errors import APIStatusError, ConvoAIError, NotFoundError, TransportError
 
-__all__ = ["as_tool_error", "describe", "resource_error", "tool_errors", "with_its_end"]
+__all__ = [
+    "ERROR_META_KEY",
+    "DetailedToolError",
+    "as_tool_error",
+    "describe",
+    "resource_error",
+    "tool_errors",
+    "with_its_end",
+]
+
+ERROR_META_KEY = "convoai-mcp/error"
+"""The key of a failed tool result's ``_meta`` entry that holds the failure as structured data:
+``type``, ``message``, ``hint``, ``maybe_performed`` and, for a service error, ``status``,
+``reason``, ``detail``, ``request_id``, ``method``, ``path`` (what the text gives on its second
+line, for support). ``_meta`` rather than ``structuredContent``: a failed result's structured
+content would have to match the tool's output schema for clients that check it."""
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -54,10 +71,24 @@ def describe(action: str, exc: BaseException) -> str:
     return (f"{text}. Next: {hint}" if hint else text) + service
 
 
+class DetailedToolError(ToolError):
+    """A :class:`ToolError` that also carries its failure as structured data (``data``: the
+    error's :meth:`~convoai_mcp.errors.ConvoAIError.as_dict`), which the server puts into the
+    result's ``_meta`` under :data:`ERROR_META_KEY`."""
+
+    def __init__(self, text: str, data: Mapping[str, object]) -> None:
+        super().__init__(text)
+        self.data = dict(data)
+
+    def with_text(self, text: str, data: Mapping[str, object] | None = None) -> DetailedToolError:
+        """The same failure with another text (e.g. redacted) and, if given, data."""
+        return DetailedToolError(text, self.data if data is None else data)
+
+
 def as_tool_error(action: str, exc: BaseException) -> ToolError | None:
     """The ``isError`` result for an expected failure of ``action``; None for a bug."""
     if isinstance(exc, ConvoAIError):
-        return ToolError(describe(action, exc))
+        return DetailedToolError(describe(action, exc), exc.as_dict())
     # tokens' input checks (ValueErrors of this package): messages never carry secrets.
     if isinstance(exc, ValueError) and type(exc).__module__.startswith("convoai_mcp"):
         return ToolError(describe(action, exc))

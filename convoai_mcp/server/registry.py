@@ -44,7 +44,7 @@ from pydantic import BaseModel
 from convoai_mcp.errors import APIStatusError, NotFoundError
 from convoai_mcp.policy import PolicyError
 from convoai_mcp.server import audit
-from convoai_mcp.server.failures import as_tool_error, with_its_end
+from convoai_mcp.server.failures import DetailedToolError, as_tool_error, with_its_end
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -193,6 +193,13 @@ def _masked(redactor: Redactor | None, value: Any) -> Any:
     return value
 
 
+def _retold(failure: ToolError, text: str, redactor: Redactor | None) -> ToolError:
+    """``failure`` with the (redacted) ``text``; its structured data, if any, redacted too."""
+    if isinstance(failure, DetailedToolError):
+        return failure.with_text(text, redactor.value(failure.data) if redactor else None)
+    return ToolError(text)
+
+
 def _runtime(kwargs: dict[str, Any]) -> Any:
     try:
         return kwargs["ctx"].request_context.lifespan_context
@@ -247,7 +254,7 @@ def _wrap(name: str, fn: Callable[P, Awaitable[R]], *, audited: bool) -> Callabl
                 except ToolError as exc:
                     redactor = _redactor(kwargs)
                     error = redactor.text(str(exc)) if redactor else str(exc)
-                    raise ToolError(error) from None
+                    raise _retold(exc, error, redactor) from None
                 except Exception as exc:
                     if isinstance(exc, PolicyError) or hasattr(exc, "rule"):
                         decision.decision = "refused"
@@ -263,7 +270,7 @@ def _wrap(name: str, fn: Callable[P, Awaitable[R]], *, audited: bool) -> Callabl
                         text = with_its_end(text, args, kwargs)
                     redactor = _redactor(kwargs)
                     error = redactor.text(text) if redactor else text
-                    raise ToolError(error) from None
+                    raise _retold(failure, error, redactor) from None
                 outcome = (
                     "input_required" if type(result).__name__ == "InputRequiredResult" else "ok"
                 )
