@@ -102,6 +102,18 @@ def _drop_none(value: Any) -> Any:
     return value
 
 
+def _keep_nulls(pruned: Any, received: Any) -> Any:
+    """``pruned`` (no None anywhere) with the nulls of ``received`` (only the fields that were
+    set) put back where they were."""
+    if isinstance(pruned, dict) and isinstance(received, dict):
+        merged = {k: _keep_nulls(v, received.get(k)) for k, v in pruned.items()}
+        merged.update({k: None for k, v in received.items() if v is None and k not in merged})
+        return merged
+    if isinstance(pruned, list) and isinstance(received, list) and len(pruned) == len(received):
+        return [_keep_nulls(p, r) for p, r in zip(pruned, received, strict=True)]
+    return pruned
+
+
 class WireModel(BaseModel):
     """Base of every wire model: unknown fields kept, secrets masked in ``repr``."""
 
@@ -112,6 +124,16 @@ class WireModel(BaseModel):
         data = self.model_dump(mode="json", by_alias=True, exclude_none=True)
         result: dict[str, Any] = _drop_none(data)
         return result
+
+    def as_received(self) -> dict[str, Any]:
+        """The answer as JSON the way the official SDK gives it back (its models dump only what
+        was set): fields left out when the service did not send them, and kept as null where
+        it sent a null (a turn still being spoken: ``end: null``). Field names, not aliases."""
+        kept: dict[str, Any] = _keep_nulls(
+            self.model_dump(mode="json", exclude_none=True),
+            self.model_dump(mode="json", exclude_unset=True),
+        )
+        return kept
 
     def redacted(self) -> dict[str, Any]:
         """Like :meth:`to_wire`, with secrets masked: safe for logs and tool results."""

@@ -36,6 +36,10 @@ async def _fetch(uri: str, request: Callable[[], Awaitable[T]]) -> T:
 
 
 def _wire(model: Any) -> dict[str, Any]:
+    from convoai_mcp.models import WireModel  # not at start-up
+
+    if isinstance(model, WireModel):  # the service's nulls kept, as the official SDK keeps them
+        return model.as_received()
     data: dict[str, Any] = model.model_dump(mode="json", exclude_none=True)
     return data
 
