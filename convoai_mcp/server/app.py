@@ -144,6 +144,7 @@ def build_server(
     """
     from convoai_mcp.policy import Policy
     from convoai_mcp.server import console, profiled, prompts, resources, subscriptions, tools
+    from convoai_mcp.server.replicas import bus_from_settings
 
     runtime = Runtime(settings, client, poll_interval=poll_interval)
 
@@ -162,6 +163,7 @@ def build_server(
         lifespan=lifespan,
         log_level=settings.log_level,
         extensions=[console.apps_extension()],  # the console as an MCP App (ui://)
+        subscriptions=bus_from_settings(settings),  # PostgreSQL: events reach every replica
     )
     # The guard applies the same policy; it (and the client) are created on first use.
     policy = Policy.from_settings(settings, read_only_tools=tools.READ_ONLY_TOOLS)

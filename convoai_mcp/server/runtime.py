@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import AsyncIterator, Coroutine, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -139,6 +139,11 @@ class Runtime:
         self._client: ConvoAIClient | None = client
         self._guard: Guard | None = None
         self._gate: Gate | None = None
+        self.on_guard: list[Callable[[Guard], None]] = []
+        """Called with the guard once it is created (the subscriptions wire its watchers to the
+        server's event bus)."""
+        self.closers: list[Callable[[], Awaitable[None]]] = []
+        """Awaited by :meth:`aclose` (e.g. the shared event bus's connections)."""
 
     @property
     def client(self) -> ConvoAIClient:
@@ -174,6 +179,8 @@ class Runtime:
             )
             # agents that end on their own
             self._guard.on_ended = functools.partial(self.mark_ended, reason=END_ON_ITS_OWN)
+            for hook in self.on_guard:
+                hook(self._guard)
         return self._guard
 
     @property
@@ -242,6 +249,8 @@ class Runtime:
                 await guard.aclose()
             if self._gate is not None:
                 await self._gate.aclose()  # the loopback approval page, if it was started
+            for close in self.closers:
+                await close()
         finally:
             if self._client is not None and self._client is not self._given_client:
                 client, self._client = self._client, None
