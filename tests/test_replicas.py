@@ -348,3 +348,30 @@ async def test_only_one_replica_polls_and_the_other_hears_of_changes(postgres_ur
         # A stops watching (its lease is dropped): B polls from now on
         a.runtime.guard.watchers.stop(agent_id)
         await until(lambda: not watcher_b.following and watcher_b.polls >= polled_b + 5)
+
+
+async def test_a_dead_replicas_agent_is_adopted_then_freed_when_it_ends(postgres_url: str) -> None:
+    """Replica A started an agent and went away without renewing its slot: at the limit, B
+    adopts the orphan (it still runs, so it still counts) and watches it; once it ends, B
+    frees its slot and starts another."""
+    async with (
+        two_replicas(postgres_url, {"CONVOAI_MAX_AGENTS": "1"}) as (sandbox, (a, b)),
+        Client(b) as on_b,
+    ):
+        async with Client(a) as on_a:
+            started = await on_a.call_tool("start_agent", {"channel": "orphan"})
+        assert started.structured_content is not None, error_text(started)
+        agent_id = started.structured_content["agent_id"]
+        await a.runtime.aclose()  # A is gone: its agent runs on, its slot stays booked
+        with psycopg.connect(postgres_url) as conn:  # ... and A's lease on it lapses
+            conn.execute("UPDATE limit_slots SET expires = 0 WHERE agent_id = %s", (agent_id,))
+        refused = await on_b.call_tool("start_agent", {"channel": "next"})
+        assert "1 of 1 concurrent agents" in error_text(refused)
+        watcher = b.runtime.guard.watcher(agent_id)
+        assert watcher is not None and watcher.counted  # adopted: B watches it now
+        assert agent_id in b.runtime.guard.limiter.running()
+        sandbox.state.stop_agent(agent_id)
+        await until(lambda: agent_id not in b.runtime.guard.limiter.running())
+        await b.runtime.guard.replicas.limits.flush()  # type: ignore[union-attr]
+        again = await on_b.call_tool("start_agent", {"channel": "next"})
+        assert not again.is_error, error_text(again)
