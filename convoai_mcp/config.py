@@ -237,7 +237,8 @@ VARIABLES: dict[str, Variable] = {
     ),
     "CONVOAI_DATABASE_URL": Variable(
         "postgresql://user:password@host:port/dbname: keep the archive in PostgreSQL, shared by "
-        "replicas (needs the postgres extra); unset: the SQLite archive.",
+        "replicas with the limits, the rate and the events (needs the postgres extra); unset: "
+        "the SQLite archive.",
         secret=True,
     ),
 }
