@@ -343,8 +343,12 @@ async def test_only_one_replica_polls_and_the_other_hears_of_changes(postgres_ur
         await until(lambda: uri in updates)
         bus_b = b._subscriptions
         assert isinstance(bus_b, PostgresBus) and bus_b.received >= 1  # it came from A
-        assert watcher_b.latest is not None  # poked: B read the change once
-        assert "Across replicas" in [e.content for e in watcher_b.latest.contents]
+        await until(  # poked: B read the change once
+            lambda: (
+                watcher_b.latest is not None
+                and "Across replicas" in [e.content for e in watcher_b.latest.contents]
+            )
+        )
         # A stops watching (its lease is dropped): B polls from now on
         a.runtime.guard.watchers.stop(agent_id)
         await until(lambda: not watcher_b.following and watcher_b.polls >= polled_b + 5)
@@ -375,3 +379,38 @@ async def test_a_dead_replicas_agent_is_adopted_then_freed_when_it_ends(postgres
         await b.runtime.guard.replicas.limits.flush()  # type: ignore[union-attr]
         again = await on_b.call_tool("start_agent", {"channel": "next"})
         assert not again.is_error, error_text(again)
+
+
+async def test_the_record_of_started_agents_is_shared(postgres_url: str) -> None:
+    """An agent started through A is known to B (listed, its channel and uid), and its end
+    through B, with why, to A; a third replica started later loads both."""
+    async with (
+        two_replicas(postgres_url) as (_, (a, b)),
+        Client(a) as on_a,
+        Client(b) as on_b,
+    ):
+        started = await on_a.call_tool("start_agent", {"channel": "recorded"})
+        assert started.structured_content is not None, error_text(started)
+        agent_id = started.structured_content["agent_id"]
+        await until(lambda: agent_id in b.runtime.agents)
+        copy, original = b.runtime.agents[agent_id], a.runtime.agents[agent_id]
+        assert (copy.channel, copy.agent_uid, copy.kind) == (
+            original.channel,
+            original.agent_uid,
+            "agent",
+        )
+        assert not copy.ended
+        listed = [r.uri for r in (await on_b.list_resources()).resources]
+        assert f"convoai://agents/{agent_id}/history" in listed
+        stopped = await on_b.call_tool("stop_agent", {"agent_id": agent_id})
+        assert not stopped.is_error, error_text(stopped)
+        await until(lambda: a.runtime.agents[agent_id].ended)
+        assert a.runtime.agents[agent_id].end_reason == b.runtime.agents[agent_id].end_reason
+        assert a.runtime.agents[agent_id].end_reason is not None
+        third = build_server(a.runtime.settings)
+        try:
+            async with Client(third):
+                known = third.runtime.agents.get(agent_id)
+                assert known is not None and known.ended
+        finally:
+            await third.runtime.aclose()

@@ -115,11 +115,19 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             owner TEXT NOT NULL,
             expires DOUBLE PRECISION NOT NULL
         );
+        CREATE TABLE started_agents (
+            agent_id TEXT PRIMARY KEY,
+            origin TEXT NOT NULL,
+            ended BOOLEAN NOT NULL,
+            data TEXT NOT NULL,
+            updated DOUBLE PRECISION NOT NULL
+        );
+        CREATE INDEX started_agents_updated ON started_agents (updated);
         """,
     ),
 )
 """Every schema change: ``(version, SQL)``. A change is a new entry (never an edit of an applied
-one). Version 4 (shared limits and watcher leases of replicas,
+one). Version 4 (shared limits, watcher leases and started-agent records of replicas,
 :mod:`convoai_mcp.server.replicas`) was written beside version 3 (campaigns): every version the
 database lacks is applied, in version order, so a gap filled later is still applied."""
 

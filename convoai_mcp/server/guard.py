@@ -61,7 +61,7 @@ from convoai_mcp.redact import Redactor, install_log_redaction, settings_redacto
 from convoai_mcp.server import audit
 from convoai_mcp.server.approval import ApprovalDetails
 from convoai_mcp.server.gate import Channel, ConfirmationRequired, Gate, request_of
-from convoai_mcp.server.replicas import Replicas
+from convoai_mcp.server.replicas import Database, Replicas
 from convoai_mcp.server.watchers import Hooks, Watcher, Watchers, is_terminal
 
 if TYPE_CHECKING:
@@ -205,11 +205,14 @@ class Guard:
         *,
         subscribed_interval: float = _DEFAULT_SUBSCRIBED_POLL,
         gate: Gate | None = None,
+        database: Database | None = None,
     ) -> Guard:
         """Build a guard from the server's settings and its ConvoAI client.
 
         Registers every configured secret with the redactor and installs the redacting log
         filter on the root logger's handlers (the CLI already did for its stderr handler).
+        ``database``: the shared PostgreSQL database to book the limits in (the runtime's; by
+        default one is opened for ``CONVOAI_DATABASE_URL``).
         """
         redactor = settings_redactor(settings)
         install_log_redaction(redactor)
@@ -217,7 +220,7 @@ class Guard:
         return cls(
             client,
             policy=policy,
-            replicas=Replicas.from_settings(settings, policy),
+            replicas=Replicas.from_settings(settings, policy, db=database),
             archive=archive_from_settings(settings),
             redactor=redactor,
             gate=gate if gate is not None else Gate.from_settings(settings, redactor=redactor),

@@ -19,9 +19,14 @@ Several server processes (replicas behind a load balancer) on one ``CONVOAI_DATA
 * :class:`PostgresBus`: the MCP SDK's ``SubscriptionBus`` over ``LISTEN`` / ``NOTIFY`` on the
   channel :data:`CHANNEL`: an event published on one replica (a transcript changed) reaches the
   listen streams and resource subscribers of every replica.
+* :class:`SharedRecords`: the record of started agents (:mod:`convoai_mcp.started`) in the table
+  ``started_agents``: what one replica records (started, ended and why) is copied into every
+  other replica's record at once (``NOTIFY`` on :data:`RECORDS_CHANNEL`), so any replica lists
+  the agent, knows its channel and uid (its request tokens), whether it is an MLLM agent and how
+  it ended. The record stays an in-memory copy per replica (the client reads it synchronously).
 
-What stays per replica: the MCP sessions, the approval page's pending approvals, the in-memory
-view of the agents it started (:mod:`convoai_mcp.started`), its watcher tasks.
+What stays per replica: the MCP sessions, the approval page's pending approvals, its watcher
+tasks, the webhook deduplication.
 
 Clocks: leases compare epoch seconds from each replica's injected clock (``time.time``); keep
 replicas' clocks in sync (NTP) well within the lease. psycopg is imported on first use only.
@@ -31,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -51,6 +57,7 @@ from convoai_mcp.policy import (
     limit_reached,
     rate_reached,
 )
+from convoai_mcp.started import StartedAgent, StartedAgents
 
 if TYPE_CHECKING:
     from mcp.shared.subscriptions import ServerEvent
@@ -62,12 +69,15 @@ if TYPE_CHECKING:
 __all__ = [
     "CHANNEL",
     "LIMITS_LOCK",
+    "RECORDS_CHANNEL",
     "Database",
     "PostgresBus",
     "PostgresLimits",
     "Replicas",
+    "SharedRecords",
     "WatchLeases",
     "bus_from_settings",
+    "database_from_settings",
     "replica_id",
 ]
 
@@ -75,6 +85,8 @@ logger = logging.getLogger(__name__)
 
 CHANNEL = "convoai_events"
 """The ``LISTEN`` / ``NOTIFY`` channel of :class:`PostgresBus`."""
+RECORDS_CHANNEL = "convoai_started"
+"""The ``NOTIFY`` channel of :class:`SharedRecords` (payload: origin and agent id)."""
 LIMITS_LOCK = 0x636F6E766F6C6D  # the advisory lock every booking of a slot or a start holds
 _BY = "this deployment (every replica)"
 _RATE_WINDOW = 60.0
@@ -598,26 +610,189 @@ class PostgresBus:
                 await sender.close()
 
 
+_FIELDS = frozenset(f.name for f in dataclasses.fields(StartedAgent))
+_KEEP_ENDED = 86400.0  # ended agents another replica loads at start-up: those of the last day
+
+
+class SharedRecords:
+    """The record of started agents shared by replicas (see the module docstring).
+
+    :meth:`put` (the runtime calls it when it records an agent or marks it ended) queues the
+    write; :meth:`start` loads what the other replicas recorded and then copies their changes
+    as they are notified. A replica's own rows are never copied back (its record is the richer
+    one: what is written is passed through ``redact`` first). An agent ended stays ended.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        started: StartedAgents,
+        *,
+        redact: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> None:
+        self.db = db
+        self.started = started
+        self._redact = redact
+        self._writer = _Writer("convoai-records")
+        self._task: asyncio.Task[None] | None = None
+        self._ready: asyncio.Event | None = None
+        self.copied = 0
+        """Records copied from other replicas so far."""
+
+    def put(self, agent_id: str) -> None:
+        """Write this replica's record of ``agent_id`` for the others (queued)."""
+        agent = self.started.get(agent_id)
+        if agent is None:
+            return
+        data = dataclasses.asdict(agent)
+        if self._redact is not None:
+            data = self._redact(data)
+        payload, ended = json.dumps(data, ensure_ascii=False, default=str), agent.ended
+        notice = json.dumps({"o": self.db.replica, "a": agent_id})
+
+        async def write() -> None:
+            pool = await self.db.pool()
+            async with pool.connection() as conn, conn.transaction():
+                await conn.execute(
+                    "INSERT INTO started_agents (agent_id, origin, ended, data, updated) "
+                    "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (agent_id) DO UPDATE SET "
+                    "origin = excluded.origin, ended = started_agents.ended OR excluded.ended, "
+                    "data = CASE WHEN started_agents.ended AND NOT excluded.ended "
+                    "THEN started_agents.data ELSE excluded.data END, updated = excluded.updated",
+                    (agent_id, self.db.replica, ended, payload, self.db.clock()),
+                )
+                await conn.execute("SELECT pg_notify(%s, %s)", (RECORDS_CHANNEL, notice))
+
+        self._writer.put(write)
+
+    def _copy(self, origin: str, ended: bool, data: str) -> None:
+        """Copy another replica's row into this replica's record."""
+        if origin == self.db.replica:
+            return
+        try:
+            fields = {k: v for k, v in json.loads(data).items() if k in _FIELDS}
+            agent = StartedAgent(**fields)
+        except (ValueError, TypeError) as exc:
+            logger.info("skipping a shared record that does not read: %s", exc)
+            return
+        local = self.started.get(agent.agent_id)
+        if local is not None and (local.ended or not ended):
+            return  # ours says as much already (or more)
+        if local is None:
+            self.started.record(agent)
+        if ended:
+            self.started.mark_ended(agent.agent_id, agent.end_reason)
+        self.copied += 1
+
+    async def _load(self, agent_id: str | None = None) -> None:
+        pool = await self.db.pool()
+        async with pool.connection() as conn:
+            if agent_id is None:
+                cur = await conn.execute(
+                    "SELECT origin, ended, data FROM started_agents "
+                    "WHERE NOT ended OR updated > %s ORDER BY updated LIMIT 4096",
+                    (self.db.clock() - _KEEP_ENDED,),
+                )
+            else:
+                cur = await conn.execute(
+                    "SELECT origin, ended, data FROM started_agents WHERE agent_id = %s",
+                    (agent_id,),
+                )
+            rows = await cur.fetchall()
+        for origin, ended, data in rows:
+            self._copy(str(origin), bool(ended), str(data))
+
+    async def start(self) -> None:
+        """Load the other replicas' records and copy their changes from now on (the first call
+        returns once listening, at most 10 s; idempotent)."""
+        first = self._ready is None
+        if self._ready is None:
+            self._ready = asyncio.Event()
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(
+                self._listen(), name="convoai-records-listen"
+            )
+        if first:  # later sessions do not wait for a database that is down
+            with anyio.move_on_after(10):
+                await self._ready.wait()
+
+    async def _listen(self) -> None:
+        import psycopg
+
+        delay = 0.2
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                    self.db.url, autocommit=True, connect_timeout=10
+                ) as conn:
+                    await conn.execute(f"LISTEN {RECORDS_CHANNEL}")
+                    await self._load()  # after LISTEN: nothing falls between the two
+                    assert self._ready is not None
+                    self._ready.set()
+                    delay = 0.2
+                    async for notice in conn.notifies():
+                        try:
+                            told = json.loads(notice.payload)
+                            origin, agent_id = str(told["o"]), str(told["a"])
+                        except (ValueError, KeyError, TypeError):
+                            continue
+                        if origin != self.db.replica:
+                            await self._load(agent_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                logger.warning("copying other replicas' records failed: %s", exc)
+            await anyio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+    async def flush(self) -> None:
+        """Return once every queued write is written."""
+        await self._writer.flush()
+
+    async def aclose(self) -> None:
+        """Write what is queued and stop copying."""
+        with anyio.move_on_after(10):
+            await self.flush()
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+
+
 class Replicas:
     """What one replica shares with the others: the database, its limits and watcher leases."""
 
-    def __init__(self, db: Database, policy: Policy) -> None:
+    def __init__(self, db: Database, policy: Policy, *, owns_db: bool = True) -> None:
         self.db = db
         self.limits = PostgresLimits(db, policy)
         self.leases = WatchLeases(db)
+        self._owns_db = owns_db
 
     @classmethod
-    def from_settings(cls, settings: Settings, policy: Policy) -> Replicas | None:
-        """The shared state of ``CONVOAI_DATABASE_URL`` (PostgreSQL), or None without one."""
+    def from_settings(
+        cls, settings: Settings, policy: Policy, *, db: Database | None = None
+    ) -> Replicas | None:
+        """The shared state of ``CONVOAI_DATABASE_URL`` (PostgreSQL), or None without one;
+        on ``db`` when given (the runtime's, which it closes)."""
+        if db is not None:
+            return cls(db, policy, owns_db=False)
         url = _database_url(settings)
         if url is None:
             return None
         return cls(Database(url), policy)
 
     async def aclose(self) -> None:
-        """Write what is queued and close the pool."""
+        """Write what is queued and close the pool (if it is ours)."""
         await self.limits.aclose()
-        await self.db.aclose()
+        if self._owns_db:
+            await self.db.aclose()
+
+
+def database_from_settings(settings: Settings) -> Database | None:
+    """The shared database of ``CONVOAI_DATABASE_URL`` (PostgreSQL), or None."""
+    url = _database_url(settings)
+    return Database(url) if url is not None else None
 
 
 def bus_from_settings(settings: Settings) -> PostgresBus | None:
