@@ -352,9 +352,11 @@ class Limiter:
         if len(self._starts) >= rate:
             raise rate_reached(rate, self._starts[0] + 60.0 - now)
 
-    def reserve(self, kind: Kind) -> Reservation:
-        """Take a slot and a rate token for ``kind`` or raise :class:`PolicyError`."""
-        self.check(kind)
+    def reserve(self, kind: Kind, *, check: bool = True) -> Reservation:
+        """Take a slot and a rate token for ``kind`` or raise :class:`PolicyError`
+        (``check=False``: take it whatever the counts, the shared limits decided)."""
+        if check:
+            self.check(kind)
         now = self.clock()
         self._starts.append(now)
         reservation = Reservation(kind=kind, created=now)

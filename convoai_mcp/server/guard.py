@@ -376,19 +376,23 @@ class Guard:
             await self._check(kind)
 
     async def _check(self, kind: Kind) -> None:
-        self.limiter.check(kind)
-        if self.shared is not None:
+        """The limiter's check, or with shared limits theirs (this replica's counts are a part
+        of the deployment's, which another replica may have freed already)."""
+        if self.shared is None:
+            self.limiter.check(kind)
+        else:
             await self.shared.check(kind)
 
     async def _reserve(self, kind: Kind) -> Reservation:
-        """A slot and a rate token here, and in the shared limits (which decide) if any."""
-        reservation = self.limiter.reserve(kind)
-        if self.shared is not None:
-            try:
-                await self.shared.reserve(reservation)
-            except BaseException:
-                self.limiter.release(reservation)
-                raise
+        """A slot and a rate token here, or with shared limits there (they decide) and here."""
+        if self.shared is None:
+            return self.limiter.reserve(kind)
+        reservation = self.limiter.reserve(kind, check=False)
+        try:
+            await self.shared.reserve(reservation)
+        except BaseException:
+            self.limiter.release(reservation)
+            raise
         return reservation
 
     async def _recheck(self, kind: Kind) -> bool:
@@ -485,15 +489,16 @@ class Guard:
     ) -> bool:
         """Book an agent or call this server started: its slot (``reservation``, taken at
         admission) and its transcript watcher. False, booking nothing, when the reservation
-        had expired and the limit is full meanwhile: the caller must stop the agent."""
+        had expired and the limit is full meanwhile: the caller must stop the agent. (With
+        shared limits it is booked there whatever: it runs, so it counts.)"""
         if reservation is not None:
             if reservation.agent_id is None:
                 self.limiter.release(reservation)  # idempotent: back to the pool, then taken
-            if agent_id not in self.limiter.running() and self.limiter.active(kind) >= (
-                self.policy.limit(kind)
+            if (
+                self.shared is None  # shared limits: booked there whatever (see bind)
+                and agent_id not in self.limiter.running()
+                and self.limiter.active(kind) >= self.policy.limit(kind)
             ):
-                if self.shared is not None:
-                    self.shared.release(reservation)
                 return False
         # A released reservation is not pending any more, so bind takes no one else's.
         self.limiter.bind(agent_id, kind=kind, reservation=reservation)

@@ -90,6 +90,7 @@ RECORDS_CHANNEL = "convoai_started"
 LIMITS_LOCK = 0x636F6E766F6C6D  # the advisory lock every booking of a slot or a start holds
 _BY = "this deployment (every replica)"
 _RATE_WINDOW = 60.0
+_STALE = 3600.0  # a lease expired this long ago is deleted
 
 
 def replica_id() -> str:
@@ -457,9 +458,9 @@ class WatchLeases:
         """Let go of the lease on ``agent_id`` (if this replica holds it)."""
         pool = await self.db.pool()
         async with pool.connection() as conn:
-            await conn.execute(
-                "DELETE FROM watch_leases WHERE agent_id = %s AND owner = %s",
-                (agent_id, self.db.replica),
+            await conn.execute(  # and the leases dead replicas left behind long ago
+                "DELETE FROM watch_leases WHERE (agent_id = %s AND owner = %s) OR expires < %s",
+                (agent_id, self.db.replica, self.db.clock() - _STALE),
             )
 
 
@@ -612,6 +613,7 @@ class PostgresBus:
 
 _FIELDS = frozenset(f.name for f in dataclasses.fields(StartedAgent))
 _KEEP_ENDED = 86400.0  # ended agents another replica loads at start-up: those of the last day
+_FORGET_ENDED = 30 * 86400.0  # ended agents' rows are deleted after 30 days
 
 
 class SharedRecords:
@@ -687,7 +689,11 @@ class SharedRecords:
     async def _load(self, agent_id: str | None = None) -> None:
         pool = await self.db.pool()
         async with pool.connection() as conn:
-            if agent_id is None:
+            if agent_id is None:  # at start-up: forget the long ended, load the others
+                await conn.execute(
+                    "DELETE FROM started_agents WHERE ended AND updated < %s",
+                    (self.db.clock() - _FORGET_ENDED,),
+                )
                 cur = await conn.execute(
                     "SELECT origin, ended, data FROM started_agents "
                     "WHERE NOT ended OR updated > %s ORDER BY updated LIMIT 4096",
