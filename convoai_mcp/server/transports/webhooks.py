@@ -13,9 +13,9 @@ hex HMAC-SHA256, ``Agora-Signature`` = hex HMAC-SHA1.
 * **Deduplication**: deliveries repeat (retries) and arrive out of order; one already accepted
   (same ``noticeId``) is answered 200 ``duplicate`` and not handled again. The last
   :data:`REMEMBERED` notice ids are remembered, per process.
-* **Fast answers**: the delivery is checked, recorded and answered; only then is a new event of a
-  known type handed to :attr:`AgoraWebhooks.on_event`: the event feed
-  (:mod:`convoai_mcp.server.events`) queues it for its worker, so nothing slow runs before the
+* **Fast answers**: the delivery is checked, recorded and answered; a new event of a known type
+  is handed to :attr:`AgoraWebhooks.on_event` first, which only queues it (the event feed,
+  :mod:`convoai_mcp.server.events`, works in its own task), so nothing slow runs before the
   answer (Agora retries after 10 s).
 * Unknown event types are accepted and recorded (``name`` ``None``), never an error: the service
   may add some. A body that is not a notification (not JSON, no ``noticeId``) gets 400.
@@ -57,8 +57,8 @@ class AgoraWebhooks:
     secret: bytes
     max_body_bytes: int = 1024 * 1024
     on_event: Callable[[WebhookEvent], object] | None = None
-    """Called with each new event of a known type once it was answered (the event feed's
-    :meth:`~convoai_mcp.server.events.EventFeed.submit`, which only queues it)."""
+    """Called with each new event of a known type, just before the answer: the event feed's
+    :meth:`~convoai_mcp.server.events.EventFeed.submit`, which only queues it (never waits)."""
     events: deque[WebhookEvent] = field(default_factory=lambda: deque(maxlen=REMEMBERED))
     _seen: OrderedDict[str, None] = field(default_factory=OrderedDict)
 
@@ -132,9 +132,9 @@ class AgoraWebhooks:
             event.name or "unknown type",
             event.agent_id or "-",
         )
-        await _answer(send, 200, "ok" if event.name is not None else "ignored")
         if event.name is not None and self.on_event is not None:
-            self.on_event(event)  # after the answer: the feed works in its own task
+            self.on_event(event)  # only queued: the feed works in its own task, after the answer
+        await _answer(send, 200, "ok" if event.name is not None else "ignored")
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes | None:
