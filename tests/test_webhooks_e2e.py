@@ -75,8 +75,10 @@ async def wait_while(
     async def on_progress(done: float, total: float | None, message: str | None) -> None:
         blocking.set()
 
+    callback: Any = on_progress
+
     async def run() -> None:
-        answer = await client.call_tool("wait", args, progress_callback=on_progress)
+        answer = await client.call_tool("wait", args, progress_callback=callback)
         assert not answer.is_error, error_text(answer)
         result.update(answer.structured_content or {})
 
