@@ -340,7 +340,7 @@ class Sandbox:
         from .webhooks import WebhookSender
 
         if self.webhooks is not None:
-            self.state.listeners.remove(self.webhooks.wake)
+            self.webhooks.stop()  # replaced
         self.webhooks = WebhookSender(self.state, url, secret, tick=tick)
         if self.base_url is not None:
             self.webhooks.start()

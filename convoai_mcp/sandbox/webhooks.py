@@ -281,6 +281,14 @@ class WebhookSender:
             self._loop = asyncio.get_running_loop()
             self._task = self._loop.create_task(self.run(), name="convoai-sandbox-webhooks")
 
+    def stop(self) -> None:
+        """Stop delivering for good (no more listening to the state); sync, for replacing it."""
+        with contextlib.suppress(ValueError):
+            self.state.listeners.remove(self.wake)
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
     async def aclose(self) -> None:
         """Stop delivering and close the HTTP client (:meth:`start` starts again)."""
         if self._task is not None:

@@ -293,8 +293,10 @@ class EventFeed:
         was_watched = watcher is not None and watcher.counted
         guard.ended(agent_id)  # the slot is free from here on
         record = runtime.agents.get(agent_id)
-        if record is not None and not record.ended:
-            runtime.mark_ended(agent_id, END_ON_ITS_OWN + (f" ({reason})" if reason else ""))
+        ends_now = record is not None and not record.ended  # not stopped through this server
+        if record is not None and ends_now:
+            why = END_ON_ITS_OWN + (f" ({guard.redactor.text(reason)})" if reason else "")
+            runtime.mark_ended(agent_id, why)
             if event.at_ms is not None:
                 record.ended_at = event.at_ms / 1000
         watcher = guard.watcher(agent_id)  # still there when someone subscribed or waits
@@ -302,7 +304,7 @@ class EventFeed:
             if call_state is not None and watcher.kind == "call":
                 await watcher.push_state(call_state, reason)
             await watcher.push_ended()  # subscribers hear it; its end hook keeps the turns
-        elif was_watched or record is not None:
+        elif was_watched or ends_now:
             await guard.before_end(agent_id)  # what the watcher would have kept at the end
         return "applied"
 
