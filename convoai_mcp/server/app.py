@@ -19,6 +19,7 @@ from convoai_mcp.server.runtime import Runtime
 if TYPE_CHECKING:
     from convoai_mcp.client import ConvoAIClient
     from convoai_mcp.config import Settings
+    from convoai_mcp.server.events import EventFeed
     from convoai_mcp.server.subscriptions import Subscriptions
 
 __all__ = ["PROFILES_INSTRUCTIONS", "SERVER_INSTRUCTIONS", "ConvoAIServer", "build_server"]
@@ -46,6 +47,8 @@ class ConvoAIServer(MCPServer[Runtime]):
 
     subscriptions: Subscriptions
     """Who subscribed to which history URI (set by :func:`build_server`)."""
+    events: EventFeed | None = None
+    """The service's event feed (webhooks), while an HTTP transport serves one."""
 
     def __init__(self, runtime: Runtime, **kwargs: Any) -> None:
         self.runtime = runtime

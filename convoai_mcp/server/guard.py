@@ -644,6 +644,15 @@ class Guard:
             return self._archive_problem("written", exc)
         return None
 
+    async def keep_history(self, agent_id: str, history: History) -> str | None:
+        """Archive a history the service reported (a webhook), as a watcher's read is; what went
+        wrong, or None."""
+        return await self._archive_history(agent_id, history)
+
+    async def keep_turns(self, agent_id: str, turns: Turns) -> str | None:
+        """Archive turns the service reported (a webhook); what went wrong, or None."""
+        return await self._archive_turns(agent_id, turns)
+
     async def _snapshot_turns(self, agent_id: str) -> None:
         await self._archive_turns(agent_id, await self.client.agents.turns(agent_id))
 

@@ -8,7 +8,8 @@
   ``/approve/<token>`` and the live console at ``/console`` (:mod:`convoai_mcp.server.console`;
   its API behind the same checks) on the same port, the health probes ``/healthz`` and
   ``/readyz`` (:mod:`.health`) and, with ``CONVOAI_WEBHOOK_SECRET``, ``POST /webhooks/agora``
-  (:mod:`.webhooks`).
+  (:mod:`.webhooks`), whose events the feed (:mod:`convoai_mcp.server.events`) applies in a task
+  of the app's lifespan.
 
 **Connection guard** (:class:`ConnectionLimits`). uvicorn has no header timeout, and the bearer
 token is only checked once a request's headers are complete, so connections that never finish
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from convoai_mcp.config import Settings
     from convoai_mcp.server.app import ConvoAIServer
     from convoai_mcp.server.console import Console
+    from convoai_mcp.server.events import EventFeed
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -244,12 +246,16 @@ async def serve_http(
         from convoai_mcp.server.transports.health import Readiness, probes
 
         public = probes(Readiness(server.runtime))  # /healthz, /readyz: outside the auth
+        feed: EventFeed | None = None
         if settings.webhook_secret is not None:  # signed by Agora: the signature is the auth
+            from convoai_mcp.server.events import EventFeed
             from convoai_mcp.server.transports.webhooks import WEBHOOK_PATH, AgoraWebhooks
 
+            feed = server.events = EventFeed(server.runtime)
             public[WEBHOOK_PATH] = AgoraWebhooks(
                 settings.webhook_secret.get_secret_value().encode(),
                 max_body_bytes=security.max_body_bytes,
+                on_event=feed.submit,
             )
         from convoai_mcp.server.console import Console, with_console
 
@@ -259,6 +265,8 @@ async def serve_http(
             console,
             lambda api: secure_asgi_app(api, security),
         )
+        if feed is not None:
+            served = feed.lifespan(served)  # the feed's worker lives as long as the app
         config = uvicorn_config(served, settings, limits=limits)
         # Listening from here on: a client that connects once on_ready has announced the URL
         # waits in the backlog until uvicorn accepts it (the banner comes before uvicorn's lines).
