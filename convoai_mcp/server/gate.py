@@ -7,7 +7,9 @@ client has, in this order:
 1. **form elicitation** (the client shows a yes / no form), on both protocol eras: an
    ``elicitation/create`` request in the middle of the call (<= 2025-11-25), or an
    ``InputRequiredResult`` the tool returns and the client answers by calling again
-   (2026-07-28+; :class:`~convoai_mcp.server.guard.ConfirmationRequired`);
+   (2026-07-28+; :class:`~convoai_mcp.server.guard.ConfirmationRequired`), whose
+   ``requestState`` the SDK seals, so any replica sharing ``CONVOAI_REQUEST_STATE_KEY`` takes
+   the answer (a 2025-era client on stateless HTTP cannot be asked mid-call: it gets the link);
 2. **URL elicitation** (``mode: "url"``, a client that declared ``elicitation.url`` only): the
    server opens a pending approval (:class:`~convoai_mcp.server.approval.ApprovalStore`) and sends
    its one-time link; once the user agreed to open it, the call waits for the decision on the page
@@ -118,9 +120,20 @@ def _elicitation(ctx: Context[Any, Any]) -> tuple[bool, bool]:
     elicitation = caps.elicitation if caps is not None else None
     if elicitation is None:
         return False, False
+    if not _uses_input_required(ctx) and not _back_channel(ctx):
+        return False, False  # stateless HTTP: no request can reach the client mid-call
     # A bare `elicitation: {}` (before modes existed) means form support; url-only does not.
     form = elicitation.form is not None or elicitation.url is None
     return form, elicitation.url is not None
+
+
+def _back_channel(ctx: Context[Any, Any]) -> bool:
+    """Whether a request (``elicitation/create``) can be sent to the client during this call:
+    not on a stateless streamable-HTTP request of a 2025-era client."""
+    try:
+        return ctx.request_context.session.can_send_request
+    except ValueError:
+        return False
 
 
 def _uses_input_required(ctx: Context[Any, Any]) -> bool:
@@ -264,7 +277,8 @@ class Gate:
             answer = _answer(ctx, key)
             if answer is None:
                 raise ConfirmationRequired(
-                    question, InputRequiredResult(input_requests={key: request})
+                    question,
+                    InputRequiredResult(input_requests={key: request}, request_state=_state(key)),
                 )
             accepted = (
                 answer.action == "accept"
@@ -307,7 +321,8 @@ class Gate:
                 # 2026-07-28 has no elicitation id: the key of the input request names it
                 request = ElicitRequest(params=ElicitRequestURLParams(message=message, url=link))
                 raise ConfirmationRequired(
-                    question, InputRequiredResult(input_requests={key: request})
+                    question,
+                    InputRequiredResult(input_requests={key: request}, request_state=_state(key)),
                 )
             action = answer.action
         else:
@@ -381,7 +396,19 @@ def _form_request(question: str) -> tuple[str, ElicitRequest]:
     return f"convoai_confirm_{digest}", request
 
 
+def _state(key: str) -> str:
+    """The ``requestState`` of the question ``key``: the SDK seals it (CONVOAI_REQUEST_STATE_KEY,
+    the server name as audience, this tool and arguments, a 10-minute expiry), so an answer
+    that echoes it is known to answer a question this deployment asked."""
+    return f"convoai-gate:v1:{key}"
+
+
 def _answer(ctx: Context[Any, Any], key: str) -> ElicitResult | None:
+    """The client's answer to the question ``key``; ``None`` if there is none, or if the
+    echoed (already unsealed) ``requestState`` belongs to another question."""
+    state = ctx.request_state
+    if state is not None and state != _state(key):
+        return None
     responses = ctx.input_responses or {}
     answer = responses.get(key)
     return answer if isinstance(answer, ElicitResult) else None

@@ -10,6 +10,16 @@
   ``/readyz`` (:mod:`.health`) and, with ``CONVOAI_WEBHOOK_SECRET``, ``POST /webhooks/agora``
   (:mod:`.webhooks`).
 
+**Stateless mode** (``--stateless``, ``CONVOAI_HTTP_STATELESS=on``; streamable HTTP only): the
+SDK's session manager keeps no session, so any replica behind a load balancer without session
+affinity can answer any request of a 2025-era client (one that opened a session with
+``initialize``); 2026-07-28 clients are served per request either way. Each request gets a fresh
+transport without a back channel: no server-to-client request in the middle of a call (the gate
+then gives such a client its approval link instead of asking), no GET stream for notifications
+outside a request. A multi-round-trip request (a confirmation answered by calling again) carries
+its sealed ``requestState``, which every replica opens when they share
+``CONVOAI_REQUEST_STATE_KEY`` and the server name (``app.request_state_security``).
+
 **Connection guard** (:class:`ConnectionLimits`). uvicorn has no header timeout, and the bearer
 token is only checked once a request's headers are complete, so connections that never finish
 a request used to be held forever (about 21,000 exhausted the file descriptors, and clients with
@@ -231,6 +241,7 @@ async def serve_http(
                 host=host,
                 transport_security=security.transport_security,
                 max_request_body_size=security.max_body_bytes,
+                stateless_http=settings.http_stateless,
             )
             path = "/mcp"
         shown = f"[{host.strip('[]')}]" if ":" in host else host
