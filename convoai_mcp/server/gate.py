@@ -9,7 +9,8 @@ client has, in this order:
    ``InputRequiredResult`` the tool returns and the client answers by calling again
    (2026-07-28+; :class:`~convoai_mcp.server.guard.ConfirmationRequired`), whose
    ``requestState`` the SDK seals, so any replica sharing ``CONVOAI_REQUEST_STATE_KEY`` takes
-   the answer (a 2025-era client on stateless HTTP cannot be asked mid-call: it gets the link);
+   the answer (on stateless HTTP a 2025-era client's capabilities are not known past
+   ``initialize``, so it gets the link);
 2. **URL elicitation** (``mode: "url"``, a client that declared ``elicitation.url`` only): the
    server opens a pending approval (:class:`~convoai_mcp.server.approval.ApprovalStore`) and sends
    its one-time link; once the user agreed to open it, the call waits for the decision on the page
@@ -120,20 +121,9 @@ def _elicitation(ctx: Context[Any, Any]) -> tuple[bool, bool]:
     elicitation = caps.elicitation if caps is not None else None
     if elicitation is None:
         return False, False
-    if not _uses_input_required(ctx) and not _back_channel(ctx):
-        return False, False  # stateless HTTP: no request can reach the client mid-call
     # A bare `elicitation: {}` (before modes existed) means form support; url-only does not.
     form = elicitation.form is not None or elicitation.url is None
     return form, elicitation.url is not None
-
-
-def _back_channel(ctx: Context[Any, Any]) -> bool:
-    """Whether a request (``elicitation/create``) can be sent to the client during this call:
-    not on a stateless streamable-HTTP request of a 2025-era client."""
-    try:
-        return ctx.request_context.session.can_send_request
-    except ValueError:
-        return False
 
 
 def _uses_input_required(ctx: Context[Any, Any]) -> bool:

@@ -14,9 +14,10 @@
 SDK's session manager keeps no session, so any replica behind a load balancer without session
 affinity can answer any request of a 2025-era client (one that opened a session with
 ``initialize``); 2026-07-28 clients are served per request either way. Each request gets a fresh
-transport without a back channel: no server-to-client request in the middle of a call (the gate
-then gives such a client its approval link instead of asking), no GET stream for notifications
-outside a request. A multi-round-trip request (a confirmation answered by calling again) carries
+transport without a back channel and without the capabilities the client declared at
+``initialize``: no server-to-client request in the middle of a call (the gate gives such a
+client its approval link instead of asking), no GET stream for notifications outside a
+request. A multi-round-trip request (a confirmation answered by calling again) carries
 its sealed ``requestState``, which every replica opens when they share
 ``CONVOAI_REQUEST_STATE_KEY`` and the server name (``app.request_state_security``).
 
