@@ -221,6 +221,11 @@ VARIABLES: dict[str, Variable] = {
     "CONVOAI_MAX_BODY_BYTES": Variable(
         "Maximum HTTP request body size in bytes (default 1048576)."
     ),
+    "CONVOAI_HTTP_ALLOWED_HOSTS": Variable(
+        "Comma list of host names (or host:port) clients reach the HTTP transports by, "
+        "accepted in Host / Origin besides loopback and this machine's names, e.g. "
+        "mcp.example.com behind a load balancer."
+    ),
     "CONVOAI_HTTP_STATELESS": Variable(
         "on: streamable HTTP without sessions (--stateless), for replicas behind a load "
         "balancer without session affinity. Default off."
@@ -395,6 +400,7 @@ class Settings(BaseModel):
     wait_max_seconds: int = 120
     http_token: SecretStr | None = None
     max_body_bytes: int | None = None
+    http_allowed_hosts: tuple[str, ...] = ()
     http_stateless: bool = False
     request_state_key: SecretStr | None = None
     archive: bool = True
@@ -628,6 +634,7 @@ class Settings(BaseModel):
                 )
             values["http_token"] = http_token
         values["max_body_bytes"] = env.integer("CONVOAI_MAX_BODY_BYTES", minimum=1024)
+        values["http_allowed_hosts"] = _check_hosts(env.csv("CONVOAI_HTTP_ALLOWED_HOSTS"))
         values["http_stateless"] = env.boolean("CONVOAI_HTTP_STATELESS", default=False)
         state_key = env.secret("CONVOAI_REQUEST_STATE_KEY")
         if state_key is not None:
@@ -682,6 +689,21 @@ class Settings(BaseModel):
             )
         values["webhook_secret"] = webhook_secret
         return cls(**values)
+
+
+_HOST = re.compile(r"(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?")
+
+
+def _check_hosts(hosts: tuple[str, ...]) -> tuple[str, ...]:
+    """Host names (or ``host:port``), not URLs."""
+    for host in hosts:
+        if not _HOST.fullmatch(host):
+            raise ConfigError(
+                f"CONVOAI_HTTP_ALLOWED_HOSTS: {host!r} is not a host name or host:port",
+                hint="write the names clients connect to, without scheme or path, e.g. "
+                "mcp.example.com,mcp.example.com:8443",
+            )
+    return tuple(host.lower() for host in hosts)
 
 
 _MIN_STATE_KEY = 32

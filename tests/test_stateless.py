@@ -47,6 +47,10 @@ OTHER_KEY = "another-request-state-key-0123456789abcdef"
 SECOND_CALLEE = "+14155550124"
 STARTED = 30.0
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
+BASE = {
+    "AGORA_APP_ID": "0123456789abcdef0123456789abcdef",
+    "AGORA_APP_CERTIFICATE": "fedcba9876543210fedcba9876543210",
+}
 
 
 # ------------------------------------------------------------------ a load balancer, no affinity
@@ -320,13 +324,33 @@ async def test_on_a_stateless_server_a_2025_client_gets_the_approval_link(tmp_pa
     assert yes.asked == 0
 
 
+# ------------------------------------------------------------------ behind a load balancer
+
+
+async def test_the_public_host_name_of_a_load_balancer_can_be_allowed(tmp_path: Path) -> None:
+    """A load balancer passes the name clients used (Host: mcp.example.com); DNS-rebinding
+    protection refuses it unless CONVOAI_HTTP_ALLOWED_HOSTS lists it."""
+    ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+    accept = {"Accept": "application/json, text/event-stream", **AUTH}
+    for allowed, status in ((None, 421), ("mcp.example.com", 200)):
+        env = {"CONVOAI_HTTP_STATELESS": "on"}
+        if allowed is not None:
+            env["CONVOAI_HTTP_ALLOWED_HOSTS"] = allowed
+        async with served(tmp_path / str(status), env) as (_, http):
+            public = await http.post(
+                "/mcp", json=ping, headers={**accept, "Host": "mcp.example.com"}
+            )
+            assert public.status_code == status, public.text
+            other = await http.post("/mcp", json=ping, headers={**accept, "Host": "evil.example"})
+            assert other.status_code == 421
+
+
+def test_an_allowed_host_must_be_a_host_name() -> None:
+    with pytest.raises(ConfigError, match="CONVOAI_HTTP_ALLOWED_HOSTS"):
+        Settings.from_env({**BASE, "CONVOAI_HTTP_ALLOWED_HOSTS": "https://mcp.example.com/mcp"})
+
+
 # ------------------------------------------------------------------ settings
-
-
-BASE = {
-    "AGORA_APP_ID": "0123456789abcdef0123456789abcdef",
-    "AGORA_APP_CERTIFICATE": "fedcba9876543210fedcba9876543210",
-}
 
 
 def test_the_request_state_keys_are_read_checked_and_masked() -> None:

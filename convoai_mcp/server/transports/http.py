@@ -228,7 +228,9 @@ async def serve_http(
     console: Console | None = None
     try:
         bound = sock.getsockname()[1]
-        security = HttpSecurity.from_settings(settings, host=host, port=bound)
+        security = HttpSecurity.from_settings(
+            settings, host=host, port=bound, extra_hosts=settings.http_allowed_hosts
+        )
         app: Any
         if transport == "sse":
             app = server.sse_app(
