@@ -309,6 +309,23 @@ async def test_without_stateless_mode_a_2025_client_loses_its_session_on_the_oth
         assert "Session not found" in repr(lost.value)
 
 
+async def test_a_2026_client_needs_no_affinity_even_without_stateless_mode(
+    tmp_path: Path,
+) -> None:
+    """2026-07-28 requests are served one by one whatever the mode: only 2025-era clients keep a
+    session on one replica."""
+    async with (
+        served(tmp_path / "a") as (_, http_a),
+        served(tmp_path / "b") as (_, http_b),
+    ):
+        ports = [port for port in (http_a.base_url.port, http_b.base_url.port) if port]
+        async with balanced(ports, mode="auto", headers=AUTH) as (client, balancer):
+            assert client.protocol_version == "2026-07-28"
+            for _ in range(2):
+                await call_ok(client, "list_numbers", {})
+        assert balancer.ports_of("tools/call") == ports
+
+
 async def test_on_a_stateless_server_a_2025_client_gets_the_approval_link(tmp_path: Path) -> None:
     """A stateless request carries no session: neither the client's capabilities (declared at
     initialize) nor a back channel for elicitation/create, so the gate gives the link."""
