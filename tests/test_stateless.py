@@ -419,3 +419,17 @@ def test_stateless_mode_on_another_transport_stops_start_up(transport: str) -> N
     assert proc.returncode == 2
     [line] = proc.stderr.strip().splitlines()
     assert "--stateless" in line and "streamable HTTP" in line and transport in line
+
+
+@pytest.mark.slow
+def test_stateless_mode_without_a_shared_key_warns_at_start_up(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "convoai_mcp", "--sandbox", "--stateless"]
+    command += ["--transport", "streamable-http", "--port", "0"]
+    env = subprocess_env(CONVOAI_ARCHIVE_PATH=str(tmp_path / "archive.sqlite3"))
+    server = Process(command, env, stream="stderr")
+    try:
+        server.until(r"serving MCP \(streamable-http, stateless\)")
+    finally:
+        server.stop()
+    warnings = [line for line in server.log if line.startswith("convoai-mcp: warning:")]
+    assert len(warnings) == 1 and "CONVOAI_REQUEST_STATE_KEY" in warnings[0], server.log

@@ -19,7 +19,9 @@ transport without a back channel and without the capabilities the client declare
 client its approval link instead of asking), no GET stream for notifications outside a
 request. A multi-round-trip request (a confirmation answered by calling again) carries
 its sealed ``requestState``, which every replica opens when they share
-``CONVOAI_REQUEST_STATE_KEY`` and the server name (``app.request_state_security``).
+``CONVOAI_REQUEST_STATE_KEY`` and the server name (``app.request_state_security``). Answers
+stay server-sent event streams (the SDK's ``json_response`` is left off), so a long ``wait``
+still sends its progress notifications within its request.
 
 **Connection guard** (:class:`ConnectionLimits`). uvicorn has no header timeout, and the bearer
 token is only checked once a request's headers are complete, so connections that never finish
