@@ -80,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--port", type=int, default=8000, help="port for the HTTP transports (0: a free one)"
     )
     parser.add_argument(
+        "--stateless",
+        action="store_true",
+        help="streamable HTTP without sessions, for replicas behind a load balancer without "
+        "session affinity (also CONVOAI_HTTP_STATELESS=on; see README, Deploying for a team)",
+    )
+    parser.add_argument(
         "--sandbox",
         action="store_true",
         help="start the local emulator in process and use it with demo credentials: no "
@@ -275,6 +281,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         settings = Settings.from_env(require_credentials=not ns.sandbox)
+        if ns.stateless:
+            settings = settings.model_copy(update={"http_stateless": True})
         # From here on, nothing logged to stderr can carry a configured secret.
         _configure_from(settings, settings_redactor(settings))
         from convoai_mcp.server.transports import check_transport
@@ -285,6 +293,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     for warning in settings.warnings:
         _say(f"warning: {warning}")
+    if settings.http_stateless and settings.request_state_key is None:
+        _say(
+            "warning: stateless HTTP without CONVOAI_REQUEST_STATE_KEY: a confirmation asked by "
+            "this replica cannot be answered on another; set the same key on every replica"
+        )
 
     import anyio
 
@@ -607,8 +620,9 @@ async def _serve(settings: Settings, ns: argparse.Namespace) -> None:
                 )
                 return
             auth = ", bearer token required" if token_required else ""
+            mode = ", stateless" if settings.http_stateless else ""
             _say(
-                f"{__version__} serving MCP ({ns.transport}) at {url} ({where}{auth}); "
+                f"{__version__} serving MCP ({ns.transport}{mode}) at {url} ({where}{auth}); "
                 "Ctrl-C to stop"
             )
             console = url.rsplit("/", 1)[0] + "/console"

@@ -11,6 +11,19 @@
   (:mod:`.webhooks`), whose events the feed (:mod:`convoai_mcp.server.events`) applies in a task
   of the app's lifespan.
 
+**Stateless mode** (``--stateless``, ``CONVOAI_HTTP_STATELESS=on``; streamable HTTP only): the
+SDK's session manager keeps no session, so any replica behind a load balancer without session
+affinity can answer any request of a 2025-era client (one that opened a session with
+``initialize``); 2026-07-28 clients are served per request either way. Each request gets a fresh
+transport without a back channel and without the capabilities the client declared at
+``initialize``: no server-to-client request in the middle of a call (the gate gives such a
+client its approval link instead of asking), no GET stream for notifications outside a
+request. A multi-round-trip request (a confirmation answered by calling again) carries
+its sealed ``requestState``, which every replica opens when they share
+``CONVOAI_REQUEST_STATE_KEY`` and the server name (``app.request_state_security``). Answers
+stay server-sent event streams (the SDK's ``json_response`` is left off), so a long ``wait``
+still sends its progress notifications within its request.
+
 **Connection guard** (:class:`ConnectionLimits`). uvicorn has no header timeout, and the bearer
 token is only checked once a request's headers are complete, so connections that never finish
 a request used to be held forever (about 21,000 exhausted the file descriptors, and clients with
@@ -219,7 +232,9 @@ async def serve_http(
     console: Console | None = None
     try:
         bound = sock.getsockname()[1]
-        security = HttpSecurity.from_settings(settings, host=host, port=bound)
+        security = HttpSecurity.from_settings(
+            settings, host=host, port=bound, extra_hosts=settings.http_allowed_hosts
+        )
         app: Any
         if transport == "sse":
             app = server.sse_app(
@@ -233,6 +248,7 @@ async def serve_http(
                 host=host,
                 transport_security=security.transport_security,
                 max_request_body_size=security.max_body_bytes,
+                stateless_http=settings.http_stateless,
             )
             path = "/mcp"
         shown = f"[{host.strip('[]')}]" if ":" in host else host
