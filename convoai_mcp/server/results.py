@@ -23,6 +23,8 @@ __all__ = [
     "CallStarted",
     "EndResult",
     "HistoryResult",
+    "NumberDeleted",
+    "NumberDetail",
     "NumberList",
     "NumberResult",
     "ProfileList",
@@ -193,6 +195,28 @@ class NumberResult(_Result):
     inbound: bool = Field(description="Can receive calls.")
     outbound: bool = Field(description="Can be used as from_number of the call tool.")
     pipeline_id: str | None = Field(default=None, description="Pipeline associated with it.")
+
+
+class NumberDetail(NumberResult):
+    """One phone number and the pipelines attached to it (admin tools)."""
+
+    inbound_pipeline_id: str | None = Field(
+        default=None, description="Pipeline that answers inbound calls to this number."
+    )
+    outbound_pipeline_id: str | None = Field(
+        default=None, description="Pipeline attached for outbound calls from this number."
+    )
+    changed: list[str] | None = Field(
+        default=None, description="What this call changed (update_number)."
+    )
+
+
+class NumberDeleted(_Result):
+    """A phone number removed from the project."""
+
+    phone_number: str
+    deleted: bool
+    label: str | None = Field(default=None, description="The label it had.")
 
 
 class NumberList(_Result):
