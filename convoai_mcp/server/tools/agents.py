@@ -14,6 +14,7 @@ from pydantic import Field
 from convoai_mcp.server.args import (
     AgentId,
     AgentState,
+    AgentStates,
     AsrLanguage,
     BusyAction,
     Channel,
@@ -478,6 +479,7 @@ async def list_agents(
     ctx: Ctx,
     channel: Annotated[Channel | None, Field(description="Only agents in this channel.")] = None,
     state: Annotated[AgentState | None, Field(description="Only agents in this state.")] = None,
+    states: AgentStates = None,
     from_time: FromTime = None,
     to_time: ToTime = None,
     limit: Limit = 20,
@@ -485,10 +487,12 @@ async def list_agents(
 ) -> AgentList:
     """List the project's agents (the service's default window is the last 2 hours; from_time
     and to_time choose another), one page at a time: pass next_cursor back as cursor for the
-    next page. Read-only."""
+    next page. Filter by state, or by several with states (e.g. ["STARTING", "RUNNING"] for
+    every agent that is not over). Read-only."""
+    wanted = [*([state] if state else []), *(states or [])] or None
     page = await rt_of(ctx).client.agents.list_page(
         channel=channel,
-        state=state,
+        state=wanted,
         from_time=from_time,
         to_time=to_time,
         limit=limit,
