@@ -283,7 +283,12 @@ class TurnsResult(_Result):
     total: int = Field(description="Turns in the whole conversation.")
     summary: TurnsSummary
     turns: list[TurnResult] = Field(
-        description="The most recent turns (at most limit), oldest first."
+        description="A page of turns, oldest first: by default the most recent (at most limit)."
+    )
+    offset: int = Field(default=0, description="Index of the page's first turn (0: the first).")
+    next_cursor: str | None = Field(
+        default=None,
+        description="Pass it back as cursor for the turns after this page; null at the end.",
     )
 
 
