@@ -201,7 +201,7 @@ def safety_summary(settings: Settings, exposed: Sequence[str], known: Sequence[s
     allow-list entries), what needs confirmation (loudly when the model's ``confirm`` counts),
     read-only mode and the limits, and when calls go out the calling rules (quiet hours,
     per-number cap)."""
-    from convoai_mcp.policy import Policy
+    from convoai_mcp.policy import ADMIN_CONFIRMED, Policy
 
     policy = Policy.from_settings(settings)
     shown = set(exposed)
@@ -219,6 +219,7 @@ def safety_summary(settings: Settings, exposed: Sequence[str], known: Sequence[s
     else:
         calls = f"calls: on, allow-list of {entries} {'entry' if entries == 1 else 'entries'}"
     confirmed = [t for t in settings.confirm if t in shown]
+    confirmed += sorted(ADMIN_CONFIRMED & shown)  # always confirmed when exposed
     confirm = f"confirmation: {', '.join(confirmed) if confirmed else 'none'}"
     if confirmed and settings.confirm_by_argument:
         confirm += (
@@ -451,7 +452,9 @@ async def _server_safety(server: ConvoAIServer, settings: Settings) -> str:
     from convoai_mcp.server.tools import TOOL_NAMES
 
     exposed = [tool.name for tool in await server.list_tools()]
-    return safety_summary(settings, exposed, TOOL_NAMES)
+    # the opt-in tools (admin) count as known only where the operator turned them on
+    known = [*TOOL_NAMES, *(name for name in exposed if name not in TOOL_NAMES)]
+    return safety_summary(settings, exposed, known)
 
 
 def _check_parser() -> argparse.ArgumentParser:

@@ -205,8 +205,12 @@ VARIABLES: dict[str, Variable] = {
         "true exposes only the read-only tools: get_agent, get_history, get_turns, list_agents, "
         "list_profiles, get_call, list_calls, list_numbers and wait."
     ),
-    "CONVOAI_TOOLS_ALLOW": Variable("Comma list of tool names to expose (default: all)."),
-    "CONVOAI_TOOLS_DENY": Variable("Comma list of tool names to hide."),
+    "CONVOAI_TOOLS_ALLOW": Variable(
+        "Comma list of tool names or tool sets to expose: default (every tool but the admin "
+        "ones; what is exposed when unset), admin (add_number, get_number, update_number, "
+        "delete_number); e.g. default,admin."
+    ),
+    "CONVOAI_TOOLS_DENY": Variable("Comma list of tool names (or tool sets) to hide."),
     "CONVOAI_TOKEN_MAX_LIFETIME": Variable(
         "Longest lifetime of a token from mint_token, in seconds (default 3600)."
     ),

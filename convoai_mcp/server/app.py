@@ -192,7 +192,7 @@ def build_server(
     )
     # The guard applies the same policy; it (and the client) are created on first use.
     policy = Policy.from_settings(settings, read_only_tools=tools.READ_ONLY_TOOLS)
-    visible = policy.visible_tools(tools.TOOL_NAMES)
+    visible = policy.visible_tools(tools.ALL_TOOLS)
     tools.register(server, visible)
     resources.register(server)
     profiled.register(server, settings)
