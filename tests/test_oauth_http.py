@@ -178,7 +178,8 @@ async def test_a_read_token_reads_and_is_refused_what_changes_things(
     async with served(tmp_path, local) as (r, _http, url):
         async with mcp_client(url, local.token(key, scope="convoai:read")) as client:
             names = {tool.name for tool in (await client.list_tools()).tools}
-            assert {"list_agents", "start_agent"} <= names
+            assert {"list_agents", "get_history", "wait"} <= names
+            assert not names & {"start_agent", "speak", "call", "hangup", "mint_token"}
             listed = await client.call_tool("list_agents", {})
             assert not listed.is_error
             started = await client.call_tool("start_agent", {"channel": "room"})
@@ -200,6 +201,9 @@ async def test_an_agents_token_starts_agents_and_its_identity_is_audited(
             key, scope="convoai:agents", sub="user-alice", client_id="orchestrator-7"
         )
         async with mcp_client(url, token) as client:
+            names = {tool.name for tool in (await client.list_tools()).tools}
+            assert {"start_agent", "stop_agent", "list_agents"} <= names
+            assert not names & {"call", "hangup"}
             started = await client.call_tool("start_agent", {"channel": "room"})
             assert not started.is_error, started
             agent_id = (started.structured_content or {})["agent_id"]

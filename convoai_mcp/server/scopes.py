@@ -19,7 +19,9 @@ admin     the phone-number administration tools (any tool of ``tools/numbers.py`
 none includes another. The HTTP layer refuses a token with none of the four (403
 ``insufficient_scope``), so every caller that reaches a resource may read.
 
-The registry's one wrapper (:mod:`.registry`) calls :func:`refusal` before a tool runs: a call
+``tools/list`` shows a caller with a token only the tools its roles allow (:func:`caller_roles`,
+applied by the server, :mod:`.app`). The registry's one wrapper (:mod:`.registry`) calls
+:func:`refusal` before a tool runs: a call
 outside the token's scopes is refused before anything is sent, with an ``isError`` naming the
 missing scope (and recorded in the audit trail as refused by rule ``oauth_scope``). Without an
 access token (stdio, the static ``CONVOAI_HTTP_TOKEN``, the console's in-memory session, whose
@@ -43,6 +45,7 @@ __all__ = [
     "RULE",
     "Role",
     "access_token",
+    "caller_roles",
     "default_role",
     "refusal",
     "roles_of",
@@ -101,6 +104,15 @@ def access_token(ctx: Any) -> AccessToken | None:
     except ImportError:  # pragma: no cover - part of the SDK
         return None
     return get_access_token()
+
+
+def caller_roles(configured: Mapping[str, str] | None) -> frozenset[str] | None:
+    """The roles of the access token of the request being served (None: no token, nothing to
+    filter), for ``tools/list`` (which the SDK calls without a context)."""
+    token = access_token(None)
+    if token is None:
+        return None
+    return roles_of(token.scopes, scope_names(configured))
 
 
 def refusal(tool: str, role: str, ctx: Any) -> str | None:
