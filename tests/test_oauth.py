@@ -485,3 +485,47 @@ def test_the_console_api_needs_the_roles_of_the_tools_it_calls(
     method: str, path: str, needs: list[str]
 ) -> None:
     assert console_needs({"type": "http", "method": method, "path": path}) == needs
+
+
+# ------------------------------------------------------------------------ HTTP wiring
+
+
+def oauth_settings(**extra: str) -> Settings:
+    return Settings.from_env(
+        {
+            **BASE,
+            "CONVOAI_OAUTH_ISSUER": "https://login.example.com",
+            "CONVOAI_OAUTH_RESOURCE": RESOURCE,
+            **extra,
+        }
+    )
+
+
+def test_oauth_alone_allows_a_non_loopback_bind() -> None:
+    from convoai_mcp.server.transports import check_transport
+
+    check_transport("streamable-http", "0.0.0.0", 8000, oauth_settings())
+    with pytest.raises(ConfigError, match="CONVOAI_OAUTH_ISSUER"):
+        check_transport("streamable-http", "0.0.0.0", 8000, Settings.from_env(BASE))
+
+
+async def test_the_resource_urls_host_passes_the_host_check() -> None:
+    """Behind a proxy clients send ``Host: mcp.example.com``: with OAuth that name (the
+    resource URL's) is allowed, so the answer is the token's 401, not the Host check's."""
+    import httpx
+
+    from convoai_mcp.server.transports.security import HttpSecurity, secure_asgi_app
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        raise AssertionError("not reached without a token")
+
+    for settings, status in ((Settings.from_env(BASE), 421), (oauth_settings(), 401)):
+        security = HttpSecurity.from_settings(settings, host="127.0.0.1", port=8000)
+        transport = httpx.ASGITransport(app=secure_asgi_app(app, security))
+        async with httpx.AsyncClient(transport=transport, base_url="https://mcp.example.com") as c:
+            answer = await c.post("/mcp", json={})
+            assert answer.status_code == status, (settings.oauth_issuer, answer.text)
+            metadata = await c.get("/.well-known/oauth-protected-resource/mcp")
+            assert metadata.status_code == (200 if settings.oauth_issuer else status)
+        if security.oauth is not None:
+            await security.oauth.aclose()

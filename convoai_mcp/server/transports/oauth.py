@@ -173,14 +173,20 @@ class OAuthConfig:
         return tuple(dict.fromkeys((path, _WELL_KNOWN)))
 
     def metadata(self) -> dict[str, Any]:
-        """The RFC 9728 protected-resource metadata document."""
-        return {
-            "resource": self.resource,
-            "authorization_servers": [self.issuer],
-            "scopes_supported": list(self.scopes.values()),
-            "bearer_methods_supported": ["header"],
-            "resource_name": "convoai-mcp",
-        }
+        """The RFC 9728 protected-resource metadata document (the SDK's model of it)."""
+        from mcp.shared.auth import ProtectedResourceMetadata
+
+        document = ProtectedResourceMetadata.model_validate(
+            {
+                "resource": self.resource,
+                "authorization_servers": [self.issuer],
+                "scopes_supported": list(self.scopes.values()),
+                "bearer_methods_supported": ["header"],
+                "resource_name": "convoai-mcp",
+            }
+        )
+        dumped: dict[str, Any] = document.model_dump(mode="json", exclude_none=True)
+        return dumped
 
     def discovery_urls(self) -> list[str]:
         """Where the issuer's metadata is looked for (RFC 8414 first, then OpenID Connect)."""
