@@ -529,3 +529,13 @@ async def test_the_resource_urls_host_passes_the_host_check() -> None:
             assert metadata.status_code == (200 if settings.oauth_issuer else status)
         if security.oauth is not None:
             await security.oauth.aclose()
+
+
+async def test_a_header_with_a_line_break_in_alg_is_refused_without_echoing_it(
+    local: Issuer, rsa_key: SigningKey
+) -> None:
+    verifier = verifier_for(local)
+    claims = jwt.decode(local.token(rsa_key), options={"verify_signature": False})
+    token = _unsigned(claims, {"alg": "RS256\r\nX-Injected: 1", "kid": "rsa-1"})
+    why = await refused(verifier, token)
+    assert "'?'" in why and "\n" not in why and "Injected" not in why

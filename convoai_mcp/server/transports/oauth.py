@@ -354,7 +354,8 @@ def _scopes(claims: Mapping[str, Any]) -> list[str]:
 
 def _check_algorithm(alg: Any, jwk: Mapping[str, Any]) -> str:
     if not isinstance(alg, str) or alg not in ALGORITHMS:
-        raise TokenRefused(f"the signature algorithm {str(alg)[:16]!r} is not accepted")
+        shown = alg if isinstance(alg, str) and alg.isalnum() and len(alg) <= 16 else "?"
+        raise TokenRefused(f"the signature algorithm {shown!r} is not accepted")
     if _KEY_TYPES[alg[:2]] != jwk.get("kty"):
         raise TokenRefused(f"the key named by kid is not a key for {alg}")
     if alg in _CURVES and jwk.get("crv") != _CURVES[alg]:
@@ -537,7 +538,8 @@ class OAuthGuard:
         self, send: Send, status: int, error: str, description: str, scope: str
     ) -> None:
         body = json.dumps({"error": error, "error_description": description}).encode()
-        challenge = _challenge(self.config, error, description.replace('"', "'"), scope)
+        shown = "".join(c if " " <= c <= "~" and c not in '"\\' else "'" for c in description)
+        challenge = _challenge(self.config, error, shown, scope)
         await _answer(send, status, body, extra=[(b"www-authenticate", challenge)])
 
     def wrap(self, app: ASGIApp) -> ASGIApp:
