@@ -71,7 +71,7 @@ def test_the_project_urls_point_at_the_repository_server_json_declares(
 
 
 def test_the_console_page_is_in_the_wheel(wheel: zipfile.ZipFile) -> None:
-    page = wheel.read("convoai_mcp/server/console/console.html").decode()
+    page = wheel.read("convoai_mcp/console_page/console.html").decode()
     assert page.startswith("<!doctype html>")
 
 

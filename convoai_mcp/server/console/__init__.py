@@ -1,5 +1,5 @@
-"""The live console: one self-contained HTML page (``console.html``, shipped in the package) and
-the small JSON + SSE endpoint it reads in a browser.
+"""The live console: one self-contained HTML page (:mod:`convoai_mcp.console_page`, which the
+emulator's console serves too) and the small JSON + SSE endpoint it reads in a browser.
 
 * ``GET  /console`` — the page (inline CSS and JavaScript; nothing from elsewhere).
 * ``GET  /console/api/agents`` — every agent and call this server knows (its runtime record,
@@ -29,8 +29,6 @@ import contextlib
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from functools import cache
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -38,6 +36,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route, Router
 
+from convoai_mcp.console_page import console_html
 from convoai_mcp.server.registry import CONSOLE_UI
 
 if TYPE_CHECKING:
@@ -60,20 +59,6 @@ KEEPALIVE_SECONDS = 15.0
 """An SSE comment this often keeps proxies from closing a quiet stream."""
 
 _ACTIONS = ("say", "interrupt", "end")
-
-
-@cache
-def _page() -> str:
-    return resources.files(__package__).joinpath("console.html").read_text(encoding="utf-8")
-
-
-def console_html(api: str | None = None) -> str:
-    """The page. With ``api`` (the API's path, e.g. ``/console/api``) it reads that endpoint;
-    without, it is the MCP App and talks to its host."""
-    page = _page()
-    if api is None:
-        return page
-    return page.replace('data-api=""', f"data-api={json.dumps(api)}", 1)
 
 
 def apps_extension() -> Apps:
