@@ -18,7 +18,8 @@ audit and redaction as for any MCP client. The record is masked with the guard's
 Where it is served: the HTTP transports mount it at ``/console`` (:func:`with_console`; the
 API behind the same Host / Origin checks and bearer token as ``/mcp``, the page itself is
 static and holds nothing). A page opened as ``/console#token=...`` sends that token; the
-fragment never reaches a server. ``convoai-mcp console`` serves MCP and the console on loopback.
+fragment never reaches a server. ``convoai-mcp console`` serves MCP and the console on loopback;
+:func:`convoai_mcp.server.transports.console.serve_console` serves only the console (the demo).
 The same page is the MCP App resource :data:`UI_URI`, where it talks to the host instead.
 """
 
@@ -48,7 +49,14 @@ if TYPE_CHECKING:
     from convoai_mcp.server.runtime import Runtime
     from convoai_mcp.started import StartedAgent
 
-__all__ = ["CONSOLE_PATH", "UI_URI", "Console", "apps_extension", "console_html", "with_console"]
+__all__ = [
+    "CONSOLE_PATH",
+    "UI_URI",
+    "Console",
+    "apps_extension",
+    "console_html",
+    "with_console",
+]
 
 CONSOLE_PATH = "/console"
 """Where the HTTP transports serve the page; its API is under ``/console/api``."""
