@@ -16,6 +16,7 @@ import contextlib
 import os
 import shutil
 import threading
+import warnings
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -25,11 +26,19 @@ import httpx
 import pytest
 from _server_helpers import BY_ARGUMENT
 from mcp import Client
+from mcp.shared.exceptions import MCPDeprecationWarning
+from mcp_types import ResourceUpdatedNotification
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.responses import Response as HttpResponse
+from starlette.routing import Route
 from test_approval_browser import chromium_context
 from test_safety_canaries import CALLEE, CREDENTIALS, HTTP_TOKEN, canary_env, leaks
 
 from convoai_mcp.config import Settings
 from convoai_mcp.sandbox import Sandbox
+from convoai_mcp.sandbox.runner import serve
 from convoai_mcp.server.app import ConvoAIServer, build_server
 from convoai_mcp.server.console import UI_URI
 from convoai_mcp.server.transports.http import http_socket, serve_http
@@ -52,6 +61,11 @@ class Servers:
         self.sandbox = Sandbox(CREDENTIALS, answer_delay=0.0)
         self.server: ConvoAIServer | None = None
         self.client: Client | None = None
+        self.host: Client | None = None
+        self.updates: list[dict[str, Any]] = []
+        """notifications/resources/updated the host's session received, as JSON-RPC."""
+        self._arrived = asyncio.Condition()
+        self.relay = ""
         self.base = ""
 
     async def _start(self) -> None:
@@ -105,14 +119,32 @@ class Servers:
                 opened.set()
                 await closing.wait()
 
-        holder = self._loop.create_task(hold_client())
+        async def on_message(message: object) -> None:
+            if isinstance(message, ResourceUpdatedNotification):
+                async with self._arrived:
+                    dumped = message.model_dump(mode="json", by_alias=True, exclude_none=True)
+                    self.updates.append({"jsonrpc": "2.0", **dumped})
+                    self._arrived.notify_all()
+
+        self.relay = await self._stack.enter_async_context(serve(self._relay_app()))
+
+        async def hold_host() -> None:
+            """The App host's own session (legacy subscriptions: it forwards their updates)."""
+            async with Client(server, mode="legacy", message_handler=on_message) as host:
+                self.host = host
+                opened_host.set()
+                await closing.wait()
+
+        opened_host = asyncio.Event()
+        holders = [self._loop.create_task(hold_client()), self._loop.create_task(hold_host())]
 
         async def _close_client() -> None:
             closing.set()
-            await holder
+            await asyncio.gather(*holders)
 
         self._stack.push_async_callback(_close_client)
         await opened.wait()
+        await opened_host.wait()
 
     def run(self, work: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(work, self._loop).result(timeout=60)
@@ -146,6 +178,32 @@ class Servers:
             return result.model_dump(mode="json", by_alias=True, exclude_none=True)
 
         return self.run(call())
+
+    def _relay_app(self) -> Starlette:
+        """``GET /updates?after=N``: the updates after the first N, waiting for one (the
+        host page's way to hear its session's notifications: a long poll, answered at once
+        when there is news)."""
+
+        async def updates(request: Request) -> HttpResponse:
+            after = int(request.query_params.get("after", "0"))
+            async with self._arrived:
+                await self._arrived.wait_for(lambda: len(self.updates) > after)
+                news = self.updates[after:]
+            return JSONResponse(news, headers={"access-control-allow-origin": "*"})
+
+        return Starlette(routes=[Route("/updates", updates)])
+
+    def subscribe(self, uri: str) -> dict[str, Any]:
+        """resources/subscribe through the host's session (as a host does for its App)."""
+
+        async def subscribe() -> dict[str, Any]:
+            assert self.host is not None
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", MCPDeprecationWarning)
+                await self.host.subscribe_resource(uri)
+            return {}
+
+        return self.run(subscribe())
 
     def ui_page(self) -> str:
         async def read() -> str:
@@ -327,29 +385,47 @@ def test_the_api_needs_the_token_and_json(servers: Servers) -> None:
     assert hostile.status_code == 403
 
 
-HOST_PAGE = """<!doctype html><html lang="en"><title>test host</title>
+def host_page(*, resources: bool) -> str:
+    """A test host: the host side of the MCP Apps bridge (JSON-RPC over postMessage), tools/call
+    forwarded to the server; with ``resources`` it also proxies the server's resources: it
+    subscribes for its App (resources/subscribe) and forwards to it every
+    notifications/resources/updated its session receives (``window.relay``: their source)."""
+    caps = "{serverTools: {}, serverResources: {}}" if resources else "{serverTools: {}}"
+    return """<!doctype html><html lang="en"><title>test host</title>
 <iframe id="app" title="console" sandbox="allow-scripts"
  style="width:1060px;height:1100px;border:0">
 </iframe>
 <script>
-// The host side of the MCP Apps bridge: JSON-RPC over postMessage, tools/call to the server.
 const frame = document.getElementById("app");
 window.toolResult = null;
+async function forward(relay) {  // the host's session's notifications, to the app
+  for (let seen = 0;;) {
+    const news = await (await fetch(relay + "/updates?after=" + seen)).json();
+    seen += news.length;
+    for (const n of news) frame.contentWindow.postMessage(n, "*");
+  }
+}
 window.addEventListener("message", async (ev) => {
   if (ev.source !== frame.contentWindow) return;
   const m = ev.data, reply = (result) => frame.contentWindow.postMessage(
     {jsonrpc: "2.0", id: m.id, result}, "*");
   if (m.method === "ui/initialize") {
     reply({protocolVersion: "2026-01-26", hostInfo: {name: "test-host", version: "1"},
-      hostCapabilities: {serverTools: {}}, hostContext: {theme: "light"}});
+      hostCapabilities: CAPS, hostContext: {theme: "light"}});
   } else if (m.method === "ui/notifications/initialized") {
     frame.contentWindow.postMessage({jsonrpc: "2.0", method: "ui/notifications/tool-result",
       params: window.toolResult}, "*");
   } else if (m.method === "tools/call") {
     reply(await window.callTool(m.params.name, m.params.arguments));
+  } else if (m.method === "resources/subscribe" && RESOURCES) {
+    reply(await window.subscribe(m.params.uri));
+    if (!window.forwarding) { window.forwarding = true; forward(window.relay); }
   }
 });
-</script></html>"""
+</script></html>""".replace("CAPS", caps).replace("RESOURCES", "true" if resources else "false")
+
+
+HOST_PAGE = host_page(resources=False)
 
 
 def test_the_mcp_app_in_a_host(servers: Servers, page: Page, tmp_path: Path) -> None:
@@ -372,6 +448,8 @@ def test_the_mcp_app_in_a_host(servers: Servers, page: Page, tmp_path: Path) -> 
     expect(app.locator("#detail-h")).to_contain_text(started["structuredContent"]["name"])
     expect(app.locator("#status")).to_contain_text("RUNNING")
     expect(app.locator("#conn")).to_have_text("in the chat")
+    # this host forwards no resource updates: the app polls (until the agent ends)
+    expect(app.locator("#conn")).to_have_attribute("data-refresh", "poll")
     servers.user_says(agent_id, "Can you hear me?")
     expect(app.locator("#transcript li.untrusted", has_text="Can you hear me?")).to_have_count(1)
     turns = servers.tool("get_turns", {"agent_id": agent_id})
@@ -383,6 +461,42 @@ def test_the_mcp_app_in_a_host(servers: Servers, page: Page, tmp_path: Path) -> 
     assert servers.emulator_status(agent_id) == "STOPPED"
     assert {"get_agent", "get_history", "get_turns", "stop_agent"} <= set(calls)
     assert leaks(page.content()) == []
+    expect(app.locator("#conn")).to_have_attribute("data-refresh", "stopped")  # bounded
+
+
+def test_the_mcp_app_refreshes_on_resource_updates_from_the_host(
+    servers: Servers, page: Page
+) -> None:
+    """A host that proxies resources: the app subscribes to the agent's history through it and
+    refreshes on each notifications/resources/updated it forwards, without polling."""
+    expect = _expect()
+    subscribed: list[str] = []
+
+    def subscribe(uri: str) -> dict[str, Any]:
+        subscribed.append(uri)
+        return servers.subscribe(uri)
+
+    page.expose_function("callTool", servers.raw_tool)
+    page.expose_function("subscribe", subscribe)
+    started = servers.raw_tool("start_agent", {"channel": "push-room", "greeting": "Hi!"})
+    agent_id = started["structuredContent"]["agent_id"]
+    uri = f"convoai://agents/{agent_id}/history"
+    page.set_content(host_page(resources=True))
+    page.evaluate("(relay) => { window.relay = relay; }", servers.relay)
+    page.evaluate("(result) => { window.toolResult = result; }", started)
+    page.evaluate("(html) => { document.getElementById('app').srcdoc = html; }", servers.ui_page())
+    app = page.frame_locator("#app")
+    expect(app.locator("#status")).to_contain_text("RUNNING")
+    expect(app.locator("#conn")).to_have_attribute("data-refresh", "push")
+    assert subscribed == [uri]
+    servers.user_says(agent_id, "Is anyone there?")
+    expect(app.locator("#transcript li.untrusted", has_text="Is anyone there?")).to_have_count(1)
+    assert servers.updates, "the line came without a resource update"
+    assert {(u["method"], u["params"]["uri"]) for u in servers.updates} == {
+        ("notifications/resources/updated", uri)
+    }
+    expect(app.locator("#conn")).to_have_attribute("data-refresh", "push")  # never polled
+    servers.tool("stop_agent", {"agent_id": agent_id})
 
 
 A11Y_CHECK = (Path(__file__).resolve().parent / "a11y_check.js").read_text()
