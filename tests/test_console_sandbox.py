@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 import pytest
+from _axe import axe_violations
 from test_approval_browser import chromium_context
 from test_console_browser import _expect, _screenshot
 from test_sandbox_agents import basic, cascading_body
@@ -158,6 +159,8 @@ def test_the_emulator_console_shows_what_the_emulator_holds_live(
     expect(page.locator("#latency .bar")).to_have_count(len(measured))
     expect(page.locator("#median")).to_contain_text(" ms")
     _screenshot(page, "console-sandbox.png", tmp_path)
+    violations = axe_violations(page)
+    assert violations == [], json.dumps(violations, indent=1)
 
     # say a line through the console: the agent speaks it on the emulator
     page.get_by_label("Say a line").fill("We deliver every day.")
