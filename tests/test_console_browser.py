@@ -297,6 +297,7 @@ def test_the_console_follows_an_agent_and_stops_it(
     expect(page.locator("#detail-h")).to_contain_text(started["name"])
     expect(page.locator("#status")).to_contain_text("RUNNING")
     expect(page.locator("#conn")).to_have_text("live")
+    expect(page.locator("#user-form")).to_be_hidden()  # only the emulator makes the user speak
 
     # the user speaks: their line and the agent's answer appear, without a reload
     servers.user_says(agent_id, "What are your opening hours?")

@@ -170,6 +170,12 @@ def test_the_emulator_console_shows_what_the_emulator_holds_live(
     said = page.locator("#transcript li.assistant", has_text="We deliver every day.")
     expect(said).to_have_count(1)
 
+    # the other party speaks, from the console (the emulator's own action)
+    page.get_by_label("The user says").fill("And on holidays?")
+    page.get_by_role("button", name="Speak as the user").click()
+    expect(page.locator("#action-status")).to_have_text("The user spoke.")
+    expect(page.locator("#transcript li.untrusted", has_text="And on holidays?")).to_have_count(1)
+
     # Stop: the agent stops on the emulator
     page.get_by_role("button", name="Stop agent").click()
     expect(page.locator("#status")).to_contain_text("ended")
@@ -208,6 +214,7 @@ def test_the_api_refuses_foreign_hosts_origins_and_forms(emulator: Emulator) -> 
     assert httpx.post(f"{api}/agents/nope/end", json={}).status_code == 404
     assert httpx.get(f"{api}/agents/nope").status_code == 404
     assert httpx.post(f"{api}/agents/x/dance", json={}).status_code == 404
+    assert httpx.post(f"{api}/agents/nope/user-says", json={"text": "hi"}).status_code == 404
     page = httpx.get(emulator.console)
     assert page.text == console_html("/console/api")
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]

@@ -10,7 +10,8 @@ the server's (:mod:`convoai_mcp.server.console`), which this package does not im
 * ``GET  /console/api/events`` — Server-Sent Events, ``event: change`` on every change (the
   emulator's state is read every :data:`TICK_SECONDS`: it is in memory, and changes lazily);
 * ``POST /console/api/agents/{agent_id}/say`` ``{"text"}``, ``.../interrupt``, ``.../end`` —
-  the agent speaks, is interrupted, stops (or its call is hung up), as through the REST API.
+  the agent speaks, is interrupted, stops (or its call is hung up), as through the REST API;
+  ``.../user-says`` ``{"text"}`` — the other party speaks (as the admin endpoint's ``say``).
 
 What it shows is the emulator's truth, not what a server was told: agents started by any
 client, inbound calls, the callee's scripted lines. Nothing of an agent's configuration (its
@@ -51,7 +52,7 @@ TICK_SECONDS = 0.25
 KEEPALIVE_SECONDS = 15.0
 """An SSE comment this often keeps a quiet stream open."""
 
-_ACTIONS = ("say", "interrupt", "end")
+_ACTIONS = ("say", "user-says", "interrupt", "end")
 _HEADERS = {
     "cache-control": "no-store",
     "x-content-type-options": "nosniff",
@@ -206,12 +207,16 @@ class EmulatorConsole:
                 agent = state.agents.get(agent_id)
                 if agent is None:
                     return 404, {"error": f"the emulator holds no agent {agent_id}"}
-                if action == "say":
+                if action in ("say", "user-says"):
                     text = body.get("text")
                     if not isinstance(text, str) or not text.strip():
-                        return 400, {"error": 'send {"text": "what the agent says"}'}
-                    state.speak(agent_id, text)
-                    done = "speak"
+                        return 400, {"error": 'send {"text": "what is said"}'}
+                    if action == "say":
+                        state.speak(agent_id, text)
+                        done = "speak"
+                    else:
+                        state.user_says(agent_id, text)
+                        done = "user_says"
                 elif action == "interrupt":
                     state.interrupt(agent_id)
                     done = "interrupt"
