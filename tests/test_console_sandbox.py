@@ -13,6 +13,10 @@ import asyncio
 import contextlib
 import io
 import json
+import re
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
@@ -21,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import httpx
 import pytest
 from _axe import axe_violations
+from _server_helpers import subprocess_env
 from test_approval_browser import chromium_context
 from test_console_browser import _expect, _screenshot
 from test_sandbox_agents import basic, cascading_body
@@ -266,3 +271,37 @@ async def _stream_announces_changes() -> None:
     assert second.startswith("event: change\n")
     assert len(json.loads(second.split("data: ", 1)[1])["agents"]) == 1
     await stream.aclose()
+
+
+@pytest.mark.slow
+def test_sandbox_console_command_serves_the_page(tmp_path: Path) -> None:
+    """``convoai-mcp sandbox --console --port 0`` in a real process: the banner's console URL
+    serves the page and the emulator's API; Ctrl-C ends it cleanly."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "convoai_mcp", "sandbox", "--console", "--port", "0"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=subprocess_env(),
+    )
+    try:
+        assert proc.stdout is not None
+        seen = b""
+        pattern = rb"# console: (http://127\.0\.0\.1:\d+/console)\n"
+        while (match := re.search(pattern, seen)) is None:
+            line = proc.stdout.readline()
+            assert line, f"the sandbox ended before printing its console: {seen!r}"
+            seen += line
+        url = match.group(1).decode()
+        page = httpx.get(url, timeout=30)
+        assert page.status_code == 200 and 'data-api="/console/api"' in page.text
+        listed = httpx.get(url + "/api/agents", timeout=30).json()
+        assert listed["agents"] == [] and listed["source"] == "emulator"
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+        assert b"Traceback" not in err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
