@@ -55,8 +55,9 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 class Servers:
     """Emulator + MCP server over HTTP + an MCP client, in a thread of their own."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, env: dict[str, str] | None = None) -> None:
         self.tmp = tmp
+        self.env = dict(env or {})
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._stack = contextlib.AsyncExitStack()
@@ -78,6 +79,7 @@ class Servers:
             "CONVOAI_ARCHIVE_PATH": str(self.tmp / "archive.sqlite3"),
             "CONVOAI_LOG_LEVEL": "INFO",
             **BY_ARGUMENT,  # the model's confirm=true places the test's call (no human here)
+            **self.env,
         }
         settings = Settings.from_env(env)
         server = self.server = build_server(settings, poll_interval=0.05)
@@ -223,6 +225,14 @@ class Servers:
             self.sandbox.state.advance(30)
 
         self.run(say())
+
+    def advance(self, seconds: float) -> None:
+        """Move the emulator's clock (calls are answered, ring out, hang up)."""
+
+        async def move() -> None:
+            self.sandbox.state.advance(seconds)
+
+        self.run(move())
 
     def emulator_status(self, agent_id: str) -> str:
         async def status() -> str:
