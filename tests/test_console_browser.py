@@ -555,3 +555,61 @@ def test_the_accessibility_check_finds_problems(page: Page) -> None:
     )
     found = {v["id"] for v in axe_violations(page)}
     assert {"color-contrast", "label", "button-name", "svg-img-alt"} <= found, found
+
+
+def test_the_browser_console_refreshes_from_the_event_stream_not_a_timer(
+    servers: Servers, page: Page
+) -> None:
+    """Ten minutes of the page's timers (a fake clock) bring no API reads: the page reads
+    when the event stream says something changed (and after its own actions), never on a
+    timer; a change then arrives through the stream."""
+    expect = _expect()
+    started = servers.tool("start_agent", {"channel": "quiet-room"})
+    agent_id = started["agent_id"]
+    reads: list[str] = []
+    page.on(
+        "request",
+        lambda r: reads.append(r.url) if "/console/api/agents" in r.url else None,
+    )
+    page.clock.install()
+    page.goto(servers.console)
+    page.locator(f'#agents button[data-agent="{agent_id}"]').click()
+    expect(page.locator("#status")).to_contain_text("RUNNING")
+    expect(page.locator("#conn")).to_have_text("live")
+    before = len(reads)
+    page.clock.run_for(10 * 60_000)
+    assert len(reads) - before < 5, reads[before:]  # a 2 s poll would have made 300
+    servers.user_says(agent_id, "Still there?")
+    expect(page.locator("#transcript li.untrusted", has_text="Still there?")).to_have_count(1)
+    servers.tool("stop_agent", {"agent_id": agent_id})
+
+
+def test_the_mcp_app_poll_is_bounded(servers: Servers, page: Page) -> None:
+    """Without resource updates from the host the App polls every 2 s, and stops after 30
+    minutes even while the agent runs (a fake clock drives the page's timers)."""
+    expect = _expect()
+    calls: list[str] = []
+
+    def call_tool(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        calls.append(name)
+        return servers.raw_tool(name, arguments)
+
+    page.expose_function("callTool", call_tool)
+    page.clock.install()
+    started = servers.raw_tool("start_agent", {"channel": "poll-room"})
+    agent_id = started["structuredContent"]["agent_id"]
+    page.set_content(HOST_PAGE)
+    page.evaluate("(result) => { window.toolResult = result; }", started)
+    page.evaluate("(html) => { document.getElementById('app').srcdoc = html; }", servers.ui_page())
+    app = page.frame_locator("#app")
+    expect(app.locator("#status")).to_contain_text("RUNNING")
+    expect(app.locator("#conn")).to_have_attribute("data-refresh", "poll")
+    before = calls.count("get_history")
+    page.clock.run_for(31 * 60_000)
+    expect(app.locator("#conn")).to_have_attribute("data-refresh", "stopped")
+    assert calls.count("get_history") > before  # it did poll meanwhile
+    settled = len(calls)
+    page.clock.run_for(10 * 60_000)
+    expect(app.locator("#conn")).to_have_attribute("data-refresh", "stopped")
+    assert len(calls) - settled < 5  # no poll any more
+    servers.tool("stop_agent", {"agent_id": agent_id})
