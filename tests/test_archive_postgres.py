@@ -41,7 +41,15 @@ async def test_the_server_creates_the_schema_and_records_its_version(postgres_ur
     archive = PostgresArchive(postgres_url)
     await archive.check()
     await archive.aclose()
-    assert tables(postgres_url) == {"schema_version", "agents", "history", "turns", "audit"}
+    assert tables(postgres_url) == {
+        "schema_version",
+        "agents",
+        "history",
+        "turns",
+        "audit",
+        "campaigns",
+        "campaign_destinations",
+    }
     assert versions(postgres_url) == [v for v, _ in MIGRATIONS]
     assert versions(postgres_url)[-1] == SCHEMA_VERSION
 
