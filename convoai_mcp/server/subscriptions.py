@@ -44,6 +44,8 @@ logger = logging.getLogger(__name__)
 
 HISTORY_URI = "convoai://agents/{agent_id}/history"
 _HISTORY = re.compile(r"convoai://agents/([A-Za-z0-9_.:-]{1,128})/history")
+_CAMPAIGN = re.compile(r"convoai://campaigns/[A-Za-z0-9_-]{1,64}")
+"""A campaign's resource: no watcher; the campaign scheduler publishes its updates."""
 _CLEANUP = "convoai_mcp.subscriptions"  # Connection.state key: its cleanup is registered
 
 Notify = Callable[[str], Awaitable[None]]
@@ -53,6 +55,11 @@ def history_agent_id(uri: str) -> str | None:
     """The agent id of a history URI, or None if ``uri`` is not one."""
     match = _HISTORY.fullmatch(uri)
     return match.group(1) if match else None
+
+
+def subscribable(uri: str) -> bool:
+    """True for the URIs that take subscriptions: an agent's history, a campaign."""
+    return history_agent_id(uri) is not None or _CAMPAIGN.fullmatch(uri) is not None
 
 
 class Subscriptions:
@@ -82,6 +89,8 @@ class Subscriptions:
         """
         agent_id = history_agent_id(uri)
         if agent_id is None:
+            if _CAMPAIGN.fullmatch(uri) is not None:  # published by the campaign scheduler
+                self._subscribers.setdefault(uri, {})[key] = notify
             return
         watched = self._watched.get(uri)
         if watched is None or not watched[0].running:
@@ -109,8 +118,12 @@ class Subscriptions:
         for uri in [uri for uri, keys in self._subscribers.items() if key in keys]:
             self.remove(uri, key)
 
-    def _changed(self, uri: str) -> Callable[[Watcher], Awaitable[None]]:
-        async def changed(_: Watcher) -> None:
+    async def publish(self, uri: str) -> None:
+        """Notify the subscribers of ``uri`` (a campaign's: its scheduler calls this)."""
+        await self._changed(uri)(None)
+
+    def _changed(self, uri: str) -> Callable[[Watcher | None], Awaitable[None]]:
+        async def changed(_: Watcher | None) -> None:
             seen: set[int] = set()
             for key, notify in list(self._subscribers.get(uri, {}).items()):
                 if id(notify) in seen:  # one publish on the shared bus serves every stream
@@ -152,11 +165,11 @@ def register(server: MCPServer[Runtime], runtime: Runtime) -> Subscriptions:
     async def subscribe(
         ctx: ServerRequestContext[Runtime, Any], params: SubscribeRequestParams
     ) -> EmptyResult:
-        if history_agent_id(params.uri) is None:
+        if not subscribable(params.uri):
             raise MCPError(
                 INVALID_PARAMS,
                 f"cannot subscribe to {params.uri}: only convoai://agents/{{agent_id}}/history "
-                "supports subscriptions",
+                "and convoai://campaigns/{campaign_id} support subscriptions",
             )
         session, connection = ctx.session, _connection(ctx)
 
@@ -189,9 +202,7 @@ def register(server: MCPServer[Runtime], runtime: Runtime) -> Subscriptions:
 
     async def listen(ctx: ServerRequestContext[Runtime, Any], params: Any) -> Any:
         uris = [
-            uri
-            for uri in (params.notifications.resource_subscriptions or [])
-            if history_agent_id(uri) is not None
+            uri for uri in (params.notifications.resource_subscriptions or []) if subscribable(uri)
         ]
         key = object()
         try:
