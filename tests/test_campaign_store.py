@@ -105,6 +105,9 @@ async def test_claims_respect_concurrency_and_rate(opener: Opener) -> None:
         "a", 100.0, 10, 30.0, campaign_id="c1", max_in_flight=2, per_minute=3
     )
     assert [d["idx"] for d in first] == [0, 1]
+    # claimed, not dialled yet: they count against the pacing already (a second round in a
+    # row must not take the same budget again)
+    assert await store.claim_due("a", 100.5, 10, 30.0, campaign_id="c1", max_in_flight=2) == []
     for d in first:  # dialled: in flight, counted against the pacing
         assert await store.update_destination(
             "c1", d["idx"], "a", {"state": "dialing", "dialed_at": 100.0}

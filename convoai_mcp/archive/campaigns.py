@@ -169,11 +169,16 @@ SELECT_DESTINATIONS = f"SELECT {', '.join(DESTINATION_COLUMNS)} FROM campaign_de
 COUNT_STATES = (
     "SELECT state, count(*) FROM campaign_destinations WHERE campaign_id = ? GROUP BY state"
 )
+# A queued destination under a live claim is about to be dialled: it counts as in flight and
+# as a dial of the last minute (else two rounds in a row would both take the same budget).
 IN_FLIGHT = (
     "SELECT count(*) FROM campaign_destinations WHERE campaign_id = ? "
-    "AND state IN ('dialing', 'ringing', 'answered')"
+    "AND (state IN ('dialing', 'ringing', 'answered') OR (state = 'queued' AND claim_until >= ?))"
 )
-RECENT_DIALS = "SELECT count(*) FROM campaign_destinations WHERE campaign_id = ? AND dialed_at >= ?"
+RECENT_DIALS = (
+    "SELECT count(*) FROM campaign_destinations WHERE campaign_id = ? AND (dialed_at >= ? "
+    "OR (state = 'queued' AND claim_until >= ?))"
+)
 # In-progress calls whose owner's lease ran out (a dead process): taken over to follow them.
 ORPHANS = (
     SELECT_DESTINATIONS + " WHERE state IN ('dialing', 'ringing', 'answered') "

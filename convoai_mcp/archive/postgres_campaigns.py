@@ -113,9 +113,9 @@ class PostgresCampaigns:
             room = limit
             if campaign_id is not None:
                 await conn.execute("SELECT 1 FROM campaigns WHERE id = %s FOR UPDATE", extra)
-                cur = await conn.execute(_pg(c.IN_FLIGHT), extra)
+                cur = await conn.execute(_pg(c.IN_FLIGHT), (campaign_id, now))
                 in_flight = (await cur.fetchone() or (0,))[0]
-                cur = await conn.execute(_pg(c.RECENT_DIALS), (campaign_id, now - 60.0))
+                cur = await conn.execute(_pg(c.RECENT_DIALS), (campaign_id, now - 60.0, now))
                 recent = (await cur.fetchone() or (0,))[0]
                 room = c.budget(limit, int(in_flight), int(recent), max_in_flight, per_minute)
             cur = await conn.execute(_pg(c.ORPHANS.format(campaign=scope)) + lock, (now, *extra))

@@ -99,8 +99,8 @@ class SQLiteCampaigns:
             orphans = conn.execute(c.ORPHANS.format(campaign=scope), (now, *extra)).fetchall()
             room = limit
             if campaign_id is not None:
-                in_flight = conn.execute(c.IN_FLIGHT, (campaign_id,)).fetchone()[0]
-                recent = conn.execute(c.RECENT_DIALS, (campaign_id, now - 60.0)).fetchone()[0]
+                in_flight = conn.execute(c.IN_FLIGHT, (campaign_id, now)).fetchone()[0]
+                recent = conn.execute(c.RECENT_DIALS, (campaign_id, now - 60.0, now)).fetchone()[0]
                 room = c.budget(limit, int(in_flight), int(recent), max_in_flight, per_minute)
             due = []
             if room > 0:
