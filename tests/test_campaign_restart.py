@@ -8,13 +8,13 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import anyio
-import httpx
+import httpx2
 import pytest
 from _server_helpers import REPO, error_text, subprocess_env
 from anyio.abc import Process
@@ -69,9 +69,20 @@ async def server(env: dict[str, str]) -> AsyncIterator[tuple[Process, str]]:
     await process.aclose()
 
 
+async def eventually(
+    condition: Callable[[], bool], *, within: float = 60.0, fail: bool = True
+) -> None:
+    """Until ``condition`` holds (another process works meanwhile), checked every 50 ms."""
+    with anyio.move_on_after(within) as scope:
+        while not condition():  # noqa: ASYNC110 - the other side is another process
+            await anyio.sleep(0.05)
+    if scope.cancelled_caught and fail:
+        raise AssertionError("the other process never got there")
+
+
 @asynccontextmanager
 async def connected(url: str) -> AsyncIterator[Client]:
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with httpx2.AsyncClient(timeout=30) as http:
         async with Client(streamable_http_client(url, http_client=http)) as client:
             yield client
 
@@ -103,15 +114,15 @@ async def test_a_campaign_survives_sigkill_and_dials_nobody_twice(tmp_path: Path
                     },
                 )
                 cid = started["campaign_id"]
-                with anyio.fail_after(60):  # the first two calls are placed
-                    while len(calls) < 2:
-                        await anyio.sleep(0.05)
+                await eventually(lambda: len(calls) >= 2)  # the first two calls are placed
                 sandbox.state.advance(5)  # answered, and the callees said their line
-                with anyio.fail_after(60):  # the server has seen them answered
-                    while (await ok(client, "get_campaign", {"campaign_id": cid}))["summary"][
-                        "counts"
-                    ].get("answered", 0) < 2:
-                        await anyio.sleep(0.05)
+
+                async def answered() -> int:
+                    campaign = await ok(client, "get_campaign", {"campaign_id": cid})
+                    return int(campaign["summary"]["counts"].get("answered", 0))
+
+                while await answered() < 2:  # the server has seen them answered
+                    await eventually(lambda: False, within=0.05, fail=False)
             first.kill()  # SIGKILL: no clean-up of any kind
             await first.wait()
         placed_before = len(calls)
@@ -123,7 +134,8 @@ async def test_a_campaign_survives_sigkill_and_dials_nobody_twice(tmp_path: Path
                     if campaign["status"] == "completed":
                         break
                     sandbox.state.advance(3)
-                    await anyio.sleep(0.1)  # the other process's pace (and its 1 s lease)
+                    # the other process's pace (and its 1 s lease)
+                    await eventually(lambda: False, within=0.1, fail=False)
             transcripts = {
                 d["number"]: await ok(client, "get_history", {"agent_id": d["agent_id"]})
                 for d in campaign["destinations"]
