@@ -92,14 +92,16 @@ async def test_a_campaign_survives_sigkill_and_dials_nobody_twice(tmp_path: Path
     sandbox = Sandbox(DEMO_CREDENTIALS, answer_delay=0.05)
     sandbox.state.callees.set("default", Callee.answers(1, hang_up_after=30, says=[(2, SAID)]))
     async with sandbox.serve("127.0.0.1", 0) as base_url:
+        emulated = server_environment(
+            base_url, DEMO_CREDENTIALS, archive_path=tmp_path / "archive.sqlite3"
+        )
         env = subprocess_env(
-            **server_environment(
-                base_url, DEMO_CREDENTIALS, archive_path=tmp_path / "archive.sqlite3"
-            ),
+            **{**emulated, "CONVOAI_TTS_VENDOR": "openai"},  # no vendor key needed
             CONVOAI_CONFIRM="none",
             CONVOAI_CAMPAIGN_LEASE_SECONDS="1",
             CONVOAI_RATE_PER_MINUTE="1000",
             CONVOAI_LOG_LEVEL="WARNING",
+            CONVOAI_TTS_PARAMS='{"voice": "alloy"}',
         )
         calls = sandbox.state.calls
         async with server(env) as (first, url):
@@ -126,7 +128,7 @@ async def test_a_campaign_survives_sigkill_and_dials_nobody_twice(tmp_path: Path
             first.kill()  # SIGKILL: no clean-up of any kind
             await first.wait()
         placed_before = len(calls)
-        sandbox.state.advance(40)  # the two calls end while no server runs
+        sandbox.state.advance(3)  # the two calls go on while no server runs
         async with server(env) as (_second, url), connected(url) as client:
             with anyio.fail_after(120):
                 while True:
