@@ -41,6 +41,7 @@ __all__ = [
     "spawn_http_server",
     "stop_process",
     "summary",
+    "tool_content",
 ]
 
 REPO = Path(__file__).resolve().parent.parent
@@ -48,6 +49,17 @@ PYTHON = sys.executable
 
 
 # --------------------------------------------------------------------------- results
+
+
+async def tool_content(client: Any, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    """The structured result of tool ``name`` through an ``mcp.Client``; RuntimeError with
+    the tool's text when it failed."""
+    result = await client.call_tool(name, arguments)
+    if result.is_error or result.structured_content is None:
+        text = " ".join(getattr(block, "text", "") for block in result.content)
+        raise RuntimeError(f"{name} failed: {text}")
+    content: dict[str, Any] = result.structured_content
+    return content
 
 
 @dataclass

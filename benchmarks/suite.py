@@ -48,6 +48,8 @@ from benchmarks._harness import (
     stop_process,
     summary,
 )
+from benchmarks._harness import tool_content as _tool
+from benchmarks.campaign import campaign
 from benchmarks.floor_server import build_floor
 from benchmarks.team import team
 
@@ -91,6 +93,8 @@ class Sizes:
     team_throughput_calls: int = 300
     team_in_flight: int = 20
     team_rounds: int = 3
+    campaign_numbers: int = 1000
+    campaign_small: int = 100
 
     @classmethod
     def full(cls) -> Sizes:
@@ -114,6 +118,8 @@ class Sizes:
             team_calls=20,
             team_throughput_calls=100,
             team_rounds=1,
+            campaign_numbers=300,
+            campaign_small=50,
         )
 
     @classmethod
@@ -138,6 +144,8 @@ class Sizes:
             team_throughput_calls=4,
             team_in_flight=2,
             team_rounds=1,
+            campaign_numbers=6,
+            campaign_small=3,
         )
 
 
@@ -146,15 +154,6 @@ class Sizes:
 
 def _text(i: int) -> str:
     return f"Benchmark sentence number {i}."
-
-
-async def _tool(client: Client, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
-    result = await client.call_tool(name, arguments)
-    if result.is_error or result.structured_content is None:
-        text = " ".join(getattr(block, "text", "") for block in result.content)
-        raise RuntimeError(f"{name} failed: {text}")
-    content: dict[str, Any] = result.structured_content
-    return content
 
 
 @dataclass
@@ -952,5 +951,6 @@ FIGURES: dict[str, Callable[[Sizes], Awaitable[Figure]]] = {
     "failover": failover,
     "memory": memory,
     "team": team,
+    "campaign": campaign,
 }
 """Every figure, in the order the table shows them."""

@@ -41,6 +41,7 @@ def test_every_issue_figure_is_there() -> None:
         "failover",
         "memory",
         "team",
+        "campaign",
     ]
 
 

@@ -29,9 +29,17 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 
+from convoai_mcp.archive._rows import (
+    agent_fields,
+    audit_cursor,
+    audit_row,
+    history_answer,
+    history_rows,
+    turn_rows,
+    turns_answer,
+)
 from convoai_mcp.archive.campaigns import POSTGRES_MIGRATION as _CAMPAIGNS
 from convoai_mcp.archive.postgres_campaigns import PostgresCampaigns
-from convoai_mcp.archive.sqlite import _audit_cursor, _content_hash, _int_or_none, _turn_key
 from convoai_mcp.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -327,22 +335,7 @@ class PostgresArchive(PostgresCampaigns):
     ) -> int:
         """Store new history entries and refresh changed ones (as the SQLite archive does);
         returns how many were new or changed."""
-        now = self._clock()
-        rows = []
-        for entry in entries:
-            data = dict(entry)
-            start = _int_or_none(data.get("speech_start_ms"))
-            rows.append(
-                (
-                    agent_id,
-                    str(data.get("role") or ""),
-                    -1 if start is None else start,
-                    _content_hash(data.get("content") or ""),
-                    start,
-                    json.dumps(data, ensure_ascii=False, default=str),
-                    now,
-                )
-            )
+        rows = history_rows(agent_id, entries, self._clock())
         return await self._write(agent_id, _HISTORY_UPSERT, rows, start_ts=start_ts, status=status)
 
     async def save_turns(
@@ -355,11 +348,7 @@ class PostgresArchive(PostgresCampaigns):
         total_turn_count: int | None = None,
     ) -> int:
         """Store or refresh turns (keyed by ``turn_id``); returns how many were new or changed."""
-        now = self._clock()
-        rows = []
-        for turn in turns:
-            key, order = _turn_key(turn)
-            rows.append((agent_id, key, order, json.dumps(dict(turn), default=str), now))
+        rows = turn_rows(agent_id, turns, self._clock())
         return await self._write(
             agent_id,
             _TURN_UPSERT,
@@ -380,8 +369,7 @@ class PostgresArchive(PostgresCampaigns):
         )
         if found is None:
             return None
-        fields, contents = found
-        return {"agent_id": agent_id, "contents": contents, **fields}
+        return history_answer(agent_id, *found)
 
     async def load_turns(self, agent_id: str) -> dict[str, Any] | None:
         """``{agent_id, name, channel, total_turn_count, turns}`` as archived, or ``None``."""
@@ -393,9 +381,7 @@ class PostgresArchive(PostgresCampaigns):
         )
         if found is None:
             return None
-        fields, turns = found
-        fields.setdefault("total_turn_count", len(turns))
-        return {"agent_id": agent_id, "turns": turns, **fields}
+        return turns_answer(agent_id, *found)
 
     async def _read(
         self, agent_id: str, columns: tuple[str, ...], items_sql: str
@@ -413,12 +399,7 @@ class PostgresArchive(PostgresCampaigns):
             rows = await cur.fetchall()
         if agent is None and not rows:
             return None
-        fields: dict[str, Any] = {}
-        if agent is not None:
-            fields = {
-                key: value for key, value in zip(columns, agent, strict=True) if value is not None
-            }
-        return fields, [json.loads(r[0]) for r in rows]
+        return agent_fields(columns, agent), [json.loads(r[0]) for r in rows]
 
     async def agent_ids(self) -> list[str]:
         """Every archived agent, most recently seen first."""
@@ -433,21 +414,13 @@ class PostgresArchive(PostgresCampaigns):
         """Append one audit entry (JSON-able; its ``at``, Unix seconds, defaults to now, its
         ``placed_number`` marks a placed call); returns its sequence number. Append-only:
         nothing updates or deletes an entry except retention."""
-        data = dict(entry)
-        at = data.get("at")
-        data["at"] = float(at) if isinstance(at, int | float) else self._clock()
-        placed = data.get("placed_number")
+        row = audit_row(entry, self._clock)
         pool = await self._connection_pool()
         async with pool.connection() as conn:
             cur = await conn.execute(
                 "INSERT INTO audit (at, tool, placed_number, data) VALUES (%s, %s, %s, %s) "
                 "RETURNING seq",
-                (
-                    data["at"],
-                    str(data.get("tool") or ""),
-                    placed if isinstance(placed, str) else None,
-                    json.dumps(data, ensure_ascii=False, default=str),
-                ),
+                row,
             )
             row = await cur.fetchone()
         await self._maybe_prune()
@@ -461,7 +434,7 @@ class PostgresArchive(PostgresCampaigns):
         this archive did not hand out."""
         if limit < 1:
             raise ValueError(f"limit must be at least 1, got {limit}")
-        before = _audit_cursor(cursor)
+        before = audit_cursor(cursor)
         pool = await self._connection_pool()
         async with pool.connection() as conn:
             cur = await conn.execute(

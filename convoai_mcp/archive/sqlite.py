@@ -28,7 +28,6 @@ The public methods are async and run the SQLite work in a worker thread
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import sqlite3
@@ -43,6 +42,15 @@ from typing import Any, Literal, TypeVar
 
 import anyio.to_thread
 
+from convoai_mcp.archive._rows import (
+    agent_fields,
+    audit_cursor,
+    audit_row,
+    history_answer,
+    history_rows,
+    turn_rows,
+    turns_answer,
+)
 from convoai_mcp.archive.campaigns import SQLITE_SCHEMA as _CAMPAIGN_SCHEMA
 from convoai_mcp.archive.sqlite_campaigns import SQLiteCampaigns
 from convoai_mcp.errors import ConfigError
@@ -143,27 +151,6 @@ def _as_file(path: Path) -> Path:
     if path.is_dir() or str(path).endswith(("/", os.sep)):
         return path / ARCHIVE_FILENAME
     return path
-
-
-def _content_hash(content: object) -> str:
-    text = content if isinstance(content, str) else json.dumps(content, sort_keys=True)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-
-
-def _int_or_none(value: object) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return int(value)
-
-
-def _turn_key(turn: Mapping[str, Any]) -> tuple[str, float | None]:
-    turn_id = turn.get("turn_id")
-    if isinstance(turn_id, int | float) and not isinstance(turn_id, bool):
-        number = float(turn_id)
-        return (str(int(number)) if number.is_integer() else repr(number)), number
-    if isinstance(turn_id, str) and turn_id:
-        return f"s:{turn_id}", None
-    return f"h:{_content_hash(json.dumps(turn, sort_keys=True, default=str))}", None
 
 
 class SQLiteArchive(SQLiteCampaigns):
@@ -311,22 +298,7 @@ class SQLiteArchive(SQLiteCampaigns):
         """Store history entries not stored yet, and refresh those whose other fields changed (an
         interrupted answer's ``speech_end_ms``), in one transaction; returns how many were new
         or changed. A refreshed entry keeps its place."""
-        now = self._clock()
-        rows = []
-        for entry in entries:
-            data = dict(entry)
-            start = _int_or_none(data.get("speech_start_ms"))
-            rows.append(
-                (
-                    agent_id,
-                    str(data.get("role") or ""),
-                    -1 if start is None else start,
-                    _content_hash(data.get("content") or ""),
-                    start,
-                    json.dumps(data, ensure_ascii=False, default=str),
-                    now,
-                )
-            )
+        rows = history_rows(agent_id, entries, self._clock())
         return self._write(
             agent_id,
             "INSERT INTO history (agent_id, role, start_key, content_hash, speech_start_ms, "
@@ -349,11 +321,7 @@ class SQLiteArchive(SQLiteCampaigns):
         total_turn_count: int | None = None,
     ) -> int:
         """Store or refresh turns (keyed by ``turn_id``); returns how many were new or changed."""
-        now = self._clock()
-        rows = []
-        for turn in turns:
-            key, order = _turn_key(turn)
-            rows.append((agent_id, key, order, json.dumps(dict(turn), default=str), now))
+        rows = turn_rows(agent_id, turns, self._clock())
         return self._write(
             agent_id,
             "INSERT INTO turns (agent_id, turn_key, turn_order, data, archived_at) "
@@ -390,8 +358,7 @@ class SQLiteArchive(SQLiteCampaigns):
         )
         if found is None:
             return None
-        fields, contents = found
-        return {"agent_id": agent_id, "contents": contents, **fields}
+        return history_answer(agent_id, *found)
 
     def load_turns_sync(self, agent_id: str) -> dict[str, Any] | None:
         """``{agent_id, name, channel, total_turn_count, turns}`` as archived, or ``None``."""
@@ -403,9 +370,7 @@ class SQLiteArchive(SQLiteCampaigns):
         )
         if found is None:
             return None
-        fields, turns = found
-        fields.setdefault("total_turn_count", len(turns))
-        return {"agent_id": agent_id, "turns": turns, **fields}
+        return turns_answer(agent_id, *found)
 
     def _read(
         self, agent_id: str, columns: tuple[str, ...], items_sql: str
@@ -420,12 +385,7 @@ class SQLiteArchive(SQLiteCampaigns):
             rows = conn.execute(items_sql, (agent_id,)).fetchall()
         if agent is None and not rows:
             return None
-        fields = {}
-        if agent is not None:
-            fields = {
-                key: value for key, value in zip(columns, agent, strict=True) if value is not None
-            }
-        return fields, [json.loads(r[0]) for r in rows]
+        return agent_fields(columns, agent), [json.loads(r[0]) for r in rows]
 
     # -- audit trail ------------------------------------------------------------------------
 
@@ -439,16 +399,7 @@ class SQLiteArchive(SQLiteCampaigns):
         return seq
 
     def _audit_row(self, entry: Mapping[str, Any]) -> tuple[float, str, str | None, str]:
-        data = dict(entry)
-        at = data.get("at")
-        data["at"] = float(at) if isinstance(at, int | float) else self._clock()
-        placed = data.get("placed_number")
-        return (
-            data["at"],
-            str(data.get("tool") or ""),
-            placed if isinstance(placed, str) else None,
-            json.dumps(data, ensure_ascii=False, default=str),
-        )
+        return audit_row(entry, self._clock)
 
     @staticmethod
     def _insert_audit(conn: sqlite3.Connection, row: tuple[Any, ...]) -> int:
@@ -496,7 +447,7 @@ class SQLiteArchive(SQLiteCampaigns):
         with the cursor of the next (older) page, or None. ``cursor`` is one this returned."""
         if limit < 1:
             raise ValueError(f"limit must be at least 1, got {limit}")
-        before = _audit_cursor(cursor)
+        before = audit_cursor(cursor)
         try:
             with self._locked() as conn:
                 rows = conn.execute(
@@ -655,18 +606,6 @@ class SQLiteArchive(SQLiteCampaigns):
     async def aclose(self) -> None:
         """Close the connection from a worker thread."""
         await self._run(self.close)
-
-
-def _audit_cursor(cursor: str | None) -> int:
-    """The sequence number an audit page continues below (its ``a<seq>`` cursor)."""
-    if cursor is None or cursor == "":
-        return sys.maxsize
-    if not (cursor.startswith("a") and cursor[1:].isdigit() and len(cursor) <= 20):
-        raise ValueError(
-            f"cursor {cursor[:40]!r} is not one this archive handed out; pass the next_cursor "
-            "of the previous page, or none for the latest entries"
-        )
-    return int(cursor[1:])
 
 
 def _companions(path: Path) -> tuple[Path, Path]:
