@@ -38,8 +38,8 @@ _ENV = {
     "CONVOAI_CONFIRM": "none",
     "CONVOAI_CALL_ALLOWLIST": "+1415",
     "CONVOAI_RATE_PER_MINUTE": "1000000",
-    "CONVOAI_MAX_CALLS": "100",
-    "CONVOAI_MAX_AGENTS": "100",
+    "CONVOAI_MAX_CALLS": "10",
+    "CONVOAI_MAX_AGENTS": "10",
     "CONVOAI_CALLS_PER_NUMBER_PER_DAY": "off",
     "CONVOAI_CALL_HOURS": "off",
     # a TTS the emulator's stage validation takes without a vendor key
@@ -47,8 +47,8 @@ _ENV = {
     "CONVOAI_TTS_PARAMS": '{"voice": "alloy"}',
 }
 _CALLEE = {"outcome": "answer", "after": 0, "hang_up_after": 1}
-_STEP = 6.0
-"""Seconds of the emulator's clock per step: 60 new calls at 600 a minute."""
+_STEP = 1.0
+"""Seconds of the emulator's clock per step: 10 new calls at 600 a minute (10 at once)."""
 
 
 def _numbers(count: int, block: int) -> list[str]:
@@ -89,7 +89,7 @@ class _Rig:
             {
                 "name": f"bench-{len(numbers)}",
                 "destinations": [{"number": n} for n in numbers],
-                "pacing": {"max_concurrent": 100, "calls_per_minute": 600},
+                "pacing": {"max_concurrent": 10, "calls_per_minute": 600},
             },
         )
         campaign_id = str(started["campaign_id"])
