@@ -509,6 +509,7 @@ async def _until_tools(
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE if stderr else asyncio.subprocess.DEVNULL,
+        limit=_LINE_LIMIT,
     )
     assert process.stdin is not None
     assert process.stdout is not None
@@ -540,6 +541,10 @@ async def _until_tools(
     finally:
         await stop_process(process)
 
+
+_LINE_LIMIT = 16 * 1024 * 1024
+"""Longest JSON-RPC line read from a server: the tools/list answer of 24 tools is over asyncio's
+default 64 KiB."""
 
 _IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
 

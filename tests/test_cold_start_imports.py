@@ -27,7 +27,6 @@ LAZY = (
     "convoai_mcp.profiles._profiles",
     "convoai_mcp.profiles._vendors",
     "convoai_mcp.profiles._catalog",
-    "convoai_mcp.calling_rules",
     "phonenumbers",
     "tomllib",
     "difflib",
@@ -36,7 +35,9 @@ LAZY = (
     "psycopg",
     "jwt",
 )
-"""Not imported by a plain stdio start-up (no profile file, no calling rules set)."""
+"""Not imported by a plain stdio start-up (no profile file, no calling rules set). (The calling
+rules are: the campaign scheduler, which resumes campaigns at start-up, imports them with its
+dialer; reading the configuration does not, see the last test.)"""
 
 _IMPORT = re.compile(r"^import time:\s+\d+ \|\s+\d+ \|\s*(\S+)\s*$", re.MULTILINE)
 _REQUESTS = [
@@ -147,3 +148,26 @@ def test_lazily_checked_settings_still_stop_start_up(tmp_path: Path, name: str, 
     assert proc.returncode == 2, proc.stderr
     assert name in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_reading_the_configuration_loads_no_profiles_calling_rules_or_toml(
+    tmp_path: Path,
+) -> None:
+    code = (
+        "import sys\n"
+        "from convoai_mcp.config import Settings\n"
+        "Settings.from_env()\n"
+        "lazy = ('convoai_mcp.profiles', 'convoai_mcp.calling_rules', 'phonenumbers', "
+        "'tomllib', 'difflib')\n"
+        "print(sorted(m for m in lazy if m in sys.modules))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+        cwd=tmp_path,
+        timeout=120,
+        check=True,
+    )
+    assert proc.stdout.strip() == "[]", proc.stdout + proc.stderr
