@@ -9,8 +9,9 @@ calls' lengths cost no waiting; the transcript watchers poll every 50 ms of real
 Measured, for a campaign of ``campaign_small`` numbers and one of ``campaign_numbers``:
 
 * CPU time of this process per campaign call, next to the CPU per call of the same calls placed
-  and hung up one by one with the ``call`` and ``hangup`` tools (the baseline: what placing a
-  call costs without a scheduler). Their difference is the scheduler's overhead per call.
+  one by one with the ``call`` tool and followed to their end with ``wait`` (the baseline: a
+  call placed and followed by the same transcript watcher, without a scheduler). Their
+  difference is the scheduler's overhead per call.
 * Memory: this process's peak RSS above its RSS before the campaign, sampled while it runs,
   for the large campaign next to the small one (flat: the larger list must not cost more than
   its rows).
@@ -117,12 +118,18 @@ class _Rig:
         }
 
     async def direct_calls(self, numbers: list[str]) -> dict[str, float]:
-        """The same calls one by one through ``call`` and ``hangup``: CPU per call."""
+        """The same calls one by one through ``call`` and ``wait`` (until the callee hung up,
+        followed by the same transcript watcher): CPU per call."""
         gc.collect()
         c0, t0 = time.process_time(), time.perf_counter()
         for number in numbers:
             placed = await _tool(self.client, "call", {"to_number": number})
-            await _tool(self.client, "hangup", {"agent_id": placed["agent_id"]})
+            await self.advance(_STEP)  # the callee hangs up
+            await _tool(
+                self.client,
+                "wait",
+                {"agent_id": placed["agent_id"], "until": "ended", "timeout_seconds": 30},
+            )
         return {
             "calls": len(numbers),
             "cpu_s": time.process_time() - c0,
@@ -172,14 +179,14 @@ async def campaign(sizes: Any) -> Figure:
             per_call["large"],
             direct_ms,
             "ms",
-            baseline_label="call + hangup tools, one by one",
+            baseline_label="call + wait tools, one by one",
         ),
         Row.of(
             f"campaign of {small}: CPU per call",
             per_call["small"],
             direct_ms,
             "ms",
-            baseline_label="call + hangup tools, one by one",
+            baseline_label="call + wait tools, one by one",
         ),
         Row.of(
             f"campaign of {large}: peak RSS growth",
