@@ -215,13 +215,13 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         ports: list[int] = []
         for name, key in (("a", KEY), ("b", KEY), ("c", OTHER_KEY)):
             archive = tmp_path_factory.mktemp(f"replica-{name}") / "archive.sqlite3"
-            env = subprocess_env(
-                **api,
-                CONVOAI_ARCHIVE_PATH=str(archive),
-                CONVOAI_REQUEST_STATE_KEY=key,
-                CONVOAI_CALL_ALLOWLIST="+1415555",
-                CONVOAI_TTS_PARAMS=TTS_PARAMS,  # what the emulator requires of microsoft
-            )
+            ours = {
+                "CONVOAI_ARCHIVE_PATH": str(archive),
+                "CONVOAI_REQUEST_STATE_KEY": key,
+                "CONVOAI_CALL_ALLOWLIST": "+1415555",
+                "CONVOAI_TTS_PARAMS": TTS_PARAMS,  # what the emulator requires of microsoft
+            }
+            env = subprocess_env(**{**api, **ours})
             command = [sys.executable, "-m", "convoai_mcp", "--transport", "streamable-http"]
             replica = Process([*command, "--port", "0", "--stateless"], env, stream="stderr")
             started.append(replica)
