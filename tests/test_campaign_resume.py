@@ -53,7 +53,7 @@ async def test_a_new_server_resumes_the_campaign_at_start_up(tmp_path: Path) -> 
         try:
             async with Client(second) as client:
                 with anyio.fail_after(30):  # resumed by the server's start, no tool called
-                    while second.runtime not in _SCHEDULERS:
+                    while second.runtime not in _SCHEDULERS:  # noqa: ASYNC110 - no event for it
                         await anyio.sleep(0.01)
                 resumed = scheduler_of(second.runtime)
                 assert resumed is not None and resumed.running
