@@ -9,7 +9,7 @@ from pathlib import Path
 
 import anyio
 from _campaign_helpers import NO_CONFIRM, finished, ok, states, until
-from _server_helpers import Rig
+from _server_helpers import OUTBOUND, Rig
 from mcp import Client
 
 from convoai_mcp.config import Settings
@@ -71,3 +71,59 @@ async def test_a_new_server_resumes_the_campaign_at_start_up(tmp_path: Path) -> 
     assert sorted(creates) == NUMBERS  # one create per number
     for history in histories:
         assert SAID in [e["untrusted_text"] for e in history["entries"] if e["role"] == "user"]
+
+
+async def test_a_destination_taken_over_while_dialing_is_called_once(tmp_path: Path) -> None:
+    """The crash window between recording an attempt and its create: the call the dead owner
+    placed is found by its channel and adopted; one it never placed is placed once."""
+    from _campaign_helpers import campaign_rig
+
+    from convoai_mcp.server.campaigns.dialer import attempt_names
+
+    placed, never = NUMBERS[0], NUMBERS[1]
+    async with campaign_rig(tmp_path) as (r, s), Client(r.server) as client:
+        r.sandbox.state.callees.set("default", Callee("busy"))
+        now = s.clock()
+        spec = {"pacing": {"max_concurrent": 2, "calls_per_minute": 60}, "retries": {}}
+        rows = []
+        for idx, number in enumerate((placed, never)):
+            channel, name = attempt_names("cdead", idx, 1)
+            attempt = {"attempt": 1, "started_at": now, "channel": channel, "name": name}
+            rows.append(
+                {
+                    "campaign_id": "cdead",
+                    "idx": idx,
+                    "number": number,
+                    "state": "dialing",
+                    "attempts": [attempt],
+                    "dialed_at": now,
+                    "claim_owner": "a dead server",
+                    "claim_until": now - 1,
+                    "updated_at": now,
+                }
+            )
+        campaign = {
+            "id": "cdead",
+            "name": "Crashed",
+            "status": "running",
+            "spec": spec,
+            "created_at": now,
+            "updated_at": now,
+        }
+        # the dead server's create of the first one did reach the service
+        channel, name = attempt_names("cdead", 0, 1)
+        request = s.call_request(spec, rows[0], name=name, channel=channel, from_number=OUTBOUND)
+        from convoai_mcp.server.runtime import make_client
+
+        dead = make_client(r.settings)  # the dead server's own client (and record)
+        try:
+            await dead.calls.create(request)
+        finally:
+            await dead.aclose()
+        await s.store.create_campaign(campaign, rows)
+        s.wake()
+        done = await until(client, r, s, "cdead", finished)
+    per_number = [c.to_number for c in r.sandbox.state.calls.values()]
+    assert sorted(per_number) == [placed, never]  # one create each: adopted, and placed once
+    assert states(done) == ["busy", "busy"]
+    assert [len(d["attempts"]) for d in done["destinations"]] == [1, 1]
