@@ -20,9 +20,6 @@ NO_CONFIRM = {
     "CONVOAI_CALL_ALLOWLIST": "+1415",
     "CONVOAI_RATE_PER_MINUTE": "1000",
     "CONVOAI_MAX_CALLS": "20",
-    # a TTS the emulator's stage validation takes without a vendor key
-    "CONVOAI_TTS_VENDOR": "openai",
-    "CONVOAI_TTS_PARAMS": '{"voice": "alloy"}',
 }
 
 

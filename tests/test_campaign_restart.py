@@ -96,12 +96,11 @@ async def test_a_campaign_survives_sigkill_and_dials_nobody_twice(tmp_path: Path
             base_url, DEMO_CREDENTIALS, archive_path=tmp_path / "archive.sqlite3"
         )
         env = subprocess_env(
-            **{**emulated, "CONVOAI_TTS_VENDOR": "openai"},  # no vendor key needed
+            **emulated,
             CONVOAI_CONFIRM="none",
             CONVOAI_CAMPAIGN_LEASE_SECONDS="1",
             CONVOAI_RATE_PER_MINUTE="1000",
             CONVOAI_LOG_LEVEL="WARNING",
-            CONVOAI_TTS_PARAMS='{"voice": "alloy"}',
         )
         calls = sandbox.state.calls
         async with server(env) as (first, url):

@@ -199,6 +199,11 @@ RENEW = (
     "UPDATE campaign_destinations SET claim_until = ? WHERE claim_owner = ? "
     "AND state IN ('queued', 'dialing', 'ringing', 'answered')"
 )
+ACTIVE = (
+    "SELECT 1 FROM campaigns WHERE status IN ('running', 'paused') UNION ALL "
+    "SELECT 1 FROM campaign_destinations WHERE state IN ('dialing', 'ringing', 'answered') "
+    "LIMIT 1"
+)
 CANCEL_QUEUED = (
     "UPDATE campaign_destinations SET state = 'cancelled', reason = ?, claim_owner = NULL, "
     "claim_until = NULL, next_at = NULL, updated_at = ? WHERE campaign_id = ? AND state = 'queued'"

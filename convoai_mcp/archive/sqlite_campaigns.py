@@ -136,6 +136,18 @@ class SQLiteCampaigns:
             cur = conn.execute(c.CANCEL_QUEUED, (reason, now, campaign_id))
         return cur.rowcount
 
+    def has_active_campaigns_sync(self) -> bool:
+        """True when a campaign is running or paused, or a call of one is in progress (what a
+        server resumes at start-up); False for an archive without campaigns."""
+        try:
+            with self._locked() as conn:
+                row = conn.execute(c.ACTIVE).fetchone()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return False
+            raise
+        return row is not None
+
     # -- async ------------------------------------------------------------------------------
 
     async def create_campaign(

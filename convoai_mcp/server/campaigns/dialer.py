@@ -109,6 +109,8 @@ async def run(s: Scheduler, campaign: dict[str, Any], row: dict[str, Any]) -> No
             await _resume(s, campaign, row)
     except Exception as exc:  # a bug or a broken store must not kill the scheduler
         logger.warning("campaign %s #%s: %s", cid, idx, type(exc).__name__, exc_info=True)
+        with contextlib.suppress(Exception):  # not retried for ever: marked, with why
+            await s.finish(cid, idx, {"state": "failed", "reason": f"server error: {exc!r}"[:300]})
     finally:
         s.done(cid, idx)
 
@@ -146,6 +148,11 @@ async def _fresh(s: Scheduler, campaign: dict[str, Any], row: dict[str, Any]) ->
     attempts.append({"attempt": number_of, "started_at": now, "channel": channel, "name": name})
     try:
         request = s.call_request(spec, row, name=name, channel=channel, from_number=from_number)
+    except ConvoAIError as exc:  # the call cannot be built (a profile gone since): nothing sent
+        s.rt.guard.release(reservation)
+        await s.finish(cid, idx, {"state": "failed", "reason": exc.message})
+        return
+    try:
         recorded = await s.store.update_destination(
             cid,
             idx,
@@ -211,7 +218,12 @@ async def _resume(s: Scheduler, campaign: dict[str, Any], row: dict[str, Any]) -
             return
         await s.finish(cid, idx, {"state": "skipped", "rule": rule, "reason": exc.message})
         return
-    request = s.call_request(spec, row, name=name, channel=channel, from_number=from_number)
+    try:
+        request = s.call_request(spec, row, name=name, channel=channel, from_number=from_number)
+    except ConvoAIError as exc:
+        s.rt.guard.release(reservation)
+        await s.finish(cid, idx, {"state": "failed", "reason": exc.message})
+        return
     await _place(s, campaign, row, attempts, request, reservation, adopt=True)
 
 

@@ -13,6 +13,7 @@ __all__ = [
     "NEEDS_HUMAN",
     "OUTCOMES",
     "AttemptResult",
+    "CampaignChange",
     "CampaignList",
     "CampaignResult",
     "CampaignSummary",
@@ -170,6 +171,17 @@ class CampaignResult(_Model):
     retries: Retries = Field(description="Retry rules per outcome.")
     summary: CampaignSummary = Field(description="Counts per state and numbers needing a human.")
     destinations: list[DestinationResult] = Field(description="Every destination, by index.")
+    resource: str = Field(description="The campaign's resource URI (subscribe for updates).")
+    message: str = Field(description="What happened / what to do next, in a sentence.")
+
+
+class CampaignChange(_Model):
+    """What start / pause / resume / cancel_campaign did (get_campaign has every destination)."""
+
+    campaign_id: str = Field(description="ID of the campaign; pass it to get_campaign, ...")
+    name: str = Field(description="Its name.")
+    status: str = Field(description="running, paused, cancelled, completed or expired.")
+    summary: CampaignSummary = Field(description="Counts per state and numbers needing a human.")
     resource: str = Field(description="The campaign's resource URI (subscribe for updates).")
     message: str = Field(description="What happened / what to do next, in a sentence.")
 

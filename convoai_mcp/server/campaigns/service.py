@@ -16,6 +16,7 @@ from convoai_mcp.server.campaigns import scheduler_of
 from convoai_mcp.server.campaigns.models import (
     NEEDS_HUMAN,
     AttemptResult,
+    CampaignChange,
     CampaignList,
     CampaignResult,
     CampaignSummary,
@@ -86,7 +87,7 @@ async def start(
     ends_at: float | None,
     confirm: bool,
     arguments: Mapping[str, Any],
-) -> CampaignResult | Any:
+) -> CampaignChange | Any:
     """Vet, approve, store and start a campaign (returns the approval's InputRequiredResult on
     a 2026-07-28 connection whose client must ask the user first)."""
     from convoai_mcp.server import profiled
@@ -138,7 +139,7 @@ async def start(
         row.update(campaign_id=campaign_id, updated_at=now)
     await s.store.create_campaign(campaign, rows)
     s.wake()
-    return await get(rt, campaign_id, message=_started_message(rows))
+    return await change(rt, campaign_id, message=_started_message(rows))
 
 
 async def _vet(
@@ -328,6 +329,19 @@ async def get(rt: Runtime, campaign_id: str, *, message: str | None = None) -> C
     return _view(campaign, rows, message)
 
 
+async def change(rt: Runtime, campaign_id: str, *, message: str) -> CampaignChange:
+    """The short answer of start / pause / resume / cancel_campaign."""
+    full = await get(rt, campaign_id, message=message)
+    return CampaignChange(
+        campaign_id=full.campaign_id,
+        name=full.name,
+        status=full.status,
+        summary=full.summary,
+        resource=full.resource,
+        message=full.message,
+    )
+
+
 async def listing(rt: Runtime, *, status: str | None, limit: int) -> CampaignList:
     s = _scheduler(rt, "list_campaigns")
     items = []
@@ -348,27 +362,27 @@ async def listing(rt: Runtime, *, status: str | None, limit: int) -> CampaignLis
 # -- changing -----------------------------------------------------------------------------------
 
 
-async def pause(rt: Runtime, campaign_id: str) -> CampaignResult:
+async def pause(rt: Runtime, campaign_id: str) -> CampaignChange:
     s = _scheduler(rt, "pause_campaign")
     campaign = await _campaign(s, "pause_campaign", campaign_id)
     if campaign["status"] == "paused":
-        return await get(rt, campaign_id, message="already paused")
+        return await change(rt, campaign_id, message="already paused")
     if not await s.store.set_campaign_status(campaign_id, "paused", expect=("running",)):
         raise ToolError(
             f"pause_campaign failed: the campaign is {campaign['status']}, not running. Next: "
             "only a running campaign can be paused."
         )
     await s.changed(campaign_id)
-    return await get(
+    return await change(
         rt, campaign_id, message="paused: no new calls; calls in progress go on to their end"
     )
 
 
-async def resume(rt: Runtime, campaign_id: str) -> CampaignResult:
+async def resume(rt: Runtime, campaign_id: str) -> CampaignChange:
     s = _scheduler(rt, "resume_campaign")
     campaign = await _campaign(s, "resume_campaign", campaign_id)
     if campaign["status"] == "running":
-        return await get(rt, campaign_id, message="already running")
+        return await change(rt, campaign_id, message="already running")
     if not await s.store.set_campaign_status(campaign_id, "running", expect=("paused",)):
         raise ToolError(
             f"resume_campaign failed: the campaign is {campaign['status']}, not paused. Next: "
@@ -376,18 +390,18 @@ async def resume(rt: Runtime, campaign_id: str) -> CampaignResult:
         )
     await s.changed(campaign_id)
     s.wake()
-    return await get(rt, campaign_id, message="resumed: calling the remaining numbers")
+    return await change(rt, campaign_id, message="resumed: calling the remaining numbers")
 
 
-async def cancel(rt: Runtime, campaign_id: str, *, hang_up: bool) -> CampaignResult:
+async def cancel(rt: Runtime, campaign_id: str, *, hang_up: bool) -> CampaignChange:
     s = _scheduler(rt, "cancel_campaign")
     campaign = await _campaign(s, "cancel_campaign", campaign_id)
     if campaign["status"] in ("cancelled", "completed", "expired"):
-        return await get(rt, campaign_id, message=f"already {campaign['status']}")
+        return await change(rt, campaign_id, message=f"already {campaign['status']}")
     mode = "hangup" if hang_up else "finish"
     await s.store.set_campaign_status(
         campaign_id, "cancelled", expect=("running", "paused"), stop_mode=mode
     )
     await s.cancel(campaign_id, hang_up=hang_up)
     how = "calls in progress are hung up" if hang_up else "calls in progress finish"
-    return await get(rt, campaign_id, message=f"cancelled: nothing new is dialled; {how}")
+    return await change(rt, campaign_id, message=f"cancelled: nothing new is dialled; {how}")

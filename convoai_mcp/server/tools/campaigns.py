@@ -11,6 +11,7 @@ from pydantic import Field
 from convoai_mcp.server.args import E164, Confirm, Ctx, Greeting, ProfileName, SystemPrompt
 from convoai_mcp.server.campaigns.models import (
     MAX_DESTINATIONS,
+    CampaignChange,
     CampaignList,
     CampaignResult,
     Destination,
@@ -82,7 +83,7 @@ async def start_campaign(
         ),
     ] = None,
     confirm: Confirm = False,
-) -> CampaignResult | InputRequiredResult:
+) -> CampaignChange | InputRequiredResult:
     """Call a list of people, paced, with retries, and get a report: e.g. "call these forty
     patients and confirm tomorrow's appointments".
 
@@ -147,7 +148,7 @@ async def list_campaigns(
 
 
 @tool(order=203, title="Pause a campaign", read_only=False, idempotent=True)
-async def pause_campaign(ctx: Ctx, campaign_id: CampaignId) -> CampaignResult:
+async def pause_campaign(ctx: Ctx, campaign_id: CampaignId) -> CampaignChange:
     """Stop placing new calls of a running campaign; calls in progress go on to their end.
     resume_campaign continues it."""
     from convoai_mcp.server.campaigns import service
@@ -156,7 +157,7 @@ async def pause_campaign(ctx: Ctx, campaign_id: CampaignId) -> CampaignResult:
 
 
 @tool(order=204, title="Resume a campaign", read_only=False, idempotent=True)
-async def resume_campaign(ctx: Ctx, campaign_id: CampaignId) -> CampaignResult:
+async def resume_campaign(ctx: Ctx, campaign_id: CampaignId) -> CampaignChange:
     """Continue a paused campaign: its remaining numbers are called, paced as before."""
     from convoai_mcp.server.campaigns import service
 
@@ -174,7 +175,7 @@ async def cancel_campaign(
             "finish. Either way nothing new is dialled."
         ),
     ] = False,
-) -> CampaignResult:
+) -> CampaignChange:
     """Cancel a campaign: its numbers not called yet are marked cancelled."""
     from convoai_mcp.server.campaigns import service
 
