@@ -27,6 +27,7 @@ LAZY = (
     "convoai_mcp.profiles._profiles",
     "convoai_mcp.profiles._vendors",
     "convoai_mcp.profiles._catalog",
+    "convoai_mcp.calling_rules",
     "phonenumbers",
     "tomllib",
     "difflib",
@@ -35,9 +36,8 @@ LAZY = (
     "psycopg",
     "jwt",
 )
-"""Not imported by a plain stdio start-up (no profile file, no calling rules set). (The calling
-rules are: the campaign scheduler, which resumes campaigns at start-up, imports them with its
-dialer; reading the configuration does not, see the last test.)"""
+"""Not imported by a plain stdio start-up (no profile file, no calling rules set, no campaign to
+resume)."""
 
 _IMPORT = re.compile(r"^import time:\s+\d+ \|\s+\d+ \|\s*(\S+)\s*$", re.MULTILINE)
 _REQUESTS = [
