@@ -273,7 +273,9 @@ class Sandbox:
 
     ``credentials`` default to :meth:`SandboxCredentials.from_env` (demo values where unset).
     ``state`` may be shared by several instances (then ``seed``, delays and ``clock`` of this
-    instance are not used). ``admin=True`` enables the ``/_sandbox/`` admin endpoint.
+    instance are not used). ``admin=True`` enables the ``/_sandbox/`` admin endpoint;
+    ``console=True`` the live console at ``/console`` (:mod:`.console`; ``console_hosts``: names
+    besides loopback it answers to).
     """
 
     def __init__(
@@ -285,6 +287,8 @@ class Sandbox:
         answer_delay: float = 0.2,
         start_delay: float = 0.0,
         admin: bool = False,
+        console: bool = False,
+        console_hosts: frozenset[str] = frozenset(),
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.credentials = credentials if credentials is not None else SandboxCredentials.from_env()
@@ -297,6 +301,8 @@ class Sandbox:
         )
         self.faults = FaultSet()
         self.admin = admin
+        self.console = console
+        self.console_hosts = console_hosts
         self.base_url: str | None = None
         self.webhooks: WebhookSender | None = None
         """The notification callbacks' delivery (:meth:`deliver_webhooks`), if configured."""
@@ -404,6 +410,10 @@ class Sandbox:
             from .admin import admin_routes
 
             routes.insert(0, Mount(ADMIN_PREFIX, routes=admin_routes(self)))
+        if self.console:
+            from .console import console_routes
+
+            routes[:0] = console_routes(self, hosts=self.console_hosts)
 
         async def http_error(request: Request, exc: Exception) -> Response:
             assert isinstance(exc, HTTPException)

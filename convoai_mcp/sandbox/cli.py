@@ -25,6 +25,7 @@ from typing import TextIO
 from convoai_mcp.tokens import validate_app_certificate, validate_app_id
 
 from .app import ADMIN_PREFIX, Sandbox
+from .console import CONSOLE_PATH
 from .credentials import SandboxCredentials
 from .environment import export_lines, server_environment, withheld
 from .runner import bind, is_loopback
@@ -53,6 +54,11 @@ def build_parser(prog: str = "convoai-mcp sandbox") -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--admin", action="store_true", help=f"enable the admin endpoint under {ADMIN_PREFIX}/"
+    )
+    parser.add_argument(
+        "--console",
+        action="store_true",
+        help="serve the live console at /console: every agent and call the emulator holds",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the simulated conversation")
     parser.add_argument(
@@ -109,6 +115,9 @@ def _banner(sandbox: Sandbox, base_url: str, out: TextIO, exports: list[str]) ->
             "(the server needs the same CONVOAI_WEBHOOK_SECRET)",
             file=out,
         )
+    if sandbox.console:
+        root = base_url.split("/api/", 1)[0]
+        print(f"# console: {root}{CONSOLE_PATH}", file=out)
     print("# (emulated: no audio, no real ASR/LLM/TTS; Ctrl-C to stop)", file=out)
     out.flush()
 
@@ -186,6 +195,8 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "convoai-mcp sandbox"
         start_delay=args.start_delay,
         answer_delay=args.answer_delay,
         admin=args.admin,
+        console=args.console,
+        console_hosts=frozenset({args.host}),
     )
     if args.webhook_url is not None and webhook_secret is not None:
         sandbox.deliver_webhooks(args.webhook_url, webhook_secret, tick=1.0)
