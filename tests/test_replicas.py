@@ -27,8 +27,15 @@ from convoai_mcp.config import Settings
 from convoai_mcp.policy import Policy, PolicyError, Reservation
 from convoai_mcp.sandbox import DEMO_CREDENTIALS, Sandbox
 from convoai_mcp.server.app import ConvoAIServer, build_server
-from convoai_mcp.server.replicas import Database, PostgresBus, PostgresLimits, WatchLeases
+from convoai_mcp.server.replicas import (
+    Database,
+    PostgresBus,
+    PostgresLimits,
+    SharedRecords,
+    WatchLeases,
+)
 from convoai_mcp.server.sandbox_mode import sandbox_settings
+from convoai_mcp.started import END_ON_ITS_OWN, END_STOPPED, StartedAgent, StartedAgents
 
 
 class Clock:
@@ -404,9 +411,9 @@ async def test_the_record_of_started_agents_is_shared(postgres_url: str) -> None
         assert f"convoai://agents/{agent_id}/history" in listed
         stopped = await on_b.call_tool("stop_agent", {"agent_id": agent_id})
         assert not stopped.is_error, error_text(stopped)
-        await until(lambda: a.runtime.agents[agent_id].ended)
-        assert a.runtime.agents[agent_id].end_reason == b.runtime.agents[agent_id].end_reason
-        assert a.runtime.agents[agent_id].end_reason is not None
+        # A's own watcher may see it gone first ("ended on its own"): B's stop says more
+        await until(lambda: a.runtime.agents[agent_id].end_reason == END_STOPPED)
+        assert b.runtime.agents[agent_id].end_reason == END_STOPPED
         third = build_server(a.runtime.settings)
         try:
             async with Client(third):
@@ -414,3 +421,32 @@ async def test_the_record_of_started_agents_is_shared(postgres_url: str) -> None
                 assert known is not None and known.ended
         finally:
             await third.runtime.aclose()
+
+
+@pytest.mark.parametrize("seen_first", [True, False])
+async def test_an_end_made_says_more_than_an_end_seen(postgres_url: str, seen_first: bool) -> None:
+    """Replica A's watcher saw the agent gone ("ended on its own") while B stopped it: whichever
+    is written first, the shared record and A's copy say it was stopped."""
+    records: list[SharedRecords] = []
+    for _ in "ab":
+        started = StartedAgents()
+        started.record(StartedAgent("x1", "agent", "n", "room", "1001", "42"))
+        records.append(SharedRecords(Database(postgres_url), started))
+    a, b = records
+    try:
+        await a.start()
+        a.put("x1")
+        await a.flush()
+        ends = [(a, END_ON_ITS_OWN), (b, END_STOPPED)]
+        for record, reason in ends if seen_first else ends[::-1]:
+            record.started.mark_ended("x1", reason)
+            record.put("x1")
+            await record.flush()
+        with psycopg.connect(postgres_url) as conn:
+            row = conn.execute("SELECT end_reason FROM started_agents").fetchone()
+        assert row == (END_STOPPED,)
+        await until(lambda: a.started.agents["x1"].end_reason == END_STOPPED)
+    finally:
+        for record in records:
+            await record.aclose()
+            await record.db.aclose()

@@ -428,7 +428,12 @@ class Watchers:
             except Exception as exc:  # it expires on its own
                 logger.info("could not drop the watch lease of %s: %s", agent_id, exc)
 
-        task = asyncio.get_running_loop().create_task(drop(), name=f"convoai-unlease-{agent_id}")
+        try:
+            task = asyncio.get_running_loop().create_task(
+                drop(), name=f"convoai-unlease-{agent_id}"
+            )
+        except RuntimeError:  # the loop is closing: the lease expires on its own
+            return
         self._drops.add(task)
         task.add_done_callback(self._drops.discard)
 
