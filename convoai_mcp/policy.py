@@ -13,7 +13,8 @@ decides, the limiter is then this replica's own view of what it started.
 Safe by default: no allow-list means no outbound calls; at most
 :data:`DEFAULT_MAX_AGENTS` agents and :data:`DEFAULT_MAX_CALLS` calls at once; at most
 :data:`DEFAULT_RATE_PER_MINUTE` starts (agents and calls together) per minute; ``call`` needs
-confirmation.
+confirmation; the ``admin`` tool set (phone-number administration, :data:`ADMIN_TOOLS`) is
+hidden unless the operator names it in ``CONVOAI_TOOLS_ALLOW``.
 """
 
 from __future__ import annotations
@@ -33,9 +34,14 @@ if TYPE_CHECKING:
     from convoai_mcp.config import Settings
 
 __all__ = [
+    "ADMIN_CONFIRMED",
+    "ADMIN_TOOLS",
     "DEFAULT_MAX_AGENTS",
     "DEFAULT_MAX_CALLS",
     "DEFAULT_RATE_PER_MINUTE",
+    "DEFAULT_TOOL_SET",
+    "OPT_IN_TOOLS",
+    "TOOL_SETS",
     "Kind",
     "Limiter",
     "Policy",
@@ -49,6 +55,26 @@ Kind = Literal["agent", "call"]
 DEFAULT_MAX_AGENTS = 5
 DEFAULT_MAX_CALLS = 2
 DEFAULT_RATE_PER_MINUTE = 10
+
+ADMIN_TOOLS: tuple[str, ...] = ("add_number", "get_number", "update_number", "delete_number")
+"""The ``admin`` tool set: phone-number administration. Hidden unless ``CONVOAI_TOOLS_ALLOW``
+names ``admin`` (or one of these tools); the one list of them (the tool registry registers
+them, the OAuth scopes map ``admin`` to them)."""
+
+ADMIN_CONFIRMED: frozenset[str] = frozenset({"update_number", "delete_number"})
+"""Admin tools that change or remove what exists: a human approves each call (the gate, as for
+``call``), whatever ``CONVOAI_CONFIRM`` says."""
+
+DEFAULT_TOOL_SET = "default"
+"""The name, in ``CONVOAI_TOOLS_ALLOW`` / ``CONVOAI_TOOLS_DENY``, of every tool that is not in an
+opt-in set (what is exposed when ``CONVOAI_TOOLS_ALLOW`` is unset)."""
+
+TOOL_SETS: dict[str, frozenset[str]] = {"admin": frozenset(ADMIN_TOOLS)}
+"""Opt-in tool sets by name: exposed only when ``CONVOAI_TOOLS_ALLOW`` names them (or a tool
+of them)."""
+
+OPT_IN_TOOLS: frozenset[str] = frozenset().union(*TOOL_SETS.values())
+"""Every tool of an opt-in set."""
 
 _ENTRY = re.compile(r"\+[0-9]{1,15}")
 _ENABLE_CALLS = (
@@ -143,22 +169,23 @@ class Policy:
     # -- tools ----------------------------------------------------------------------------
 
     def visible_tools(self, names: Sequence[str]) -> list[str]:
-        """The subset of ``names`` to expose, in the same order.
+        """The subset of ``names`` (every registered tool) to expose, in the same order.
 
-        Raises :class:`ConfigError` when the allow / deny lists name a tool that does not
-        exist (a typo would otherwise silently expose or hide the wrong tools).
+        Raises :class:`ConfigError` when the allow / deny lists name a tool or tool set that
+        does not exist (a typo would otherwise silently expose or hide the wrong tools).
         """
         known = set(names)
+        sets = [DEFAULT_TOOL_SET, *TOOL_SETS]
         for var, listed in (
             ("CONVOAI_TOOLS_ALLOW", self.tools_allow or frozenset()),
             ("CONVOAI_TOOLS_DENY", self.tools_deny),
         ):
-            unknown = sorted(set(listed) - known)
+            unknown = sorted(set(listed) - known - set(sets))
             if unknown:
-                close = "".join(did_you_mean(name, names) for name in unknown)
+                close = "".join(did_you_mean(name, [*names, *sets]) for name in unknown)
                 raise ConfigError(
                     f"{var} names unknown tools: {', '.join(unknown)}{close}",
-                    hint=f"known tools: {', '.join(names)}",
+                    hint=f"known tools: {', '.join(names)}; tool sets: {', '.join(sets)}",
                 )
         return [name for name in names if self.tool_allowed(name)]
 
@@ -166,9 +193,12 @@ class Policy:
         """True when the tool ``name`` may be exposed and called."""
         if self.read_only and name not in self.read_only_tools:
             return False
-        if self.tools_allow is not None and name not in self.tools_allow:
+        if self.tools_allow is None:
+            if name in OPT_IN_TOOLS:
+                return False
+        elif not _listed(name, self.tools_allow):
             return False
-        return name not in self.tools_deny
+        return not _listed(name, self.tools_deny)
 
     def check_tool(self, name: str) -> None:
         """Raise :class:`PolicyError` when ``name`` is hidden by read-only mode or the lists."""
@@ -178,6 +208,11 @@ class Policy:
             raise PolicyError(
                 f"{name} is disabled: the server runs in read-only mode",
                 hint="unset CONVOAI_READ_ONLY to allow tools that start, change or stop things",
+            )
+        if name in OPT_IN_TOOLS and self.tools_allow is None:
+            raise PolicyError(
+                f"{name} is an admin tool, off unless the operator turns the admin tools on",
+                hint="ask the operator to set CONVOAI_TOOLS_ALLOW=default,admin",
             )
         raise PolicyError(
             f"{name} is disabled by the operator's tool lists",
@@ -249,6 +284,15 @@ def rate_reached(rate: int, free_in: float) -> PolicyError:
         f"rate limit reached: {rate} start_agent / call requests per minute",
         hint=f"try again in about {wait} s, or ask the operator to raise CONVOAI_RATE_PER_MINUTE",
     )
+
+
+def _listed(name: str, listed: Collection[str]) -> bool:
+    """True when ``name`` is in ``listed``, by name or through a tool set it names."""
+    if name in listed:
+        return True
+    if DEFAULT_TOOL_SET in listed and name not in OPT_IN_TOOLS:
+        return True
+    return any(name in TOOL_SETS[s] for s in listed if s in TOOL_SETS)
 
 
 @dataclass

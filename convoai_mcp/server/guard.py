@@ -3,6 +3,8 @@
 The server calls a :class:`Guard` at fixed points:
 
 * ``visible_tools`` when it registers tools (read-only mode, allow / deny lists);
+* ``admit_admin`` before a phone-number change or removal is sent (the tool lists and a
+  human's approval);
 * ``admit_agent`` / ``admit_call`` before anything is sent: policy (allow-list, own outbound
   number), limits, rate, and the user's confirmation, in one pass; they return the
   :class:`~convoai_mcp.policy.Reservation` (the slot) that the start flow
@@ -56,7 +58,15 @@ from convoai_mcp.calling_rules import (
 from convoai_mcp.errors import ConvoAIError, NotFoundError
 from convoai_mcp.models import AgentStatus, History, Turns
 from convoai_mcp.phone import PhoneNumberError
-from convoai_mcp.policy import Kind, Limiter, Policy, PolicyError, Reservation, SharedLimits
+from convoai_mcp.policy import (
+    ADMIN_CONFIRMED,
+    Kind,
+    Limiter,
+    Policy,
+    PolicyError,
+    Reservation,
+    SharedLimits,
+)
 from convoai_mcp.redact import Redactor, install_log_redaction, settings_redactor
 from convoai_mcp.server import audit
 from convoai_mcp.server.approval import ApprovalDetails
@@ -233,6 +243,33 @@ class Guard:
     def visible_tools(self, names: Sequence[str]) -> list[str]:
         """Return the tool names this server may expose (read-only mode, allow / deny lists)."""
         return self.policy.visible_tools(names)
+
+    async def admit_admin(
+        self,
+        ctx: Context[Any, Any],
+        *,
+        tool: str,
+        question: str = "",
+        confirm: bool = False,
+        request: Mapping[str, Any] | None = None,
+        details: ApprovalDetails | None = None,
+    ) -> None:
+        """Admit an admin tool's call (``policy.ADMIN_TOOLS``): exposed by the tool lists, and
+        for those that change or remove what exists (``policy.ADMIN_CONFIRMED``) approved by a
+        human through the gate, always; or :class:`PolicyError` /
+        :class:`ConfirmationRequired`, nothing sent."""
+        self.policy.check_tool(tool)
+        approved: Channel | None = None
+        if tool in ADMIN_CONFIRMED:
+            shown = details if details is not None else ApprovalDetails(title=question)
+            approved = await self._confirm(
+                ctx, tool, question, confirm, request=request or {}, details=lambda: shown
+            )
+        _note_admitted(approved)
+
+    def numbers_changed(self) -> None:
+        """Forget the cached outbound numbers (an admin tool added, changed or removed one)."""
+        self._numbers = None
 
     async def admit_agent(
         self,
@@ -643,6 +680,15 @@ class Guard:
             logger.warning("could not archive turns of %s: %s", agent_id, type(exc).__name__)
             return self._archive_problem("written", exc)
         return None
+
+    async def keep_history(self, agent_id: str, history: History) -> str | None:
+        """Archive a history the service reported (a webhook), as a watcher's read is; what went
+        wrong, or None."""
+        return await self._archive_history(agent_id, history)
+
+    async def keep_turns(self, agent_id: str, turns: Turns) -> str | None:
+        """Archive turns the service reported (a webhook); what went wrong, or None."""
+        return await self._archive_turns(agent_id, turns)
 
     async def _snapshot_turns(self, agent_id: str) -> None:
         await self._archive_turns(agent_id, await self.client.agents.turns(agent_id))

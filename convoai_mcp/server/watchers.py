@@ -1,5 +1,5 @@
 """One transcript watcher per running agent: it reads the agent's history, and feeds the
-archive and whoever subscribed (resource subscriptions today; wait, console, webhooks later).
+archive and whoever subscribed (resource subscriptions, wait, the console).
 
 A :class:`Watcher` polls ``GET .../history`` of one agent until the agent has ended (a terminal
 state, :data:`~convoai_mcp.models.TERMINAL_STATES`, or a 404 confirmed by ``GET`` of the agent;
@@ -29,6 +29,10 @@ it). A watcher whose lease another replica holds *follows* (:attr:`Watcher.follo
 the history only when told the agent changed (:meth:`Watchers.poke`, from the other replica's
 event on the shared bus) and otherwise just tries the lease once a period. Every change a
 polling watcher sees goes to :attr:`Watchers.on_change` (the server publishes it on the bus).
+
+What the service reports by webhook (:mod:`convoai_mcp.server.events`) is pushed in without
+waiting for a poll: :meth:`Watcher.push_history`, :meth:`Watcher.push_state`,
+:meth:`Watcher.push_ended`.
 """
 
 from __future__ import annotations
@@ -235,6 +239,42 @@ class Watcher:
             self.task.cancel()
         self._hub._forget(self)
 
+    # -- reported by the service (webhooks) -----------------------------------------------------
+
+    async def push_history(self, history: History) -> None:
+        """A history the service sent (:mod:`convoai_mcp.server.events`): handled as a read of
+        it (the hooks archive it; a changed transcript notifies), without waiting for a poll."""
+        if not self.ended:
+            await self._saw(history, first_counts=True)
+
+    async def push_state(self, state: str, reason: str | None = None) -> None:
+        """A state the service reported: kept while someone wants it (:meth:`want_state`); a
+        change notifies."""
+        if self.ended or not self._state_wanted:
+            return
+        changed = state != self.state
+        self.state = state
+        self.reason = reason if reason is not None else self.reason
+        if changed:
+            self.version += 1
+            await self._notify()
+
+    async def push_ended(self) -> None:
+        """The service reported the agent's end: polling stops, subscribers hear of it and the
+        end hook runs now, as when a poll sees the end."""
+        if self.ended:
+            return
+        self.ended = True
+        if self.task is not asyncio.current_task():
+            self.task.cancel()
+        self.version += 1
+        try:
+            await self._notify()
+            await self._hub.hooks.ended(self)
+        finally:
+            self._first_read.set()
+            self._hub._forget(self)
+
     # -- polling ----------------------------------------------------------------------------
 
     async def _notify(self) -> None:
@@ -261,14 +301,19 @@ class Watcher:
         except ConvoAIError as exc:
             logger.info("history poll of %s failed: %s", self.agent_id, exc.message)
             return False
+        await self._saw(history, first_counts=False)
+        return is_terminal(history.status)
+
+    async def _saw(self, history: History, *, first_counts: bool) -> None:
+        """Keep ``history`` (hooks, :attr:`latest`); a changed transcript notifies (the first
+        one only when ``first_counts``)."""
         self.latest = history
         await self._hub.hooks.seen(self, history)
         fingerprint = _fingerprint(history)
-        if self._fingerprint is not None and fingerprint != self._fingerprint:
+        previous, self._fingerprint = self._fingerprint, fingerprint
+        if fingerprint != previous and (previous is not None or first_counts):
             self.version += 1
             await self._notify()
-        self._fingerprint = fingerprint
-        return is_terminal(history.status)
 
     async def _read_state(self, *, notify: bool) -> None:
         """Read the state (when wanted and a hook reads it); a change notifies."""
@@ -302,6 +347,8 @@ class Watcher:
                 await self._read_state(notify=not ended)
                 self._first_read.set()
                 if ended:
+                    if self.ended:
+                        return  # reported ended meanwhile (push_ended did the rest)
                     self.ended = True
                     self.version += 1
                     await self._notify()
