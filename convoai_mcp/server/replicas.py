@@ -616,6 +616,11 @@ _KEEP_ENDED = 86400.0  # ended agents another replica loads at start-up: those o
 _FORGET_ENDED = 30 * 86400.0  # ended agents' rows are deleted after 30 days
 
 
+def _only_seen(reason: str | None) -> bool:
+    """True for an end a replica only saw (or that says nothing), not one it made."""
+    return reason is None or reason.startswith(END_ON_ITS_OWN)
+
+
 class SharedRecords:
     """The record of started agents shared by replicas (see the module docstring).
 
@@ -667,8 +672,8 @@ class SharedRecords:
                     "end_reason = excluded.end_reason, data = excluded.data, "
                     "updated = excluded.updated "
                     "WHERE NOT started_agents.ended OR (excluded.ended AND "
-                    "started_agents.end_reason IS NOT DISTINCT FROM %s)",
-                    (agent_id, origin, ended, reason, payload, now, END_ON_ITS_OWN),
+                    "(started_agents.end_reason IS NULL OR started_agents.end_reason LIKE %s))",
+                    (agent_id, origin, ended, reason, payload, now, END_ON_ITS_OWN + "%"),
                 )
                 await conn.execute("SELECT pg_notify(%s, %s)", (RECORDS_CHANNEL, notice))
 
@@ -685,7 +690,7 @@ class SharedRecords:
             logger.info("skipping a shared record that does not read: %s", exc)
             return
         local = self.started.get(agent.agent_id)
-        if local is not None and local.ended and ended and local.end_reason == END_ON_ITS_OWN:
+        if local is not None and local.ended and ended and _only_seen(local.end_reason):
             local.end_reason = agent.end_reason  # how it was ended says more than "it ended"
             self.copied += 1
             return
