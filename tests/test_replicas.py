@@ -450,3 +450,43 @@ async def test_an_end_made_says_more_than_an_end_seen(postgres_url: str, seen_fi
         for record in records:
             await record.aclose()
             await record.db.aclose()
+
+
+async def test_what_the_service_reports_to_a_follower_reaches_every_replica(
+    postgres_url: str,
+) -> None:
+    """A webhook lands on B, whose watcher follows A's: the pushed history is still published,
+    and A's subscriber hears of it."""
+    from convoai_mcp.models import History
+
+    updates: list[str] = []
+
+    async def on_message(message: object) -> None:
+        if isinstance(message, ResourceUpdatedNotification):
+            updates.append(message.params.uri)
+
+    async with (
+        two_replicas(postgres_url) as (_, (a, b)),
+        Client(a, mode="legacy", message_handler=on_message) as on_a,
+    ):
+        started = await on_a.call_tool("start_agent", {"channel": "reported"})
+        assert started.structured_content is not None, error_text(started)
+        agent_id = started.structured_content["agent_id"]
+        uri = f"convoai://agents/{agent_id}/history"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MCPDeprecationWarning)
+            await on_a.subscribe_resource(uri)
+        follower = b.runtime.guard.watchers.watch(agent_id, counted=False)
+        unsubscribe = follower.subscribe(lambda _: asyncio.sleep(0))
+        await follower.first_read()
+        assert follower.following
+        updates.clear()
+        bus_a = a._subscriptions
+        assert isinstance(bus_a, PostgresBus)
+        before = bus_a.received
+        pushed = History.model_validate(
+            {"agent_id": agent_id, "contents": [{"role": "assistant", "content": "Reported"}]}
+        )
+        await follower.push_history(pushed)
+        await until(lambda: bus_a.received > before and uri in updates)
+        unsubscribe()
