@@ -374,15 +374,16 @@ async def test_a_dead_replicas_agent_is_adopted_then_freed_when_it_ends(postgres
         assert started.structured_content is not None, error_text(started)
         agent_id = started.structured_content["agent_id"]
         await a.runtime.aclose()  # A is gone: its agent runs on, its slot stays booked
-        with psycopg.connect(postgres_url) as conn:  # ... and A's lease on it lapses
+        with psycopg.connect(postgres_url) as conn:  # ... and A's leases on it lapse
             conn.execute("UPDATE limit_slots SET expires = 0 WHERE agent_id = %s", (agent_id,))
+            conn.execute("UPDATE watch_leases SET expires = 0 WHERE agent_id = %s", (agent_id,))
         refused = await on_b.call_tool("start_agent", {"channel": "next"})
         assert "1 of 1 concurrent agents" in error_text(refused)
         watcher = b.runtime.guard.watcher(agent_id)
         assert watcher is not None and watcher.counted  # adopted: B watches it now
         assert agent_id in b.runtime.guard.limiter.running()
         sandbox.state.stop_agent(agent_id)
-        await until(lambda: agent_id not in b.runtime.guard.limiter.running())
+        await until(lambda: agent_id not in b.runtime.guard.limiter.running(), seconds=30)
         await b.runtime.guard.replicas.limits.flush()  # type: ignore[union-attr]
         again = await on_b.call_tool("start_agent", {"channel": "next"})
         assert not again.is_error, error_text(again)
