@@ -80,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--port", type=int, default=8000, help="port for the HTTP transports (0: a free one)"
     )
     parser.add_argument(
+        "--stateless",
+        action="store_true",
+        help="streamable HTTP without sessions, for replicas behind a load balancer without "
+        "session affinity (also CONVOAI_HTTP_STATELESS=on; see README, Deploying for a team)",
+    )
+    parser.add_argument(
         "--sandbox",
         action="store_true",
         help="start the local emulator in process and use it with demo credentials: no "
@@ -276,6 +282,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         settings = Settings.from_env(require_credentials=not ns.sandbox)
+        if ns.stateless:
+            settings = settings.model_copy(update={"http_stateless": True})
         # From here on, nothing logged to stderr can carry a configured secret.
         _configure_from(settings, settings_redactor(settings))
         from convoai_mcp.server.transports import check_transport
@@ -286,6 +294,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     for warning in settings.warnings:
         _say(f"warning: {warning}")
+    if settings.http_stateless and settings.request_state_key is None:
+        _say(
+            "warning: stateless HTTP without CONVOAI_REQUEST_STATE_KEY: a confirmation asked by "
+            "this replica cannot be answered on another; set the same key on every replica"
+        )
 
     import anyio
 
@@ -610,12 +623,17 @@ async def _serve(settings: Settings, ns: argparse.Namespace) -> None:
                 )
                 return
             auth = ", bearer token required" if token_required else ""
+            mode = ", stateless" if settings.http_stateless else ""
+            fragment = "#token=<CONVOAI_HTTP_TOKEN>"
+            if token_required and settings.oauth_issuer is not None:
+                auth = f", OAuth access token of {settings.oauth_issuer} required"
+                fragment = "#token=<access token>"
             _say(
-                f"{__version__} serving MCP ({ns.transport}) at {url} ({where}{auth}); "
+                f"{__version__} serving MCP ({ns.transport}{mode}) at {url} ({where}{auth}); "
                 "Ctrl-C to stop"
             )
             console = url.rsplit("/", 1)[0] + "/console"
-            _say(f"console at {console}" + ("#token=<CONVOAI_HTTP_TOKEN>" if auth else ""))
+            _say(f"console at {console}" + (fragment if auth else ""))
 
         await serve(
             server,

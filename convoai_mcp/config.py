@@ -53,6 +53,7 @@ __all__ = [
     "LLM_STYLES",
     "LOG_FORMATS",
     "LOG_LEVELS",
+    "OAUTH_SCOPE_ROLES",
     "SECRET_ENV_VARS",
     "VARIABLES",
     "AuthMode",
@@ -63,6 +64,18 @@ __all__ = [
 ]
 
 AuthMode = Literal["basic", "token", "app_credentials"]
+
+OAUTH_SCOPE_ROLES = ("read", "agents", "calls", "admin")
+"""What an OAuth access token may let a caller do (``CONVOAI_OAUTH_SCOPES`` renames them; the
+server's tool table, :mod:`convoai_mcp.server.scopes`, says which role each tool needs)."""
+OAUTH_DEFAULT_SCOPE_PREFIX = "convoai:"
+"""A role's scope name unless ``CONVOAI_OAUTH_SCOPES`` says otherwise: ``convoai:read``, ..."""
+_OAUTH_OPTIONAL = (
+    "CONVOAI_OAUTH_RESOURCE",
+    "CONVOAI_OAUTH_AUDIENCE",
+    "CONVOAI_OAUTH_JWKS_URL",
+    "CONVOAI_OAUTH_SCOPES",
+)
 
 
 @dataclass(frozen=True)
@@ -222,8 +235,44 @@ VARIABLES: dict[str, Variable] = {
         "non-loopback address.",
         secret=True,
     ),
+    "CONVOAI_OAUTH_ISSUER": Variable(
+        "OAuth 2.1 authorization server (issuer URL) whose JWT access tokens the HTTP "
+        "transports accept instead of CONVOAI_HTTP_TOKEN (needs the oauth extra)."
+    ),
+    "CONVOAI_OAUTH_RESOURCE": Variable(
+        "This server's public MCP URL (e.g. https://mcp.example.com/mcp): the resource of the "
+        "protected-resource metadata and the audience tokens must carry. Required with "
+        "CONVOAI_OAUTH_ISSUER."
+    ),
+    "CONVOAI_OAUTH_AUDIENCE": Variable(
+        "The audience (aud) access tokens must carry when the issuer does not use the resource "
+        "URL (e.g. an API identifier); default CONVOAI_OAUTH_RESOURCE."
+    ),
+    "CONVOAI_OAUTH_JWKS_URL": Variable(
+        "URL of the issuer's signing keys (JWKS); default: jwks_uri from the issuer's metadata "
+        "(/.well-known/oauth-authorization-server, then openid-configuration)."
+    ),
+    "CONVOAI_OAUTH_SCOPES": Variable(
+        "The issuer's names for the scopes, as role=name pairs (roles: read, agents, calls, "
+        "admin), e.g. read=mcp.read,admin=mcp.admin; default convoai:read, convoai:agents, ..."
+    ),
     "CONVOAI_MAX_BODY_BYTES": Variable(
         "Maximum HTTP request body size in bytes (default 1048576)."
+    ),
+    "CONVOAI_HTTP_ALLOWED_HOSTS": Variable(
+        "Comma list of host names (or host:port) clients reach the HTTP transports by, "
+        "accepted in Host / Origin besides loopback and this machine's names, e.g. "
+        "mcp.example.com behind a load balancer."
+    ),
+    "CONVOAI_HTTP_STATELESS": Variable(
+        "on: streamable HTTP without sessions (--stateless), for replicas behind a load "
+        "balancer without session affinity. Default off."
+    ),
+    "CONVOAI_REQUEST_STATE_KEY": Variable(
+        "Key (32+ characters) sealing the state of multi-round-trip requests (confirmations); "
+        "the same on every replica. A comma list while rotating: the first seals, all open. "
+        "Unset: a per-process key.",
+        secret=True,
     ),
     "CONVOAI_ARCHIVE": Variable("on (default) or off: keep a local transcript archive."),
     "CONVOAI_ARCHIVE_PATH": Variable(
@@ -241,7 +290,8 @@ VARIABLES: dict[str, Variable] = {
     ),
     "CONVOAI_DATABASE_URL": Variable(
         "postgresql://user:password@host:port/dbname: keep the archive in PostgreSQL, shared by "
-        "replicas (needs the postgres extra); unset: the SQLite archive.",
+        "replicas with the limits, the rate and the events (needs the postgres extra); unset: "
+        "the SQLite archive.",
         secret=True,
     ),
 }
@@ -388,7 +438,17 @@ class Settings(BaseModel):
     token_max_lifetime: int = 3600
     wait_max_seconds: int = 120
     http_token: SecretStr | None = None
+    oauth_issuer: str | None = None
+    """``CONVOAI_OAUTH_ISSUER``: the HTTP transports accept this issuer's JWT access tokens."""
+    oauth_resource: str | None = None
+    oauth_audience: str | None = None
+    oauth_jwks_url: str | None = None
+    oauth_scopes: dict[str, str] = Field(default_factory=dict)
+    """The issuer's scope name for each role of :data:`OAUTH_SCOPE_ROLES` (all of them)."""
     max_body_bytes: int | None = None
+    http_allowed_hosts: tuple[str, ...] = ()
+    http_stateless: bool = False
+    request_state_key: SecretStr | None = None
     archive: bool = True
     archive_path: Path | None = None
     archive_retention_days: int = 30
@@ -428,6 +488,12 @@ class Settings(BaseModel):
         if clock is None:
             return CallingRules.from_env(env, sandbox=sandbox)
         return CallingRules.from_env(env, sandbox=sandbox, clock=clock)
+
+    def request_state_keys(self) -> list[str]:
+        """The keys of ``CONVOAI_REQUEST_STATE_KEY`` (the first seals); empty when unset."""
+        if self.request_state_key is None:
+            return []
+        return _split_keys(self.request_state_key)
 
     def describe(self) -> str:
         """A one-line, secret-free summary for the start-up banner."""
@@ -613,7 +679,14 @@ class Settings(BaseModel):
                     "print(secrets.token_urlsafe(32))'`",
                 )
             values["http_token"] = http_token
+        values.update(_oauth(env, http_token is not None))
         values["max_body_bytes"] = env.integer("CONVOAI_MAX_BODY_BYTES", minimum=1024)
+        values["http_allowed_hosts"] = _check_hosts(env.csv("CONVOAI_HTTP_ALLOWED_HOSTS"))
+        values["http_stateless"] = env.boolean("CONVOAI_HTTP_STATELESS", default=False)
+        state_key = env.secret("CONVOAI_REQUEST_STATE_KEY")
+        if state_key is not None:
+            _check_request_state_keys(state_key)
+        values["request_state_key"] = state_key
         values["archive"] = env.boolean("CONVOAI_ARCHIVE", default=True)
         values["emulator"] = env.boolean("CONVOAI_EMULATOR", default=False)
         archive_path = env.text("CONVOAI_ARCHIVE_PATH")
@@ -663,6 +736,134 @@ class Settings(BaseModel):
             )
         values["webhook_secret"] = webhook_secret
         return cls(**values)
+
+
+_HOST = re.compile(r"(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?")
+
+
+def _check_hosts(hosts: tuple[str, ...]) -> tuple[str, ...]:
+    """Host names (or ``host:port``), not URLs."""
+    for host in hosts:
+        if not _HOST.fullmatch(host):
+            raise ConfigError(
+                f"CONVOAI_HTTP_ALLOWED_HOSTS: {host!r} is not a host name or host:port",
+                hint="write the names clients connect to, without scheme or path, e.g. "
+                "mcp.example.com,mcp.example.com:8443",
+            )
+    return tuple(host.lower() for host in hosts)
+
+
+_MIN_STATE_KEY = 32
+"""The SDK's minimum for a request-state key (``AESGCMRequestStateCodec``)."""
+
+
+def _split_keys(value: SecretStr) -> list[str]:
+    return [part.strip() for part in value.get_secret_value().split(",") if part.strip()]
+
+
+def _check_request_state_keys(value: SecretStr) -> None:
+    """Each key long enough, none twice (the message never shows a key)."""
+    keys = _split_keys(value)
+    for number, key in enumerate(keys, 1):
+        if len(key) < _MIN_STATE_KEY:
+            which = f"key {number} of {len(keys)}" if len(keys) > 1 else "the key"
+            raise ConfigError(
+                f"CONVOAI_REQUEST_STATE_KEY: {which} is too short ({len(key)} characters, "
+                f"fewer than {_MIN_STATE_KEY})",
+                hint="use a long random value, the same on every replica, e.g. `python -c "
+                "'import secrets; print(secrets.token_hex(32))'`",
+            )
+    if len(set(keys)) != len(keys):
+        raise ConfigError(
+            "CONVOAI_REQUEST_STATE_KEY lists the same key twice",
+            hint="while rotating list the new and the old key once each: new,old",
+        )
+
+
+def _is_loopback_url(value: str) -> bool:
+    host = (urlsplit(value).hostname or "").lower()
+    return host == "localhost" or host == "::1" or host.startswith("127.")
+
+
+def _check_oauth_url(name: str, value: str, example: str) -> str:
+    """An https URL (http only on loopback, for tests and local issuers), without a fragment."""
+    _check_url(name, value, example)
+    parts = urlsplit(value)
+    if parts.scheme.lower() != "https" and not _is_loopback_url(value):
+        raise ConfigError(f"{name} must be an https:// URL (http only on loopback)", hint=example)
+    if parts.fragment or parts.query:
+        raise ConfigError(f"{name} must not carry a query or a fragment", hint=example)
+    return value
+
+
+def _oauth(env: _Env, http_token: bool) -> dict[str, Any]:
+    """The ``CONVOAI_OAUTH_*`` settings, checked (raises :class:`ConfigError` naming one)."""
+    issuer = env.text("CONVOAI_OAUTH_ISSUER")
+    if issuer is None:
+        stray = next((name for name in _OAUTH_OPTIONAL if env.text(name) is not None), None)
+        if stray is not None:
+            raise ConfigError(
+                f"{stray} is set but CONVOAI_OAUTH_ISSUER is not",
+                hint="set CONVOAI_OAUTH_ISSUER to the authorization server's issuer URL, or "
+                f"unset {stray}",
+            )
+        return {}
+    if http_token:
+        raise ConfigError(
+            "CONVOAI_HTTP_TOKEN and CONVOAI_OAUTH_ISSUER are both set; the HTTP transports "
+            "take one kind of credential",
+            hint="unset CONVOAI_HTTP_TOKEN (OAuth access tokens replace it), or unset "
+            "CONVOAI_OAUTH_* to keep the one static token",
+        )
+    values: dict[str, Any] = {
+        "oauth_issuer": _check_oauth_url(
+            "CONVOAI_OAUTH_ISSUER", issuer, "e.g. https://login.example.com/realms/team"
+        )
+    }
+    resource = env.text("CONVOAI_OAUTH_RESOURCE")
+    if resource is None:
+        raise ConfigError(
+            "CONVOAI_OAUTH_ISSUER is set but CONVOAI_OAUTH_RESOURCE is not",
+            hint="set CONVOAI_OAUTH_RESOURCE to the URL clients reach this server's MCP "
+            "endpoint at, e.g. https://mcp.example.com/mcp",
+        )
+    values["oauth_resource"] = _check_oauth_url(
+        "CONVOAI_OAUTH_RESOURCE", resource, "e.g. https://mcp.example.com/mcp"
+    )
+    audience = env.text("CONVOAI_OAUTH_AUDIENCE")
+    if audience is not None and (" " in audience or _first_unprintable(audience) is not None):
+        raise ConfigError(
+            "CONVOAI_OAUTH_AUDIENCE contains spaces, control or non-ASCII characters",
+            hint="write the one audience value the issuer puts into aud",
+        )
+    values["oauth_audience"] = audience
+    jwks = env.text("CONVOAI_OAUTH_JWKS_URL")
+    if jwks is not None:
+        values["oauth_jwks_url"] = _check_oauth_url(
+            "CONVOAI_OAUTH_JWKS_URL", jwks, "e.g. https://login.example.com/.well-known/jwks.json"
+        )
+    names = {role: OAUTH_DEFAULT_SCOPE_PREFIX + role for role in OAUTH_SCOPE_ROLES}
+    for pair in env.csv("CONVOAI_OAUTH_SCOPES"):
+        role, sep, name = (part.strip() for part in pair.partition("="))
+        if role not in OAUTH_SCOPE_ROLES:
+            raise ConfigError(
+                f"CONVOAI_OAUTH_SCOPES names an unknown role {role!r}"
+                + did_you_mean(role, OAUTH_SCOPE_ROLES),
+                hint="write role=scope pairs with the roles " + ", ".join(OAUTH_SCOPE_ROLES),
+            )
+        if not sep or not name or " " in name or _first_unprintable(name) is not None:
+            raise ConfigError(
+                f"CONVOAI_OAUTH_SCOPES gives no valid scope name for {role}",
+                hint="write role=scope pairs, e.g. read=mcp.read,admin=mcp.admin",
+            )
+        names[role] = name
+    if len(set(names.values())) != len(names):
+        raise ConfigError(
+            "CONVOAI_OAUTH_SCOPES gives two roles the same scope name",
+            hint="each of " + ", ".join(OAUTH_SCOPE_ROLES) + " needs a scope of its own",
+        )
+    values["oauth_scopes"] = names
+    return values
 
 
 def _check_hex32(value: str, *, secret: bool) -> str:

@@ -5,6 +5,11 @@ Pure rules, no I/O. :class:`Policy` answers "is this allowed?" and raises :class
 started (concurrency) and how often (a sliding one-minute window, with an injectable clock).
 The :class:`~convoai_mcp.server.guard.Guard` glues both to the MCP tools.
 
+One process (stdio, SQLite) counts in memory, in the :class:`Limiter`. Replicas that share a
+PostgreSQL database (``CONVOAI_DATABASE_URL``) also book every slot there, through the
+:class:`SharedLimits` interface (``convoai_mcp.server.replicas.PostgresLimits``): the database
+decides, the limiter is then this replica's own view of what it started.
+
 Safe by default: no allow-list means no outbound calls; at most
 :data:`DEFAULT_MAX_AGENTS` agents and :data:`DEFAULT_MAX_CALLS` calls at once; at most
 :data:`DEFAULT_RATE_PER_MINUTE` starts (agents and calls together) per minute; ``call`` needs
@@ -19,7 +24,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from convoai_mcp.config import did_you_mean
 from convoai_mcp.errors import ConfigError, ConvoAIError
@@ -42,6 +47,7 @@ __all__ = [
     "Policy",
     "PolicyError",
     "Reservation",
+    "SharedLimits",
 ]
 
 Kind = Literal["agent", "call"]
@@ -151,6 +157,10 @@ class Policy:
         """Maximum concurrent calls this server may have up."""
         return _limit(self.max_calls, DEFAULT_MAX_CALLS)
 
+    def limit(self, kind: Kind) -> int:
+        """The concurrency limit of ``kind``."""
+        return self.agent_limit if kind == "agent" else self.call_limit
+
     @property
     def rate_limit(self) -> int:
         """Maximum ``start_agent`` + ``call`` admissions per rolling minute."""
@@ -256,6 +266,26 @@ class Policy:
         return any(number.startswith(entry) for entry in self.call_allowlist)
 
 
+def limit_reached(kind: Kind, active: int, limit: int, *, by: str = "this server") -> PolicyError:
+    """The refusal of a start over the concurrency limit of ``kind`` (started ``by``)."""
+    what, var, stop = ("agents", "CONVOAI_MAX_AGENTS", "stop_agent")
+    if kind == "call":
+        what, var, stop = ("calls", "CONVOAI_MAX_CALLS", "hangup")
+    return PolicyError(
+        f"limit reached: {active} of {limit} concurrent {what} started by {by} are still running",
+        hint=f"end one first ({stop}), or ask the operator to raise {var}",
+    )
+
+
+def rate_reached(rate: int, free_in: float) -> PolicyError:
+    """The refusal of a start over the per-minute rate (a token frees in ``free_in`` s)."""
+    wait = max(1, int(free_in + 0.999))
+    return PolicyError(
+        f"rate limit reached: {rate} start_agent / call requests per minute",
+        hint=f"try again in about {wait} s, or ask the operator to raise CONVOAI_RATE_PER_MINUTE",
+    )
+
+
 def _listed(name: str, listed: Collection[str]) -> bool:
     """True when ``name`` is in ``listed``, by name or through a tool set it names."""
     if name in listed:
@@ -272,6 +302,57 @@ class Reservation:
     kind: Kind
     created: float
     agent_id: str | None = None
+    slot_id: str | None = None
+    """The slot's id in the shared limits (:class:`SharedLimits`), once booked there."""
+
+
+class SharedLimits(Protocol):
+    """Limits booked where every replica sees them (a database), transactionally: N replicas
+    together never hold more than the policy allows. The in-memory :class:`Limiter` stays this
+    replica's view; this one decides.
+
+    ``reserve`` and ``check`` are awaited at admission; ``bind``, ``release`` and ``ended`` only
+    free or convert slots, so they are queued and written in order in the background (a late
+    write errs on the safe side: the slot counts a little longer). ``orphans`` are the agents
+    whose replica stopped renewing their slots (it died); ``adopt`` takes one over.
+    """
+
+    async def check(self, kind: Kind) -> None:
+        """Raise :class:`PolicyError` if a reservation of ``kind`` would be refused now."""
+        ...
+
+    async def reserve(self, reservation: Reservation) -> None:
+        """Book ``reservation`` (sets its ``slot_id``) or raise :class:`PolicyError`."""
+        ...
+
+    def bind(self, agent_id: str, reservation: Reservation | None, *, kind: Kind) -> None:
+        """``agent_id`` started: its slot (``reservation``'s, else a new one) is held by it."""
+        ...
+
+    def release(self, reservation: Reservation) -> None:
+        """Give back a reservation whose start did not happen."""
+        ...
+
+    def ended(self, agent_id: str) -> None:
+        """Free ``agent_id``'s slot."""
+        ...
+
+    async def orphans(self, kind: Kind) -> list[str]:
+        """Agents of ``kind`` holding slots that no live replica renews."""
+        ...
+
+    async def adopt(self, agent_id: str) -> bool:
+        """Take over an orphan's slot (this replica renews it from now on); False when another
+        replica took it first."""
+        ...
+
+    async def flush(self) -> None:
+        """Return once the queued writes are written."""
+        ...
+
+    async def aclose(self) -> None:
+        """Write what is queued and let go of the database."""
+        ...
 
 
 @dataclass
@@ -305,31 +386,21 @@ class Limiter:
         """Raise :class:`PolicyError` if ``reserve(kind)`` would be refused now (takes nothing)."""
         now = self.clock()
         self._expire()
-        limit = self.policy.agent_limit if kind == "agent" else self.policy.call_limit
+        limit = self.policy.limit(kind)
         active = self.active(kind)
         if active >= limit:
-            what, var, stop = ("agents", "CONVOAI_MAX_AGENTS", "stop_agent")
-            if kind == "call":
-                what, var, stop = ("calls", "CONVOAI_MAX_CALLS", "hangup")
-            raise PolicyError(
-                f"limit reached: {active} of {limit} concurrent {what} started by this server "
-                "are still running",
-                hint=f"end one first ({stop}), or ask the operator to raise {var}",
-            )
+            raise limit_reached(kind, active, limit)
         while self._starts and self._starts[0] <= now - 60.0:
             self._starts.popleft()
         rate = self.policy.rate_limit
         if len(self._starts) >= rate:
-            wait = max(1, int(self._starts[0] + 60.0 - now + 0.999))
-            raise PolicyError(
-                f"rate limit reached: {rate} start_agent / call requests per minute",
-                hint=f"try again in about {wait} s, or ask the operator to raise "
-                "CONVOAI_RATE_PER_MINUTE",
-            )
+            raise rate_reached(rate, self._starts[0] + 60.0 - now)
 
-    def reserve(self, kind: Kind) -> Reservation:
-        """Take a slot and a rate token for ``kind`` or raise :class:`PolicyError`."""
-        self.check(kind)
+    def reserve(self, kind: Kind, *, check: bool = True) -> Reservation:
+        """Take a slot and a rate token for ``kind`` or raise :class:`PolicyError`
+        (``check=False``: take it whatever the counts, the shared limits decided)."""
+        if check:
+            self.check(kind)
         now = self.clock()
         self._starts.append(now)
         reservation = Reservation(kind=kind, created=now)
