@@ -140,7 +140,9 @@ def cascading_spec(**fields: Any) -> AgentSpec:
             api_key=LLM_KEY,
             params={"model": "gpt-4o-mini"},
         ),
-        "tts": TtsConfig(vendor="microsoft", params={"key": TTS_KEY, "voice_name": "v"}),
+        "tts": TtsConfig(
+            vendor="microsoft", params={"key": TTS_KEY, "region": "eastus", "voice_name": "v"}
+        ),
         "system_prompt": "You are a test agent.",
         "greeting": "Hello from the test.",
     }

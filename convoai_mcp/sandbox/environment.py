@@ -7,6 +7,7 @@ ready for ``eval``; ``convoai-mcp --sandbox`` uses the same defaults in process.
 
 from __future__ import annotations
 
+import json
 import shlex
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,6 +18,7 @@ __all__ = [
     "FICTIONAL_ALLOWLIST",
     "SANDBOX_LLM_URL",
     "SANDBOX_PRESETS",
+    "SANDBOX_TTS_PARAMS",
     "SANDBOX_TTS_VENDOR",
     "export_lines",
     "server_environment",
@@ -31,6 +33,13 @@ SANDBOX_LLM_URL = "https://llm.sandbox.invalid/v1/chat/completions"
 SANDBOX_TTS_VENDOR = "microsoft"
 """The stand-in LLM and TTS a call gets on the sandbox when no vendor is configured: a call takes
 no presets (it needs a full LLM and TTS configuration), and the emulator calls nothing."""
+SANDBOX_TTS_PARAMS: dict[str, str] = {
+    "key": "sandbox-tts-key",
+    "region": "sandbox",
+    "voice_name": "en-US-AndrewMultilingualNeural",
+}
+"""The stand-in TTS's fictional parameters: complete, as the emulator checks each vendor stage
+(:mod:`.stages`) like the service; no key of anyone's."""
 
 FICTIONAL_ALLOWLIST = ("+1415555",)
 """The numbers a server may dial on the sandbox by default: ``+1 415 555 …`` (the emulator's
@@ -54,6 +63,7 @@ def server_environment(
     env["CONVOAI_PRESETS"] = ",".join(SANDBOX_PRESETS)
     env["CONVOAI_LLM_URL"] = SANDBOX_LLM_URL
     env["CONVOAI_TTS_VENDOR"] = SANDBOX_TTS_VENDOR
+    env["CONVOAI_TTS_PARAMS"] = json.dumps(SANDBOX_TTS_PARAMS)
     env["CONVOAI_CALL_ALLOWLIST"] = ",".join(FICTIONAL_ALLOWLIST)
     env["CONVOAI_EMULATOR"] = "on"  # its fictional numbers may be dialled
     if archive_path is not None:
