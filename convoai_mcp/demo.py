@@ -3,17 +3,20 @@
 It starts the emulator on a free loopback port, builds the MCP server on it with the demo
 credentials, connects an in-memory MCP client and walks through what a model would do: start
 an agent, speak, think, read the transcript and turn metrics, list numbers, place a call,
-hang up and stop. No account, no network beyond loopback, a few seconds.
+hang up and stop. No account, no network beyond loopback, a few seconds. It prints the URL
+of the live console, served on loopback while the demo runs (``--keep-console``: and after
+it, until Ctrl-C).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -71,8 +74,12 @@ class _Printer:
         print(f"  {text}", file=self.out)
 
 
-async def run_demo(out: TextIO, *, archive_dir: Path) -> int:
-    """Run the scripted session, printing to ``out``; returns 0 when every step succeeded."""
+async def run_demo(
+    out: TextIO, *, archive_dir: Path, hold: Callable[[str], Awaitable[None]] | None = None
+) -> int:
+    """Run the scripted session, printing to ``out``; returns 0 when every step succeeded.
+    ``hold(console_url)``, when given, is awaited after the last step, the console still
+    served."""
     from mcp import Client
     from mcp.shared.exceptions import MCPError
 
@@ -80,6 +87,7 @@ async def run_demo(out: TextIO, *, archive_dir: Path) -> int:
     from convoai_mcp.sandbox import DEMO_CREDENTIALS, Sandbox
     from convoai_mcp.server.app import build_server
     from convoai_mcp.server.sandbox_mode import sandbox_settings
+    from convoai_mcp.server.transports.console import serve_console
 
     p = _Printer(out)
     failures = 0
@@ -99,7 +107,8 @@ async def run_demo(out: TextIO, *, archive_dir: Path) -> int:
         settings = sandbox_settings(Settings.from_env(env, require_credentials=False), base_url)
         server = build_server(settings)
         try:
-            async with Client(server) as client:
+            async with Client(server) as client, serve_console(server, server.runtime) as url:
+                print(f"console at {url} (open it to watch the session live)", file=out)
 
                 async def tool(name: str, args: dict[str, Any]) -> dict[str, Any]:
                     nonlocal failures
@@ -182,9 +191,12 @@ async def run_demo(out: TextIO, *, archive_dir: Path) -> int:
                 p.title("The transcript is still readable after the agent stopped")
                 after = await resource(f"convoai://agents/{agent_id}/history")
                 p.say(f"{len(after.get('contents', []))} entries (source: {after.get('source')})")
+                finished = time.monotonic()
+                if hold is not None:
+                    await hold(url)
         finally:
             await server.runtime.aclose()
-    elapsed = time.monotonic() - started
+    elapsed = finished - started
     verdict = "all steps succeeded" if failures == 0 else f"{failures} step(s) failed"
     print(f"\nDemo finished in {elapsed:.1f} s: {verdict}.", file=out)
     print(
@@ -206,15 +218,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Run a scripted MCP session against the local sandbox (no account, no "
         "network) and print every tool call and result.",
     )
-    parser.parse_args(list(argv) if argv is not None else None)
+    parser.add_argument(
+        "--keep-console",
+        action="store_true",
+        help="after the last step keep serving the live console until Ctrl-C",
+    )
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    hold = _until_interrupted if args.keep_console else None
     # Only errors on stderr: the demo's own output is the point (demo credentials only).
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
     with tempfile.TemporaryDirectory(prefix="convoai-demo-") as tmp:
         try:
-            status: int = anyio.run(lambda: run_demo(sys.stdout, archive_dir=Path(tmp)))
+            status: int = anyio.run(lambda: run_demo(sys.stdout, archive_dir=Path(tmp), hold=hold))
         except* BrokenPipeError:  # `convoai-mcp demo | head`: the reader has seen enough
             status = _quiet_on_closed_stdout()
     return status
+
+
+async def _until_interrupted(url: str) -> None:
+    """Wait for SIGINT / SIGTERM, the console at ``url`` still served."""
+    import anyio
+
+    print(f"\nThe console stays at {url} until Ctrl-C.", file=sys.stdout, flush=True)
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for _ in signals:
+            return
 
 
 def _quiet_on_closed_stdout() -> int:

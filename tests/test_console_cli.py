@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import re
 import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx
@@ -15,6 +17,7 @@ from _server_helpers import subprocess_env
 from mcp import Client
 
 from convoai_mcp.cli import _console_args
+from convoai_mcp.demo import run_demo
 
 
 def test_the_console_command_is_streamable_http_on_loopback() -> None:
@@ -69,6 +72,69 @@ def test_console_sandbox_serves_mcp_and_the_console(tmp_path: Path) -> None:
         proc.wait(timeout=30)
         assert proc.stderr is not None
         assert b"Traceback" not in proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+async def test_the_demo_prints_the_console_url_and_serves_it(tmp_path: Path) -> None:
+    """While the demo runs (here: after its last step, as ``--keep-console`` holds it) its
+    console answers with the demo's agent and call, and the transcript from the archive."""
+    seen: dict[str, Any] = {}
+
+    async def look(url: str) -> None:
+        base = url.removesuffix("/console")
+        async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+            page = await http.get("/console")
+            seen["page"] = page.status_code, page.text
+            agents = (await http.get("/console/api/agents")).json()["agents"]
+            seen["kinds"] = sorted(a["kind"] for a in agents)
+            seen["ended"] = all(a["ended"] for a in agents)
+            agent = next(a for a in agents if a["kind"] == "agent")
+            detail = (await http.get(f"/console/api/agents/{agent['agent_id']}")).json()
+            seen["history"] = detail["history"]
+            seen["other"] = (await http.get("/mcp")).status_code
+
+    out = io.StringIO()
+    status = await run_demo(out, archive_dir=tmp_path, hold=look)
+    text = out.getvalue()
+    assert status == 0, text
+    (url,) = re.findall(r"console at (http://127\.0\.0\.1:\d+/console) ", text)
+    assert seen["page"][0] == 200 and "convoai-mcp console" in seen["page"][1]
+    assert seen["kinds"] == ["agent", "call"]
+    assert seen["ended"] is True
+    assert seen["history"]["source"] == "archive" and seen["history"]["entries"]
+    assert seen["other"] == 404  # the console alone: no MCP endpoint beside it
+    async with httpx.AsyncClient() as http:
+        with pytest.raises(httpx.ConnectError):  # and no longer once the demo is over
+            await http.get(url)
+
+
+@pytest.mark.slow
+def test_demo_keep_console_serves_until_interrupted(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "convoai_mcp", "demo", "--keep-console"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=subprocess_env(),
+    )
+    try:
+        assert proc.stdout is not None
+        seen = b""
+        pattern = rb"The console stays at (http://127\.0\.0\.1:\d+/console) until Ctrl-C\.\n"
+        while (match := re.search(pattern, seen)) is None:
+            line = proc.stdout.readline()
+            assert line, f"the demo ended before holding the console: {seen!r}"
+            seen += line
+        url = match.group(1).decode()
+        agents = httpx.get(url + "/api/agents", timeout=30).json()["agents"]
+        assert sorted(a["kind"] for a in agents) == ["agent", "call"]
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+        assert b"all steps succeeded" in out and b"Traceback" not in err
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -71,8 +71,10 @@ def test_the_project_urls_point_at_the_repository_server_json_declares(
 
 
 def test_the_console_page_is_in_the_wheel(wheel: zipfile.ZipFile) -> None:
-    page = wheel.read("convoai_mcp/server/console/console.html").decode()
+    page = wheel.read("convoai_mcp/console_page/console.html").decode()
     assert page.startswith("<!doctype html>")
+    # the browser tests' vendored axe-core (tests/vendor/) is not shipped
+    assert not [n for n in wheel.namelist() if "axe" in n or "/vendor/" in n]
 
 
 def test_python_3_13_is_declared(wheel: zipfile.ZipFile) -> None:

@@ -1,13 +1,18 @@
-"""The live console: one self-contained HTML page (``console.html``, shipped in the package) and
-the small JSON + SSE endpoint it reads in a browser.
+"""The live console: one self-contained HTML page (:mod:`convoai_mcp.console_page`, which the
+emulator's console serves too) and the small JSON + SSE endpoint it reads in a browser.
 
 * ``GET  /console`` — the page (inline CSS and JavaScript; nothing from elsewhere).
 * ``GET  /console/api/agents`` — every agent and call this server knows (its runtime record,
-  :meth:`~convoai_mcp.server.runtime.Runtime.listed`), newest first.
+  :meth:`~convoai_mcp.server.runtime.Runtime.listed`), newest first, and its campaigns (what
+  ``list_campaigns`` answers; none where the server keeps no campaigns).
 * ``GET  /console/api/agents/{agent_id}`` — one of them: its record, get_agent (and get_call),
   get_history and get_turns as the tools answer them, and the timeline of states seen.
+* ``GET  /console/api/campaigns/{campaign_id}`` — one campaign as ``get_campaign`` answers it:
+  per-number state and outcome, attempts, the summary.
 * ``GET  /console/api/events`` — Server-Sent Events: ``event: change`` whenever an agent was
-  started or ended or a transcript changed (the transcript watchers', :mod:`..watchers`).
+  started or ended or a transcript changed (the transcript watchers', :mod:`..watchers`), or a
+  campaign changed (its scheduler's updates of ``convoai://campaigns/{id}``; the list is read
+  again at least every :data:`CAMPAIGN_SECONDS`).
 * ``POST /console/api/agents/{agent_id}/say`` ``{"text"}``, ``.../interrupt``, ``.../end`` —
   speak, interrupt, and stop_agent or hangup.
 
@@ -18,7 +23,8 @@ audit and redaction as for any MCP client. The record is masked with the guard's
 Where it is served: the HTTP transports mount it at ``/console`` (:func:`with_console`; the
 API behind the same Host / Origin checks and bearer token as ``/mcp``, the page itself is
 static and holds nothing). A page opened as ``/console#token=...`` sends that token; the
-fragment never reaches a server. ``convoai-mcp console`` serves MCP and the console on loopback.
+fragment never reaches a server. ``convoai-mcp console`` serves MCP and the console on loopback;
+:func:`convoai_mcp.server.transports.console.serve_console` serves only the console (the demo).
 The same page is the MCP App resource :data:`UI_URI`, where it talks to the host instead.
 """
 
@@ -29,8 +35,6 @@ import contextlib
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from functools import cache
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -38,6 +42,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route, Router
 
+from convoai_mcp.console_page import console_html
 from convoai_mcp.server.registry import CONSOLE_UI
 
 if TYPE_CHECKING:
@@ -49,7 +54,14 @@ if TYPE_CHECKING:
     from convoai_mcp.server.runtime import Runtime
     from convoai_mcp.started import StartedAgent
 
-__all__ = ["CONSOLE_PATH", "UI_URI", "Console", "apps_extension", "console_html", "with_console"]
+__all__ = [
+    "CONSOLE_PATH",
+    "UI_URI",
+    "Console",
+    "apps_extension",
+    "console_html",
+    "with_console",
+]
 
 CONSOLE_PATH = "/console"
 """Where the HTTP transports serve the page; its API is under ``/console/api``."""
@@ -58,22 +70,11 @@ UI_URI = CONSOLE_UI
 point at it)."""
 KEEPALIVE_SECONDS = 15.0
 """An SSE comment this often keeps proxies from closing a quiet stream."""
+CAMPAIGN_SECONDS = 5.0
+"""The event stream reads the campaign list at least this often (new campaigns, a status
+changed without a call starting or ending); a campaign it knows wakes it at once."""
 
 _ACTIONS = ("say", "interrupt", "end")
-
-
-@cache
-def _page() -> str:
-    return resources.files(__package__).joinpath("console.html").read_text(encoding="utf-8")
-
-
-def console_html(api: str | None = None) -> str:
-    """The page. With ``api`` (the API's path, e.g. ``/console/api``) it reads that endpoint;
-    without, it is the MCP App and talks to its host."""
-    page = _page()
-    if api is None:
-        return page
-    return page.replace('data-api=""', f"data-api={json.dumps(api)}", 1)
 
 
 def apps_extension() -> Apps:
@@ -111,6 +112,7 @@ class Console:
         self._lock = asyncio.Lock()
         self._failure: BaseException | None = None
         self._timelines: dict[str, list[dict[str, Any]]] = {}
+        self._tools: frozenset[str] | None = None
 
     # -- the in-memory MCP session the console calls tools through ---------------------------
 
@@ -179,11 +181,36 @@ class Console:
             "end_reason": agent.end_reason,
         }
 
-    def overview(self) -> dict[str, Any]:
-        """Every agent and call the server knows (running ones and the latest ended)."""
+    async def campaigns(self) -> list[dict[str, Any]]:
+        """The campaigns (newest first, as ``list_campaigns`` lists them), or none when the
+        server keeps none (no campaign tools, no archive)."""
+        if not await self._has_tool("list_campaigns"):
+            return []
+        ok, listed = await self.call("list_campaigns", {"limit": 50})
+        found = listed.get("campaigns") if ok else None
+        return list(found) if isinstance(found, list) else []
+
+    async def _has_tool(self, name: str) -> bool:
+        """Whether the server offers ``name`` (its tools are listed once)."""
+        if self._tools is None:
+            client = await self._session()
+            self._tools = frozenset(t.name for t in (await client.list_tools()).tools)
+        return name in self._tools
+
+    async def overview(self) -> dict[str, Any]:
+        """Every agent and call the server knows (running ones and the latest ended), and
+        its campaigns."""
         agents = [self._record(a) for a in self.runtime.listed()]
-        masked: dict[str, Any] = self._masked({"agents": agents})
+        answer = {"agents": agents, "campaigns": await self.campaigns()}
+        masked: dict[str, Any] = self._masked(answer)
         return masked
+
+    async def campaign(self, campaign_id: str) -> tuple[int, dict[str, Any]]:
+        """One campaign as ``get_campaign`` answers: (HTTP status, answer)."""
+        if not await self._has_tool("get_campaign"):
+            return 404, {"error": "this server keeps no campaigns"}
+        ok, answer = await self.call("get_campaign", {"campaign_id": campaign_id})
+        return (200 if ok else 404), self._masked(answer)
 
     async def detail(self, agent_id: str) -> dict[str, Any] | None:
         """One agent or call, or None when the server does not know it."""
@@ -264,11 +291,32 @@ class Console:
             out.append((agent.agent_id, agent.ended, watcher.version if watcher else -1))
         return out
 
-    async def _changed(self, within: float) -> None:
-        """Return when a transcript changed, or after ``within`` seconds."""
+    async def _campaign_digest(self) -> list[tuple[str, str, str]]:
+        """Each campaign's id, status and counts: what the overview shows of it."""
+        return [
+            (
+                str(c.get("campaign_id")),
+                str(c.get("status")),
+                json.dumps(c.get("summary"), sort_keys=True),
+            )
+            for c in await self.campaigns()
+        ]
+
+    def _campaign_uris(self, digest: list[tuple[str, str, str]]) -> list[str]:
+        return [f"convoai://campaigns/{campaign_id}" for campaign_id, _, _ in digest]
+
+    async def _changed(self, within: float, campaigns: list[str]) -> bool:
+        """Return when a transcript or one of ``campaigns`` (resource URIs) changed, or after
+        ``within`` seconds; True when a campaign changed."""
         woke = asyncio.Event()
+        campaign_changed = False
 
         async def wake(_: object) -> None:
+            woke.set()
+
+        async def campaign_wake(_: object) -> None:
+            nonlocal campaign_changed
+            campaign_changed = True
             woke.set()
 
         runtime = self.runtime
@@ -277,29 +325,45 @@ class Console:
             watcher = runtime.guard.watchers.get(agent.agent_id)
             if watcher is not None and not agent.ended:
                 leave.append(watcher.subscribe(wake))
+        subscriptions = getattr(self.server, "subscriptions", None)
+        key = object()
+        if subscriptions is not None:
+            for uri in campaigns:
+                await subscriptions.add(uri, key, campaign_wake)
         try:
             with anyio.move_on_after(within):
                 await woke.wait()
         finally:
             for unsubscribe in leave:
                 unsubscribe()
+            if subscriptions is not None and campaigns:
+                subscriptions.remove_all(key)
+        return campaign_changed
 
     async def events(self) -> AsyncIterator[str]:
         """The SSE stream: a ``change`` event at once and on every change."""
         yield "retry: 2000\n\n"
-        last: list[tuple[str, bool, int]] | None = None
-        quiet = 0.0
+        last: tuple[list[tuple[str, bool, int]], list[tuple[str, str, str]]] | None = None
+        digest: list[tuple[str, str, str]] = []
+        quiet = since_listed = 0.0
         while True:
-            snapshot = self._snapshot()
+            agents = self._snapshot()
+            if last is None or agents != last[0] or since_listed >= CAMPAIGN_SECONDS:
+                digest, since_listed = await self._campaign_digest(), 0.0
+            snapshot = (agents, digest)
             if snapshot != last:
                 last, quiet = snapshot, 0.0
-                ids = [agent_id for agent_id, _, _ in snapshot]
-                yield f"event: change\ndata: {json.dumps({'agents': ids})}\n\n"
+                ids = [agent_id for agent_id, _, _ in agents]
+                campaign_ids = [campaign_id for campaign_id, _, _ in digest]
+                data = json.dumps({"agents": ids, "campaigns": campaign_ids})
+                yield f"event: change\ndata: {data}\n\n"
             elif quiet >= KEEPALIVE_SECONDS:
                 quiet = 0.0
                 yield ": keep-alive\n\n"
-            await self._changed(self.tick)
+            if await self._changed(self.tick, self._campaign_uris(digest)):
+                since_listed = CAMPAIGN_SECONDS  # a campaign changed: read the list now
             quiet += self.tick
+            since_listed += self.tick
 
     # -- HTTP ----------------------------------------------------------------------------
 
@@ -307,7 +371,11 @@ class Console:
         """The API's routes (relative to ``/console/api``)."""
 
         async def agents(request: Request) -> Response:
-            return _json(self.overview())
+            return _json(await self.overview())
+
+        async def campaign(request: Request) -> Response:
+            status, answer = await self.campaign(request.path_params["campaign_id"])
+            return _json(answer, status)
 
         async def agent(request: Request) -> Response:
             answer = await self.detail(request.path_params["agent_id"])
@@ -342,6 +410,7 @@ class Console:
                 Route("/agents", agents, methods=["GET"]),
                 Route("/agents/{agent_id}", agent, methods=["GET"]),
                 Route("/agents/{agent_id}/{action}", action, methods=["POST"]),
+                Route("/campaigns/{campaign_id}", campaign, methods=["GET"]),
                 Route("/events", events, methods=["GET"]),
             ]
         )
