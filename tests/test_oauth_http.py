@@ -41,13 +41,17 @@ def local(key: SigningKey) -> Iterator[Issuer]:
 
 @asynccontextmanager
 async def served(
-    tmp_path: Path, state: Issuer, env: dict[str, str] | None = None
+    tmp_path: Path,
+    state: Issuer,
+    env: dict[str, str] | None = None,
+    *,
+    transport: str = "streamable-http",
 ) -> AsyncIterator[tuple[Rig, httpx.AsyncClient, str]]:
     """The server with OAuth on a free loopback port; yields the rig, an HTTP client for its
     base URL (no token) and the MCP URL. The issuer's audience is set to the resource URL."""
     sock = http_socket("127.0.0.1", 0)
     port = sock.getsockname()[1]
-    url = f"http://127.0.0.1:{port}/mcp"
+    url = f"http://127.0.0.1:{port}/{'sse' if transport == 'sse' else 'mcp'}"
     state.audience = url
     oauth = {"CONVOAI_OAUTH_ISSUER": state.url, "CONVOAI_OAUTH_RESOURCE": url}
     ready = anyio.Event()
@@ -62,7 +66,7 @@ async def served(
             lambda: serve_http(
                 r.server,
                 r.settings,
-                transport="streamable-http",
+                transport=transport,
                 host="127.0.0.1",
                 port=port,
                 on_ready=on_ready,
@@ -73,7 +77,8 @@ async def served(
         with anyio.fail_after(30):
             await ready.wait()
         try:
-            async with httpx.AsyncClient(base_url=url.removesuffix("/mcp"), timeout=30) as http:
+            base = url.rsplit("/", 1)[0]
+            async with httpx.AsyncClient(base_url=base, timeout=30) as http:
                 yield r, http, url
         finally:
             stop.set()
@@ -239,3 +244,20 @@ async def test_the_console_api_needs_the_scopes_of_its_actions(
         ended = await http.post("/console/api/agents/a1/end", headers=agents)
         assert ended.status_code == 403
         assert challenge(ended)["scope"] == "convoai:calls"
+
+
+async def test_the_sse_transport_is_behind_the_same_check(
+    tmp_path: Path, local: Issuer, key: SigningKey
+) -> None:
+    async with served(tmp_path, local, transport="sse") as (_, http, url):
+        refused = await http.get("/sse")
+        assert refused.status_code == 401
+        metadata_url = url.replace("/sse", "/.well-known/oauth-protected-resource/sse")
+        assert challenge(refused)["resource_metadata"] == metadata_url
+        assert (await http.get(metadata_url)).json()["resource"] == url
+        posted = await http.post("/messages/?session_id=x", json=PING)
+        assert posted.status_code == 401
+        auth = {"Authorization": f"Bearer {local.token(key)}"}
+        async with http.stream("GET", "/sse", headers=auth) as stream:
+            assert stream.status_code == 200
+            assert stream.headers["content-type"].startswith("text/event-stream")
