@@ -6,6 +6,9 @@ before anything is sent, and writes the caller's identity into the audit trail."
 from __future__ import annotations
 
 import logging
+import re
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -17,7 +20,7 @@ import httpx
 import httpx2
 import pytest
 from _issuer import Issuer, SigningKey, issuer, new_ec_key, new_rsa_key
-from _server_helpers import CALLEE, Rig, error_text, read_json, rig
+from _server_helpers import CALLEE, Rig, error_text, free_port, read_json, rig, subprocess_env
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
@@ -261,3 +264,42 @@ async def test_the_sse_transport_is_behind_the_same_check(
         async with http.stream("GET", "/sse", headers=auth) as stream:
             assert stream.status_code == 200
             assert stream.headers["content-type"].startswith("text/event-stream")
+
+
+@pytest.mark.slow
+async def test_the_cli_on_a_public_address_with_oauth(
+    tmp_path: Path, local: Issuer, key: SigningKey
+) -> None:
+    """The real server process bound to 0.0.0.0 with OAuth alone (no CONVOAI_HTTP_TOKEN): the
+    banner names the issuer, a request without a token is refused, an MCP client with one of the
+    issuer's tokens works."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+    local.audience = url
+    env = subprocess_env(
+        CONVOAI_OAUTH_ISSUER=local.url,
+        CONVOAI_OAUTH_RESOURCE=url,
+        CONVOAI_ARCHIVE_PATH=str(tmp_path / "archive.sqlite3"),
+    )
+    command = [sys.executable, "-m", "convoai_mcp", "--sandbox", "--transport", "streamable-http"]
+    command += ["--host", "0.0.0.0", "--port", str(port)]
+    process = await anyio.open_process(command, env=env, stdin=subprocess.DEVNULL)
+    try:
+        assert process.stderr is not None
+        seen = ""
+        with anyio.fail_after(30):
+            while re.search(r"at http://0\.0\.0\.0:\d+/mcp \(", seen) is None:
+                seen += (await process.stderr.receive()).decode()
+        assert f"OAuth access token of {local.url} required" in seen
+        async with httpx.AsyncClient() as http:
+            assert (await http.post(url, json=PING, headers=ACCEPT)).status_code == 401
+        token = local.token(key, scope="convoai:read")
+        async with mcp_client(url, token) as client:
+            names = [tool.name for tool in (await client.list_tools()).tools]
+            assert "list_agents" in names and "start_agent" not in names
+        assert token not in seen
+    finally:
+        process.kill()
+        with anyio.fail_after(10):
+            await process.wait()
+        await process.aclose()
