@@ -510,6 +510,7 @@ async def _until_tools(
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE if stderr else asyncio.subprocess.DEVNULL,
+        limit=1 << 22,  # one JSON-RPC line: the tools/list answer is larger than 64 KiB
     )
     assert process.stdin is not None
     assert process.stdout is not None

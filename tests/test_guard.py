@@ -356,6 +356,8 @@ async def test_read_only_server_lists_only_read_only_tools(tmp_path: Path) -> No
             "list_numbers",
             "list_profiles",  # issue 12
             "wait",  # issue 12: it only reads
+            "get_campaign",  # issue 14: campaigns, read
+            "list_campaigns",
         }
         result = await client.call_tool("call", {"to_number": CALLEE, "confirm": True})
         assert result.is_error

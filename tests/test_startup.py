@@ -146,7 +146,7 @@ def banner_settings(**env: str) -> Settings:
 def test_safety_summary_by_default() -> None:
     line = safety_summary(banner_settings(), TOOL_NAMES, TOOL_NAMES)
     assert line == (
-        "tools: all 18 exposed; calls: off (CONVOAI_CALL_ALLOWLIST is empty); "
+        "tools: all 24 exposed; calls: off (CONVOAI_CALL_ALLOWLIST is empty); "
         "confirmation: call; read-only: off; limits: 5 agents, 2 calls, 10 starts per minute"
     )
 
@@ -159,7 +159,7 @@ def test_safety_summary_names_the_tools_when_not_all_are_exposed() -> None:
     )
     exposed = [t for t in TOOL_NAMES if t != "mint_token"]
     line = safety_summary(s, exposed, TOOL_NAMES)
-    assert "tools: 17 of 18 exposed (start_agent, speak," in line
+    assert "tools: 23 of 24 exposed (start_agent, speak," in line
     assert "mint_token" not in line
     assert "calls: on, allow-list of 2 entries" in line
     assert "confirmation: call, start_agent" in line
@@ -185,7 +185,7 @@ def test_the_banner_shows_the_safety_settings_in_effect() -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == ""
     [line] = [x for x in proc.stderr.splitlines() if x.startswith("convoai-mcp: safety: ")]
-    assert "tools: 9 of 18 exposed (list_numbers, get_agent, get_history, get_turns," in line
+    assert "tools: 11 of 24 exposed (list_numbers, get_agent, get_history, get_turns," in line
     assert "calls: off (the call tool is not exposed)" in line
     assert "confirmation: none" in line
     assert "read-only: on" in line
@@ -195,7 +195,7 @@ def test_the_banner_with_every_tool() -> None:
     proc = run_cli("--sandbox", CONVOAI_CALL_ALLOWLIST="+1415,+1212", CONVOAI_CONFIRM="none")
     assert proc.returncode == 0, proc.stderr
     assert (
-        "safety: tools: all 18 exposed; calls: on, allow-list of 2 entries; "
+        "safety: tools: all 24 exposed; calls: on, allow-list of 2 entries; "
         "confirmation: none; read-only: off" in proc.stderr
     )
 
@@ -253,7 +253,7 @@ async def test_check_reads_the_service_and_prints_the_settings_without_secrets(
         )
     assert status == 0, out + err
     assert f"via {base_url}, auth basic, certificate set" in out
-    assert "safety: tools: all 18 exposed; calls: on, allow-list of 1 entry" in out
+    assert "safety: tools: all 24 exposed; calls: on, allow-list of 1 entry" in out
     assert "LLM gpt-4o-mini (with key)" in out
     assert "list_numbers: ok, 2 phone numbers (1 outbound-enabled)" in out
     assert out.rstrip().endswith("check passed")
