@@ -74,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--host",
         default="127.0.0.1",
         help="address for the HTTP transports (default 127.0.0.1; anything else needs "
-        "CONVOAI_HTTP_TOKEN)",
+        "CONVOAI_HTTP_TOKEN or CONVOAI_OAUTH_ISSUER)",
     )
     parser.add_argument(
         "--port", type=int, default=8000, help="port for the HTTP transports (0: a free one)"

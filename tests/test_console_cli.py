@@ -102,7 +102,7 @@ async def test_the_demo_prints_the_console_url_and_serves_it(tmp_path: Path) -> 
     assert status == 0, text
     (url,) = re.findall(r"console at (http://127\.0\.0\.1:\d+/console) ", text)
     assert seen["page"][0] == 200 and "convoai-mcp console" in seen["page"][1]
-    assert seen["kinds"] == ["agent", "call"]
+    assert seen["kinds"] == ["agent", "call", "call", "call", "call"]  # and the campaign's
     assert seen["ended"] is True
     assert seen["history"]["source"] == "archive" and seen["history"]["entries"]
     assert seen["other"] == 404  # the console alone: no MCP endpoint beside it
@@ -130,7 +130,8 @@ def test_demo_keep_console_serves_until_interrupted(tmp_path: Path) -> None:
             seen += line
         url = match.group(1).decode()
         agents = httpx.get(url + "/api/agents", timeout=30).json()["agents"]
-        assert sorted(a["kind"] for a in agents) == ["agent", "call"]
+        # the agent, the call and the demo campaign's three calls
+        assert sorted(a["kind"] for a in agents) == ["agent", "call", "call", "call", "call"]
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
         assert proc.returncode == 0, err

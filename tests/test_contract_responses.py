@@ -49,7 +49,10 @@ def agent_body(name: str, channel: str, **extra: Any) -> dict[str, Any]:
                 "params": {"model": "m"},
                 "greeting_message": "Hello! How can I help you today?",
             },
-            "tts": {"vendor": "microsoft", "params": {"voice_name": "en-US-AndrewNeural"}},
+            "tts": {  # complete: the emulator checks each vendor stage (issue 12)
+                "vendor": "microsoft",
+                "params": {"key": "k", "region": "eastus", "voice_name": "en-US-AndrewNeural"},
+            },
             **extra,
         },
     }
@@ -155,7 +158,7 @@ async def _agents(r: Recorder, sb: Sandbox) -> None:
     await r.ask(
         "agents.turns", "GET", f"{P}/agents/{agent}/turns", params={"page_size": 0}, expect=400
     )
-    mllm = agent_body("m-1", "room-m", mllm={"enable": True, "vendor": "openai"})
+    mllm = agent_body("m-1", "room-m", mllm={"enable": True, "vendor": "openai", "api_key": "k"})
     del mllm["properties"]["llm"], mllm["properties"]["tts"]
     realtime = (await r.ask("agents.start", "POST", f"{P}/join", json=mllm))["agent_id"]
     await r.ask(

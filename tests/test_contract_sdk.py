@@ -154,7 +154,10 @@ def _call_request(channel: str) -> dict[str, Any]:
             "agent_rtc_uid": "1001",
             "remote_rtc_uids": ["2001"],
             "llm": {"url": "https://llm.example/v1/chat", "params": {"model": "m"}},
-            "tts": {"vendor": "microsoft", "params": {"key": "k", "voice_name": "v"}},
+            "tts": {
+                "vendor": "microsoft",
+                "params": {"key": "k", "region": "eastus", "voice_name": "v"},
+            },
         },
     }
 

@@ -494,7 +494,11 @@ SPECS: dict[str, Spec] = {
                 st.integers(1, 100),
                 st.integers(1, 600),
             ),
-            st.builds(lambda c: {"max_concurrent": c}, st.integers(max_value=0)) | NOT_A_BOOL,
+            st.builds(lambda c: {"max_concurrent": c}, st.integers(max_value=0))
+            | st.just({"calls_per_minute": 0})
+            | st.just({"unknown": 1})
+            | st.integers()
+            | st.text(max_size=5),
         ),
         "confirm": (st.booleans(), NOT_A_BOOL),
     },

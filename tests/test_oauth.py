@@ -462,6 +462,9 @@ def test_every_tool_needs_one_role_and_the_table_is_as_documented() -> None:
     for name in ("start_agent", "speak", "think", "interrupt", "stop_agent", "update_agent"):
         assert by_tool[name] == "agents", name
     assert by_tool["mint_token"] == "agents"
+    for name in ("add_number", "update_number", "delete_number"):  # number administration
+        assert by_tool[name] == "admin", name
+    assert by_tool["list_numbers"] == by_tool["get_number"] == "read"
 
 
 def test_every_role_includes_read_and_none_another() -> None:

@@ -6,6 +6,9 @@ before anything is sent, and writes the caller's identity into the audit trail."
 from __future__ import annotations
 
 import logging
+import re
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -17,7 +20,7 @@ import httpx
 import httpx2
 import pytest
 from _issuer import Issuer, SigningKey, issuer, new_ec_key, new_rsa_key
-from _server_helpers import CALLEE, Rig, error_text, read_json, rig
+from _server_helpers import CALLEE, Rig, error_text, free_port, read_json, rig, subprocess_env
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
@@ -41,13 +44,17 @@ def local(key: SigningKey) -> Iterator[Issuer]:
 
 @asynccontextmanager
 async def served(
-    tmp_path: Path, state: Issuer, env: dict[str, str] | None = None
+    tmp_path: Path,
+    state: Issuer,
+    env: dict[str, str] | None = None,
+    *,
+    transport: str = "streamable-http",
 ) -> AsyncIterator[tuple[Rig, httpx.AsyncClient, str]]:
     """The server with OAuth on a free loopback port; yields the rig, an HTTP client for its
     base URL (no token) and the MCP URL. The issuer's audience is set to the resource URL."""
     sock = http_socket("127.0.0.1", 0)
     port = sock.getsockname()[1]
-    url = f"http://127.0.0.1:{port}/mcp"
+    url = f"http://127.0.0.1:{port}/{'sse' if transport == 'sse' else 'mcp'}"
     state.audience = url
     oauth = {"CONVOAI_OAUTH_ISSUER": state.url, "CONVOAI_OAUTH_RESOURCE": url}
     ready = anyio.Event()
@@ -62,7 +69,7 @@ async def served(
             lambda: serve_http(
                 r.server,
                 r.settings,
-                transport="streamable-http",
+                transport=transport,
                 host="127.0.0.1",
                 port=port,
                 on_ready=on_ready,
@@ -73,7 +80,8 @@ async def served(
         with anyio.fail_after(30):
             await ready.wait()
         try:
-            async with httpx.AsyncClient(base_url=url.removesuffix("/mcp"), timeout=30) as http:
+            base = url.rsplit("/", 1)[0]
+            async with httpx.AsyncClient(base_url=base, timeout=30) as http:
                 yield r, http, url
         finally:
             stop.set()
@@ -239,3 +247,59 @@ async def test_the_console_api_needs_the_scopes_of_its_actions(
         ended = await http.post("/console/api/agents/a1/end", headers=agents)
         assert ended.status_code == 403
         assert challenge(ended)["scope"] == "convoai:calls"
+
+
+async def test_the_sse_transport_is_behind_the_same_check(
+    tmp_path: Path, local: Issuer, key: SigningKey
+) -> None:
+    async with served(tmp_path, local, transport="sse") as (_, http, url):
+        refused = await http.get("/sse")
+        assert refused.status_code == 401
+        metadata_url = url.replace("/sse", "/.well-known/oauth-protected-resource/sse")
+        assert challenge(refused)["resource_metadata"] == metadata_url
+        assert (await http.get(metadata_url)).json()["resource"] == url
+        posted = await http.post("/messages/?session_id=x", json=PING)
+        assert posted.status_code == 401
+        auth = {"Authorization": f"Bearer {local.token(key)}"}
+        async with http.stream("GET", "/sse", headers=auth) as stream:
+            assert stream.status_code == 200
+            assert stream.headers["content-type"].startswith("text/event-stream")
+
+
+@pytest.mark.slow
+async def test_the_cli_on_a_public_address_with_oauth(
+    tmp_path: Path, local: Issuer, key: SigningKey
+) -> None:
+    """The real server process bound to 0.0.0.0 with OAuth alone (no CONVOAI_HTTP_TOKEN): the
+    banner names the issuer, a request without a token is refused, an MCP client with one of the
+    issuer's tokens works."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+    local.audience = url
+    env = subprocess_env(
+        CONVOAI_OAUTH_ISSUER=local.url,
+        CONVOAI_OAUTH_RESOURCE=url,
+        CONVOAI_ARCHIVE_PATH=str(tmp_path / "archive.sqlite3"),
+    )
+    command = [sys.executable, "-m", "convoai_mcp", "--sandbox", "--transport", "streamable-http"]
+    command += ["--host", "0.0.0.0", "--port", str(port)]
+    process = await anyio.open_process(command, env=env, stdin=subprocess.DEVNULL)
+    try:
+        assert process.stderr is not None
+        seen = ""
+        with anyio.fail_after(30):
+            while re.search(r"at http://0\.0\.0\.0:\d+/mcp \(", seen) is None:
+                seen += (await process.stderr.receive()).decode()
+        assert f"OAuth access token of {local.url} required" in seen
+        async with httpx.AsyncClient() as http:
+            assert (await http.post(url, json=PING, headers=ACCEPT)).status_code == 401
+        token = local.token(key, scope="convoai:read")
+        async with mcp_client(url, token) as client:
+            names = [tool.name for tool in (await client.list_tools()).tools]
+            assert "list_agents" in names and "start_agent" not in names
+        assert token not in seen
+    finally:
+        process.kill()
+        with anyio.fail_after(10):
+            await process.wait()
+        await process.aclose()

@@ -27,8 +27,15 @@ from convoai_mcp.config import Settings
 from convoai_mcp.policy import Policy, PolicyError, Reservation
 from convoai_mcp.sandbox import DEMO_CREDENTIALS, Sandbox
 from convoai_mcp.server.app import ConvoAIServer, build_server
-from convoai_mcp.server.replicas import Database, PostgresBus, PostgresLimits, WatchLeases
+from convoai_mcp.server.replicas import (
+    Database,
+    PostgresBus,
+    PostgresLimits,
+    SharedRecords,
+    WatchLeases,
+)
 from convoai_mcp.server.sandbox_mode import sandbox_settings
+from convoai_mcp.started import END_ON_ITS_OWN, END_STOPPED, StartedAgent, StartedAgents
 
 
 class Clock:
@@ -367,15 +374,16 @@ async def test_a_dead_replicas_agent_is_adopted_then_freed_when_it_ends(postgres
         assert started.structured_content is not None, error_text(started)
         agent_id = started.structured_content["agent_id"]
         await a.runtime.aclose()  # A is gone: its agent runs on, its slot stays booked
-        with psycopg.connect(postgres_url) as conn:  # ... and A's lease on it lapses
+        with psycopg.connect(postgres_url) as conn:  # ... and A's leases on it lapse
             conn.execute("UPDATE limit_slots SET expires = 0 WHERE agent_id = %s", (agent_id,))
+            conn.execute("UPDATE watch_leases SET expires = 0 WHERE agent_id = %s", (agent_id,))
         refused = await on_b.call_tool("start_agent", {"channel": "next"})
         assert "1 of 1 concurrent agents" in error_text(refused)
         watcher = b.runtime.guard.watcher(agent_id)
         assert watcher is not None and watcher.counted  # adopted: B watches it now
         assert agent_id in b.runtime.guard.limiter.running()
         sandbox.state.stop_agent(agent_id)
-        await until(lambda: agent_id not in b.runtime.guard.limiter.running())
+        await until(lambda: agent_id not in b.runtime.guard.limiter.running(), seconds=30)
         await b.runtime.guard.replicas.limits.flush()  # type: ignore[union-attr]
         again = await on_b.call_tool("start_agent", {"channel": "next"})
         assert not again.is_error, error_text(again)
@@ -404,9 +412,9 @@ async def test_the_record_of_started_agents_is_shared(postgres_url: str) -> None
         assert f"convoai://agents/{agent_id}/history" in listed
         stopped = await on_b.call_tool("stop_agent", {"agent_id": agent_id})
         assert not stopped.is_error, error_text(stopped)
-        await until(lambda: a.runtime.agents[agent_id].ended)
-        assert a.runtime.agents[agent_id].end_reason == b.runtime.agents[agent_id].end_reason
-        assert a.runtime.agents[agent_id].end_reason is not None
+        # A's own watcher may see it gone first ("ended on its own"): B's stop says more
+        await until(lambda: a.runtime.agents[agent_id].end_reason == END_STOPPED)
+        assert b.runtime.agents[agent_id].end_reason == END_STOPPED
         third = build_server(a.runtime.settings)
         try:
             async with Client(third):
@@ -414,3 +422,72 @@ async def test_the_record_of_started_agents_is_shared(postgres_url: str) -> None
                 assert known is not None and known.ended
         finally:
             await third.runtime.aclose()
+
+
+@pytest.mark.parametrize("seen_first", [True, False])
+async def test_an_end_made_says_more_than_an_end_seen(postgres_url: str, seen_first: bool) -> None:
+    """Replica A's watcher saw the agent gone ("ended on its own") while B stopped it: whichever
+    is written first, the shared record and A's copy say it was stopped."""
+    records: list[SharedRecords] = []
+    for _ in "ab":
+        started = StartedAgents()
+        started.record(StartedAgent("x1", "agent", "n", "room", "1001", "42"))
+        records.append(SharedRecords(Database(postgres_url), started))
+    a, b = records
+    try:
+        await a.start()
+        a.put("x1")
+        await a.flush()
+        ends = [(a, END_ON_ITS_OWN), (b, END_STOPPED)]
+        for record, reason in ends if seen_first else ends[::-1]:
+            record.started.mark_ended("x1", reason)
+            record.put("x1")
+            await record.flush()
+        with psycopg.connect(postgres_url) as conn:
+            row = conn.execute("SELECT end_reason FROM started_agents").fetchone()
+        assert row == (END_STOPPED,)
+        await until(lambda: a.started.agents["x1"].end_reason == END_STOPPED)
+    finally:
+        for record in records:
+            await record.aclose()
+            await record.db.aclose()
+
+
+async def test_what_the_service_reports_to_a_follower_reaches_every_replica(
+    postgres_url: str,
+) -> None:
+    """A webhook lands on B, whose watcher follows A's: the pushed history is still published,
+    and A's subscriber hears of it."""
+    from convoai_mcp.models import History
+
+    updates: list[str] = []
+
+    async def on_message(message: object) -> None:
+        if isinstance(message, ResourceUpdatedNotification):
+            updates.append(message.params.uri)
+
+    async with (
+        two_replicas(postgres_url) as (_, (a, b)),
+        Client(a, mode="legacy", message_handler=on_message) as on_a,
+    ):
+        started = await on_a.call_tool("start_agent", {"channel": "reported"})
+        assert started.structured_content is not None, error_text(started)
+        agent_id = started.structured_content["agent_id"]
+        uri = f"convoai://agents/{agent_id}/history"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MCPDeprecationWarning)
+            await on_a.subscribe_resource(uri)
+        follower = b.runtime.guard.watchers.watch(agent_id, counted=False)
+        unsubscribe = follower.subscribe(lambda _: asyncio.sleep(0))
+        await follower.first_read()
+        assert follower.following
+        updates.clear()
+        bus_a = a._subscriptions
+        assert isinstance(bus_a, PostgresBus)
+        before = bus_a.received
+        pushed = History.model_validate(
+            {"agent_id": agent_id, "contents": [{"role": "assistant", "content": "Reported"}]}
+        )
+        await follower.push_history(pushed)
+        await until(lambda: bus_a.received > before and uri in updates)
+        unsubscribe()

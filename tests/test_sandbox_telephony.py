@@ -57,7 +57,10 @@ def call_body(
                 "params": {"model": "m"},
                 "greeting_message": "Hi, this is the sandbox calling.",
             },
-            "tts": {"vendor": "microsoft", "params": {"voice_name": "en-US-AndrewNeural"}},
+            "tts": {  # complete: the emulator checks each vendor stage (issue 12)
+                "vendor": "microsoft",
+                "params": {"key": "k", "region": "eastus", "voice_name": "en-US-AndrewNeural"},
+            },
         },
     }
 

@@ -291,3 +291,14 @@ async def test_a_sip_address_with_credentials_is_refused_before_sending(tmp_path
         )
         assert refused.is_error and "sip_address" in error_text(refused)
         assert hits.hits == 0 and NEW not in r.sandbox.state.numbers
+
+
+async def test_get_number_of_a_number_not_in_the_account(tmp_path: Path) -> None:
+    async with rig(tmp_path, ADMIN) as r, Client(r.server) as client:
+        got = await client.call_tool("get_number", {"phone_number": OUTBOUND})
+        assert got.structured_content is not None
+        assert got.structured_content["outbound"] is True
+        missing = await client.call_tool("get_number", {"phone_number": NEW})
+    text = error_text(missing)
+    assert f"{NEW} is not one of the account's phone numbers. Next: check" in text
+    assert r.sandbox.state.numbers.keys() >= {OUTBOUND}

@@ -33,6 +33,8 @@ from convoai_mcp.server.transports.webhooks import WEBHOOK_PATH
 SECRET = "whsec_e2e-0123"
 ENV = {"CONVOAI_WEBHOOK_SECRET": SECRET, "CONVOAI_CONFIRM": "none"}
 NEVER = 3600.0
+TTS = json.dumps({"key": "tts-key", "region": "eastus", "voice_name": "en-US-AvaNeural"})
+"""The stand-in TTS's fields a call needs on the emulator (it checks what each vendor needs)."""
 
 
 @asynccontextmanager
@@ -216,7 +218,12 @@ async def test_a_call_answered_then_hung_up_by_the_callee(tmp_path: Path) -> Non
     """202 outbound call state: ``answered`` reaches a wait; ``hangup`` frees the call's slot
     and marks it ended with the service's reason."""
     async with (
-        hooked(tmp_path, {"CONVOAI_MAX_CALLS": "1"}) as (r, _, sender, feed),
+        hooked(tmp_path, {"CONVOAI_MAX_CALLS": "1", "CONVOAI_TTS_PARAMS": TTS}) as (
+            r,
+            _,
+            sender,
+            feed,
+        ),
         Client(r.server) as client,
     ):
         rt = r.server.runtime

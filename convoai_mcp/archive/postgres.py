@@ -130,6 +130,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             agent_id TEXT PRIMARY KEY,
             origin TEXT NOT NULL,
             ended BOOLEAN NOT NULL,
+            end_reason TEXT,
             data TEXT NOT NULL,
             updated DOUBLE PRECISION NOT NULL
         );

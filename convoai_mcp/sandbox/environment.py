@@ -31,15 +31,15 @@ when no vendor is configured."""
 
 SANDBOX_LLM_URL = "https://llm.sandbox.invalid/v1/chat/completions"
 SANDBOX_TTS_VENDOR = "microsoft"
-SANDBOX_TTS_PARAMS = {
-    "key": "sandbox-stand-in",
-    "region": "eastus",
-    "voice_name": "en-US-AvaNeural",
-}
-"""The stand-in TTS's parameters: the fields the emulator's stage validation requires of the
-vendor (:mod:`convoai_mcp.sandbox.stages`); the key is no credential (nothing is called)."""
 """The stand-in LLM and TTS a call gets on the sandbox when no vendor is configured: a call takes
 no presets (it needs a full LLM and TTS configuration), and the emulator calls nothing."""
+SANDBOX_TTS_PARAMS: dict[str, str] = {
+    "key": "sandbox-tts-key",
+    "region": "sandbox",
+    "voice_name": "en-US-AndrewMultilingualNeural",
+}
+"""The stand-in TTS's fictional parameters: complete, as the emulator checks each vendor stage
+(:mod:`.stages`) like the service; no key of anyone's."""
 
 FICTIONAL_ALLOWLIST = ("+1415555",)
 """The numbers a server may dial on the sandbox by default: ``+1 415 555 …`` (the emulator's

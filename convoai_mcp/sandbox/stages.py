@@ -26,6 +26,7 @@ __all__ = [
     "REQUIRED",
     "TTS_FIXED_RATES",
     "TTS_RATE_PATHS",
+    "stage_key",
     "stage_problem",
     "tts_sample_rate",
     "validate_stage",

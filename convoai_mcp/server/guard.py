@@ -286,9 +286,13 @@ class Guard:
         (:meth:`started`) or releases (:meth:`release`) it; an unused one expires after the
         limiter's reservation TTL."""
         self.policy.check_tool("start_agent")
-        await self._check_limits("agent")
+        gated = self.policy.needs_confirmation("start_agent")
+        if gated or self.shared is None:
+            # Before a human is asked, or in memory (cheap): refuse over the limit now. With
+            # shared limits and no question, the booking below checks in its own transaction.
+            await self._check_limits("agent")
         approved: Channel | None = None
-        if self.policy.needs_confirmation("start_agent"):
+        if gated:
             approved = await self._confirm(
                 ctx,
                 "start_agent",
@@ -307,7 +311,7 @@ class Guard:
                     "stopped.",
                 ),
             )
-        reservation = await self._reserve("agent")
+        reservation = await self._reserve_checked("agent")
         _note_admitted(approved)
         return reservation
 
@@ -447,6 +451,16 @@ class Guard:
             self.limiter.release(reservation)
             raise
         return reservation
+
+    async def _reserve_checked(self, kind: Kind) -> Reservation:
+        """:meth:`_reserve`, and once more after :meth:`_recheck` freed the slot of an agent
+        that ended unwatched (what :meth:`_check_limits` does before a refusal)."""
+        try:
+            return await self._reserve(kind)
+        except PolicyError:
+            if not await self._recheck(kind):
+                raise
+            return await self._reserve(kind)
 
     async def _recheck(self, kind: Kind) -> bool:
         """Free the slot of every unwatched running agent of ``kind`` that has ended; True if

@@ -57,7 +57,7 @@ from convoai_mcp.policy import (
     limit_reached,
     rate_reached,
 )
-from convoai_mcp.started import StartedAgent, StartedAgents
+from convoai_mcp.started import END_ON_ITS_OWN, StartedAgent, StartedAgents
 
 if TYPE_CHECKING:
     from mcp.shared.subscriptions import ServerEvent
@@ -616,13 +616,21 @@ _KEEP_ENDED = 86400.0  # ended agents another replica loads at start-up: those o
 _FORGET_ENDED = 30 * 86400.0  # ended agents' rows are deleted after 30 days
 
 
+def _only_seen(reason: str | None) -> bool:
+    """True for an end a replica only saw (or that says nothing), not one it made."""
+    return reason is None or reason.startswith(END_ON_ITS_OWN)
+
+
 class SharedRecords:
     """The record of started agents shared by replicas (see the module docstring).
 
     :meth:`put` (the runtime calls it when it records an agent or marks it ended) queues the
     write; :meth:`start` loads what the other replicas recorded and then copies their changes
     as they are notified. A replica's own rows are never copied back (its record is the richer
-    one: what is written is passed through ``redact`` first). An agent ended stays ended.
+    one: what is written is passed through ``redact`` first). An agent ended stays ended, and
+    its first end is kept, except that an end a replica made (stopped, hung up) says more than
+    one a replica only saw (:data:`~convoai_mcp.started.END_ON_ITS_OWN`: its watcher saw the
+    agent gone, maybe before the other replica's stop was recorded), so it replaces that one.
     """
 
     def __init__(
@@ -650,18 +658,22 @@ class SharedRecords:
         if self._redact is not None:
             data = self._redact(data)
         payload, ended = json.dumps(data, ensure_ascii=False, default=str), agent.ended
+        reason = agent.end_reason if ended else None
         notice = json.dumps({"o": self.db.replica, "a": agent_id})
 
         async def write() -> None:
+            origin, now = self.db.replica, self.db.clock()
             pool = await self.db.pool()
             async with pool.connection() as conn, conn.transaction():
                 await conn.execute(
-                    "INSERT INTO started_agents (agent_id, origin, ended, data, updated) "
-                    "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (agent_id) DO UPDATE SET "
-                    "origin = excluded.origin, ended = started_agents.ended OR excluded.ended, "
-                    "data = CASE WHEN started_agents.ended AND NOT excluded.ended "
-                    "THEN started_agents.data ELSE excluded.data END, updated = excluded.updated",
-                    (agent_id, self.db.replica, ended, payload, self.db.clock()),
+                    "INSERT INTO started_agents (agent_id, origin, ended, end_reason, data, "
+                    "updated) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (agent_id) DO UPDATE "
+                    "SET origin = excluded.origin, ended = excluded.ended, "
+                    "end_reason = excluded.end_reason, data = excluded.data, "
+                    "updated = excluded.updated "
+                    "WHERE NOT started_agents.ended OR (excluded.ended AND "
+                    "(started_agents.end_reason IS NULL OR started_agents.end_reason LIKE %s))",
+                    (agent_id, origin, ended, reason, payload, now, END_ON_ITS_OWN + "%"),
                 )
                 await conn.execute("SELECT pg_notify(%s, %s)", (RECORDS_CHANNEL, notice))
 
@@ -678,6 +690,10 @@ class SharedRecords:
             logger.info("skipping a shared record that does not read: %s", exc)
             return
         local = self.started.get(agent.agent_id)
+        if local is not None and local.ended and ended and _only_seen(local.end_reason):
+            local.end_reason = agent.end_reason  # how it was ended says more than "it ended"
+            self.copied += 1
+            return
         if local is not None and (local.ended or not ended):
             return  # ours says as much already (or more)
         if local is None:

@@ -10,7 +10,8 @@ role      tools
 read      the read-only tools (get_agent, list_agents, get_history, get_turns, get_call,
           list_calls, list_numbers, list_profiles, wait) and every resource
 agents    start_agent, speak, think, interrupt, update_agent, stop_agent, mint_token
-calls     call, hangup
+calls     call, hangup, and the campaign tools that change something (``tools/campaigns.py``:
+          a campaign dials numbers)
 admin     the phone-number administration tools (any tool of ``tools/numbers.py`` that is not
           read-only, or one registered with ``scope="admin"``)
 ========  ====================================================================================
@@ -58,14 +59,14 @@ RULE = "oauth_scope"
 """The audit trail's name of the rule that refused a call outside the token's scopes."""
 ROLE_SETTING = "CONVOAI_OAUTH_SCOPES"
 
-_ROLE_BY_MODULE: Mapping[str, Role] = {"calls": "calls", "numbers": "admin"}
+_ROLE_BY_MODULE: Mapping[str, Role] = {"calls": "calls", "campaigns": "calls", "numbers": "admin"}
 """Which role a tool that changes something needs, by the tool module it is defined in."""
 
 
 def default_role(fn: Callable[..., Any], *, read_only: bool) -> Role:
     """The role a tool needs unless it is registered with its own: ``read`` for a read-only
-    tool, else by its module (``calls`` for tools/calls.py, ``admin`` for tools/numbers.py,
-    ``agents`` for the rest)."""
+    tool, else by its module (``calls`` for tools/calls.py and tools/campaigns.py, ``admin``
+    for tools/numbers.py, ``agents`` for the rest)."""
     if read_only:
         return "read"
     module = getattr(fn, "__module__", "").rsplit(".", 1)[-1]

@@ -41,7 +41,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -142,6 +142,7 @@ class Watcher:
         self.polls = 0
         """History reads made so far."""
         self._leased = False
+        self._reporting = 0
         self._poked = asyncio.Event()
         self._state_wanted = 0
         self._state_read: asyncio.Future[None] | None = None
@@ -245,7 +246,18 @@ class Watcher:
         """A history the service sent (:mod:`convoai_mcp.server.events`): handled as a read of
         it (the hooks archive it; a changed transcript notifies), without waiting for a poll."""
         if not self.ended:
-            await self._saw(history, first_counts=True)
+            with self._reported():
+                await self._saw(history, first_counts=True)
+
+    @contextlib.contextmanager
+    def _reported(self) -> Iterator[None]:
+        """While handling what the service reported: news for every replica, so a change is
+        published even by a watcher that follows (it reached this replica only)."""
+        self._reporting += 1
+        try:
+            yield
+        finally:
+            self._reporting -= 1
 
     async def push_state(self, state: str, reason: str | None = None) -> None:
         """A state the service reported: kept while someone wants it (:meth:`want_state`); a
@@ -257,7 +269,8 @@ class Watcher:
         self.reason = reason if reason is not None else self.reason
         if changed:
             self.version += 1
-            await self._notify()
+            with self._reported():
+                await self._notify()
 
     async def push_ended(self) -> None:
         """The service reported the agent's end: polling stops, subscribers hear of it and the
@@ -269,7 +282,8 @@ class Watcher:
             self.task.cancel()
         self.version += 1
         try:
-            await self._notify()
+            with self._reported():
+                await self._notify()
             await self._hub.hooks.ended(self)
         finally:
             self._first_read.set()
@@ -279,7 +293,7 @@ class Watcher:
 
     async def _notify(self) -> None:
         on_change = self._hub.on_change
-        if on_change is not None and not self.following:
+        if on_change is not None and (not self.following or self._reporting):
             try:
                 await on_change(self)
             except Exception as exc:  # the bus must not stop the watcher
@@ -475,7 +489,12 @@ class Watchers:
             except Exception as exc:  # it expires on its own
                 logger.info("could not drop the watch lease of %s: %s", agent_id, exc)
 
-        task = asyncio.get_running_loop().create_task(drop(), name=f"convoai-unlease-{agent_id}")
+        try:
+            task = asyncio.get_running_loop().create_task(
+                drop(), name=f"convoai-unlease-{agent_id}"
+            )
+        except RuntimeError:  # the loop is closing: the lease expires on its own
+            return
         self._drops.add(task)
         task.add_done_callback(self._drops.discard)
 

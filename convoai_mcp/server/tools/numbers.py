@@ -83,10 +83,10 @@ async def _current(ctx: Ctx, tool_name: str, phone_number: str) -> NumberDetail:
     try:
         number = await rt_of(ctx).client.phone_numbers.get(phone_number)
     except NotFoundError:
+        unchanged = "" if tool_name == "get_number" else "; nothing was changed"
         raise ToolError(
-            f"{tool_name} failed: {phone_number} is not one of the account's phone numbers; "
-            "nothing was changed. Next: check the number with list_numbers (or add it with "
-            "add_number)."
+            f"{tool_name} failed: {phone_number} is not one of the account's phone numbers"
+            f"{unchanged}. Next: check the number with list_numbers (or add it with add_number)."
         ) from None
     return _detail(number, phone_number)
 
