@@ -41,7 +41,7 @@ MAX_ENTRIES = 4096
 """Agents kept at most, running or not."""
 
 
-@dataclass(slots=True)
+@dataclass
 class StartedAgent:
     """An agent (``kind="agent"``) or outbound call (``kind="call"``) started through this client.
 

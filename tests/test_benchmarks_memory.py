@@ -8,11 +8,6 @@ import tracemalloc
 from convoai_mcp.started import StartedAgent, StartedAgents
 
 
-def test_a_started_agent_record_has_no_per_instance_dict() -> None:
-    record = StartedAgent("A" * 32, "agent", "convoai-1234abcd", "room", "1001", "1002")
-    assert not hasattr(record, "__dict__")
-
-
 def test_a_thousand_recorded_agents_cost_under_384_bytes_each() -> None:
     records = StartedAgents(max_ended=2000, max_entries=4096)
     ids = [f"{i:032d}" for i in range(1000)]  # made before counting: the service's ids
