@@ -171,7 +171,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"write the report there (a full run writes {RESULTS} and its .md; --quick and "
         "--only write nothing unless --json is given)",
     )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="PostgreSQL maintenance URL for the team figure (a database is created and dropped "
+        "there; default CONVOAI_TEST_DATABASE_URL; without one that figure is skipped)",
+    )
     args = parser.parse_args(argv)
+    if args.database_url:
+        from benchmarks.team import use_database_url
+
+        use_database_url(args.database_url)
     only = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = [name for name in only if name not in FIGURES]
     if unknown:

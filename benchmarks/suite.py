@@ -1,4 +1,5 @@
-"""The six benchmark figures, each measured next to a baseline run in the same process.
+"""The benchmark figures, each measured next to a baseline run in the same process (the
+seventh, a team deployment on PostgreSQL, is in benchmarks/team.py).
 
 Every ``async def`` here takes a :class:`Sizes` and returns a :class:`~benchmarks._harness.Figure`.
 Measurements of a figure and of its baseline are interleaved (round-robin blocks, rotating order)
@@ -48,6 +49,7 @@ from benchmarks._harness import (
     summary,
 )
 from benchmarks.floor_server import build_floor
+from benchmarks.team import team
 
 __all__ = [
     "FIGURES",
@@ -85,6 +87,10 @@ class Sizes:
     memory_agents: int = 1000
     memory_checkpoint: int = 200
     memory_warmup: int = 50
+    team_calls: int = 60
+    team_throughput_calls: int = 300
+    team_in_flight: int = 20
+    team_rounds: int = 3
 
     @classmethod
     def full(cls) -> Sizes:
@@ -105,6 +111,9 @@ class Sizes:
             memory_agents=300,
             memory_checkpoint=100,
             memory_warmup=20,
+            team_calls=20,
+            team_throughput_calls=100,
+            team_rounds=1,
         )
 
     @classmethod
@@ -125,6 +134,10 @@ class Sizes:
             memory_agents=6,
             memory_checkpoint=3,
             memory_warmup=1,
+            team_calls=2,
+            team_throughput_calls=4,
+            team_in_flight=2,
+            team_rounds=1,
         )
 
 
@@ -938,5 +951,6 @@ FIGURES: dict[str, Callable[[Sizes], Awaitable[Figure]]] = {
     "token_minting": token_minting,
     "failover": failover,
     "memory": memory,
+    "team": team,
 }
 """Every figure, in the order the table shows them."""

@@ -16,7 +16,7 @@ import builtins
 import functools
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, Literal, Protocol, TypeVar
 
 import httpx
@@ -144,16 +144,39 @@ def parse_nothing(response: httpx.Response) -> None:
 _STATE_BY_NAME = {status.value: n for status, n in STATE_NUMBERS.items()}
 
 
-def _state_param(state: AgentStatus | str | int | None) -> int | None:
-    if state is None or isinstance(state, int):
-        return state
-    number = _STATE_BY_NAME.get(str(state).upper())
+def _state_number(state: AgentStatus | str | int) -> int:
+    text = str(state).strip()
+    if isinstance(state, int) or (text.isascii() and text.isdigit()):
+        return int(text)
+    number = _STATE_BY_NAME.get(text.upper())
     if number is None:
         raise ValidationError(
             f"state {state!r} is not an agent state",
             hint="use one of " + ", ".join(_STATE_BY_NAME) + " (or its number)",
         )
     return number
+
+
+_StateFilter = AgentStatus | str | int | Sequence[AgentStatus | str | int]
+"""The ``state`` filter of the agent list: one state (name or number; a comma list of names is
+several), or several."""
+
+
+def _state_param(state: _StateFilter | None) -> str | None:
+    """The ``state`` query value the official SDK documents: the state numbers, comma-separated
+    in one parameter (``state=1,2``), in the order given, without repeats."""
+    if state is None:
+        return None
+    if isinstance(state, int):
+        return str(state)
+    if isinstance(state, str):  # also "RUNNING,STARTING"
+        parts: Sequence[AgentStatus | str | int] = [p for p in state.split(",") if p.strip()]
+    else:
+        parts = state
+    numbers = list(dict.fromkeys(_state_number(part) for part in parts))
+    if not numbers:
+        raise ValidationError("state is empty", hint="name at least one agent state, or omit it")
+    return ",".join(map(str, numbers))
 
 
 class _Resource:
@@ -357,13 +380,14 @@ class Agents(_AgentResource):
         self,
         *,
         channel: str | None = None,
-        state: AgentStatus | str | int | None = None,
+        state: _StateFilter | None = None,
         from_time: int | None = None,
         to_time: int | None = None,
         limit: int | None = None,
         cursor: str | None = None,
     ) -> Page[AgentSummary]:
-        """One page of agents (default: the last 2 hours); ``cursor`` asks for the next."""
+        """One page of agents (default: the last 2 hours); ``cursor`` asks for the next.
+        ``state``: one state or several (sent as the SDK sends them: ``state=1,2``)."""
         params = {
             "channel": channel,
             "state": _state_param(state),
@@ -386,7 +410,7 @@ class Agents(_AgentResource):
         self,
         *,
         channel: str | None = None,
-        state: AgentStatus | str | int | None = None,
+        state: _StateFilter | None = None,
         from_time: int | None = None,
         to_time: int | None = None,
         limit: int | None = None,

@@ -80,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--port", type=int, default=8000, help="port for the HTTP transports (0: a free one)"
     )
     parser.add_argument(
+        "--stateless",
+        action="store_true",
+        help="streamable HTTP without sessions, for replicas behind a load balancer without "
+        "session affinity (also CONVOAI_HTTP_STATELESS=on; see README, Deploying for a team)",
+    )
+    parser.add_argument(
         "--sandbox",
         action="store_true",
         help="start the local emulator in process and use it with demo credentials: no "
@@ -195,7 +201,7 @@ def safety_summary(settings: Settings, exposed: Sequence[str], known: Sequence[s
     allow-list entries), what needs confirmation (loudly when the model's ``confirm`` counts),
     read-only mode and the limits, and when calls go out the calling rules (quiet hours,
     per-number cap)."""
-    from convoai_mcp.policy import Policy
+    from convoai_mcp.policy import ADMIN_CONFIRMED, Policy
 
     policy = Policy.from_settings(settings)
     shown = set(exposed)
@@ -213,6 +219,7 @@ def safety_summary(settings: Settings, exposed: Sequence[str], known: Sequence[s
     else:
         calls = f"calls: on, allow-list of {entries} {'entry' if entries == 1 else 'entries'}"
     confirmed = [t for t in settings.confirm if t in shown]
+    confirmed += sorted(ADMIN_CONFIRMED & shown)  # always confirmed when exposed
     confirm = f"confirmation: {', '.join(confirmed) if confirmed else 'none'}"
     if confirmed and settings.confirm_by_argument:
         confirm += (
@@ -275,6 +282,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         settings = Settings.from_env(require_credentials=not ns.sandbox)
+        if ns.stateless:
+            settings = settings.model_copy(update={"http_stateless": True})
         # From here on, nothing logged to stderr can carry a configured secret.
         _configure_from(settings, settings_redactor(settings))
         from convoai_mcp.server.transports import check_transport
@@ -285,6 +294,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     for warning in settings.warnings:
         _say(f"warning: {warning}")
+    if settings.http_stateless and settings.request_state_key is None:
+        _say(
+            "warning: stateless HTTP without CONVOAI_REQUEST_STATE_KEY: a confirmation asked by "
+            "this replica cannot be answered on another; set the same key on every replica"
+        )
 
     import anyio
 
@@ -438,7 +452,9 @@ async def _server_safety(server: ConvoAIServer, settings: Settings) -> str:
     from convoai_mcp.server.tools import TOOL_NAMES
 
     exposed = [tool.name for tool in await server.list_tools()]
-    return safety_summary(settings, exposed, TOOL_NAMES)
+    # the opt-in tools (admin) count as known only where the operator turned them on
+    known = [*TOOL_NAMES, *(name for name in exposed if name not in TOOL_NAMES)]
+    return safety_summary(settings, exposed, known)
 
 
 def _check_parser() -> argparse.ArgumentParser:
@@ -607,8 +623,9 @@ async def _serve(settings: Settings, ns: argparse.Namespace) -> None:
                 )
                 return
             auth = ", bearer token required" if token_required else ""
+            mode = ", stateless" if settings.http_stateless else ""
             _say(
-                f"{__version__} serving MCP ({ns.transport}) at {url} ({where}{auth}); "
+                f"{__version__} serving MCP ({ns.transport}{mode}) at {url} ({where}{auth}); "
                 "Ctrl-C to stop"
             )
             console = url.rsplit("/", 1)[0] + "/console"

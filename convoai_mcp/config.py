@@ -205,8 +205,12 @@ VARIABLES: dict[str, Variable] = {
         "true exposes only the read-only tools: get_agent, get_history, get_turns, list_agents, "
         "list_profiles, get_call, list_calls, list_numbers and wait."
     ),
-    "CONVOAI_TOOLS_ALLOW": Variable("Comma list of tool names to expose (default: all)."),
-    "CONVOAI_TOOLS_DENY": Variable("Comma list of tool names to hide."),
+    "CONVOAI_TOOLS_ALLOW": Variable(
+        "Comma list of tool names or tool sets to expose: default (every tool but the admin "
+        "ones; what is exposed when unset), admin (add_number, get_number, update_number, "
+        "delete_number); e.g. default,admin."
+    ),
+    "CONVOAI_TOOLS_DENY": Variable("Comma list of tool names (or tool sets) to hide."),
     "CONVOAI_TOKEN_MAX_LIFETIME": Variable(
         "Longest lifetime of a token from mint_token, in seconds (default 3600)."
     ),
@@ -220,6 +224,21 @@ VARIABLES: dict[str, Variable] = {
     ),
     "CONVOAI_MAX_BODY_BYTES": Variable(
         "Maximum HTTP request body size in bytes (default 1048576)."
+    ),
+    "CONVOAI_HTTP_ALLOWED_HOSTS": Variable(
+        "Comma list of host names (or host:port) clients reach the HTTP transports by, "
+        "accepted in Host / Origin besides loopback and this machine's names, e.g. "
+        "mcp.example.com behind a load balancer."
+    ),
+    "CONVOAI_HTTP_STATELESS": Variable(
+        "on: streamable HTTP without sessions (--stateless), for replicas behind a load "
+        "balancer without session affinity. Default off."
+    ),
+    "CONVOAI_REQUEST_STATE_KEY": Variable(
+        "Key (32+ characters) sealing the state of multi-round-trip requests (confirmations); "
+        "the same on every replica. A comma list while rotating: the first seals, all open. "
+        "Unset: a per-process key.",
+        secret=True,
     ),
     "CONVOAI_ARCHIVE": Variable("on (default) or off: keep a local transcript archive."),
     "CONVOAI_ARCHIVE_PATH": Variable(
@@ -237,7 +256,8 @@ VARIABLES: dict[str, Variable] = {
     ),
     "CONVOAI_DATABASE_URL": Variable(
         "postgresql://user:password@host:port/dbname: keep the archive in PostgreSQL, shared by "
-        "replicas (needs the postgres extra); unset: the SQLite archive.",
+        "replicas with the limits, the rate and the events (needs the postgres extra); unset: "
+        "the SQLite archive.",
         secret=True,
     ),
 }
@@ -385,6 +405,9 @@ class Settings(BaseModel):
     wait_max_seconds: int = 120
     http_token: SecretStr | None = None
     max_body_bytes: int | None = None
+    http_allowed_hosts: tuple[str, ...] = ()
+    http_stateless: bool = False
+    request_state_key: SecretStr | None = None
     archive: bool = True
     archive_path: Path | None = None
     archive_retention_days: int = 30
@@ -424,6 +447,12 @@ class Settings(BaseModel):
         if clock is None:
             return CallingRules.from_env(env, sandbox=sandbox)
         return CallingRules.from_env(env, sandbox=sandbox, clock=clock)
+
+    def request_state_keys(self) -> list[str]:
+        """The keys of ``CONVOAI_REQUEST_STATE_KEY`` (the first seals); empty when unset."""
+        if self.request_state_key is None:
+            return []
+        return _split_keys(self.request_state_key)
 
     def describe(self) -> str:
         """A one-line, secret-free summary for the start-up banner."""
@@ -610,6 +639,12 @@ class Settings(BaseModel):
                 )
             values["http_token"] = http_token
         values["max_body_bytes"] = env.integer("CONVOAI_MAX_BODY_BYTES", minimum=1024)
+        values["http_allowed_hosts"] = _check_hosts(env.csv("CONVOAI_HTTP_ALLOWED_HOSTS"))
+        values["http_stateless"] = env.boolean("CONVOAI_HTTP_STATELESS", default=False)
+        state_key = env.secret("CONVOAI_REQUEST_STATE_KEY")
+        if state_key is not None:
+            _check_request_state_keys(state_key)
+        values["request_state_key"] = state_key
         values["archive"] = env.boolean("CONVOAI_ARCHIVE", default=True)
         values["emulator"] = env.boolean("CONVOAI_EMULATOR", default=False)
         archive_path = env.text("CONVOAI_ARCHIVE_PATH")
@@ -659,6 +694,48 @@ class Settings(BaseModel):
             )
         values["webhook_secret"] = webhook_secret
         return cls(**values)
+
+
+_HOST = re.compile(r"(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?")
+
+
+def _check_hosts(hosts: tuple[str, ...]) -> tuple[str, ...]:
+    """Host names (or ``host:port``), not URLs."""
+    for host in hosts:
+        if not _HOST.fullmatch(host):
+            raise ConfigError(
+                f"CONVOAI_HTTP_ALLOWED_HOSTS: {host!r} is not a host name or host:port",
+                hint="write the names clients connect to, without scheme or path, e.g. "
+                "mcp.example.com,mcp.example.com:8443",
+            )
+    return tuple(host.lower() for host in hosts)
+
+
+_MIN_STATE_KEY = 32
+"""The SDK's minimum for a request-state key (``AESGCMRequestStateCodec``)."""
+
+
+def _split_keys(value: SecretStr) -> list[str]:
+    return [part.strip() for part in value.get_secret_value().split(",") if part.strip()]
+
+
+def _check_request_state_keys(value: SecretStr) -> None:
+    """Each key long enough, none twice (the message never shows a key)."""
+    keys = _split_keys(value)
+    for number, key in enumerate(keys, 1):
+        if len(key) < _MIN_STATE_KEY:
+            which = f"key {number} of {len(keys)}" if len(keys) > 1 else "the key"
+            raise ConfigError(
+                f"CONVOAI_REQUEST_STATE_KEY: {which} is too short ({len(key)} characters, "
+                f"fewer than {_MIN_STATE_KEY})",
+                hint="use a long random value, the same on every replica, e.g. `python -c "
+                "'import secrets; print(secrets.token_hex(32))'`",
+            )
+    if len(set(keys)) != len(keys):
+        raise ConfigError(
+            "CONVOAI_REQUEST_STATE_KEY lists the same key twice",
+            hint="while rotating list the new and the old key once each: new,old",
+        )
 
 
 def _check_hex32(value: str, *, secret: bool) -> str:

@@ -5,10 +5,16 @@ Pure rules, no I/O. :class:`Policy` answers "is this allowed?" and raises :class
 started (concurrency) and how often (a sliding one-minute window, with an injectable clock).
 The :class:`~convoai_mcp.server.guard.Guard` glues both to the MCP tools.
 
+One process (stdio, SQLite) counts in memory, in the :class:`Limiter`. Replicas that share a
+PostgreSQL database (``CONVOAI_DATABASE_URL``) also book every slot there, through the
+:class:`SharedLimits` interface (``convoai_mcp.server.replicas.PostgresLimits``): the database
+decides, the limiter is then this replica's own view of what it started.
+
 Safe by default: no allow-list means no outbound calls; at most
 :data:`DEFAULT_MAX_AGENTS` agents and :data:`DEFAULT_MAX_CALLS` calls at once; at most
 :data:`DEFAULT_RATE_PER_MINUTE` starts (agents and calls together) per minute; ``call`` needs
-confirmation.
+confirmation; the ``admin`` tool set (phone-number administration, :data:`ADMIN_TOOLS`) is
+hidden unless the operator names it in ``CONVOAI_TOOLS_ALLOW``.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from convoai_mcp.config import did_you_mean
 from convoai_mcp.errors import ConfigError, ConvoAIError
@@ -28,14 +34,20 @@ if TYPE_CHECKING:
     from convoai_mcp.config import Settings
 
 __all__ = [
+    "ADMIN_CONFIRMED",
+    "ADMIN_TOOLS",
     "DEFAULT_MAX_AGENTS",
     "DEFAULT_MAX_CALLS",
     "DEFAULT_RATE_PER_MINUTE",
+    "DEFAULT_TOOL_SET",
+    "OPT_IN_TOOLS",
+    "TOOL_SETS",
     "Kind",
     "Limiter",
     "Policy",
     "PolicyError",
     "Reservation",
+    "SharedLimits",
 ]
 
 Kind = Literal["agent", "call"]
@@ -43,6 +55,26 @@ Kind = Literal["agent", "call"]
 DEFAULT_MAX_AGENTS = 5
 DEFAULT_MAX_CALLS = 2
 DEFAULT_RATE_PER_MINUTE = 10
+
+ADMIN_TOOLS: tuple[str, ...] = ("add_number", "get_number", "update_number", "delete_number")
+"""The ``admin`` tool set: phone-number administration. Hidden unless ``CONVOAI_TOOLS_ALLOW``
+names ``admin`` (or one of these tools); the one list of them (the tool registry registers
+them, the OAuth scopes map ``admin`` to them)."""
+
+ADMIN_CONFIRMED: frozenset[str] = frozenset({"update_number", "delete_number"})
+"""Admin tools that change or remove what exists: a human approves each call (the gate, as for
+``call``), whatever ``CONVOAI_CONFIRM`` says."""
+
+DEFAULT_TOOL_SET = "default"
+"""The name, in ``CONVOAI_TOOLS_ALLOW`` / ``CONVOAI_TOOLS_DENY``, of every tool that is not in an
+opt-in set (what is exposed when ``CONVOAI_TOOLS_ALLOW`` is unset)."""
+
+TOOL_SETS: dict[str, frozenset[str]] = {"admin": frozenset(ADMIN_TOOLS)}
+"""Opt-in tool sets by name: exposed only when ``CONVOAI_TOOLS_ALLOW`` names them (or a tool
+of them)."""
+
+OPT_IN_TOOLS: frozenset[str] = frozenset().union(*TOOL_SETS.values())
+"""Every tool of an opt-in set."""
 
 _ENTRY = re.compile(r"\+[0-9]{1,15}")
 _ENABLE_CALLS = (
@@ -125,6 +157,10 @@ class Policy:
         """Maximum concurrent calls this server may have up."""
         return _limit(self.max_calls, DEFAULT_MAX_CALLS)
 
+    def limit(self, kind: Kind) -> int:
+        """The concurrency limit of ``kind``."""
+        return self.agent_limit if kind == "agent" else self.call_limit
+
     @property
     def rate_limit(self) -> int:
         """Maximum ``start_agent`` + ``call`` admissions per rolling minute."""
@@ -133,22 +169,23 @@ class Policy:
     # -- tools ----------------------------------------------------------------------------
 
     def visible_tools(self, names: Sequence[str]) -> list[str]:
-        """The subset of ``names`` to expose, in the same order.
+        """The subset of ``names`` (every registered tool) to expose, in the same order.
 
-        Raises :class:`ConfigError` when the allow / deny lists name a tool that does not
-        exist (a typo would otherwise silently expose or hide the wrong tools).
+        Raises :class:`ConfigError` when the allow / deny lists name a tool or tool set that
+        does not exist (a typo would otherwise silently expose or hide the wrong tools).
         """
         known = set(names)
+        sets = [DEFAULT_TOOL_SET, *TOOL_SETS]
         for var, listed in (
             ("CONVOAI_TOOLS_ALLOW", self.tools_allow or frozenset()),
             ("CONVOAI_TOOLS_DENY", self.tools_deny),
         ):
-            unknown = sorted(set(listed) - known)
+            unknown = sorted(set(listed) - known - set(sets))
             if unknown:
-                close = "".join(did_you_mean(name, names) for name in unknown)
+                close = "".join(did_you_mean(name, [*names, *sets]) for name in unknown)
                 raise ConfigError(
                     f"{var} names unknown tools: {', '.join(unknown)}{close}",
-                    hint=f"known tools: {', '.join(names)}",
+                    hint=f"known tools: {', '.join(names)}; tool sets: {', '.join(sets)}",
                 )
         return [name for name in names if self.tool_allowed(name)]
 
@@ -156,9 +193,12 @@ class Policy:
         """True when the tool ``name`` may be exposed and called."""
         if self.read_only and name not in self.read_only_tools:
             return False
-        if self.tools_allow is not None and name not in self.tools_allow:
+        if self.tools_allow is None:
+            if name in OPT_IN_TOOLS:
+                return False
+        elif not _listed(name, self.tools_allow):
             return False
-        return name not in self.tools_deny
+        return not _listed(name, self.tools_deny)
 
     def check_tool(self, name: str) -> None:
         """Raise :class:`PolicyError` when ``name`` is hidden by read-only mode or the lists."""
@@ -168,6 +208,11 @@ class Policy:
             raise PolicyError(
                 f"{name} is disabled: the server runs in read-only mode",
                 hint="unset CONVOAI_READ_ONLY to allow tools that start, change or stop things",
+            )
+        if name in OPT_IN_TOOLS and self.tools_allow is None:
+            raise PolicyError(
+                f"{name} is an admin tool, off unless the operator turns the admin tools on",
+                hint="ask the operator to set CONVOAI_TOOLS_ALLOW=default,admin",
             )
         raise PolicyError(
             f"{name} is disabled by the operator's tool lists",
@@ -221,6 +266,35 @@ class Policy:
         return any(number.startswith(entry) for entry in self.call_allowlist)
 
 
+def limit_reached(kind: Kind, active: int, limit: int, *, by: str = "this server") -> PolicyError:
+    """The refusal of a start over the concurrency limit of ``kind`` (started ``by``)."""
+    what, var, stop = ("agents", "CONVOAI_MAX_AGENTS", "stop_agent")
+    if kind == "call":
+        what, var, stop = ("calls", "CONVOAI_MAX_CALLS", "hangup")
+    return PolicyError(
+        f"limit reached: {active} of {limit} concurrent {what} started by {by} are still running",
+        hint=f"end one first ({stop}), or ask the operator to raise {var}",
+    )
+
+
+def rate_reached(rate: int, free_in: float) -> PolicyError:
+    """The refusal of a start over the per-minute rate (a token frees in ``free_in`` s)."""
+    wait = max(1, int(free_in + 0.999))
+    return PolicyError(
+        f"rate limit reached: {rate} start_agent / call requests per minute",
+        hint=f"try again in about {wait} s, or ask the operator to raise CONVOAI_RATE_PER_MINUTE",
+    )
+
+
+def _listed(name: str, listed: Collection[str]) -> bool:
+    """True when ``name`` is in ``listed``, by name or through a tool set it names."""
+    if name in listed:
+        return True
+    if DEFAULT_TOOL_SET in listed and name not in OPT_IN_TOOLS:
+        return True
+    return any(name in TOOL_SETS[s] for s in listed if s in TOOL_SETS)
+
+
 @dataclass
 class Reservation:
     """A slot held between admission and ``started`` (or release, if the start failed)."""
@@ -228,6 +302,57 @@ class Reservation:
     kind: Kind
     created: float
     agent_id: str | None = None
+    slot_id: str | None = None
+    """The slot's id in the shared limits (:class:`SharedLimits`), once booked there."""
+
+
+class SharedLimits(Protocol):
+    """Limits booked where every replica sees them (a database), transactionally: N replicas
+    together never hold more than the policy allows. The in-memory :class:`Limiter` stays this
+    replica's view; this one decides.
+
+    ``reserve`` and ``check`` are awaited at admission; ``bind``, ``release`` and ``ended`` only
+    free or convert slots, so they are queued and written in order in the background (a late
+    write errs on the safe side: the slot counts a little longer). ``orphans`` are the agents
+    whose replica stopped renewing their slots (it died); ``adopt`` takes one over.
+    """
+
+    async def check(self, kind: Kind) -> None:
+        """Raise :class:`PolicyError` if a reservation of ``kind`` would be refused now."""
+        ...
+
+    async def reserve(self, reservation: Reservation) -> None:
+        """Book ``reservation`` (sets its ``slot_id``) or raise :class:`PolicyError`."""
+        ...
+
+    def bind(self, agent_id: str, reservation: Reservation | None, *, kind: Kind) -> None:
+        """``agent_id`` started: its slot (``reservation``'s, else a new one) is held by it."""
+        ...
+
+    def release(self, reservation: Reservation) -> None:
+        """Give back a reservation whose start did not happen."""
+        ...
+
+    def ended(self, agent_id: str) -> None:
+        """Free ``agent_id``'s slot."""
+        ...
+
+    async def orphans(self, kind: Kind) -> list[str]:
+        """Agents of ``kind`` holding slots that no live replica renews."""
+        ...
+
+    async def adopt(self, agent_id: str) -> bool:
+        """Take over an orphan's slot (this replica renews it from now on); False when another
+        replica took it first."""
+        ...
+
+    async def flush(self) -> None:
+        """Return once the queued writes are written."""
+        ...
+
+    async def aclose(self) -> None:
+        """Write what is queued and let go of the database."""
+        ...
 
 
 @dataclass
@@ -261,31 +386,21 @@ class Limiter:
         """Raise :class:`PolicyError` if ``reserve(kind)`` would be refused now (takes nothing)."""
         now = self.clock()
         self._expire()
-        limit = self.policy.agent_limit if kind == "agent" else self.policy.call_limit
+        limit = self.policy.limit(kind)
         active = self.active(kind)
         if active >= limit:
-            what, var, stop = ("agents", "CONVOAI_MAX_AGENTS", "stop_agent")
-            if kind == "call":
-                what, var, stop = ("calls", "CONVOAI_MAX_CALLS", "hangup")
-            raise PolicyError(
-                f"limit reached: {active} of {limit} concurrent {what} started by this server "
-                "are still running",
-                hint=f"end one first ({stop}), or ask the operator to raise {var}",
-            )
+            raise limit_reached(kind, active, limit)
         while self._starts and self._starts[0] <= now - 60.0:
             self._starts.popleft()
         rate = self.policy.rate_limit
         if len(self._starts) >= rate:
-            wait = max(1, int(self._starts[0] + 60.0 - now + 0.999))
-            raise PolicyError(
-                f"rate limit reached: {rate} start_agent / call requests per minute",
-                hint=f"try again in about {wait} s, or ask the operator to raise "
-                "CONVOAI_RATE_PER_MINUTE",
-            )
+            raise rate_reached(rate, self._starts[0] + 60.0 - now)
 
-    def reserve(self, kind: Kind) -> Reservation:
-        """Take a slot and a rate token for ``kind`` or raise :class:`PolicyError`."""
-        self.check(kind)
+    def reserve(self, kind: Kind, *, check: bool = True) -> Reservation:
+        """Take a slot and a rate token for ``kind`` or raise :class:`PolicyError`
+        (``check=False``: take it whatever the counts, the shared limits decided)."""
+        if check:
+            self.check(kind)
         now = self.clock()
         self._starts.append(now)
         reservation = Reservation(kind=kind, created=now)

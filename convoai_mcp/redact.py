@@ -196,13 +196,15 @@ def install_log_redaction(redactor: Redactor, logger: logging.Logger | None = No
 def settings_redactor(settings: Settings) -> Redactor:
     """A :class:`Redactor` for every secret in ``settings``: App Certificate, customer secret
     (also as the Basic ``Authorization`` header it makes), auth token, LLM key, HTTP token,
-    secret-named values in the TTS / ASR parameters, and every secret of the agent profiles."""
+    request-state keys, secret-named values in the TTS / ASR parameters, and every secret of
+    the agent profiles."""
     secrets: list[str | SecretStr | None] = [
         settings.app_certificate,
         settings.customer_secret,
         settings.auth_token,
         settings.llm_api_key,
         settings.http_token,
+        *settings.request_state_keys(),
     ]
 
     secrets += secret_values(settings.tts_params)

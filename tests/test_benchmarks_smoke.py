@@ -27,6 +27,7 @@ def _load(name: str) -> ModuleType:
 
 
 suite = _load("benchmarks.suite")
+team = _load("benchmarks.team")
 harness = _load("benchmarks._harness")
 runner = _load("benchmarks.run")
 
@@ -39,11 +40,14 @@ def test_every_issue_figure_is_there() -> None:
         "token_minting",
         "failover",
         "memory",
+        "team",
     ]
 
 
 @pytest.mark.parametrize("key", list(suite.FIGURES))
-async def test_figure_runs_and_is_well_formed(key: str) -> None:
+async def test_figure_runs_and_is_well_formed(key: str, request: pytest.FixtureRequest) -> None:
+    if key == "team":  # PostgreSQL state: a real server (skipped with the reason without one)
+        team.use_database_url(request.getfixturevalue("postgres_server"))
     figure = await suite.FIGURES[key](suite.Sizes.tiny())
     assert isinstance(figure, harness.Figure)
     assert figure.key == key
@@ -128,3 +132,16 @@ def test_a_quick_run_leaves_the_tracked_results_alone(tmp_path: Path) -> None:
     assert done.returncode in (0, 1), done.stderr
     assert json.loads(out.read_text())["figures"][0]["key"] == "token_minting"
     assert out.with_suffix(".md").exists()
+
+
+async def test_the_team_figure_is_skipped_with_a_message_without_postgresql(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(team.DATABASE_URL_ENV, raising=False)
+    monkeypatch.setattr(team, "_URL", [])
+    figure = await team.team(suite.Sizes.tiny())
+    assert figure.met is None and figure.rows == []
+    assert figure.notes == [
+        "skipped: no PostgreSQL server: pass --database-url URL or set CONVOAI_TEST_DATABASE_URL"
+    ]
+    assert "skipped" in runner.render([figure])

@@ -89,6 +89,9 @@ def test_every_variable_is_read() -> None:
         "CONVOAI_WAIT_MAX_SECONDS": "30",
         "CONVOAI_HTTP_TOKEN": "a-long-random-bearer-token",
         "CONVOAI_MAX_BODY_BYTES": "65536",
+        "CONVOAI_HTTP_ALLOWED_HOSTS": "MCP.example.com, mcp.example.com:8443",
+        "CONVOAI_HTTP_STATELESS": "on",
+        "CONVOAI_REQUEST_STATE_KEY": "k" * 32 + ", " + "n" * 40,
         "CONVOAI_ARCHIVE": "off",
         "CONVOAI_ARCHIVE_PATH": "/tmp/x/archive.sqlite3",
         "CONVOAI_ARCHIVE_RETENTION_DAYS": "7",
@@ -126,6 +129,9 @@ def test_every_variable_is_read() -> None:
     assert s.tools_allow == ("get_agent", "list_agents")
     assert s.tools_deny == ("mint_token",)
     assert s.max_body_bytes == 65536
+    assert s.http_allowed_hosts == ("mcp.example.com", "mcp.example.com:8443")
+    assert s.http_stateless is True
+    assert s.request_state_keys() == ["k" * 32, "n" * 40]
     assert s.archive is False
     assert s.archive_path == Path("/tmp/x/archive.sqlite3")
     assert s.archive_retention_days == 7

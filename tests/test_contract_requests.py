@@ -516,6 +516,32 @@ async def test_list_and_telephony_reads_match(
         assert our_rec.last(operation).same_as(their_rec.last(operation)) == {}, operation
 
 
+@pytest.mark.parametrize(
+    ("sdk_state", "our_state"),
+    [
+        ("1,2", ["STARTING", "RUNNING"]),
+        ("4,6", ["STOPPED", "FAILED"]),
+        ("0,1,2,3", ["IDLE", 1, "running", "STOPPING"]),
+    ],
+)
+async def test_several_states_are_sent_as_the_sdk_sends_them(
+    ours: tuple[Recorder, Callable[[], ConvoAIClient]],
+    theirs: tuple[Recorder, Any],
+    sdk_state: str,
+    our_state: list[Any],
+) -> None:
+    """The SDK documents several states as one comma-separated ``state`` parameter of state
+    numbers (``state=0,1,2``); ours sends exactly that query for the same states."""
+    (our_rec, make), (their_rec, client) = ours, theirs
+    list(
+        client.agents.list(APP_ID, from_time=1_800_000_000, to_time=1_800_003_600, state=sdk_state)
+    )
+    async with make() as mine:
+        await mine.agents.list_page(from_time=1_800_000_000, to_time=1_800_003_600, state=our_state)
+    assert our_rec.last("agents.list").same_as(their_rec.last("agents.list")) == {}
+    assert our_rec.last("agents.list").query["state"] == sdk_state
+
+
 async def test_phone_number_requests_match(
     ours: tuple[Recorder, Callable[[], ConvoAIClient]],
     theirs: tuple[Recorder, Any],

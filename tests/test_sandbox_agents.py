@@ -563,7 +563,11 @@ async def test_string_uids_need_enable_string_uid(http: httpx.AsyncClient) -> No
 
 async def test_avatar_rules(http: httpx.AsyncClient) -> None:
     ok = cascading_body("heygen-agent")
-    ok["properties"]["avatar"] = {"enable": True, "vendor": "heygen", "params": {"avatar_id": "a"}}
+    ok["properties"]["avatar"] = {
+        "enable": True,
+        "vendor": "heygen",
+        "params": {"api_key": "k", "quality": "high", "agora_uid": "3001", "avatar_id": "a"},
+    }
     await start(http, ok)
     mismatch = cascading_body("heygen-16k")
     mismatch["properties"]["tts"]["params"]["sample_rate"] = 16000
@@ -596,7 +600,7 @@ async def test_speak_rules(http: httpx.AsyncClient, clock: Clock) -> None:
     mllm = cascading_body("realtime")
     del mllm["properties"]["llm"]
     del mllm["properties"]["tts"]
-    mllm["properties"]["mllm"] = {"enable": True, "vendor": "openai"}
+    mllm["properties"]["mllm"] = {"enable": True, "vendor": "openai", "api_key": "k"}
     realtime = await start(http, mllm)
     r = await http.post(f"{P}/agents/{realtime}/speak", json={"text": "hi"})
     assert r.status_code == 400

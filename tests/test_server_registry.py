@@ -13,12 +13,12 @@ from mcp import Client
 
 from convoai_mcp.models import AgentStatus
 from convoai_mcp.server import args, registry
-from convoai_mcp.server.tools import ANNOTATIONS, READ_ONLY_TOOLS, TOOL_NAMES
+from convoai_mcp.server.tools import ALL_TOOLS, ANNOTATIONS, READ_ONLY_TOOLS, TOOL_NAMES
 
 
 def test_the_registry_is_the_only_list_of_tools() -> None:
     specs = registry.specs()
-    assert tuple(s.name for s in specs) == TOOL_NAMES
+    assert tuple(s.name for s in specs) == ALL_TOOLS  # the admin tool set included
     assert [s.order for s in specs] == sorted({s.order for s in specs}), "unique, ascending"
     assert {s.name: s.annotations for s in specs} == ANNOTATIONS
     assert {s.name for s in specs if s.read_only} == READ_ONLY_TOOLS
@@ -35,7 +35,7 @@ def test_a_second_tool_with_a_taken_name_or_order_is_refused() -> None:
     fresh.__name__ = first.name
     with pytest.raises(RuntimeError, match="already registered"):
         registry.tool(order=10**9, title="x", read_only=True)(fresh)
-    assert registry.specs()[0] == first and len(registry.specs()) == len(TOOL_NAMES)
+    assert registry.specs()[0] == first and len(registry.specs()) == len(ALL_TOOLS)
 
 
 async def test_read_only_mode_keeps_exactly_the_registrys_read_only_tools(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ VENDORS = {
     "CONVOAI_LLM_API_KEY": OPERATOR_KEY,
     "CONVOAI_LLM_MODEL": "gpt-4o-mini",
     "CONVOAI_TTS_VENDOR": "microsoft",
-    "CONVOAI_TTS_PARAMS": '{"key": "tts-key-abcdef", "region": "eastus"}',
+    "CONVOAI_TTS_PARAMS": '{"key": "tts-key-abcdef", "region": "eastus", "voice_name": "v"}',
 }
 
 
@@ -170,6 +170,18 @@ async def test_a_call_gets_the_configured_llm_and_tts_even_with_presets_configur
 # ------------------------------------------------------------------------------- X2: voices
 
 
+_VOICELESS = {  # what each vendor needs besides its voice (the emulator checks, issue 12)
+    "microsoft": {"key": "tts-key-1", "region": "eastus"},
+    "elevenlabs": {"key": "tts-key-1", "model_id": "m", "base_url": "wss://api.elevenlabs.io/v1"},
+    "openai": {"model": "tts-1"},
+    "cartesia": {"api_key": "tts-key-1", "model_id": "sonic-2"},
+    "minimax": {"model": "speech-02-turbo"},
+    "google": {"credentials": "tts-key-1"},
+    "murf": {"api_key": "tts-key-1"},
+    "rime": {"modelId": "mistv2"},
+}
+
+
 @pytest.mark.parametrize(
     ("vendor", "expected"),
     [
@@ -186,14 +198,29 @@ async def test_a_call_gets_the_configured_llm_and_tts_even_with_presets_configur
 async def test_tts_voice_goes_into_the_vendors_own_field(
     tmp_path: Path, vendor: str, expected: dict[str, Any]
 ) -> None:
-    env = {**VENDORS, "CONVOAI_TTS_VENDOR": "typecast"}  # the configured params stay with it
+    voiceless = _VOICELESS[vendor]
+    env = {**VENDORS, "CONVOAI_TTS_VENDOR": vendor, "CONVOAI_TTS_PARAMS": json.dumps(voiceless)}
     async with rig(tmp_path, env) as r, Client(r.server) as client:
-        result = await client.call_tool(
-            "start_agent", {"channel": "room", "tts_vendor": vendor, "tts_voice": "v1"}
-        )
+        result = await client.call_tool("start_agent", {"channel": "room", "tts_voice": "v1"})
         assert not result.is_error, error_text(result)
         tts = sent(r, (result.structured_content or {})["agent_id"])["tts"]
-    assert tts == {"vendor": vendor, "params": expected}
+    assert tts == {"vendor": vendor, "params": {**voiceless, **expected}}
+
+
+async def test_a_model_chosen_tts_vendor_gets_none_of_the_configured_params(
+    tmp_path: Path,
+) -> None:
+    """The configured params (and their key) stay with the configured vendor: a model-chosen
+    vendor gets only the voice, which the emulator refuses, as the service would, for the
+    missing key."""
+    env = {**VENDORS, "CONVOAI_TTS_VENDOR": "typecast"}
+    async with rig(tmp_path, env) as r, Client(r.server) as client:
+        result = await client.call_tool(
+            "start_agent", {"channel": "room", "tts_vendor": "microsoft", "tts_voice": "v1"}
+        )
+        text = error_text(result)
+        assert "properties.tts.params.key is required for the tts vendor microsoft" in text
+        assert "tts-key-abcdef" not in text and not r.sandbox.state.agents
 
 
 async def test_tts_voice_merges_into_the_configured_params(tmp_path: Path) -> None:

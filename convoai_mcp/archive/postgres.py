@@ -93,11 +93,45 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         CREATE INDEX audit_placed ON audit (placed_number, at);
         """,
     ),
+    (
+        4,
+        """
+        CREATE TABLE limit_slots (
+            slot_id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            agent_id TEXT UNIQUE,
+            replica TEXT NOT NULL,
+            created DOUBLE PRECISION NOT NULL,
+            expires DOUBLE PRECISION NOT NULL
+        );
+        CREATE INDEX limit_slots_kind ON limit_slots (kind, expires);
+        CREATE TABLE limit_starts (
+            seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            at DOUBLE PRECISION NOT NULL
+        );
+        CREATE INDEX limit_starts_at ON limit_starts (at);
+        CREATE TABLE watch_leases (
+            agent_id TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            expires DOUBLE PRECISION NOT NULL
+        );
+        CREATE TABLE started_agents (
+            agent_id TEXT PRIMARY KEY,
+            origin TEXT NOT NULL,
+            ended BOOLEAN NOT NULL,
+            data TEXT NOT NULL,
+            updated DOUBLE PRECISION NOT NULL
+        );
+        CREATE INDEX started_agents_updated ON started_agents (updated);
+        """,
+    ),
 )
-"""Every schema change, in order: ``(version, SQL)``. A change is a new entry at the end (never
-an edit of an applied one)."""
+"""Every schema change: ``(version, SQL)``. A change is a new entry (never an edit of an applied
+one). Version 4 (shared limits, watcher leases and started-agent records of replicas,
+:mod:`convoai_mcp.server.replicas`) was written beside version 3 (campaigns): every version the
+database lacks is applied, in version order, so a gap filled later is still applied."""
 
-SCHEMA_VERSION = MIGRATIONS[-1][0]
+SCHEMA_VERSION = max(version for version, _ in MIGRATIONS)
 """The schema version this server writes."""
 
 _HISTORY_UPSERT = (
@@ -473,7 +507,8 @@ class PostgresArchive:
 
 
 async def migrate(conn: AsyncConnection[Any]) -> int:
-    """Apply the :data:`MIGRATIONS` not applied yet, in one transaction under the advisory lock;
+    """Apply the :data:`MIGRATIONS` not applied yet (every missing version, in order), in one
+    transaction under the advisory lock;
     returns the schema version. :class:`ConfigError` for a database of a newer server."""
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
@@ -481,17 +516,17 @@ async def migrate(conn: AsyncConnection[Any]) -> int:
             "CREATE TABLE IF NOT EXISTS schema_version ("
             "version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
         )
-        cur = await conn.execute("SELECT coalesce(max(version), 0) FROM schema_version")
-        row = await cur.fetchone()
-        current = int(row[0]) if row is not None else 0
+        cur = await conn.execute("SELECT version FROM schema_version")
+        applied = {int(row[0]) for row in await cur.fetchall()}
+        current = max(applied, default=0)
         if current > SCHEMA_VERSION:
             raise ConfigError(
                 f"the database's archive schema is version {current}, newer than this server "
                 f"knows ({SCHEMA_VERSION}): a newer convoai-mcp migrated it",
                 hint="upgrade convoai-mcp on this machine to the version the other replicas run",
             )
-        for version, sql in MIGRATIONS:
-            if version > current:
+        for version, sql in sorted(MIGRATIONS):
+            if version not in applied:
                 await conn.execute(sql)
                 await conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (version,))
         return max(current, SCHEMA_VERSION)

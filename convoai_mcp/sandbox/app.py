@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
@@ -41,6 +41,9 @@ from .validation import (
     validate_think_body,
     validate_update_body,
 )
+
+if TYPE_CHECKING:
+    from .webhooks import WebhookSender
 
 __all__ = ["ADMIN_PREFIX", "PATH_PREFIX", "Sandbox"]
 
@@ -241,10 +244,11 @@ def _render(status: int, payload: Any) -> Response:
 
 
 class _RequestIdMiddleware:
-    """Adds an ``X-Request-ID`` header to every response."""
+    """Adds an ``X-Request-ID`` header to every response; ``answered`` is called after each."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, answered: Callable[[], None] | None = None) -> None:
         self.app = app
+        self.answered = answered
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -257,7 +261,11 @@ class _RequestIdMiddleware:
                 MutableHeaders(scope=message).append("X-Request-ID", request_id)
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if self.answered is not None:
+                self.answered()
 
 
 class Sandbox:
@@ -296,6 +304,8 @@ class Sandbox:
         self.console = console
         self.console_hosts = console_hosts
         self.base_url: str | None = None
+        self.webhooks: WebhookSender | None = None
+        """The notification callbacks' delivery (:meth:`deliver_webhooks`), if configured."""
         self.app: Starlette = self._build_app()
 
     def __repr__(self) -> str:
@@ -308,19 +318,39 @@ class Sandbox:
         self, host: str = "127.0.0.1", port: int = 0, *, sock: socket.socket | None = None
     ) -> contextlib.AbstractAsyncContextManager[str]:
         """Serve on ``host:port`` (0 = a free port), or on ``sock`` already bound there; yields
-        the base URL ending in ``/api/conversational-ai-agent``."""
+        the base URL ending in ``/api/conversational-ai-agent``. Webhooks are delivered while it
+        serves."""
         from .runner import serve
 
         @contextlib.asynccontextmanager
         async def _serve() -> AsyncIterator[str]:
             async with serve(self.app, host=host, port=port, sock=sock) as root:
                 self.base_url = root + PATH_PREFIX
+                if self.webhooks is not None:
+                    self.webhooks.start()
                 try:
                     yield self.base_url
                 finally:
                     self.base_url = None
+                    if self.webhooks is not None:
+                        await self.webhooks.aclose()
 
         return _serve()
+
+    def deliver_webhooks(
+        self, url: str, secret: str, *, tick: float | None = None
+    ) -> WebhookSender:
+        """POST the emulator's notification callbacks to ``url``, signed with ``secret``
+        (:mod:`.webhooks`; ``tick``: also look every that many seconds of real time). Delivery
+        runs while the sandbox serves (from now on, if it does)."""
+        from .webhooks import WebhookSender
+
+        if self.webhooks is not None:
+            self.webhooks.stop()  # replaced
+        self.webhooks = WebhookSender(self.state, url, secret, tick=tick)
+        if self.base_url is not None:
+            self.webhooks.start()
+        return self.webhooks
 
     # ----- plumbing ---------------------------------------------------------------------
 
@@ -394,7 +424,7 @@ class Sandbox:
 
         return Starlette(
             routes=routes,
-            middleware=[Middleware(_RequestIdMiddleware)],
+            middleware=[Middleware(_RequestIdMiddleware, answered=self.state.changed)],
             exception_handlers={HTTPException: http_error},
         )
 

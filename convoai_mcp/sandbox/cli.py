@@ -3,7 +3,9 @@
 What it prints on stdout is ready for a shell's ``eval``: comments, and ``export`` lines with
 the base URL, the credentials it accepts, the presets it serves without keys, its fictional
 numbers as the call allow-list and a temporary transcript archive (so emulated conversations
-stay out of the user's real one). ``--env-file PATH`` writes the same lines to a file."""
+stay out of the user's real one). ``--env-file PATH`` writes the same lines to a file.
+``--webhook-url`` (with ``--webhook-secret`` or ``CONVOAI_WEBHOOK_SECRET``) delivers the signed
+notification callbacks there (:mod:`.webhooks`)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import socket
 import sys
@@ -30,6 +33,8 @@ from .runner import bind, is_loopback
 __all__ = ["DEFAULT_PORT", "build_parser", "main"]
 
 DEFAULT_PORT = 8787
+_SECRET = re.compile(r"[A-Za-z0-9_-]{7,32}")
+"""A webhook secret as Agora's console and CLI accept it."""
 
 
 def build_parser(prog: str = "convoai-mcp sandbox") -> argparse.ArgumentParser:
@@ -69,6 +74,18 @@ def build_parser(prog: str = "convoai-mcp sandbox") -> argparse.ArgumentParser:
         help="also write the export lines to PATH (mode 0600), for '. PATH' in a shell",
     )
     parser.add_argument(
+        "--webhook-url",
+        metavar="URL",
+        help="deliver the notification callbacks (agent joined / left / history, turns, call "
+        "state) to URL, e.g. http://127.0.0.1:8000/webhooks/agora of a convoai-mcp server",
+    )
+    parser.add_argument(
+        "--webhook-secret",
+        metavar="SECRET",
+        help="the secret that signs them (default: CONVOAI_WEBHOOK_SECRET; 7..32 characters "
+        "A-Z a-z 0-9 _ -, as the Agora console takes)",
+    )
+    parser.add_argument(
         "--allow-remote",
         action="store_true",
         help="allow a non-loopback --host (the sandbox has no protection for public exposure)",
@@ -95,6 +112,12 @@ def _banner(sandbox: Sandbox, base_url: str, out: TextIO, exports: list[str]) ->
     if sandbox.console:
         root = base_url.split("/api/", 1)[0]
         print(f"# console: {root}{CONSOLE_PATH}", file=out)
+    if sandbox.webhooks is not None:
+        print(
+            f"# webhooks: signed notification callbacks POSTed to {sandbox.webhooks.url} "
+            "(the server needs the same CONVOAI_WEBHOOK_SECRET)",
+            file=out,
+        )
     print("# (emulated: no audio, no real ASR/LLM/TTS; Ctrl-C to stop)", file=out)
     out.flush()
 
@@ -141,6 +164,19 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "convoai-mcp sandbox"
             file=sys.stderr,
         )
         return 2
+    webhook_secret = args.webhook_secret or os.environ.get("CONVOAI_WEBHOOK_SECRET") or None
+    if args.webhook_url is not None:
+        if not args.webhook_url.startswith(("http://", "https://")):
+            parser.error(
+                f"--webhook-url must be an http:// or https:// URL, got {args.webhook_url}"
+            )
+        if webhook_secret is None:
+            parser.error("--webhook-url needs --webhook-secret (or CONVOAI_WEBHOOK_SECRET)")
+        if not _SECRET.fullmatch(webhook_secret):
+            parser.error(
+                "the webhook secret must be 7..32 characters of A-Z a-z 0-9 _ - "
+                f"(it has {len(webhook_secret)} characters)"
+            )
     credentials = SandboxCredentials.from_env()
     try:
         validate_app_id(credentials.app_id)
@@ -162,6 +198,8 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "convoai-mcp sandbox"
         console=args.console,
         console_hosts=frozenset({args.host}),
     )
+    if args.webhook_url is not None and webhook_secret is not None:
+        sandbox.deliver_webhooks(args.webhook_url, webhook_secret, tick=1.0)
     try:
         asyncio.run(_run(sandbox, sock, args.host, sys.stdout, args.env_file))
     except OSError as exc:

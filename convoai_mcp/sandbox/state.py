@@ -132,6 +132,9 @@ class SandboxState:
         self.agents: dict[str, AgentRecord] = {}
         self.calls: dict[str, CallRecord] = {}
         self.numbers: dict[str, dict[str, Any]] = seed_numbers()
+        self.listeners: list[Callable[[], None]] = []
+        """Called (without the lock) after time moved and after each request the sandbox
+        answered: e.g. its webhook delivery (:mod:`.webhooks`) looks for what happened."""
 
     # ----- time -----------------------------------------------------------------------------
 
@@ -145,7 +148,24 @@ class SandboxState:
             raise ValueError(f"time only moves forward by a finite amount, got {seconds!r}")
         with self.lock:
             self.offset += seconds
-            return self.now()
+            now = self.now()
+        self.changed()
+        return now
+
+    def changed(self) -> None:
+        """Tell the :attr:`listeners` that something may have happened."""
+        for listener in list(self.listeners):
+            listener()
+
+    def settle(self) -> float:
+        """Apply what happened by now to every agent (greetings, callee lines, idle timeouts,
+        calls that failed); returns the time. Call with :attr:`lock` held to read the records
+        as they are at that time."""
+        with self.lock:
+            now = self.now()
+            for agent in self.agents.values():
+                self._refresh(agent, now)
+            return now
 
     # ----- internals ------------------------------------------------------------------------
 

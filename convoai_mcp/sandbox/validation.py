@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import SandboxError, bad_request, missing
+from .stages import tts_sample_rate, validate_stage
 
 __all__ = [
     "ASR_PRESETS",
@@ -192,13 +193,29 @@ def _validate_avatar(props: dict[str, Any], mllm: bool) -> None:
         raise bad_request("properties.avatar.vendor", f"unknown avatar vendor {vendor!r}")
     needed = AVATAR_SAMPLE_RATES.get(str(vendor))
     tts = props.get("tts")
-    params = tts.get("params") if isinstance(tts, dict) else None
-    rate = params.get("sample_rate") if isinstance(params, dict) else None
+    rate = tts_sample_rate(tts) if isinstance(tts, dict) else None
     if needed is not None and rate is not None and rate != needed:
         raise bad_request(
             "properties.tts.params.sample_rate",
-            f"avatar vendor {vendor} needs {needed} Hz TTS audio, got {rate}",
+            f"avatar vendor {vendor} needs {needed} Hz TTS audio, got {rate} Hz from the TTS "
+            f"vendor {tts.get('vendor') if isinstance(tts, dict) else None}",
         )
+    validate_stage("avatar", avatar)
+
+
+def _validate_stages(props: dict[str, Any], presets: list[str], mllm: bool) -> None:
+    """Each vendor stage carries what its vendor requires (:mod:`.stages`); a stage a preset
+    stands for is the preset's."""
+    chosen = set(presets)
+    stages = (
+        (("mllm", None),)
+        if mllm
+        else (("asr", ASR_PRESETS), ("llm", LLM_PRESETS), ("tts", TTS_PRESETS))
+    )
+    for kind, kind_presets in stages:
+        stage = props.get(kind)
+        if isinstance(stage, dict) and not (kind_presets and chosen & kind_presets):
+            validate_stage(kind, stage)
 
 
 def _validate_cascade(props: dict[str, Any], presets: list[str]) -> None:
@@ -258,6 +275,7 @@ def validate_agent_properties(
     elif require_pipeline_parts and pipeline_id is None:
         _validate_cascade(props, presets)
     _validate_avatar(props, mllm)
+    _validate_stages(props, presets, mllm)
     stage = _obj(props.get("mllm" if mllm else "llm"), "properties.llm", required=False)
     max_history = _int(stage, "max_history", "properties.llm", low=1, high=1024)
     return AgentConfig(

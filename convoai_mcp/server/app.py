@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import Context, MCPServer, RequestStateSecurity
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp_types import CallToolResult, InputRequiredResult
 from mcp_types import Resource as MCPResource
@@ -19,9 +19,21 @@ from convoai_mcp.server.runtime import Runtime
 if TYPE_CHECKING:
     from convoai_mcp.client import ConvoAIClient
     from convoai_mcp.config import Settings
+    from convoai_mcp.server.events import EventFeed
     from convoai_mcp.server.subscriptions import Subscriptions
 
-__all__ = ["PROFILES_INSTRUCTIONS", "SERVER_INSTRUCTIONS", "ConvoAIServer", "build_server"]
+__all__ = [
+    "PROFILES_INSTRUCTIONS",
+    "SERVER_INSTRUCTIONS",
+    "SERVER_NAME",
+    "ConvoAIServer",
+    "build_server",
+    "request_state_security",
+]
+
+SERVER_NAME = "convoai-mcp"
+"""The server's name: also the audience sealed into multi-round-trip ``requestState``, so it is
+the same on every replica (state sealed by another service with the same keys is refused)."""
 
 SERVER_INSTRUCTIONS = """\
 Voice agents (Agora Conversational AI): start_agent puts an AI voice agent into an RTC channel
@@ -46,6 +58,8 @@ class ConvoAIServer(MCPServer[Runtime]):
 
     subscriptions: Subscriptions
     """Who subscribed to which history URI (set by :func:`build_server`)."""
+    events: EventFeed | None = None
+    """The service's event feed (webhooks), while an HTTP transport serves one."""
 
     def __init__(self, runtime: Runtime, **kwargs: Any) -> None:
         self.runtime = runtime
@@ -131,6 +145,16 @@ class ConvoAIServer(MCPServer[Runtime]):
             ) from cause
 
 
+def request_state_security(settings: Settings) -> RequestStateSecurity | None:
+    """The SDK's policy for sealing ``requestState`` under ``CONVOAI_REQUEST_STATE_KEY`` (shared
+    by the replicas: a confirmation asked by one is answered on another); ``None`` (unset): the
+    SDK's per-process key, which only the replica that sealed a state can open."""
+    keys = settings.request_state_keys()
+    if not keys:
+        return None
+    return RequestStateSecurity(keys=keys)  # the SDK's TTL: a question may be answered for 10 min
+
+
 def build_server(
     settings: Settings,
     *,
@@ -144,6 +168,7 @@ def build_server(
     """
     from convoai_mcp.policy import Policy
     from convoai_mcp.server import console, profiled, prompts, resources, subscriptions, tools
+    from convoai_mcp.server.replicas import bus_from_settings
 
     runtime = Runtime(settings, client, poll_interval=poll_interval)
 
@@ -154,7 +179,7 @@ def build_server(
 
     server = ConvoAIServer(
         runtime,
-        name="convoai-mcp",
+        name=SERVER_NAME,
         title="Agora Conversational AI",
         version=__version__,
         instructions=SERVER_INSTRUCTIONS + (PROFILES_INSTRUCTIONS if settings.profiles else ""),
@@ -162,10 +187,12 @@ def build_server(
         lifespan=lifespan,
         log_level=settings.log_level,
         extensions=[console.apps_extension()],  # the console as an MCP App (ui://)
+        subscriptions=bus_from_settings(settings),  # PostgreSQL: events reach every replica
+        request_state_security=request_state_security(settings),
     )
     # The guard applies the same policy; it (and the client) are created on first use.
     policy = Policy.from_settings(settings, read_only_tools=tools.READ_ONLY_TOOLS)
-    visible = policy.visible_tools(tools.TOOL_NAMES)
+    visible = policy.visible_tools(tools.ALL_TOOLS)
     tools.register(server, visible)
     resources.register(server)
     profiled.register(server, settings)

@@ -23,6 +23,7 @@ __all__ = [
     "E164",
     "AgentId",
     "AgentState",
+    "AgentStates",
     "AsrLanguage",
     "BusyAction",
     "Channel",
@@ -36,17 +37,24 @@ __all__ = [
     "ListenAction",
     "LlmModel",
     "LlmUrl",
+    "NumberLabel",
+    "NumberPipeline",
+    "NumberProvider",
     "PipelineId",
     "Preset",
     "Presets",
     "Priority",
     "ProfileName",
+    "SipAddress",
+    "SipAllowedAddresses",
+    "SipTransport",
     "SystemPrompt",
     "TemplateVariables",
     "Timeout",
     "ToTime",
     "TtsVendor",
     "TtsVoice",
+    "TurnsCursor",
     "Uid",
 ]
 
@@ -250,3 +258,62 @@ ListenAction = Annotated[
     Literal["inject", "interrupt", "ignore", "append"], BeforeValidator(_lower)
 ]
 BusyAction = Annotated[Literal["interrupt", "ignore", "append"], BeforeValidator(_lower)]
+AgentStates = Annotated[
+    list[Annotated[AgentState, BeforeValidator(_upper)]] | None,
+    Field(
+        min_length=1,
+        max_length=7,
+        description='Only agents in one of these states, e.g. ["STARTING", "RUNNING"] '
+        "(replaces state).",
+    ),
+]
+
+# -- phone-number administration (the admin tools) -------------------------------------------
+
+NumberLabel = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        description="A label that identifies the number, e.g. 'Support line'.",
+    ),
+]
+NumberProvider = Literal["byo", "twilio"]
+NumberPipeline = Annotated[
+    str | None,
+    Field(
+        min_length=1,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="ID of a pipeline (an agent configured in the Agora console).",
+    ),
+]
+SipAddress = Annotated[
+    str | None,
+    Field(
+        min_length=1,
+        max_length=253,
+        pattern=r"^[A-Za-z0-9.\-:\[\]]+$",
+        description="Your SIP trunk's address for outbound calls, e.g. sip.example.com or "
+        "203.0.113.5:5061 (no credentials: a trunk that needs them is configured in the Agora "
+        "console).",
+    ),
+]
+SipTransport = Literal["udp", "tcp", "tls"]
+SipAllowedAddresses = Annotated[
+    list[Annotated[str, Field(max_length=64, pattern=r"^[0-9A-Fa-f.:/]+$")]] | None,
+    Field(
+        max_length=20,
+        description="IP addresses or CIDR ranges your SIP provider sends inbound calls from, "
+        'e.g. ["112.126.15.64/27"].',
+    ),
+]
+
+TurnsCursor = Annotated[
+    str | None,
+    Field(
+        max_length=32,
+        pattern=r"^t[0-9]{1,9}$",
+        description="next_cursor of the previous page (omit for the most recent turns).",
+    ),
+]

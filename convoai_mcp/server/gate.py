@@ -7,7 +7,10 @@ client has, in this order:
 1. **form elicitation** (the client shows a yes / no form), on both protocol eras: an
    ``elicitation/create`` request in the middle of the call (<= 2025-11-25), or an
    ``InputRequiredResult`` the tool returns and the client answers by calling again
-   (2026-07-28+; :class:`~convoai_mcp.server.guard.ConfirmationRequired`);
+   (2026-07-28+; :class:`~convoai_mcp.server.guard.ConfirmationRequired`), whose
+   ``requestState`` the SDK seals, so any replica sharing ``CONVOAI_REQUEST_STATE_KEY`` takes
+   the answer (on stateless HTTP a 2025-era client's capabilities are not known past
+   ``initialize``, so it gets the link);
 2. **URL elicitation** (``mode: "url"``, a client that declared ``elicitation.url`` only): the
    server opens a pending approval (:class:`~convoai_mcp.server.approval.ApprovalStore`) and sends
    its one-time link; once the user agreed to open it, the call waits for the decision on the page
@@ -264,7 +267,8 @@ class Gate:
             answer = _answer(ctx, key)
             if answer is None:
                 raise ConfirmationRequired(
-                    question, InputRequiredResult(input_requests={key: request})
+                    question,
+                    InputRequiredResult(input_requests={key: request}, request_state=_state(key)),
                 )
             accepted = (
                 answer.action == "accept"
@@ -307,7 +311,8 @@ class Gate:
                 # 2026-07-28 has no elicitation id: the key of the input request names it
                 request = ElicitRequest(params=ElicitRequestURLParams(message=message, url=link))
                 raise ConfirmationRequired(
-                    question, InputRequiredResult(input_requests={key: request})
+                    question,
+                    InputRequiredResult(input_requests={key: request}, request_state=_state(key)),
                 )
             action = answer.action
         else:
@@ -381,7 +386,19 @@ def _form_request(question: str) -> tuple[str, ElicitRequest]:
     return f"convoai_confirm_{digest}", request
 
 
+def _state(key: str) -> str:
+    """The ``requestState`` of the question ``key``: the SDK seals it (CONVOAI_REQUEST_STATE_KEY,
+    the server name as audience, this tool and arguments, a 10-minute expiry), so an answer
+    that echoes it is known to answer a question this deployment asked."""
+    return f"convoai-gate:v1:{key}"
+
+
 def _answer(ctx: Context[Any, Any], key: str) -> ElicitResult | None:
+    """The client's answer to the question ``key``; ``None`` if there is none, or if the
+    echoed (already unsealed) ``requestState`` belongs to another question."""
+    state = ctx.request_state
+    if state is not None and state != _state(key):
+        return None
     responses = ctx.input_responses or {}
     answer = responses.get(key)
     return answer if isinstance(answer, ElicitResult) else None

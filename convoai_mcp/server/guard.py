@@ -3,6 +3,8 @@
 The server calls a :class:`Guard` at fixed points:
 
 * ``visible_tools`` when it registers tools (read-only mode, allow / deny lists);
+* ``admit_admin`` before a phone-number change or removal is sent (the tool lists and a
+  human's approval);
 * ``admit_agent`` / ``admit_call`` before anything is sent: policy (allow-list, own outbound
   number), limits, rate, and the user's confirmation, in one pass; they return the
   :class:`~convoai_mcp.policy.Reservation` (the slot) that the start flow
@@ -15,6 +17,13 @@ The server calls a :class:`Guard` at fixed points:
 * ``history`` / ``turns`` for the resources (fall back to the archive when the service answers
   404, and say which source answered);
 * ``redact`` on everything echoed back; ``aclose`` at process exit.
+
+Limits: the :class:`~convoai_mcp.policy.Limiter` counts what this process started; with a
+PostgreSQL ``CONVOAI_DATABASE_URL`` every admission is also booked in the database
+(:class:`~convoai_mcp.server.replicas.PostgresLimits`, the guard's ``shared`` limits), which
+decides for all replicas together, and watchers hold a lease per agent
+(:class:`~convoai_mcp.server.replicas.WatchLeases`). ``started``, ``release`` and ``ended``
+stay synchronous: their database writes are queued and written in order.
 
 Confirmation: a human approves through the gate (:mod:`convoai_mcp.server.gate`): form
 elicitation, URL elicitation, or a link in the error for clients with neither; the tool's own
@@ -49,11 +58,20 @@ from convoai_mcp.calling_rules import (
 from convoai_mcp.errors import ConvoAIError, NotFoundError
 from convoai_mcp.models import AgentStatus, History, Turns
 from convoai_mcp.phone import PhoneNumberError
-from convoai_mcp.policy import Kind, Limiter, Policy, PolicyError, Reservation
+from convoai_mcp.policy import (
+    ADMIN_CONFIRMED,
+    Kind,
+    Limiter,
+    Policy,
+    PolicyError,
+    Reservation,
+    SharedLimits,
+)
 from convoai_mcp.redact import Redactor, install_log_redaction, settings_redactor
 from convoai_mcp.server import audit
 from convoai_mcp.server.approval import ApprovalDetails
 from convoai_mcp.server.gate import Channel, ConfirmationRequired, Gate, request_of
+from convoai_mcp.server.replicas import Database, Replicas
 from convoai_mcp.server.watchers import Hooks, Watcher, Watchers, is_terminal
 
 if TYPE_CHECKING:
@@ -139,6 +157,7 @@ class Guard:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
         rules: CallingRules | None = None,
+        replicas: Replicas | None = None,
     ) -> None:
         self.client = client
         self.policy = policy if policy is not None else Policy()
@@ -151,6 +170,11 @@ class Guard:
         self.gate = gate if gate is not None else Gate(redactor=self.redactor)
         """The human gate: who approves a call or a start, and the approval page."""
         self.limiter = Limiter(self.policy, clock=clock)
+        """What this process started (with ``shared`` limits: its own view of them)."""
+        self.replicas = replicas
+        """The state shared with other replicas (PostgreSQL), or None for one process."""
+        self.shared: SharedLimits | None = replicas.limits if replicas is not None else None
+        """The limits every replica books (the database decides), or None."""
         self._clock = clock
         self.watchers = Watchers(
             Hooks(
@@ -166,6 +190,7 @@ class Guard:
             watch_limit=watch_limit,
             clock=clock,
             sleep=sleep,
+            lease=replicas.leases if replicas is not None else None,
         )
         """One transcript watcher per agent (archive and subscribers)."""
         self._numbers: tuple[float, tuple[str, ...]] | None = None
@@ -190,17 +215,22 @@ class Guard:
         *,
         subscribed_interval: float = _DEFAULT_SUBSCRIBED_POLL,
         gate: Gate | None = None,
+        database: Database | None = None,
     ) -> Guard:
         """Build a guard from the server's settings and its ConvoAI client.
 
         Registers every configured secret with the redactor and installs the redacting log
         filter on the root logger's handlers (the CLI already did for its stderr handler).
+        ``database``: the shared PostgreSQL database to book the limits in (the runtime's; by
+        default one is opened for ``CONVOAI_DATABASE_URL``).
         """
         redactor = settings_redactor(settings)
         install_log_redaction(redactor)
+        policy = Policy.from_settings(settings)
         return cls(
             client,
-            policy=Policy.from_settings(settings),
+            policy=policy,
+            replicas=Replicas.from_settings(settings, policy, db=database),
             archive=archive_from_settings(settings),
             redactor=redactor,
             gate=gate if gate is not None else Gate.from_settings(settings, redactor=redactor),
@@ -213,6 +243,33 @@ class Guard:
     def visible_tools(self, names: Sequence[str]) -> list[str]:
         """Return the tool names this server may expose (read-only mode, allow / deny lists)."""
         return self.policy.visible_tools(names)
+
+    async def admit_admin(
+        self,
+        ctx: Context[Any, Any],
+        *,
+        tool: str,
+        question: str = "",
+        confirm: bool = False,
+        request: Mapping[str, Any] | None = None,
+        details: ApprovalDetails | None = None,
+    ) -> None:
+        """Admit an admin tool's call (``policy.ADMIN_TOOLS``): exposed by the tool lists, and
+        for those that change or remove what exists (``policy.ADMIN_CONFIRMED``) approved by a
+        human through the gate, always; or :class:`PolicyError` /
+        :class:`ConfirmationRequired`, nothing sent."""
+        self.policy.check_tool(tool)
+        approved: Channel | None = None
+        if tool in ADMIN_CONFIRMED:
+            shown = details if details is not None else ApprovalDetails(title=question)
+            approved = await self._confirm(
+                ctx, tool, question, confirm, request=request or {}, details=lambda: shown
+            )
+        _note_admitted(approved)
+
+    def numbers_changed(self) -> None:
+        """Forget the cached outbound numbers (an admin tool added, changed or removed one)."""
+        self._numbers = None
 
     async def admit_agent(
         self,
@@ -250,7 +307,7 @@ class Guard:
                     "stopped.",
                 ),
             )
-        reservation = self.limiter.reserve("agent")
+        reservation = await self._reserve("agent")
         _note_admitted(approved)
         return reservation
 
@@ -303,7 +360,7 @@ class Guard:
                 details=lambda: self._call_details(number, called_from, asked, llm_endpoint),
                 to_number=number,
             )
-        reservation = self.limiter.reserve("call")
+        reservation = await self._reserve("call")
         self._dialled.append((number, time.time()))
         _note_admitted(approved)
         return reservation, from_number
@@ -345,18 +402,41 @@ class Guard:
         check_daily_cap(e164, count, rules.daily_cap)
 
     async def _check_limits(self, kind: Kind) -> None:
-        """The limiter's check; before refusing, the slots of agents nobody watches any more
-        (past the watch limit) are re-checked against the service and freed if they ended."""
+        """The limiter's check (and the shared limits'); before refusing, the slots of agents
+        nobody watches any more (past the watch limit, or their replica died) are re-checked
+        against the service and freed if they ended."""
         try:
-            self.limiter.check(kind)
+            await self._check(kind)
         except PolicyError:
             if not await self._recheck(kind):
                 raise
+            await self._check(kind)
+
+    async def _check(self, kind: Kind) -> None:
+        """The limiter's check, or with shared limits theirs (this replica's counts are a part
+        of the deployment's, which another replica may have freed already)."""
+        if self.shared is None:
             self.limiter.check(kind)
+        else:
+            await self.shared.check(kind)
+
+    async def _reserve(self, kind: Kind) -> Reservation:
+        """A slot and a rate token here, or with shared limits there (they decide) and here."""
+        if self.shared is None:
+            return self.limiter.reserve(kind)
+        reservation = self.limiter.reserve(kind, check=False)
+        try:
+            await self.shared.reserve(reservation)
+        except BaseException:
+            self.limiter.release(reservation)
+            raise
+        return reservation
 
     async def _recheck(self, kind: Kind) -> bool:
         """Free the slot of every unwatched running agent of ``kind`` that has ended; True if
-        one was freed."""
+        one was freed. With shared limits, the orphans (agents of a replica that stopped
+        renewing their slots) too: an ended one is freed, a running one adopted (watched
+        here, its slot renewed here)."""
         freed = False
         for agent_id, held in self.limiter.running().items():
             if held != kind or self.watchers.get(agent_id) is not None:
@@ -364,11 +444,22 @@ class Guard:
             if await self._has_ended(agent_id):
                 self._freed(agent_id)
                 freed = True
+        if self.shared is not None:
+            for agent_id in await self.shared.orphans(kind):
+                if await self._has_ended(agent_id):
+                    self.shared.ended(agent_id)
+                    freed = True
+                elif await self.shared.adopt(agent_id):
+                    self.limiter.bind(agent_id, kind=kind, reservation=Reservation(kind, 0.0))
+                    self.watchers.watch(agent_id, kind=kind, counted=True)
+            await self.shared.flush()
         return freed
 
     def _freed(self, agent_id: str) -> None:
         """An agent ended without this server ending it: free its slot and say so."""
         self.limiter.ended(agent_id)
+        if self.shared is not None:
+            self.shared.ended(agent_id)
         if self.on_ended is not None:
             self.on_ended(agent_id)
 
@@ -435,22 +526,29 @@ class Guard:
     ) -> bool:
         """Book an agent or call this server started: its slot (``reservation``, taken at
         admission) and its transcript watcher. False, booking nothing, when the reservation
-        had expired and the limit is full meanwhile: the caller must stop the agent."""
+        had expired and the limit is full meanwhile: the caller must stop the agent. (With
+        shared limits it is booked there whatever: it runs, so it counts.)"""
         if reservation is not None:
             if reservation.agent_id is None:
                 self.limiter.release(reservation)  # idempotent: back to the pool, then taken
-            if agent_id not in self.limiter.running() and self.limiter.active(kind) >= (
-                self.policy.agent_limit if kind == "agent" else self.policy.call_limit
+            if (
+                self.shared is None  # shared limits: booked there whatever (see bind)
+                and agent_id not in self.limiter.running()
+                and self.limiter.active(kind) >= self.policy.limit(kind)
             ):
                 return False
         # A released reservation is not pending any more, so bind takes no one else's.
         self.limiter.bind(agent_id, kind=kind, reservation=reservation)
+        if self.shared is not None:
+            self.shared.bind(agent_id, reservation, kind=kind)
         self.watchers.watch(agent_id, kind=kind, channel=channel, counted=True)
         return True
 
     def release(self, reservation: Reservation) -> None:
         """Give back the slot of an admission whose start certainly did not happen."""
         self.limiter.release(reservation)
+        if self.shared is not None:
+            self.shared.release(reservation)
 
     async def before_end(self, agent_id: str) -> Archived:
         """Snapshot history and turns into the archive before stop / hangup, and say what
@@ -497,8 +595,11 @@ class Guard:
         )
 
     def ended(self, agent_id: str) -> None:
-        """Release the limits held by ``agent_id`` and stop watching it."""
+        """Release the limits held by ``agent_id`` (here and in the shared limits: whichever
+        replica started it) and stop watching it."""
         self.limiter.ended(agent_id)
+        if self.shared is not None:
+            self.shared.ended(agent_id)
         self.watchers.release(agent_id)
 
     def watcher(self, agent_id: str) -> Watcher | None:
@@ -580,6 +681,15 @@ class Guard:
             return self._archive_problem("written", exc)
         return None
 
+    async def keep_history(self, agent_id: str, history: History) -> str | None:
+        """Archive a history the service reported (a webhook), as a watcher's read is; what went
+        wrong, or None."""
+        return await self._archive_history(agent_id, history)
+
+    async def keep_turns(self, agent_id: str, turns: Turns) -> str | None:
+        """Archive turns the service reported (a webhook); what went wrong, or None."""
+        return await self._archive_turns(agent_id, turns)
+
     async def _snapshot_turns(self, agent_id: str) -> None:
         await self._archive_turns(agent_id, await self.client.agents.turns(agent_id))
 
@@ -642,5 +752,7 @@ class Guard:
         """Stop the transcript watchers, the approval page and close the archive."""
         await self.watchers.aclose()
         await self.gate.aclose()
+        if self.replicas is not None:
+            await self.replicas.aclose()
         if self.archive is not None:
             await self.archive.aclose()

@@ -23,6 +23,8 @@ __all__ = [
     "CallStarted",
     "EndResult",
     "HistoryResult",
+    "NumberDeleted",
+    "NumberDetail",
     "NumberList",
     "NumberResult",
     "ProfileList",
@@ -195,6 +197,28 @@ class NumberResult(_Result):
     pipeline_id: str | None = Field(default=None, description="Pipeline associated with it.")
 
 
+class NumberDetail(NumberResult):
+    """One phone number and the pipelines attached to it (admin tools)."""
+
+    inbound_pipeline_id: str | None = Field(
+        default=None, description="Pipeline that answers inbound calls to this number."
+    )
+    outbound_pipeline_id: str | None = Field(
+        default=None, description="Pipeline attached for outbound calls from this number."
+    )
+    changed: list[str] | None = Field(
+        default=None, description="What this call changed (update_number)."
+    )
+
+
+class NumberDeleted(_Result):
+    """A phone number removed from the project."""
+
+    phone_number: str
+    deleted: bool
+    label: str | None = Field(default=None, description="The label it had.")
+
+
 class NumberList(_Result):
     """The project's phone numbers."""
 
@@ -259,7 +283,12 @@ class TurnsResult(_Result):
     total: int = Field(description="Turns in the whole conversation.")
     summary: TurnsSummary
     turns: list[TurnResult] = Field(
-        description="The most recent turns (at most limit), oldest first."
+        description="A page of turns, oldest first: by default the most recent (at most limit)."
+    )
+    offset: int = Field(default=0, description="Index of the page's first turn (0: the first).")
+    next_cursor: str | None = Field(
+        default=None,
+        description="Pass it back as cursor for the turns after this page; null at the end.",
     )
 
 

@@ -9,7 +9,9 @@ use and closed only by :meth:`Runtime.aclose`, at process exit (the CLI calls it
 started agents is the client layer's :class:`~convoai_mcp.started.StartedAgents` (one record,
 shared with the client, which records each agent it starts; the server adds how it ended). It
 keeps every running agent and the :data:`MAX_ENDED` most recently ended ones (an ended agent's
-transcript stays readable from the archive either way).
+transcript stays readable from the archive either way). With a PostgreSQL
+``CONVOAI_DATABASE_URL`` the record is shared with the other replicas
+(:class:`~convoai_mcp.server.replicas.SharedRecords`: what one records, every one knows).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import AsyncIterator, Coroutine, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     from convoai_mcp.config import Settings
     from convoai_mcp.server.gate import Gate
     from convoai_mcp.server.guard import Guard
+    from convoai_mcp.server.replicas import Database
 
 __all__ = [
     "END_HUNG_UP",
@@ -139,6 +142,23 @@ class Runtime:
         self._client: ConvoAIClient | None = client
         self._guard: Guard | None = None
         self._gate: Gate | None = None
+        self.on_guard: list[Callable[[Guard], None]] = []
+        """Called with the guard once it is created (the subscriptions wire its watchers to the
+        server's event bus)."""
+        self.closers: list[Callable[[], Awaitable[None]]] = []
+        """Awaited by :meth:`aclose` (e.g. the shared event bus's connections)."""
+        from convoai_mcp.server.replicas import SharedRecords, database_from_settings
+
+        self.database: Database | None = database_from_settings(settings)
+        """The database replicas share (PostgreSQL), or None for one process."""
+        self.records: SharedRecords | None = None
+        """The record of started agents as the replicas share it, or None."""
+        if self.database is not None:
+            from convoai_mcp.redact import settings_redactor
+
+            self.records = SharedRecords(
+                self.database, self.started, redact=settings_redactor(settings).value
+            )
 
     @property
     def client(self) -> ConvoAIClient:
@@ -171,9 +191,12 @@ class Runtime:
                 self.client,
                 subscribed_interval=self.poll_interval,
                 gate=self.gate,
+                database=self.database,
             )
             # agents that end on their own
             self._guard.on_ended = functools.partial(self.mark_ended, reason=END_ON_ITS_OWN)
+            for hook in self.on_guard:
+                hook(self._guard)
         return self._guard
 
     @property
@@ -195,12 +218,15 @@ class Runtime:
         """Remember an agent or call this server started (what the client recorded about it,
         such as its LLM params, is kept)."""
         self.started.record(agent)
+        if self.records is not None:
+            self.records.put(agent.agent_id)
 
     def mark_ended(self, agent_id: str, reason: str | None = None) -> None:
         """Note that an agent or call ended, and why (:data:`END_STOPPED`, :data:`END_HUNG_UP`,
         :data:`END_ON_ITS_OWN`). It stays recorded (and listed) until :attr:`max_ended` agents
         ended after it; its transcript stays in the archive. The first end is kept."""
-        self.started.mark_ended(agent_id, reason)
+        if self.started.mark_ended(agent_id, reason) and self.records is not None:
+            self.records.put(agent_id)
 
     def listed(self) -> list[StartedAgent]:
         """What ``resources/list`` shows, newest start first: every running agent and the
@@ -224,7 +250,10 @@ class Runtime:
     async def session(self) -> AsyncIterator[Runtime]:
         """Hold the runtime for one MCP connection. Leaving closes nothing: limits, the rate
         window, the record and the watchers outlive connections (D3: an SSE reconnect used to
-        get fresh limits and lost the watchers of running agents)."""
+        get fresh limits and lost the watchers of running agents). With shared records, the
+        first one waits until the other replicas' records are loaded."""
+        if self.records is not None:
+            await self.records.start()
         yield self
 
     async def aclose(self) -> None:
@@ -242,6 +271,12 @@ class Runtime:
                 await guard.aclose()
             if self._gate is not None:
                 await self._gate.aclose()  # the loopback approval page, if it was started
+            for close in self.closers:
+                await close()
+            if self.records is not None:
+                await self.records.aclose()
+            if self.database is not None:
+                await self.database.aclose()
         finally:
             if self._client is not None and self._client is not self._given_client:
                 client, self._client = self._client, None

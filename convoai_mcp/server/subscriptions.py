@@ -8,14 +8,21 @@ Two protocol eras are served:
 * 2026-07-28 (``subscriptions/listen`` with ``resourceSubscriptions``): the listen stream counts
   as a subscription for as long as it is open, and updates are published on the server's bus.
 
-Polling is not done here: each subscribed URI subscribes once to the agent's
-:class:`~convoai_mcp.server.watchers.Watcher` (the one that archives an agent started here, or an
-uncounted one that stops with its last subscriber), which calls back when the entries changed
-and when the agent ended.
+Polling is not done here: each subscribed URI keeps the agent's
+:class:`~convoai_mcp.server.watchers.Watcher` running (the one that archives an agent started
+here, or an uncounted one that stops with its last subscriber). Every change a watcher sees is
+published on the server's ``SubscriptionBus`` as ``ResourceUpdated`` of the history URI, and both
+eras are served from the bus: the SDK's listen streams read it, and a listener here sends
+``notifications/resources/updated`` to the handshake-era subscribers of that URI. With a
+PostgreSQL ``CONVOAI_DATABASE_URL`` the bus is :class:`~convoai_mcp.server.replicas.PostgresBus`
+(LISTEN / NOTIFY), so a change seen by the replica that watches the agent reaches the
+subscribers of every replica; it also pokes a local watcher that follows (the other replica
+holds the agent's lease) to read the change.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -35,7 +42,9 @@ from convoai_mcp.server.runtime import Runtime
 if TYPE_CHECKING:
     from mcp.server.context import ServerRequestContext
     from mcp.server.mcpserver import MCPServer
+    from mcp.server.subscriptions import ServerEvent, SubscriptionBus
 
+    from convoai_mcp.server.guard import Guard
     from convoai_mcp.server.watchers import Watcher
 
 __all__ = ["HISTORY_URI", "Subscriptions", "history_agent_id", "register"]
@@ -58,10 +67,13 @@ def history_agent_id(uri: str) -> str | None:
 class Subscriptions:
     """Who subscribed to which history URI; one watcher subscription per URI."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, bus: SubscriptionBus | None = None) -> None:
         self._runtime = runtime
-        self._subscribers: dict[str, dict[object, Notify]] = {}  # uri -> key -> notify
+        self._bus = bus
+        # uri -> key -> notify (None: a listen stream, which the SDK serves from the bus)
+        self._subscribers: dict[str, dict[object, Notify | None]] = {}
         self._watched: dict[str, tuple[Watcher, Callable[[], None]]] = {}  # uri -> subscription
+        self._sends: set[asyncio.Task[None]] = set()
 
     def subscribers(self, uri: str | None = None) -> int:
         """How many subscribers ``uri`` has (every URI's when None)."""
@@ -73,22 +85,26 @@ class Subscriptions:
         """The watcher of ``agent_id``, while one runs."""
         return self._runtime.guard.watcher(agent_id)
 
-    async def add(self, uri: str, key: object, notify: Notify) -> None:
-        """Subscribe ``key`` to ``uri`` (a history URI; others are ignored).
+    async def add(self, uri: str, key: object, notify: Notify | None) -> None:
+        """Subscribe ``key`` to ``uri`` (a history URI; others are ignored); ``notify`` sends it
+        an update (None for a listen stream: the SDK delivers those from the bus).
 
-        Returns once the agent's history has been read, so that every change made after the
-        subscription is notified. Raises :class:`WatcherLimitError` when too many agents not
-        started here are watched.
+        Returns once the agent's history has been read (and the bus listens), so that every
+        change made after the subscription is notified. Raises :class:`WatcherLimitError` when
+        too many agents not started here are watched.
         """
         agent_id = history_agent_id(uri)
         if agent_id is None:
             return
+        start = getattr(self._bus, "start", None)
+        if start is not None:  # a bus shared with other replicas: listening before the ack
+            await start()
         watched = self._watched.get(uri)
         if watched is None or not watched[0].running:
             watcher = self._runtime.guard.watchers.watch(agent_id, counted=False)
             if watched is not None:
                 watched[1]()
-            watched = self._watched[uri] = (watcher, watcher.subscribe(self._changed(uri)))
+            watched = self._watched[uri] = (watcher, watcher.subscribe(_kept))
         self._subscribers.setdefault(uri, {})[key] = notify
         await watched[0].first_read()
 
@@ -109,20 +125,49 @@ class Subscriptions:
         for uri in [uri for uri, keys in self._subscribers.items() if key in keys]:
             self.remove(uri, key)
 
-    def _changed(self, uri: str) -> Callable[[Watcher], Awaitable[None]]:
-        async def changed(_: Watcher) -> None:
-            seen: set[int] = set()
-            for key, notify in list(self._subscribers.get(uri, {}).items()):
-                if id(notify) in seen:  # one publish on the shared bus serves every stream
-                    continue
-                seen.add(id(notify))
-                try:
-                    await notify(uri)
-                except Exception:  # a closed session must not stop the others
-                    logger.debug("dropping a subscriber of %s that could not be notified", uri)
-                    self.remove(uri, key)
+    def wire(self, guard: Guard) -> None:
+        """Publish every change the guard's watchers see on the bus."""
+        bus = self._bus
+        if bus is None:
+            return
 
-        return changed
+        async def publish(watcher: Watcher) -> None:
+            from mcp.shared.subscriptions import ResourceUpdated
+
+            await bus.publish(ResourceUpdated(uri=HISTORY_URI.format(agent_id=watcher.agent_id)))
+
+        guard.watchers.on_change = publish
+
+    def on_event(self, event: ServerEvent) -> None:
+        """A bus event (this replica's or another's): a history update pokes a following
+        watcher of the agent and goes to the handshake-era subscribers of the URI."""
+        uri = getattr(event, "uri", None)
+        if not isinstance(uri, str):
+            return
+        agent_id = history_agent_id(uri)
+        if agent_id is None:
+            return
+        guard = self._runtime._guard  # not created just for an event nobody here watches
+        if guard is not None:
+            guard.watchers.poke(agent_id)
+        for key, notify in list(self._subscribers.get(uri, {}).items()):
+            if notify is None:
+                continue
+            task = asyncio.get_running_loop().create_task(self._send(uri, key, notify))
+            self._sends.add(task)
+            task.add_done_callback(self._sends.discard)
+
+    async def _send(self, uri: str, key: object, notify: Notify) -> None:
+        try:
+            await notify(uri)
+        except Exception:  # a closed session must not stop the others
+            logger.debug("dropping a subscriber of %s that could not be notified", uri)
+            self.remove(uri, key)
+
+
+async def _kept(_: Watcher) -> None:
+    """The watcher subscription of a subscribed URI: it keeps the watcher polling (at the
+    subscribed period); the updates themselves travel on the bus."""
 
 
 def _connection(ctx: ServerRequestContext[Runtime, Any]) -> object:
@@ -134,14 +179,18 @@ def _connection(ctx: ServerRequestContext[Runtime, Any]) -> object:
 def register(server: MCPServer[Runtime], runtime: Runtime) -> Subscriptions:
     """Serve resources/subscribe and resources/unsubscribe, and wrap subscriptions/listen."""
     from mcp.shared.exceptions import MCPError
-    from mcp.shared.subscriptions import ResourceUpdated
 
-    subscriptions = Subscriptions(runtime)
     # The SDK has no MCPServer-level API for these handlers; the low-level server does.
     lowlevel = server._lowlevel_server
     bus = server._subscriptions
+    subscriptions = Subscriptions(runtime, bus)
+    bus.subscribe(subscriptions.on_event)
+    runtime.on_guard.append(subscriptions.wire)
+    closer = getattr(bus, "aclose", None)
+    if closer is not None:
+        runtime.closers.append(closer)
 
-    async def add(uri: str, key: object, notify: Notify) -> None:
+    async def add(uri: str, key: object, notify: Notify | None) -> None:
         from convoai_mcp.server.watchers import WatcherLimitError  # with the guard: lazily
 
         try:
@@ -184,9 +233,6 @@ def register(server: MCPServer[Runtime], runtime: Runtime) -> Subscriptions:
         return subscriptions
     inner = entry.handler
 
-    async def publish(uri: str) -> None:
-        await bus.publish(ResourceUpdated(uri=uri))
-
     async def listen(ctx: ServerRequestContext[Runtime, Any], params: Any) -> Any:
         uris = [
             uri
@@ -196,7 +242,7 @@ def register(server: MCPServer[Runtime], runtime: Runtime) -> Subscriptions:
         key = object()
         try:
             for uri in uris:
-                await add(uri, key, publish)
+                await add(uri, key, None)
             return await inner(ctx, params)
         finally:
             subscriptions.remove_all(key)

@@ -1,5 +1,5 @@
 """One transcript watcher per running agent: it reads the agent's history, and feeds the
-archive and whoever subscribed (resource subscriptions today; wait, console, webhooks later).
+archive and whoever subscribed (resource subscriptions, wait, the console).
 
 A :class:`Watcher` polls ``GET .../history`` of one agent until the agent has ended (a terminal
 state, :data:`~convoai_mcp.models.TERMINAL_STATES`, or a 404 confirmed by ``GET`` of the agent;
@@ -21,6 +21,18 @@ The history answer does not tell a starting agent from a running one, nor a ring
 an answered one; while someone asks for that (:meth:`Watcher.want_state`: the ``wait`` tool),
 each poll also reads the agent's (or call's) state through :attr:`Hooks.state`, once per poll
 whoever asks, and a change of :attr:`Watcher.state` is a change (``version``, subscribers).
+
+Across replicas (a :class:`Lease`, PostgreSQL: :class:`~convoai_mcp.server.replicas.WatchLeases`)
+one watcher per agent polls in the whole deployment: a watcher polls only while it holds the
+agent's lease (taken or renewed before every poll, taken over once its holder stopped renewing
+it). A watcher whose lease another replica holds *follows* (:attr:`Watcher.following`): it reads
+the history only when told the agent changed (:meth:`Watchers.poke`, from the other replica's
+event on the shared bus) and otherwise just tries the lease once a period. Every change a
+polling watcher sees goes to :attr:`Watchers.on_change` (the server publishes it on the bus).
+
+What the service reports by webhook (:mod:`convoai_mcp.server.events`) is pushed in without
+waiting for a poll: :meth:`Watcher.push_history`, :meth:`Watcher.push_state`,
+:meth:`Watcher.push_ended`.
 """
 
 from __future__ import annotations
@@ -31,14 +43,22 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 import anyio
 
 from convoai_mcp.errors import ConvoAIError, NotFoundError
 from convoai_mcp.models import TERMINAL_STATES, AgentStatus, History
 
-__all__ = ["Hooks", "Subscriber", "Watcher", "WatcherLimitError", "Watchers", "is_terminal"]
+__all__ = [
+    "Hooks",
+    "Lease",
+    "Subscriber",
+    "Watcher",
+    "WatcherLimitError",
+    "Watchers",
+    "is_terminal",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +76,18 @@ def is_terminal(status: object) -> bool:
         return AgentStatus(str(status or "").upper()) in TERMINAL_STATES
     except ValueError:
         return False
+
+
+class Lease(Protocol):
+    """Who watches an agent in a deployment of several replicas (see the module docstring)."""
+
+    async def hold(self, agent_id: str) -> bool:
+        """Take or renew the lease on ``agent_id``; False while another replica holds it."""
+        ...
+
+    async def drop(self, agent_id: str) -> None:
+        """Let go of the lease on ``agent_id``."""
+        ...
 
 
 class WatcherLimitError(ConvoAIError):
@@ -105,6 +137,12 @@ class Watcher:
         """The last state read while wanted (see :meth:`want_state`), else None."""
         self.reason: str | None = None
         """For a call that ended, why (the service's ``reason``), when read."""
+        self.following = False
+        """True while another replica holds this agent's lease (this one does not poll)."""
+        self.polls = 0
+        """History reads made so far."""
+        self._leased = False
+        self._poked = asyncio.Event()
         self._state_wanted = 0
         self._state_read: asyncio.Future[None] | None = None
         self._hub = hub
@@ -201,9 +239,51 @@ class Watcher:
             self.task.cancel()
         self._hub._forget(self)
 
+    # -- reported by the service (webhooks) -----------------------------------------------------
+
+    async def push_history(self, history: History) -> None:
+        """A history the service sent (:mod:`convoai_mcp.server.events`): handled as a read of
+        it (the hooks archive it; a changed transcript notifies), without waiting for a poll."""
+        if not self.ended:
+            await self._saw(history, first_counts=True)
+
+    async def push_state(self, state: str, reason: str | None = None) -> None:
+        """A state the service reported: kept while someone wants it (:meth:`want_state`); a
+        change notifies."""
+        if self.ended or not self._state_wanted:
+            return
+        changed = state != self.state
+        self.state = state
+        self.reason = reason if reason is not None else self.reason
+        if changed:
+            self.version += 1
+            await self._notify()
+
+    async def push_ended(self) -> None:
+        """The service reported the agent's end: polling stops, subscribers hear of it and the
+        end hook runs now, as when a poll sees the end."""
+        if self.ended:
+            return
+        self.ended = True
+        if self.task is not asyncio.current_task():
+            self.task.cancel()
+        self.version += 1
+        try:
+            await self._notify()
+            await self._hub.hooks.ended(self)
+        finally:
+            self._first_read.set()
+            self._hub._forget(self)
+
     # -- polling ----------------------------------------------------------------------------
 
     async def _notify(self) -> None:
+        on_change = self._hub.on_change
+        if on_change is not None and not self.following:
+            try:
+                await on_change(self)
+            except Exception as exc:  # the bus must not stop the watcher
+                logger.info("could not publish a change of %s: %s", self.agent_id, exc)
         for key, callback in list(self._subscribers.items()):
             try:
                 await callback(self)
@@ -213,6 +293,7 @@ class Watcher:
 
     async def _read_once(self) -> bool:
         """One read of the history; True when the agent has ended."""
+        self.polls += 1
         try:
             history = await self._hub.hooks.fetch(self.agent_id)
         except NotFoundError:
@@ -220,14 +301,19 @@ class Watcher:
         except ConvoAIError as exc:
             logger.info("history poll of %s failed: %s", self.agent_id, exc.message)
             return False
+        await self._saw(history, first_counts=False)
+        return is_terminal(history.status)
+
+    async def _saw(self, history: History, *, first_counts: bool) -> None:
+        """Keep ``history`` (hooks, :attr:`latest`); a changed transcript notifies (the first
+        one only when ``first_counts``)."""
         self.latest = history
         await self._hub.hooks.seen(self, history)
         fingerprint = _fingerprint(history)
-        if self._fingerprint is not None and fingerprint != self._fingerprint:
+        previous, self._fingerprint = self._fingerprint, fingerprint
+        if fingerprint != previous and (previous is not None or first_counts):
             self.version += 1
             await self._notify()
-        self._fingerprint = fingerprint
-        return is_terminal(history.status)
 
     async def _read_state(self, *, notify: bool) -> None:
         """Read the state (when wanted and a hook reads it); a change notifies."""
@@ -251,11 +337,18 @@ class Watcher:
             with contextlib.suppress(Exception):
                 await hub.hooks.begin(self)
             deadline = hub.clock() + hub.watch_limit
+            first = True
             while hub.clock() < deadline:
-                ended = await self._read_once()
+                leading = await self._lead()
+                read = leading or first or self._poked.is_set()
+                self._poked.clear()
+                first = False
+                ended = await self._read_once() if read else False
                 await self._read_state(notify=not ended)
                 self._first_read.set()
                 if ended:
+                    if self.ended:
+                        return  # reported ended meanwhile (push_ended did the rest)
                     self.ended = True
                     self.version += 1
                     await self._notify()
@@ -263,12 +356,47 @@ class Watcher:
                     return
                 if not self.counted and not self._subscribers:
                     return  # nobody listens any more
-                await hub.sleep(hub.subscribed_interval if self._subscribers else hub.poll_interval)
+                period = hub.subscribed_interval if self._subscribers else hub.poll_interval
+                if leading:
+                    await hub.sleep(period)
+                else:
+                    await self._follow(period)
         except Exception as exc:  # a bug or a closed client must not go unnoticed, nor loop
             logger.warning("watching %s stopped: %s", self.agent_id, type(exc).__name__)
         finally:
             self._first_read.set()
             hub._forget(self)
+            if self._leased:
+                hub._drop_lease(self.agent_id)
+
+    async def _lead(self) -> bool:
+        """True when this watcher is the one that polls (it holds the lease, or there is none;
+        also when the lease cannot be read: two watchers are better than none)."""
+        lease = self._hub.lease
+        if lease is None:
+            return True
+        try:
+            held = await lease.hold(self.agent_id)
+        except Exception as exc:
+            logger.info("could not take the watch lease of %s: %s", self.agent_id, exc)
+            held = True
+        else:
+            self._leased = held
+        if self.following and held:
+            logger.debug("taking over watching %s", self.agent_id)
+        self.following = not held
+        return held
+
+    async def _follow(self, period: float) -> None:
+        """Wait ``period`` or until poked (another replica saw a change), whichever is first."""
+        sleeper = asyncio.ensure_future(self._hub.sleep(period))
+        poked = asyncio.ensure_future(self._poked.wait())
+        try:
+            await asyncio.wait({sleeper, poked}, return_when="FIRST_COMPLETED")
+        finally:
+            for waiter in (sleeper, poked):
+                if not waiter.done():
+                    waiter.cancel()
 
 
 class Watchers:
@@ -284,8 +412,15 @@ class Watchers:
         max_uncounted: int = MAX_UNCOUNTED,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        lease: Lease | None = None,
     ) -> None:
         self.hooks = hooks
+        self.lease = lease
+        """Who polls which agent across replicas (None: this process is alone)."""
+        self.on_change: Callable[[Watcher], Awaitable[None]] | None = None
+        """Called on every change a polling (not following) watcher sees (the server
+        publishes it to every replica)."""
+        self._drops: set[asyncio.Task[None]] = set()
         self.poll_interval = poll_interval
         self.subscribed_interval = subscribed_interval
         self.watch_limit = watch_limit
@@ -322,6 +457,27 @@ class Watchers:
         watcher = Watcher(self, agent_id, kind, channel, counted)
         self._watchers[agent_id] = watcher
         return watcher
+
+    def poke(self, agent_id: str) -> None:
+        """Another replica saw ``agent_id`` change: a following watcher reads it now."""
+        watcher = self._watchers.get(agent_id)
+        if watcher is not None:
+            watcher._poked.set()
+
+    def _drop_lease(self, agent_id: str) -> None:
+        lease = self.lease
+        if lease is None:
+            return
+
+        async def drop() -> None:
+            try:
+                await lease.drop(agent_id)
+            except Exception as exc:  # it expires on its own
+                logger.info("could not drop the watch lease of %s: %s", agent_id, exc)
+
+        task = asyncio.get_running_loop().create_task(drop(), name=f"convoai-unlease-{agent_id}")
+        self._drops.add(task)
+        task.add_done_callback(self._drops.discard)
 
     def uncounted(self) -> int:
         """How many watchers only serve subscribers."""
@@ -361,3 +517,6 @@ class Watchers:
         for watcher in watchers:
             with contextlib.suppress(BaseException):  # cancelled or failed: done either way
                 await watcher.task
+        for task in list(self._drops):
+            with contextlib.suppress(BaseException):
+                await task

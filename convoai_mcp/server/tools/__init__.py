@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from mcp_types import ToolAnnotations
 
+from convoai_mcp.policy import OPT_IN_TOOLS
 from convoai_mcp.server import registry
 from convoai_mcp.server.tools import agents, calls, numbers, profiles, tokens, waiting
 
@@ -25,12 +26,17 @@ if TYPE_CHECKING:
 
     from convoai_mcp.server.runtime import Runtime
 
-__all__ = ["ANNOTATIONS", "READ_ONLY_TOOLS", "TOOL_NAMES", "register"]
+__all__ = ["ALL_TOOLS", "ANNOTATIONS", "READ_ONLY_TOOLS", "TOOL_NAMES", "register"]
 
 _MODULES = (agents, calls, numbers, profiles, tokens, waiting)  # imported for their registrations
 
-TOOL_NAMES: tuple[str, ...] = tuple(spec.name for spec in registry.specs())
-"""Every tool, in the order ``tools/list`` presents them."""
+ALL_TOOLS: tuple[str, ...] = tuple(spec.name for spec in registry.specs())
+"""Every registered tool, the opt-in ones (``policy.TOOL_SETS``: ``admin``) included, in the
+order ``tools/list`` presents them."""
+
+TOOL_NAMES: tuple[str, ...] = tuple(name for name in ALL_TOOLS if name not in OPT_IN_TOOLS)
+"""The tools a server exposes when no tool list is configured (every tool but the opt-in
+sets'), in ``tools/list`` order."""
 
 ANNOTATIONS: dict[str, ToolAnnotations] = {s.name: s.annotations for s in registry.specs()}
 """Each tool's annotations, by name."""
@@ -40,5 +46,5 @@ READ_ONLY_TOOLS: frozenset[str] = registry.read_only_tools()
 
 
 def register(server: MCPServer[Runtime], visible: Sequence[str]) -> None:
-    """Add the tools named in ``visible`` to ``server``, in :data:`TOOL_NAMES` order."""
+    """Add the tools named in ``visible`` to ``server``, in :data:`ALL_TOOLS` order."""
     registry.add_tools(server, visible)

@@ -14,6 +14,7 @@ from pydantic import Field
 from convoai_mcp.server.args import (
     AgentId,
     AgentState,
+    AgentStates,
     AsrLanguage,
     BusyAction,
     Channel,
@@ -37,6 +38,7 @@ from convoai_mcp.server.args import (
     ToTime,
     TtsVendor,
     TtsVoice,
+    TurnsCursor,
     Uid,
 )
 from convoai_mcp.server.registry import tool
@@ -478,6 +480,7 @@ async def list_agents(
     ctx: Ctx,
     channel: Annotated[Channel | None, Field(description="Only agents in this channel.")] = None,
     state: Annotated[AgentState | None, Field(description="Only agents in this state.")] = None,
+    states: AgentStates = None,
     from_time: FromTime = None,
     to_time: ToTime = None,
     limit: Limit = 20,
@@ -485,10 +488,12 @@ async def list_agents(
 ) -> AgentList:
     """List the project's agents (the service's default window is the last 2 hours; from_time
     and to_time choose another), one page at a time: pass next_cursor back as cursor for the
-    next page. Read-only."""
+    next page. Filter by state, or by several with states (e.g. ["STARTING", "RUNNING"] for
+    every agent that is not over). Read-only."""
+    wanted = [*([state] if state else []), *(states or [])] or None
     page = await rt_of(ctx).client.agents.list_page(
         channel=channel,
-        state=state,
+        state=wanted,
         from_time=from_time,
         to_time=to_time,
         limit=limit,
@@ -557,20 +562,52 @@ async def get_history(
 
 
 @tool(order=104, title="Read a conversation's turns and latency", read_only=True, idempotent=True)
-async def get_turns(ctx: Ctx, agent_id: AgentId, limit: Recent = 100) -> TurnsResult:
+async def get_turns(
+    ctx: Ctx,
+    agent_id: AgentId,
+    limit: Recent = 100,
+    offset: Annotated[
+        int | None,
+        Field(
+            ge=0,
+            le=10**9,
+            description="Start at this turn (0: the first); omit for the most recent turns.",
+        ),
+    ] = None,
+    cursor: TurnsCursor = None,
+) -> TurnsResult:
     """Read the turns of an agent or a call with their latency, and a summary: median and worst
     end-to-end latency and the slowest pipeline stage (ASR, LLM, TTS).
 
     Use it to judge how responsive the agent is, or why a reply came late. Works during and
-    after the conversation (source says where from). Read-only.
+    after the conversation (source says where from). By default the most recent turns (at most
+    limit); offset chooses where a page starts (0: from the first turn), and next_cursor,
+    passed back as cursor, continues after it. The summary is always of the whole
+    conversation. Read-only.
     """
+    if offset is not None and cursor is not None:
+        raise ToolError(
+            "get_turns failed: offset and cursor both say where to start. Next: pass one."
+        )
     rt = rt_of(ctx)
     turns, source = await rt.guard.turns(agent_id)
     rows = [turn_result(t) for t in turns.turns]
+    if cursor is not None:
+        offset = int(cursor[1:])
+    start = max(0, len(rows) - limit) if offset is None else offset
+    if start > len(rows):
+        raise ToolError(
+            f"get_turns failed: the conversation has {len(rows)} turns, so there is no page "
+            f"starting at turn {start}. Next: use a smaller offset (or omit it for the most "
+            "recent turns)."
+        )
+    end = start + limit
     return TurnsResult(
         agent_id=turns.agent_id or agent_id,
         source=source,
         total=len(rows),
         summary=turns_summary(rows),
-        turns=rows[-limit:],
+        turns=rows[start:end],
+        offset=start,
+        next_cursor=f"t{end}" if end < len(rows) else None,
     )

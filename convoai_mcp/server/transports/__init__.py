@@ -30,10 +30,17 @@ TRANSPORTS = ("stdio", "streamable-http", "sse")
 
 def check_transport(transport: str, host: str, port: int, settings: Settings) -> None:
     """Refuse, before anything starts, what cannot be served (raises ``ConfigError``): a port
-    outside 0..65535, a non-loopback HTTP bind without ``CONVOAI_HTTP_TOKEN``."""
+    outside 0..65535, a non-loopback HTTP bind without ``CONVOAI_HTTP_TOKEN``, stateless mode
+    on another transport than streamable HTTP."""
+    from convoai_mcp.errors import ConfigError
+
+    if settings.http_stateless and transport != "streamable-http":
+        raise ConfigError(
+            f"--stateless (CONVOAI_HTTP_STATELESS) applies to streamable HTTP, not {transport}",
+            hint="add --transport streamable-http, or leave stateless mode off",
+        )
     if transport == "stdio":
         return
-    from convoai_mcp.errors import ConfigError
 
     if not 0 <= port <= 65535:
         raise ConfigError(

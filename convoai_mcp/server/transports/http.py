@@ -8,7 +8,21 @@
   ``/approve/<token>`` and the live console at ``/console`` (:mod:`convoai_mcp.server.console`;
   its API behind the same checks) on the same port, the health probes ``/healthz`` and
   ``/readyz`` (:mod:`.health`) and, with ``CONVOAI_WEBHOOK_SECRET``, ``POST /webhooks/agora``
-  (:mod:`.webhooks`).
+  (:mod:`.webhooks`), whose events the feed (:mod:`convoai_mcp.server.events`) applies in a task
+  of the app's lifespan.
+
+**Stateless mode** (``--stateless``, ``CONVOAI_HTTP_STATELESS=on``; streamable HTTP only): the
+SDK's session manager keeps no session, so any replica behind a load balancer without session
+affinity can answer any request of a 2025-era client (one that opened a session with
+``initialize``); 2026-07-28 clients are served per request either way. Each request gets a fresh
+transport without a back channel and without the capabilities the client declared at
+``initialize``: no server-to-client request in the middle of a call (the gate gives such a
+client its approval link instead of asking), no GET stream for notifications outside a
+request. A multi-round-trip request (a confirmation answered by calling again) carries
+its sealed ``requestState``, which every replica opens when they share
+``CONVOAI_REQUEST_STATE_KEY`` and the server name (``app.request_state_security``). Answers
+stay server-sent event streams (the SDK's ``json_response`` is left off), so a long ``wait``
+still sends its progress notifications within its request.
 
 **Connection guard** (:class:`ConnectionLimits`). uvicorn has no header timeout, and the bearer
 token is only checked once a request's headers are complete, so connections that never finish
@@ -38,6 +52,7 @@ if TYPE_CHECKING:
     from convoai_mcp.config import Settings
     from convoai_mcp.server.app import ConvoAIServer
     from convoai_mcp.server.console import Console
+    from convoai_mcp.server.events import EventFeed
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -217,7 +232,9 @@ async def serve_http(
     console: Console | None = None
     try:
         bound = sock.getsockname()[1]
-        security = HttpSecurity.from_settings(settings, host=host, port=bound)
+        security = HttpSecurity.from_settings(
+            settings, host=host, port=bound, extra_hosts=settings.http_allowed_hosts
+        )
         app: Any
         if transport == "sse":
             app = server.sse_app(
@@ -231,6 +248,7 @@ async def serve_http(
                 host=host,
                 transport_security=security.transport_security,
                 max_request_body_size=security.max_body_bytes,
+                stateless_http=settings.http_stateless,
             )
             path = "/mcp"
         shown = f"[{host.strip('[]')}]" if ":" in host else host
@@ -244,12 +262,16 @@ async def serve_http(
         from convoai_mcp.server.transports.health import Readiness, probes
 
         public = probes(Readiness(server.runtime))  # /healthz, /readyz: outside the auth
+        feed: EventFeed | None = None
         if settings.webhook_secret is not None:  # signed by Agora: the signature is the auth
+            from convoai_mcp.server.events import EventFeed
             from convoai_mcp.server.transports.webhooks import WEBHOOK_PATH, AgoraWebhooks
 
+            feed = server.events = EventFeed(server.runtime)
             public[WEBHOOK_PATH] = AgoraWebhooks(
                 settings.webhook_secret.get_secret_value().encode(),
                 max_body_bytes=security.max_body_bytes,
+                on_event=feed.submit,
             )
         from convoai_mcp.server.console import Console, with_console
 
@@ -259,6 +281,8 @@ async def serve_http(
             console,
             lambda api: secure_asgi_app(api, security),
         )
+        if feed is not None:
+            served = feed.lifespan(served)  # the feed's worker lives as long as the app
         config = uvicorn_config(served, settings, limits=limits)
         # Listening from here on: a client that connects once on_ready has announced the URL
         # waits in the backlog until uvicorn accepts it (the banner comes before uvicorn's lines).

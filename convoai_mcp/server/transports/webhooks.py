@@ -13,14 +13,16 @@ hex HMAC-SHA256, ``Agora-Signature`` = hex HMAC-SHA1.
 * **Deduplication**: deliveries repeat (retries) and arrive out of order; one already accepted
   (same ``noticeId``) is answered 200 ``duplicate`` and not handled again. The last
   :data:`REMEMBERED` notice ids are remembered, per process.
-* **Fast answers**: the delivery is checked, recorded and answered; nothing slow runs before the
+* **Fast answers**: the delivery is checked, recorded and answered; a new event of a known type
+  is handed to :attr:`AgoraWebhooks.on_event` first, which only queues it (the event feed,
+  :mod:`convoai_mcp.server.events`, works in its own task), so nothing slow runs before the
   answer (Agora retries after 10 s).
 * Unknown event types are accepted and recorded (``name`` ``None``), never an error: the service
   may add some. A body that is not a notification (not JSON, no ``noticeId``) gets 400.
 
 Accepted events are kept in :attr:`AgoraWebhooks.events` (the last :data:`REMEMBERED`) and
-logged (type and ids only). Feeding them into the archive, the started-agent records, the limit
-slots and resource updates is still to be done.
+logged (type and ids only); the feed applies them to the archive, the started-agent records, the
+limit slots, the watchers and resource updates.
 """
 
 from __future__ import annotations
@@ -30,8 +32,11 @@ import hmac
 import json
 import logging
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from convoai_mcp.server.events import EVENT_NAMES, WebhookEvent
 
 if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
@@ -42,35 +47,7 @@ WEBHOOK_PATH = "/webhooks/agora"
 REMEMBERED = 10_000
 """How many notice ids (and events) are remembered for deduplication."""
 
-EVENT_NAMES: dict[int, str] = {
-    101: "agent_joined",
-    102: "agent_left",
-    103: "agent_history",
-    110: "agent_error",
-    111: "agent_metrics",
-    112: "turns_finished",
-    201: "inbound_call_state",
-    202: "outbound_call_state",
-}
-"""The Conversational AI (v2) event types, by ``eventType``."""
-
 logger = logging.getLogger("convoai_mcp.webhooks")
-
-
-@dataclass(frozen=True)
-class WebhookEvent:
-    """One accepted notification."""
-
-    notice_id: str
-    event_type: int | None
-    name: str | None
-    notify_ms: int | None
-    payload: dict[str, Any] = field(repr=False)
-
-    @property
-    def agent_id(self) -> str | None:
-        value = self.payload.get("agent_id")
-        return value if isinstance(value, str) else None
 
 
 @dataclass
@@ -79,6 +56,9 @@ class AgoraWebhooks:
 
     secret: bytes
     max_body_bytes: int = 1024 * 1024
+    on_event: Callable[[WebhookEvent], object] | None = None
+    """Called with each new event of a known type, just before the answer: the event feed's
+    :meth:`~convoai_mcp.server.events.EventFeed.submit`, which only queues it (never waits)."""
     events: deque[WebhookEvent] = field(default_factory=lambda: deque(maxlen=REMEMBERED))
     _seen: OrderedDict[str, None] = field(default_factory=OrderedDict)
 
@@ -152,6 +132,8 @@ class AgoraWebhooks:
             event.name or "unknown type",
             event.agent_id or "-",
         )
+        if event.name is not None and self.on_event is not None:
+            self.on_event(event)  # only queued: the feed works in its own task, after the answer
         await _answer(send, 200, "ok" if event.name is not None else "ignored")
 
 
