@@ -203,7 +203,7 @@ VARIABLES: dict[str, Variable] = {
     ),
     "CONVOAI_READ_ONLY": Variable(
         "true exposes only the read-only tools: get_agent, get_history, get_turns, list_agents, "
-        "list_profiles, get_call, list_calls, list_numbers and wait."
+        "list_profiles, get_call, list_calls, list_numbers, wait, get_campaign and list_campaigns."
     ),
     "CONVOAI_TOOLS_ALLOW": Variable(
         "Comma list of tool names or tool sets to expose: default (every tool but the admin "
@@ -216,6 +216,10 @@ VARIABLES: dict[str, Variable] = {
     ),
     "CONVOAI_WAIT_MAX_SECONDS": Variable(
         "Longest a single wait tool call blocks, in seconds (default 120; 1 to 3600)."
+    ),
+    "CONVOAI_CAMPAIGN_LEASE_SECONDS": Variable(
+        "Seconds a server's claim on a campaign call lasts without renewal; a dead server's "
+        "calls are taken over after it (default 30; 1 to 3600)."
     ),
     "CONVOAI_HTTP_TOKEN": Variable(
         "Bearer token HTTP clients must send; required to bind the HTTP transports to a "
@@ -403,6 +407,7 @@ class Settings(BaseModel):
     tools_deny: tuple[str, ...] = ()
     token_max_lifetime: int = 3600
     wait_max_seconds: int = 120
+    campaign_lease_seconds: int = 30
     http_token: SecretStr | None = None
     max_body_bytes: int | None = None
     http_allowed_hosts: tuple[str, ...] = ()
@@ -629,6 +634,9 @@ class Settings(BaseModel):
         wait_max = env.integer("CONVOAI_WAIT_MAX_SECONDS", minimum=1, maximum=3600)
         if wait_max is not None:
             values["wait_max_seconds"] = wait_max
+        lease = env.integer("CONVOAI_CAMPAIGN_LEASE_SECONDS", minimum=1, maximum=3600)
+        if lease is not None:
+            values["campaign_lease_seconds"] = lease
         http_token = env.secret("CONVOAI_HTTP_TOKEN")
         if http_token is not None:
             if len(http_token.get_secret_value()) < 16:

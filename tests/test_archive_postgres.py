@@ -44,6 +44,7 @@ async def test_the_server_creates_the_schema_and_records_its_version(postgres_ur
     # the archive's tables, and those of the later versions (campaigns, replicas)
     assert {"schema_version", "agents", "history", "turns", "audit"} <= tables(postgres_url)
     assert {"limit_slots", "limit_starts", "watch_leases"} <= tables(postgres_url)
+    assert {"campaigns", "campaign_destinations"} <= tables(postgres_url)
     assert versions(postgres_url) == sorted(v for v, _ in MIGRATIONS)
     assert versions(postgres_url)[-1] == SCHEMA_VERSION
 

@@ -87,6 +87,7 @@ def test_every_variable_is_read() -> None:
         "CONVOAI_TOOLS_DENY": "mint_token",
         "CONVOAI_TOKEN_MAX_LIFETIME": "600",
         "CONVOAI_WAIT_MAX_SECONDS": "30",
+        "CONVOAI_CAMPAIGN_LEASE_SECONDS": "5",
         "CONVOAI_HTTP_TOKEN": "a-long-random-bearer-token",
         "CONVOAI_MAX_BODY_BYTES": "65536",
         "CONVOAI_HTTP_ALLOWED_HOSTS": "MCP.example.com, mcp.example.com:8443",
@@ -114,6 +115,7 @@ def test_every_variable_is_read() -> None:
     assert s.llm_models_allowed == ("gpt-4o", "gpt-4.1-mini")
     assert s.token_max_lifetime == 600
     assert s.wait_max_seconds == 30
+    assert s.campaign_lease_seconds == 5
     assert s.tts_params["voice_name"] == "en-US-AndrewNeural"
     assert s.asr_params == {"key": "asr-key"}
     assert (s.agent_uid, s.user_uid, s.idle_timeout) == ("7", "8", 120)

@@ -256,6 +256,28 @@ async def run_everything(client: Client, sandbox: Sandbox, capture: Capture) -> 
     assert not (await tool("get_history", {"agent_id": call_id})).is_error  # archived too
     await resource(f"convoai://agents/{agent_id}/turns")
 
+    # a campaign (issue 14): started, read, paused, resumed and cancelled
+    campaign = await tool(
+        "start_campaign",
+        {
+            "name": "canary campaign",
+            "destinations": [{"number": CALLEE, "variables": {"customer": "Ann"}}],
+            "profile": "canary",
+            "confirm": True,
+        },
+    )
+    assert not campaign.is_error, campaign
+    campaign_id = (campaign.structured_content or {})["campaign_id"]
+    for name, arguments in [
+        ("get_campaign", {"campaign_id": campaign_id}),
+        ("list_campaigns", {}),
+        ("pause_campaign", {"campaign_id": campaign_id}),
+        ("resume_campaign", {"campaign_id": campaign_id}),
+        ("cancel_campaign", {"campaign_id": campaign_id, "hang_up": True}),
+    ]:
+        assert not (await tool(name, arguments)).is_error, (name, arguments)
+    await resource(f"convoai://campaigns/{campaign_id}")
+
     # failures: bad input, refusals, service errors, faults
     failures: list[tuple[str, dict[str, Any]]] = [
         ("speak", {"agent_id": "nope", "text": "x"}),
@@ -302,6 +324,7 @@ async def run_everything(client: Client, sandbox: Sandbox, capture: Capture) -> 
         ("support_agent", {"channel": "canary-room", "product": "Widgets"}),
         ("outbound_call", {"to_number": CALLEE, "goal": "confirm the appointment"}),
         ("review_conversation", {"agent_id": agent_id}),
+        ("campaign_report", {"campaign_id": "c123", "goal": "confirm the appointment"}),
     ]:
         capture.add(f"prompt {prompt}", await client.get_prompt(prompt, arguments))
     return called

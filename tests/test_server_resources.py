@@ -57,6 +57,7 @@ async def test_templates_are_listed(tmp_path: Path) -> None:
         "convoai://agents/{agent_id}/turns",
         "convoai://calls/{agent_id}",
         "convoai://audit/{cursor}",
+        "convoai://campaigns/{campaign_id}",
     }
     assert all(t.mime_type == "application/json" and t.description for t in templates)
 
@@ -234,7 +235,12 @@ async def test_prompts_are_listed_and_render_their_arguments(tmp_path: Path) -> 
             "outbound_call", {"to_number": CALLEE, "goal": "confirm Tuesday 3pm"}
         )
         review = await client.get_prompt("review_conversation", {"agent_id": "A1"})
-    assert set(prompts) == {"support_agent", "outbound_call", "review_conversation"}
+    assert set(prompts) == {
+        "support_agent",
+        "outbound_call",
+        "review_conversation",
+        "campaign_report",
+    }
     assert all(p.description for p in prompts.values())
     required = {a.name for a in prompts["outbound_call"].arguments or [] if a.required}
     assert required == {"to_number", "goal"}

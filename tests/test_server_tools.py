@@ -24,9 +24,11 @@ READ_ONLY = {
     "list_calls",
     "list_profiles",
     "wait",
+    "get_campaign",
+    "list_campaigns",
 }
 """mint_token is not: it hands out credentials (issue 10 D10 changed its annotations)."""
-DESTRUCTIVE = {"hangup", "stop_agent", "update_agent"}
+DESTRUCTIVE = {"hangup", "stop_agent", "update_agent", "cancel_campaign"}
 
 
 class Progress:
@@ -55,7 +57,8 @@ async def test_tool_list_has_every_tool_in_a_stable_order(tmp_path: Path) -> Non
         first = [t.name for t in (await client.list_tools()).tools]
         second = [t.name for t in (await client.list_tools()).tools]
     assert first == list(TOOL_NAMES) == second
-    assert len(TOOL_NAMES) == 18  # get_history + get_turns (issue 10); list_profiles, wait (12)
+    assert len(TOOL_NAMES) == 24  # get_history + get_turns (issue 10); list_profiles, wait (12)
+    # and the six campaign tools (issue 14)
 
 
 async def test_every_tool_has_a_described_schema_output_schema_and_true_annotations(

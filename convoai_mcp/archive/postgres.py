@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 
+from convoai_mcp.archive.campaigns import POSTGRES_MIGRATION as _CAMPAIGNS
+from convoai_mcp.archive.postgres_campaigns import PostgresCampaigns
 from convoai_mcp.archive.sqlite import _audit_cursor, _content_hash, _int_or_none, _turn_key
 from convoai_mcp.errors import ConfigError
 
@@ -93,6 +95,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         CREATE INDEX audit_placed ON audit (placed_number, at);
         """,
     ),
+    (3, _CAMPAIGNS),  # campaigns and their destinations (convoai_mcp.archive.campaigns)
     (
         4,
         """
@@ -163,8 +166,9 @@ def describe_url(url: str) -> str:
     return f"{host}:{port}/{parts.get('dbname') or parts.get('user') or ''}"
 
 
-class PostgresArchive:
-    """A PostgreSQL transcript archive; one per server process, shared by replicas."""
+class PostgresArchive(PostgresCampaigns):
+    """A PostgreSQL transcript archive; one per server process, shared by replicas. It is also
+    the campaign store (:class:`~convoai_mcp.archive.campaigns.CampaignStore`)."""
 
     def __init__(
         self,

@@ -26,6 +26,7 @@ The public methods are async and run the SQLite work in a worker thread
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -41,6 +42,8 @@ from typing import Any, Literal, TypeVar
 
 import anyio.to_thread
 
+from convoai_mcp.archive.campaigns import SQLITE_SCHEMA as _CAMPAIGN_SCHEMA
+from convoai_mcp.archive.sqlite_campaigns import SQLiteCampaigns
 from convoai_mcp.errors import ConfigError
 
 __all__ = [
@@ -59,7 +62,8 @@ PAGE_CACHE_KIB = 256
 _BUSY_TIMEOUT = 30.0
 _R = TypeVar("_R")
 
-_SCHEMA = """
+_SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS agents (
     agent_id TEXT PRIMARY KEY,
     kind TEXT,
@@ -101,6 +105,8 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
 CREATE INDEX IF NOT EXISTS audit_placed ON audit (placed_number, at);
 """
+    + _CAMPAIGN_SCHEMA
+)
 
 
 def default_archive_path(environ: Mapping[str, str] | None = None) -> Path:
@@ -159,8 +165,9 @@ def _turn_key(turn: Mapping[str, Any]) -> tuple[str, float | None]:
     return f"h:{_content_hash(json.dumps(turn, sort_keys=True, default=str))}", None
 
 
-class SQLiteArchive:
-    """A SQLite transcript archive; safe to share between threads and processes."""
+class SQLiteArchive(SQLiteCampaigns):
+    """A SQLite transcript archive; safe to share between threads and processes. It is also
+    the campaign store (:class:`~convoai_mcp.archive.campaigns.CampaignStore`)."""
 
     def __init__(
         self,
@@ -251,6 +258,10 @@ class SQLiteArchive:
     def _locked(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             yield self._connect()
+
+    def _txn(self, conn: sqlite3.Connection) -> contextlib.AbstractContextManager[None]:
+        """A write transaction (``BEGIN IMMEDIATE``) on ``conn``."""
+        return _transaction(conn)
 
     def close(self) -> None:
         """Close the connection (reopened on the next use)."""

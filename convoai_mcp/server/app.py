@@ -168,6 +168,7 @@ def build_server(
     """
     from convoai_mcp.policy import Policy
     from convoai_mcp.server import console, profiled, prompts, resources, subscriptions, tools
+    from convoai_mcp.server.campaigns import wiring as campaign_parts
     from convoai_mcp.server.replicas import bus_from_settings
 
     runtime = Runtime(settings, client, poll_interval=poll_interval)
@@ -175,6 +176,7 @@ def build_server(
     @asynccontextmanager
     async def lifespan(_: MCPServer[Runtime]) -> AsyncIterator[Runtime]:
         async with runtime.session() as rt:
+            campaign_parts.start(rt)  # running campaigns resume (idempotent)
             yield rt
 
     server = ConvoAIServer(
@@ -198,4 +200,5 @@ def build_server(
     profiled.register(server, settings)
     prompts.register(server)
     server.subscriptions = subscriptions.register(server, runtime)
+    campaign_parts.register(server, runtime, server.subscriptions)
     return server

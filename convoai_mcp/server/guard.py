@@ -311,28 +311,38 @@ class Guard:
         _note_admitted(approved)
         return reservation
 
+    async def vet_call(self, to_number: str, from_number: str | None = None) -> str:
+        """The checks of a destination that need no slot (a campaign runs them for its whole
+        list up front): a valid number (libphonenumber), on the allow-list (normalised), of a
+        type that costs no surcharge, inside the callee's calling hours, under the per-number
+        daily cap. Returns the number normalised (E.164), or raises :class:`PolicyError` /
+        :class:`CallingRuleError` naming the rule."""
+        number = self._valid_number(to_number)
+        self.policy.check_call(number, from_number or number, None)
+        await self._check_calling_rules(number)
+        return number
+
     async def admit_call(
         self,
-        ctx: Context[Any, Any],
+        ctx: Context[Any, Any] | None,
         *,
         to_number: str,
         from_number: str | None,
         confirm: bool,
         llm_endpoint: str | None = None,
         request: Mapping[str, Any] | None = None,
+        approved_as: str | None = None,
     ) -> tuple[Reservation, str]:
         """One admission for a call: the slot and rate token for dialing ``to_number`` from
         ``from_number`` (default: the project's first outbound-enabled number), and that
         number; or :class:`PolicyError` (allow-list, own outbound number, limits, rate,
         confirmation naming ``llm_endpoint``, an LLM the model chose). The phone-number list
-        is read once, and only for what may be allowed."""
+        is read once, and only for what may be allowed. ``approved_as``: the call is covered by
+        an approval given already (a campaign's, which showed every number): no human is
+        asked again, and ``ctx`` may be None."""
         self.policy.check_tool("call")
-        # Refuse a blocked destination before any request (even a read) is sent: a valid
-        # number (libphonenumber), on the allow-list (normalised), of a type that costs no
-        # surcharge, inside the callee's calling hours, under the per-number daily cap.
-        number = self._valid_number(to_number)
-        self.policy.check_call(number, from_number or number, None)
-        await self._check_calling_rules(number)
+        # Refuse a blocked destination before any request (even a read) is sent.
+        number = await self.vet_call(to_number, from_number)
         await self._check_limits("call")
         numbers = await self._outbound_numbers()
         if from_number is None:
@@ -345,6 +355,15 @@ class Guard:
             from_number = numbers[0]
         self.policy.check_call(to_number, from_number, numbers)
         approved: Channel | None = None
+        if approved_as is not None:
+            reservation = self.limiter.reserve("call")
+            self._dialled.append((number, time.time()))
+            return reservation, from_number
+        if ctx is None:
+            raise PolicyError(
+                "call needs a human's approval and there is no request to ask through",
+                hint="place calls through the call tool, or approve them as a campaign",
+            )
         if self.policy.needs_confirmation("call"):
             asked = request if request is not None else {"to_number": to_number}
             asked = {**asked, "from_number": from_number}  # the caller id the human approves

@@ -53,6 +53,8 @@ logger = logging.getLogger(__name__)
 
 HISTORY_URI = "convoai://agents/{agent_id}/history"
 _HISTORY = re.compile(r"convoai://agents/([A-Za-z0-9_.:-]{1,128})/history")
+_CAMPAIGN = re.compile(r"convoai://campaigns/[A-Za-z0-9_-]{1,64}")
+"""A campaign's resource: no watcher; the campaign scheduler publishes its updates."""
 _CLEANUP = "convoai_mcp.subscriptions"  # Connection.state key: its cleanup is registered
 
 Notify = Callable[[str], Awaitable[None]]
@@ -62,6 +64,11 @@ def history_agent_id(uri: str) -> str | None:
     """The agent id of a history URI, or None if ``uri`` is not one."""
     match = _HISTORY.fullmatch(uri)
     return match.group(1) if match else None
+
+
+def subscribable(uri: str) -> bool:
+    """True for the URIs that take subscriptions: an agent's history, a campaign."""
+    return history_agent_id(uri) is not None or _CAMPAIGN.fullmatch(uri) is not None
 
 
 class Subscriptions:
@@ -94,11 +101,14 @@ class Subscriptions:
         too many agents not started here are watched.
         """
         agent_id = history_agent_id(uri)
-        if agent_id is None:
+        if agent_id is None and _CAMPAIGN.fullmatch(uri) is None:
             return
         start = getattr(self._bus, "start", None)
         if start is not None:  # a bus shared with other replicas: listening before the ack
             await start()
+        if agent_id is None:  # a campaign: its scheduler publishes on the bus
+            self._subscribers.setdefault(uri, {})[key] = notify
+            return
         watched = self._watched.get(uri)
         if watched is None or not watched[0].running:
             watcher = self._runtime.guard.watchers.watch(agent_id, counted=False)
@@ -138,6 +148,13 @@ class Subscriptions:
 
         guard.watchers.on_change = publish
 
+    async def publish(self, uri: str) -> None:
+        """Publish an update of ``uri`` (a campaign's: its scheduler calls this) on the bus."""
+        from mcp.shared.subscriptions import ResourceUpdated
+
+        if self._bus is not None:
+            await self._bus.publish(ResourceUpdated(uri=uri))
+
     def on_event(self, event: ServerEvent) -> None:
         """A bus event (this replica's or another's): a history update pokes a following
         watcher of the agent and goes to the handshake-era subscribers of the URI."""
@@ -145,10 +162,10 @@ class Subscriptions:
         if not isinstance(uri, str):
             return
         agent_id = history_agent_id(uri)
-        if agent_id is None:
+        if agent_id is None and _CAMPAIGN.fullmatch(uri) is None:
             return
         guard = self._runtime._guard  # not created just for an event nobody here watches
-        if guard is not None:
+        if guard is not None and agent_id is not None:
             guard.watchers.poke(agent_id)
         for key, notify in list(self._subscribers.get(uri, {}).items()):
             if notify is None:
@@ -201,11 +218,11 @@ def register(server: MCPServer[Runtime], runtime: Runtime) -> Subscriptions:
     async def subscribe(
         ctx: ServerRequestContext[Runtime, Any], params: SubscribeRequestParams
     ) -> EmptyResult:
-        if history_agent_id(params.uri) is None:
+        if not subscribable(params.uri):
             raise MCPError(
                 INVALID_PARAMS,
                 f"cannot subscribe to {params.uri}: only convoai://agents/{{agent_id}}/history "
-                "supports subscriptions",
+                "and convoai://campaigns/{campaign_id} support subscriptions",
             )
         session, connection = ctx.session, _connection(ctx)
 
@@ -235,9 +252,7 @@ def register(server: MCPServer[Runtime], runtime: Runtime) -> Subscriptions:
 
     async def listen(ctx: ServerRequestContext[Runtime, Any], params: Any) -> Any:
         uris = [
-            uri
-            for uri in (params.notifications.resource_subscriptions or [])
-            if history_agent_id(uri) is not None
+            uri for uri in (params.notifications.resource_subscriptions or []) if subscribable(uri)
         ]
         key = object()
         try:

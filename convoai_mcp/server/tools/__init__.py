@@ -4,8 +4,8 @@ Every tool takes described, constrained arguments (:mod:`convoai_mcp.server.args
 model from :mod:`convoai_mcp.server.results` (output schema + structured content), carries
 annotations that are true of it, and turns expected failures into ``isError`` results. Each is
 registered where it is defined, with :func:`convoai_mcp.server.registry.tool`; the modules are
-by subject: :mod:`.agents`, :mod:`.calls`, :mod:`.numbers`, :mod:`.profiles`, :mod:`.tokens`,
-:mod:`.waiting`.
+by subject: :mod:`.agents`, :mod:`.calls`, :mod:`.campaigns`, :mod:`.numbers`,
+:mod:`.profiles`, :mod:`.tokens`, :mod:`.waiting`.
 This package only imports them and reads the registry.
 """
 
@@ -17,7 +17,15 @@ from mcp_types import ToolAnnotations
 
 from convoai_mcp.policy import OPT_IN_TOOLS
 from convoai_mcp.server import registry
-from convoai_mcp.server.tools import agents, calls, numbers, profiles, tokens, waiting
+from convoai_mcp.server.tools import (
+    agents,
+    calls,
+    campaigns,
+    numbers,
+    profiles,
+    tokens,
+    waiting,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -28,7 +36,15 @@ if TYPE_CHECKING:
 
 __all__ = ["ALL_TOOLS", "ANNOTATIONS", "READ_ONLY_TOOLS", "TOOL_NAMES", "register"]
 
-_MODULES = (agents, calls, numbers, profiles, tokens, waiting)  # imported for their registrations
+_MODULES = (
+    agents,
+    calls,
+    campaigns,
+    numbers,
+    profiles,
+    tokens,
+    waiting,
+)  # imported for their registrations
 
 ALL_TOOLS: tuple[str, ...] = tuple(spec.name for spec in registry.specs())
 """Every registered tool, the opt-in ones (``policy.TOOL_SETS``: ``admin``) included, in the
