@@ -19,6 +19,7 @@ from test_console_browser import Servers, _expect, _screenshot, host_page
 from test_safety_canaries import leaks
 
 from convoai_mcp.sandbox import Callee, Line
+from convoai_mcp.server.campaigns import scheduler_of
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Page
@@ -31,6 +32,11 @@ NUMBERS = (ANSWERS, BUSY, SILENT)
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     env = {"CONVOAI_CALL_ALLOWLIST": ",".join(NUMBERS)}
     with Servers(tmp_path_factory.mktemp("campaign"), env) as running:
+        assert running.server is not None
+        scheduler = scheduler_of(running.server.runtime)
+        assert scheduler is not None
+        scheduler.clock = running.sandbox.state.now  # the campaign runs on the emulator's clock
+        scheduler.tick = 0.02
         callees = running.sandbox.state.callees
         callees.set(
             ANSWERS,
@@ -85,25 +91,33 @@ def test_the_campaign_view_follows_a_campaign(servers: Servers, page: Page, tmp_
         expect(page.locator(f'tr[data-number="{number}"]')).not_to_have_attribute(
             "data-state", "queued"
         )
-    servers.advance(90)  # past the busy signal, the ring timeout, the callee's hang-up
-    expect(page.locator("#c-status")).to_have_text("completed", timeout=30_000)
-    expect(page.locator(f'tr[data-number="{ANSWERS}"]')).to_have_attribute("data-state", "ended")
+    servers.advance(5)  # answered, and the callee has spoken; the busy line gave up
+    answered = page.locator(f'tr[data-number="{ANSWERS}"]')
+    expect(answered).to_have_attribute("data-state", "answered")
     expect(page.locator(f'tr[data-number="{BUSY}"]')).to_have_attribute("data-state", "busy")
-    expect(page.locator(f'tr[data-number="{SILENT}"]')).to_have_attribute("data-state", "no_answer")
-    expect(page.locator("#c-progress-text")).to_have_text("3 of 3 done")
-    expect(page.locator("#c-progress")).to_have_attribute("value", "3")
-    expect(page.locator("#c-needs")).to_have_text(f"{BUSY}, {SILENT}")
-    expect(page.locator('#c-counts li[data-state="ended"]')).to_have_text("ended: 1")
-    expect(button).to_contain_text("completed · 3 of 3 done")
-    _screenshot(page, "console-campaign.png", tmp_path)
-    violations = axe_violations(page)
-    assert violations == [], json.dumps(violations, indent=1)
 
     # a number's call opens in the agent view, with its transcript
     page.get_by_role("button", name=f"Open the call to {ANSWERS}").click()
     expect(page.locator("#detail-h")).to_contain_text(f"Call to {ANSWERS}")
     expect(page.locator("#campaign")).to_be_hidden()
     expect(page.locator("#transcript li.untrusted", has_text="Yes, I'll come.")).to_have_count(1)
+    button.click()
+    expect(page.locator("#campaign-h")).to_have_text("Campaign · Appointments")
+
+    servers.advance(90)  # past the ring timeout and the callee's hang-up
+    expect(page.locator("#c-status")).to_have_text("completed", timeout=30_000)
+    expect(answered).to_have_attribute("data-state", "ended")
+    expect(page.locator(f'tr[data-number="{SILENT}"]')).to_have_attribute("data-state", "no_answer")
+    expect(page.locator("#c-progress-text")).to_have_text("3 of 3 done")
+    expect(page.locator("#c-progress")).to_have_attribute("value", "3")
+    expect(page.locator("#c-needs")).to_have_text(f"{BUSY}, {SILENT}")
+    expect(page.locator('#c-counts li[data-state="ended"]')).to_have_text("ended: 1")
+    expect(button).to_contain_text("completed · 3 of 3 done")
+    expect(button).to_have_attribute("aria-current", "true")
+    expect(page.locator('#agents button[aria-current="true"]')).to_have_count(0)
+    _screenshot(page, "console-campaign.png", tmp_path)
+    violations = axe_violations(page)
+    assert violations == [], json.dumps(violations, indent=1)
     assert leaks(page.content()) == []
 
 
@@ -129,6 +143,11 @@ def test_the_mcp_app_shows_a_campaign_from_a_tool_result(servers: Servers, page:
     expect(app.locator("#campaign-h")).to_have_text("Campaign · Reminders")
     expect(app.locator("#conn")).to_have_attribute("data-refresh", "push")
     assert subscribed == [f"convoai://campaigns/{campaign_id}"]
+    for number in NUMBERS:  # placed: the updates the host forwarded brought them in
+        expect(app.locator(f'tr[data-number="{number}"]')).not_to_have_attribute(
+            "data-state", "queued"
+        )
+    servers.advance(5)
     servers.advance(90)
     expect(app.locator("#c-status")).to_have_text("completed", timeout=30_000)
     expect(app.locator("#c-progress-text")).to_have_text("3 of 3 done")
