@@ -624,12 +624,16 @@ async def _serve(settings: Settings, ns: argparse.Namespace) -> None:
                 return
             auth = ", bearer token required" if token_required else ""
             mode = ", stateless" if settings.http_stateless else ""
+            fragment = "#token=<CONVOAI_HTTP_TOKEN>"
+            if token_required and settings.oauth_issuer is not None:
+                auth = f", OAuth access token of {settings.oauth_issuer} required"
+                fragment = "#token=<access token>"
             _say(
                 f"{__version__} serving MCP ({ns.transport}{mode}) at {url} ({where}{auth}); "
                 "Ctrl-C to stop"
             )
             console = url.rsplit("/", 1)[0] + "/console"
-            _say(f"console at {console}" + ("#token=<CONVOAI_HTTP_TOKEN>" if auth else ""))
+            _say(f"console at {console}" + (fragment if auth else ""))
 
         await serve(
             server,

@@ -53,6 +53,7 @@ __all__ = [
     "LLM_STYLES",
     "LOG_FORMATS",
     "LOG_LEVELS",
+    "OAUTH_SCOPE_ROLES",
     "SECRET_ENV_VARS",
     "VARIABLES",
     "AuthMode",
@@ -63,6 +64,18 @@ __all__ = [
 ]
 
 AuthMode = Literal["basic", "token", "app_credentials"]
+
+OAUTH_SCOPE_ROLES = ("read", "agents", "calls", "admin")
+"""What an OAuth access token may let a caller do (``CONVOAI_OAUTH_SCOPES`` renames them; the
+server's tool table, :mod:`convoai_mcp.server.scopes`, says which role each tool needs)."""
+OAUTH_DEFAULT_SCOPE_PREFIX = "convoai:"
+"""A role's scope name unless ``CONVOAI_OAUTH_SCOPES`` says otherwise: ``convoai:read``, ..."""
+_OAUTH_OPTIONAL = (
+    "CONVOAI_OAUTH_RESOURCE",
+    "CONVOAI_OAUTH_AUDIENCE",
+    "CONVOAI_OAUTH_JWKS_URL",
+    "CONVOAI_OAUTH_SCOPES",
+)
 
 
 @dataclass(frozen=True)
@@ -225,6 +238,27 @@ VARIABLES: dict[str, Variable] = {
         "Bearer token HTTP clients must send; required to bind the HTTP transports to a "
         "non-loopback address.",
         secret=True,
+    ),
+    "CONVOAI_OAUTH_ISSUER": Variable(
+        "OAuth 2.1 authorization server (issuer URL) whose JWT access tokens the HTTP "
+        "transports accept instead of CONVOAI_HTTP_TOKEN (needs the oauth extra)."
+    ),
+    "CONVOAI_OAUTH_RESOURCE": Variable(
+        "This server's public MCP URL (e.g. https://mcp.example.com/mcp): the resource of the "
+        "protected-resource metadata and the audience tokens must carry. Required with "
+        "CONVOAI_OAUTH_ISSUER."
+    ),
+    "CONVOAI_OAUTH_AUDIENCE": Variable(
+        "The audience (aud) access tokens must carry when the issuer does not use the resource "
+        "URL (e.g. an API identifier); default CONVOAI_OAUTH_RESOURCE."
+    ),
+    "CONVOAI_OAUTH_JWKS_URL": Variable(
+        "URL of the issuer's signing keys (JWKS); default: jwks_uri from the issuer's metadata "
+        "(/.well-known/oauth-authorization-server, then openid-configuration)."
+    ),
+    "CONVOAI_OAUTH_SCOPES": Variable(
+        "The issuer's names for the scopes, as role=name pairs (roles: read, agents, calls, "
+        "admin), e.g. read=mcp.read,admin=mcp.admin; default convoai:read, convoai:agents, ..."
     ),
     "CONVOAI_MAX_BODY_BYTES": Variable(
         "Maximum HTTP request body size in bytes (default 1048576)."
@@ -409,6 +443,13 @@ class Settings(BaseModel):
     wait_max_seconds: int = 120
     campaign_lease_seconds: int = 30
     http_token: SecretStr | None = None
+    oauth_issuer: str | None = None
+    """``CONVOAI_OAUTH_ISSUER``: the HTTP transports accept this issuer's JWT access tokens."""
+    oauth_resource: str | None = None
+    oauth_audience: str | None = None
+    oauth_jwks_url: str | None = None
+    oauth_scopes: dict[str, str] = Field(default_factory=dict)
+    """The issuer's scope name for each role of :data:`OAUTH_SCOPE_ROLES` (all of them)."""
     max_body_bytes: int | None = None
     http_allowed_hosts: tuple[str, ...] = ()
     http_stateless: bool = False
@@ -646,6 +687,7 @@ class Settings(BaseModel):
                     "print(secrets.token_urlsafe(32))'`",
                 )
             values["http_token"] = http_token
+        values.update(_oauth(env, http_token is not None))
         values["max_body_bytes"] = env.integer("CONVOAI_MAX_BODY_BYTES", minimum=1024)
         values["http_allowed_hosts"] = _check_hosts(env.csv("CONVOAI_HTTP_ALLOWED_HOSTS"))
         values["http_stateless"] = env.boolean("CONVOAI_HTTP_STATELESS", default=False)
@@ -744,6 +786,92 @@ def _check_request_state_keys(value: SecretStr) -> None:
             "CONVOAI_REQUEST_STATE_KEY lists the same key twice",
             hint="while rotating list the new and the old key once each: new,old",
         )
+
+
+def _is_loopback_url(value: str) -> bool:
+    host = (urlsplit(value).hostname or "").lower()
+    return host == "localhost" or host == "::1" or host.startswith("127.")
+
+
+def _check_oauth_url(name: str, value: str, example: str) -> str:
+    """An https URL (http only on loopback, for tests and local issuers), without a fragment."""
+    _check_url(name, value, example)
+    parts = urlsplit(value)
+    if parts.scheme.lower() != "https" and not _is_loopback_url(value):
+        raise ConfigError(f"{name} must be an https:// URL (http only on loopback)", hint=example)
+    if parts.fragment or parts.query:
+        raise ConfigError(f"{name} must not carry a query or a fragment", hint=example)
+    return value
+
+
+def _oauth(env: _Env, http_token: bool) -> dict[str, Any]:
+    """The ``CONVOAI_OAUTH_*`` settings, checked (raises :class:`ConfigError` naming one)."""
+    issuer = env.text("CONVOAI_OAUTH_ISSUER")
+    if issuer is None:
+        stray = next((name for name in _OAUTH_OPTIONAL if env.text(name) is not None), None)
+        if stray is not None:
+            raise ConfigError(
+                f"{stray} is set but CONVOAI_OAUTH_ISSUER is not",
+                hint="set CONVOAI_OAUTH_ISSUER to the authorization server's issuer URL, or "
+                f"unset {stray}",
+            )
+        return {}
+    if http_token:
+        raise ConfigError(
+            "CONVOAI_HTTP_TOKEN and CONVOAI_OAUTH_ISSUER are both set; the HTTP transports "
+            "take one kind of credential",
+            hint="unset CONVOAI_HTTP_TOKEN (OAuth access tokens replace it), or unset "
+            "CONVOAI_OAUTH_* to keep the one static token",
+        )
+    values: dict[str, Any] = {
+        "oauth_issuer": _check_oauth_url(
+            "CONVOAI_OAUTH_ISSUER", issuer, "e.g. https://login.example.com/realms/team"
+        )
+    }
+    resource = env.text("CONVOAI_OAUTH_RESOURCE")
+    if resource is None:
+        raise ConfigError(
+            "CONVOAI_OAUTH_ISSUER is set but CONVOAI_OAUTH_RESOURCE is not",
+            hint="set CONVOAI_OAUTH_RESOURCE to the URL clients reach this server's MCP "
+            "endpoint at, e.g. https://mcp.example.com/mcp",
+        )
+    values["oauth_resource"] = _check_oauth_url(
+        "CONVOAI_OAUTH_RESOURCE", resource, "e.g. https://mcp.example.com/mcp"
+    )
+    audience = env.text("CONVOAI_OAUTH_AUDIENCE")
+    if audience is not None and (" " in audience or _first_unprintable(audience) is not None):
+        raise ConfigError(
+            "CONVOAI_OAUTH_AUDIENCE contains spaces, control or non-ASCII characters",
+            hint="write the one audience value the issuer puts into aud",
+        )
+    values["oauth_audience"] = audience
+    jwks = env.text("CONVOAI_OAUTH_JWKS_URL")
+    if jwks is not None:
+        values["oauth_jwks_url"] = _check_oauth_url(
+            "CONVOAI_OAUTH_JWKS_URL", jwks, "e.g. https://login.example.com/.well-known/jwks.json"
+        )
+    names = {role: OAUTH_DEFAULT_SCOPE_PREFIX + role for role in OAUTH_SCOPE_ROLES}
+    for pair in env.csv("CONVOAI_OAUTH_SCOPES"):
+        role, sep, name = (part.strip() for part in pair.partition("="))
+        if role not in OAUTH_SCOPE_ROLES:
+            raise ConfigError(
+                f"CONVOAI_OAUTH_SCOPES names an unknown role {role!r}"
+                + did_you_mean(role, OAUTH_SCOPE_ROLES),
+                hint="write role=scope pairs with the roles " + ", ".join(OAUTH_SCOPE_ROLES),
+            )
+        if not sep or not name or " " in name or _first_unprintable(name) is not None:
+            raise ConfigError(
+                f"CONVOAI_OAUTH_SCOPES gives no valid scope name for {role}",
+                hint="write role=scope pairs, e.g. read=mcp.read,admin=mcp.admin",
+            )
+        names[role] = name
+    if len(set(names.values())) != len(names):
+        raise ConfigError(
+            "CONVOAI_OAUTH_SCOPES gives two roles the same scope name",
+            hint="each of " + ", ".join(OAUTH_SCOPE_ROLES) + " needs a scope of its own",
+        )
+    values["oauth_scopes"] = names
+    return values
 
 
 def _check_hex32(value: str, *, secret: bool) -> str:

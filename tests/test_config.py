@@ -99,8 +99,25 @@ def test_every_variable_is_read() -> None:
         "CONVOAI_TRANSCRIPT_MAX_CHARS": "2000",
         "CONVOAI_DATABASE_URL": "postgresql://u:pw@db.example:5432/convoai",
         "CONVOAI_WEBHOOK_SECRET": "webhook-secret_1",
+        "CONVOAI_OAUTH_ISSUER": "https://login.example.com/realms/team",
+        "CONVOAI_OAUTH_RESOURCE": "https://mcp.example.com/mcp",
+        "CONVOAI_OAUTH_AUDIENCE": "api://convoai",
+        "CONVOAI_OAUTH_JWKS_URL": "https://login.example.com/realms/team/certs",
+        "CONVOAI_OAUTH_SCOPES": "read=mcp.read",
     }
     assert set(env) == set(ENV_VARS), "the test covers exactly the documented variables"
+    # OAuth replaces the static HTTP token (they are refused together): read OAuth on its own.
+    oauth = {k: env.pop(k) for k in list(env) if k.startswith("CONVOAI_OAUTH_")}
+    o = Settings.from_env({**BASE, **oauth})
+    assert (o.oauth_issuer, o.oauth_resource) == (
+        oauth["CONVOAI_OAUTH_ISSUER"],
+        oauth["CONVOAI_OAUTH_RESOURCE"],
+    )
+    assert (o.oauth_audience, o.oauth_jwks_url) == (
+        "api://convoai",
+        oauth["CONVOAI_OAUTH_JWKS_URL"],
+    )
+    assert o.oauth_scopes["read"] == "mcp.read" and o.oauth_scopes["admin"] == "convoai:admin"
     # A token and customer credentials are refused together (X20): read each on its own.
     assert Settings.from_env({**BASE, "AGORA_AUTH_TOKEN": "tok"}).auth_token is not None
     del env["AGORA_AUTH_TOKEN"]

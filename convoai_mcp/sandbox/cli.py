@@ -109,15 +109,15 @@ def _banner(sandbox: Sandbox, base_url: str, out: TextIO, exports: list[str]) ->
     if sandbox.admin:
         root = base_url.split("/api/", 1)[0]
         print(f"# admin endpoint: {root}{ADMIN_PREFIX}/", file=out)
-    if sandbox.console:
-        root = base_url.split("/api/", 1)[0]
-        print(f"# console: {root}{CONSOLE_PATH}", file=out)
     if sandbox.webhooks is not None:
         print(
             f"# webhooks: signed notification callbacks POSTed to {sandbox.webhooks.url} "
             "(the server needs the same CONVOAI_WEBHOOK_SECRET)",
             file=out,
         )
+    if sandbox.console:
+        root = base_url.split("/api/", 1)[0]
+        print(f"# console: {root}{CONSOLE_PATH}", file=out)
     print("# (emulated: no audio, no real ASR/LLM/TTS; Ctrl-C to stop)", file=out)
     out.flush()
 

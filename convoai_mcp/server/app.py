@@ -111,13 +111,21 @@ class ConvoAIServer(MCPServer[Runtime]):
         return resources
 
     async def list_tools(self) -> list[MCPTool]:
-        """The tools, with the configured agent profiles as the ``profile`` argument's enum."""
+        """The tools, with the configured agent profiles as the ``profile`` argument's enum;
+        for a caller with an OAuth access token only those its scopes allow (:mod:`.scopes`)."""
         from convoai_mcp.server.profiled import profile_schema
+        from convoai_mcp.server.registry import specs
+        from convoai_mcp.server.scopes import caller_roles
 
         settings = self.runtime.settings
+        tools = await super().list_tools()
+        roles = caller_roles(settings.oauth_scopes)
+        if roles is not None:
+            needs = {spec.name: spec.scope for spec in specs()}
+            tools = [tool for tool in tools if needs.get(tool.name, "read") in roles]
         return [
             tool.model_copy(update={"input_schema": profile_schema(tool.input_schema, settings)})
-            for tool in await super().list_tools()
+            for tool in tools
         ]
 
     async def call_tool(

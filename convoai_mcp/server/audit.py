@@ -19,9 +19,11 @@ stop_agent, call, hangup, mint_token, ... ; the registry's one wrapper, :mod:`.r
 ``outcome``, ``agent_id``, ``error``
     ``ok``, ``error`` (with its redacted text), ``input_required``, ``cancelled`` or ``crash``;
     the agent (or call) the tool acted on or created.
-``client``, ``http_user``
+``client``, ``http_user``, ``subject``, ``client_id``
     The MCP client's name and version from its ``initialize`` (or the request envelope), and
-    who the HTTP transport authenticated (``bearer`` for the one configured token), where known.
+    who the HTTP transport authenticated, where known: ``bearer`` for the one configured token;
+    with OAuth (:mod:`.scopes`) the access token's subject (``sub``, else its client) as
+    ``http_user``, and its ``sub`` and OAuth client id on their own (never the token).
 ``placed_number``
     For a call that was placed: the number dialled (what the per-number daily cap counts).
 
@@ -144,6 +146,16 @@ def refusal_rule(exc: BaseException) -> tuple[str, str | None]:
     return "policy", found.group(0) if found else None
 
 
+def _identity(ctx: Any) -> tuple[str | None, str | None]:
+    """The OAuth access token's subject and client id, where the request carried one."""
+    from convoai_mcp.server.scopes import access_token
+
+    token = access_token(ctx)
+    if token is None:
+        return None, None
+    return token.subject, token.client_id or None
+
+
 def _client(ctx: Any) -> tuple[str | None, str | None]:
     """The MCP client's ``name/version`` and the HTTP user, where known."""
     client = user = None
@@ -191,6 +203,9 @@ def entry(
         args = redactor.value(args)
         error = redactor.text(error) if error else error
     client, user = _client(ctx)
+    subject, client_id = _identity(ctx)
+    if subject or client_id:
+        user = subject or client_id
     if outcome == "input_required":
         chosen = "pending"
     elif decision.decision is not None:
@@ -213,6 +228,8 @@ def entry(
         "error": error,
         "client": client,
         "http_user": user,
+        "subject": subject,
+        "client_id": client_id,
         "placed_number": placed_number,
     }
 

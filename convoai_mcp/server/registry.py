@@ -13,6 +13,8 @@ read-only (the only tools left in read-only mode: :func:`read_only_tools`). The 
 
 Every call of a registered tool passes the one wrapper here (:func:`_wrap`), which
 
+* refuses, before anything is sent, a call outside the OAuth scopes of the caller's access
+  token (:mod:`convoai_mcp.server.scopes`; the role each tool needs is its spec's ``scope``);
 * turns expected failures into ``isError`` results (``failures.as_tool_error``);
 * sends every result and error text through the same redactor as the logs: configured secrets
   are masked wherever they appear (also in values the client supplied and the tool echoes),
@@ -43,7 +45,7 @@ from pydantic import BaseModel
 
 from convoai_mcp.errors import APIStatusError, NotFoundError
 from convoai_mcp.policy import PolicyError
-from convoai_mcp.server import audit
+from convoai_mcp.server import audit, scopes
 from convoai_mcp.server.failures import as_tool_error, with_its_end
 
 if TYPE_CHECKING:
@@ -84,6 +86,8 @@ class ToolSpec:
     """True when read-only mode keeps the tool: it neither changes nor costs anything."""
     ui: bool = False
     """True when hosts with MCP Apps show its result in the console (:data:`CONSOLE_UI`)."""
+    scope: scopes.Role = "read"
+    """The OAuth role (scope) a caller's access token needs for it (:mod:`.scopes`)."""
 
 
 _REGISTRY: dict[str, ToolSpec] = {}
@@ -98,12 +102,15 @@ def tool(
     idempotent: bool = False,
     open_world: bool = True,
     ui: bool = False,
+    scope: scopes.Role | None = None,
 ) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
     """Register the decorated async function as the tool named after it.
 
     ``order`` places it in ``tools/list`` (ascending, unique). The annotations say what is true
     of the tool; ``read_only`` also decides whether read-only mode keeps it. ``ui``: the tool
-    carries the console's MCP App reference (:data:`CONSOLE_UI`) in its ``_meta``.
+    carries the console's MCP App reference (:data:`CONSOLE_UI`) in its ``_meta``. ``scope``:
+    the OAuth role a caller needs (default :func:`.scopes.default_role`: ``read`` for read-only
+    tools, else by module).
     """
 
     def decorate(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
@@ -111,7 +118,8 @@ def tool(
         clash = next((s.name for s in _REGISTRY.values() if s.order == order), None)
         if name in _REGISTRY or clash is not None:
             raise RuntimeError(f"tool {name}: name or order {order} already registered ({clash})")
-        wrapped = _wrap(name, fn, audited=not read_only)
+        role = scope or scopes.default_role(fn, read_only=read_only)
+        wrapped = _wrap(name, fn, audited=not read_only, role=role)
         _REGISTRY[name] = ToolSpec(
             name=name,
             order=order,
@@ -125,6 +133,7 @@ def tool(
             ),
             read_only=read_only,
             ui=ui,
+            scope=role,
         )
         return wrapped
 
@@ -230,9 +239,12 @@ async def _audit(
         await audit.record(archive, item)
 
 
-def _wrap(name: str, fn: Callable[P, Awaitable[R]], *, audited: bool) -> Callable[P, Awaitable[R]]:
-    """``fn`` with failures as ``isError`` results, redacted output, one log line and (when
-    ``audited``) one audit entry."""
+def _wrap(
+    name: str, fn: Callable[P, Awaitable[R]], *, audited: bool, role: str = "read"
+) -> Callable[P, Awaitable[R]]:
+    """``fn`` with the caller's OAuth scope checked first (``role``, :mod:`.scopes`), failures
+    as ``isError`` results, redacted output, one log line and (when ``audited``) one audit
+    entry."""
 
     @functools.wraps(fn)
     async def run(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -243,6 +255,11 @@ def _wrap(name: str, fn: Callable[P, Awaitable[R]], *, audited: bool) -> Callabl
         with audit.tracking() as decision:
             try:
                 try:
+                    refused = scopes.refusal(name, role, kwargs.get("ctx"))
+                    if refused is not None:
+                        decision.decision, decision.rule = "refused", scopes.RULE
+                        decision.setting = scopes.ROLE_SETTING
+                        raise ToolError(refused)
                     result = await fn(*args, **kwargs)
                 except ToolError as exc:
                     redactor = _redactor(kwargs)

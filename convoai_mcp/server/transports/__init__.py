@@ -6,6 +6,8 @@
   uvicorn on a socket of our own (TCP_NODELAY, keep-alive, connection limits).
 * :mod:`.security` — Host / Origin validation, the bearer token and the body limit that wrap
   every HTTP app (:func:`~.security.secure_asgi_app`).
+* :mod:`.oauth` — the OAuth 2.1 resource server (JWT access tokens against the issuer's JWKS,
+  RFC 9728 metadata), in the static token's place when ``CONVOAI_OAUTH_ISSUER`` is set.
 
 A new transport is a new module here plus its name in :data:`TRANSPORTS`; ``cli.py`` only parses
 arguments and calls :func:`serve`. Nothing is imported before it is needed (cold start).
@@ -30,8 +32,8 @@ TRANSPORTS = ("stdio", "streamable-http", "sse")
 
 def check_transport(transport: str, host: str, port: int, settings: Settings) -> None:
     """Refuse, before anything starts, what cannot be served (raises ``ConfigError``): a port
-    outside 0..65535, a non-loopback HTTP bind without ``CONVOAI_HTTP_TOKEN``, stateless mode
-    on another transport than streamable HTTP."""
+    outside 0..65535, a non-loopback HTTP bind without ``CONVOAI_HTTP_TOKEN`` (or OAuth), OAuth
+    without PyJWT, stateless mode on another transport than streamable HTTP."""
     from convoai_mcp.errors import ConfigError
 
     if settings.http_stateless and transport != "streamable-http":
@@ -48,7 +50,12 @@ def check_transport(transport: str, host: str, port: int, settings: Settings) ->
         )
     from convoai_mcp.server.transports.security import check_bind
 
-    check_bind(host, settings.http_token)
+    oauth = settings.oauth_issuer is not None
+    if oauth:
+        from convoai_mcp.server.transports.oauth import require_jwt_library
+
+        require_jwt_library()
+    check_bind(host, settings.http_token, oauth=oauth)
 
 
 def listen(transport: str, host: str, port: int) -> socket.socket | None:

@@ -230,6 +230,7 @@ async def serve_http(
 
     sock = sock if sock is not None else http_socket(host, port)
     console: Console | None = None
+    security: HttpSecurity | None = None
     try:
         bound = sock.getsockname()[1]
         security = HttpSecurity.from_settings(
@@ -279,7 +280,7 @@ async def serve_http(
         served = with_console(
             secure_asgi_app(app, security, approvals=approvals, public=public),
             console,
-            lambda api: secure_asgi_app(api, security),
+            lambda api: secure_asgi_app(api, security.for_console()),
         )
         if feed is not None:
             served = feed.lifespan(served)  # the feed's worker lives as long as the app
@@ -288,7 +289,7 @@ async def serve_http(
         # waits in the backlog until uvicorn accepts it (the banner comes before uvicorn's lines).
         sock.listen(limits.backlog)
         if on_ready is not None:
-            on_ready(f"http://{shown}:{bound}{path}", security.token is not None)
+            on_ready(f"http://{shown}:{bound}{path}", security.credential_required)
         uv = uvicorn.Server(config)
         if stop is None:
             await uv.serve(sockets=[sock])
@@ -306,4 +307,6 @@ async def serve_http(
     finally:
         if console is not None:
             await console.aclose()
+        if security is not None and security.oauth is not None:
+            await security.oauth.aclose()
         sock.close()

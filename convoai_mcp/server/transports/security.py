@@ -1,6 +1,7 @@
 """Protection for the HTTP transports (streamable HTTP and SSE).
 
-* :func:`check_bind` refuses to serve on a non-loopback address without a bearer token.
+* :func:`check_bind` refuses to serve on a non-loopback address without a bearer token (or
+  OAuth).
 * :func:`transport_security_for` returns the SDK's ``TransportSecuritySettings`` with Host / Origin
   (DNS-rebinding) validation **on** for every bind address (the SDK only turns it on by itself
   for loopback binds).
@@ -10,6 +11,9 @@
   without the bearer token (the token in its path is the credential), Host / Origin still apply.
   Its ``public`` paths (the health probes, :mod:`.health`, which reveal nothing; the signed
   webhooks, :mod:`.webhooks`) are answered before all of those checks.
+* With OAuth (``CONVOAI_OAUTH_ISSUER``, :mod:`.oauth`) the JWT access token takes the static
+  token's place (:attr:`HttpSecurity.oauth`, an :class:`~.oauth.OAuthGuard`); its metadata
+  is a public path, and the resource URL's host is an allowed ``Host``.
 
 Wiring (what :func:`convoai_mcp.server.transports.http.serve_http` does)::
 
@@ -25,7 +29,7 @@ import hmac
 import json
 import socket
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from mcp.server.transport_security import (
@@ -44,6 +48,7 @@ from convoai_mcp.server._net import is_loopback
 
 if TYPE_CHECKING:
     from convoai_mcp.config import Settings
+    from convoai_mcp.server.transports.oauth import OAuthGuard
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
@@ -69,15 +74,17 @@ def _secret(token: str | SecretStr | None) -> str | None:
     return token.strip() if token and token.strip() else None
 
 
-def check_bind(host: str, token: str | SecretStr | None) -> None:
-    """Raise :class:`ConfigError` when ``host`` is not loopback and no bearer token is set."""
-    if is_loopback(host) or _secret(token) is not None:
+def check_bind(host: str, token: str | SecretStr | None, *, oauth: bool = False) -> None:
+    """Raise :class:`ConfigError` when ``host`` is not loopback and neither a bearer token nor
+    OAuth (``oauth``) is set."""
+    if is_loopback(host) or _secret(token) is not None or oauth:
         return
     raise ConfigError(
         f"refusing to serve HTTP on {host or '0.0.0.0'}: binding to a non-loopback address "  # noqa: S104
-        "requires CONVOAI_HTTP_TOKEN",
+        "requires CONVOAI_HTTP_TOKEN or CONVOAI_OAUTH_ISSUER",
         hint="set CONVOAI_HTTP_TOKEN to a long random value (clients send it as "
-        "'Authorization: Bearer <token>'), or bind to 127.0.0.1",
+        "'Authorization: Bearer <token>'), or configure OAuth (CONVOAI_OAUTH_ISSUER and "
+        "CONVOAI_OAUTH_RESOURCE), or bind to 127.0.0.1",
     )
 
 
@@ -131,6 +138,21 @@ class HttpSecurity:
     transport_security: TransportSecuritySettings
     token: SecretStr | None = None
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    oauth: OAuthGuard | None = None
+    """With OAuth: the access-token check that replaces :attr:`token`."""
+
+    @property
+    def credential_required(self) -> bool:
+        """True when requests must carry a bearer credential (a token or an access token)."""
+        return self.token is not None or self.oauth is not None
+
+    def for_console(self) -> HttpSecurity:
+        """The checks of the console's API: the same, with OAuth scopes per action."""
+        if self.oauth is None:
+            return self
+        from convoai_mcp.server.transports.oauth import console_needs
+
+        return replace(self, oauth=self.oauth.with_needs(console_needs))
 
     @classmethod
     def for_bind(
@@ -141,27 +163,41 @@ class HttpSecurity:
         token: str | SecretStr | None = None,
         max_body_bytes: int | None = None,
         extra_hosts: Iterable[str] = (),
+        oauth: OAuthGuard | None = None,
     ) -> HttpSecurity:
         """Checked settings for serving on ``host:port`` (raises :class:`ConfigError`)."""
-        check_bind(host, token)
+        check_bind(host, token, oauth=oauth is not None)
         secret = _secret(token)
+        if oauth is not None:
+            from urllib.parse import urlsplit
+
+            extra_hosts = [*extra_hosts, urlsplit(oauth.config.resource).netloc]
         return cls(
             transport_security=transport_security_for(host, port, extra_hosts),
             token=SecretStr(secret) if secret else None,
             max_body_bytes=max_body_bytes or DEFAULT_MAX_BODY_BYTES,
+            oauth=oauth,
         )
 
     @classmethod
     def from_settings(
         cls, settings: Settings, *, host: str, port: int, extra_hosts: Iterable[str] = ()
     ) -> HttpSecurity:
-        """:meth:`for_bind` with ``CONVOAI_HTTP_TOKEN`` and ``CONVOAI_MAX_BODY_BYTES``."""
+        """:meth:`for_bind` with ``CONVOAI_HTTP_TOKEN``, ``CONVOAI_MAX_BODY_BYTES`` and OAuth
+        (``CONVOAI_OAUTH_*``)."""
+        oauth: OAuthGuard | None = None
+        if settings.oauth_issuer is not None:
+            from convoai_mcp.server.transports.oauth import OAuthConfig, OAuthGuard
+
+            config = OAuthConfig.from_settings(settings)
+            oauth = OAuthGuard(config) if config is not None else None
         return cls.for_bind(
             host,
             port,
             token=settings.http_token,
             max_body_bytes=settings.max_body_bytes,
             extra_hosts=extra_hosts,
+            oauth=oauth,
         )
 
 
@@ -202,6 +238,9 @@ class _SecureApp:
         self._token = (
             security.token.get_secret_value().encode() if security.token is not None else None
         )
+        if security.oauth is not None:
+            app = security.oauth.wrap(app)  # the access token replaces the static token
+            self._public.update(dict.fromkeys(security.oauth.public_paths, security.oauth.metadata))
         self._app = RequestBodyLimitMiddleware(app, security.max_body_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
