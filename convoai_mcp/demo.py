@@ -3,7 +3,9 @@
 It starts the emulator on a free loopback port, builds the MCP server on it with the demo
 credentials, connects an in-memory MCP client and walks through what a model would do: start
 an agent, speak, think, read the transcript and turn metrics, list numbers, place a call,
-hang up and stop. No account, no network beyond loopback, a few seconds. It prints the URL
+hang up and stop, then run a small campaign (three numbers: one answers and confirms, one does
+not answer, one is busy) and print its report. No account, no network beyond loopback, a few
+seconds (the emulator's clock is moved: nobody waits for a ring timeout). It prints the URL
 of the live console, served on loopback while the demo runs (``--keep-console``: and after
 it, until Ctrl-C).
 """
@@ -24,6 +26,8 @@ __all__ = ["DEMO_CALLEE", "main", "run_demo"]
 
 DEMO_CALLEE = "+14155550123"
 """The number the demo dials (the sandbox's own outbound line calls it; it is allow-listed)."""
+DEMO_CAMPAIGN = ("+14155550131", "+14155550132", "+14155550133")
+"""The demo campaign's numbers: one answers and confirms, one does not answer, one is busy."""
 
 _WIDTH = 100
 _SIGPIPE_STATUS = 141  # 128 + SIGPIPE, what shells report for a writer whose reader left
@@ -98,14 +102,14 @@ async def run_demo(
             f"convoai-mcp demo: sandbox at {base_url} (emulated: nothing real is called)", file=out
         )
         env = {
-            "CONVOAI_CALL_ALLOWLIST": DEMO_CALLEE,
+            "CONVOAI_CALL_ALLOWLIST": ",".join((DEMO_CALLEE, *DEMO_CAMPAIGN)),
             # a scripted session has no human to approve the call: the operator pre-approves
-            # the number (see README, Safety model: the human gate)
-            "CONVOAI_PREAPPROVED_NUMBERS": DEMO_CALLEE,
+            # the numbers (see README, Safety model: the human gate)
+            "CONVOAI_PREAPPROVED_NUMBERS": ",".join((DEMO_CALLEE, *DEMO_CAMPAIGN)),
             "CONVOAI_ARCHIVE_PATH": str(archive_dir / "demo-archive.sqlite3"),
         }
         settings = sandbox_settings(Settings.from_env(env, require_credentials=False), base_url)
-        server = build_server(settings)
+        server = build_server(settings, poll_interval=0.1)  # transcripts follow the fast clock
         try:
             async with Client(server) as client, serve_console(server, server.runtime) as url:
                 print(f"console at {url} (open it to watch the session live)", file=out)
@@ -191,6 +195,8 @@ async def run_demo(
                 p.title("The transcript is still readable after the agent stopped")
                 after = await resource(f"convoai://agents/{agent_id}/history")
                 p.say(f"{len(after.get('contents', []))} entries (source: {after.get('source')})")
+
+                failures += await _campaign(p, tool, sandbox, server)
                 finished = time.monotonic()
                 if hold is not None:
                     await hold(url)
@@ -205,6 +211,68 @@ async def run_demo(
         file=out,
     )
     return 0 if failures == 0 else 1
+
+
+async def _campaign(p: _Printer, tool: Any, sandbox: Any, server: Any) -> int:
+    """The campaign step: three callees, the campaign run on the emulator's clock, its
+    report. Returns the number of failures."""
+    import anyio
+
+    from convoai_mcp.sandbox import Callee
+    from convoai_mcp.server.campaigns import scheduler_of, service
+
+    confirms, silent, busy = DEMO_CAMPAIGN
+    callees = sandbox.state.callees
+    callees.set(
+        confirms, Callee.answers(2, hang_up_after=12, says=[(3, "Yes, Tuesday at 3 works.")])
+    )
+    callees.set(silent, Callee("no_answer"))
+    callees.set(busy, Callee("busy"))
+    scheduler = scheduler_of(server.runtime)
+    if scheduler is None:
+        return 1
+    scheduler.clock, scheduler.tick = sandbox.state.now, 0.05  # follows the emulator's clock
+
+    p.title("Run a small campaign: one answers and confirms, one does not answer, one is busy")
+    started = await tool(
+        "start_campaign",
+        {
+            "name": "Tuesday appointments",
+            "destinations": [
+                {"number": confirms},
+                {"number": silent},
+                {"number": busy},
+            ],
+            "system_prompt": "You confirm Tuesday's 3 pm appointment, briefly.",
+            "greeting": "Hi, this is the clinic calling about your appointment.",
+            "pacing": {"max_concurrent": 3, "calls_per_minute": 30},
+        },
+    )
+    campaign_id = started.get("campaign_id")
+    if not campaign_id:
+        return 1
+    p.say("(the emulator's clock moves on: calls ring, are answered, time out)")
+    report: dict[str, Any] = {}
+    with anyio.move_on_after(30):
+        while report.get("status") not in ("completed", "cancelled", "expired"):
+            sandbox.state.advance(2)
+            await scheduler.wait_changed(0.1)
+            report = (await service.get(server.runtime, campaign_id)).model_dump(mode="json")
+    p.title("The campaign's report")
+    result = await tool("get_campaign", {"campaign_id": campaign_id})
+    for destination in result.get("destinations", []):
+        line = f"{destination['number']}: {destination['state']}"
+        if destination.get("reason"):
+            line += f" ({destination['reason']})"
+        p.say(line)
+    summary = result.get("summary", {})
+    p.say(f"counts: {summary.get('counts')}; needs a human: {summary.get('needs_human')}")
+    answered = next((d for d in result.get("destinations", []) if d["state"] == "ended"), None)
+    if answered is not None:
+        history = await tool("get_history", {"agent_id": answered["agent_id"]})
+        for entry in history.get("entries", []):
+            p.say(f"{entry.get('role', '?'):>9}: {entry.get('untrusted_text', '')}")
+    return 0 if result.get("status") == "completed" else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -23,7 +23,16 @@ from convoai_mcp.demo import run_demo
 from convoai_mcp.sandbox import DEMO_CREDENTIALS
 from convoai_mcp.server.audit import format_entry
 
-SIDE_EFFECTS = {"start_agent", "speak", "think", "call", "hangup", "stop_agent"}
+SIDE_EFFECTS = {
+    "start_agent",
+    "speak",
+    "think",
+    "call",
+    "hangup",
+    "stop_agent",
+    "start_campaign",
+    "campaign_call",  # each call the demo's campaign placed (issue 14)
+}
 
 
 def trail(path: Path) -> list[dict[str, Any]]:
@@ -59,6 +68,11 @@ async def test_every_side_effect_of_the_demo_is_recorded_with_its_decision(
     assert by_tool["hangup"]["agent_id"] == call["agent_id"]
     assert by_tool["stop_agent"]["agent_id"] == by_tool["start_agent"]["agent_id"]
     assert {e["decision"] for e in entries if e["tool"] in ("speak", "think")} == {"allowed"}
+    campaign = by_tool["start_campaign"]  # one approval for the whole campaign
+    assert (campaign["decision"], campaign["channel"]) == ("approved", "pre_approval")
+    dials = [e for e in entries if e["tool"] == "campaign_call"]
+    assert len(dials) == 3 and {e["channel"] for e in dials} == {"campaign"}
+    assert all(e["placed_number"] == e["arguments"]["to_number"] for e in dials)
     assert all(e["client"] for e in entries)  # the MCP client's name from initialize
     assert all(e["time"].startswith("20") for e in entries)
 

@@ -337,6 +337,12 @@ CURSOR = (
 )
 
 
+CAMPAIGN_ID = (
+    st.from_regex(r"c[a-f0-9]{12}", fullmatch=True),
+    st.just("") | st.text("!", min_size=1, max_size=5) | NOT_A_STRING,
+)
+
+
 def choice(values: list[str]) -> tuple[st.SearchStrategy[Any], st.SearchStrategy[Any]]:
     return (
         st.sampled_from(values),
@@ -465,6 +471,41 @@ SPECS: dict[str, Spec] = {
         ),
         "cursor": (st.from_regex(r"e[0-9]{1,3}\.0", fullmatch=True), st.text("c", min_size=33)),
     },
+    # campaigns (issue 14): never of the allow-listed CALLEE, so every number is skipped up
+    # front and nothing is dialled in the background while other tools are fuzzed
+    "start_campaign": {
+        "name": (
+            st.text(min_size=1, max_size=100),
+            st.just("") | st.text("n", min_size=101, max_size=120) | NOT_A_STRING,
+        ),
+        "destinations": (
+            st.lists(
+                st.builds(lambda n: {"number": n}, GOOD_E164.filter(lambda n: n != CALLEE)),
+                min_size=1,
+                max_size=3,
+            ),
+            st.just([]) | st.lists(st.builds(lambda n: {"number": n}, BAD_E164), min_size=1),
+        ),
+        "system_prompt": PROMPT,
+        "greeting": GREETING,
+        "pacing": (
+            st.builds(
+                lambda c, m: {"max_concurrent": c, "calls_per_minute": m},
+                st.integers(1, 100),
+                st.integers(1, 600),
+            ),
+            st.builds(lambda c: {"max_concurrent": c}, st.integers(max_value=0)) | NOT_A_BOOL,
+        ),
+        "confirm": (st.booleans(), NOT_A_BOOL),
+    },
+    "get_campaign": {"campaign_id": CAMPAIGN_ID},
+    "list_campaigns": {
+        "status": choice(["running", "paused", "cancelled", "completed", "expired"]),
+        "limit": LIMIT,
+    },
+    "pause_campaign": {"campaign_id": CAMPAIGN_ID},
+    "resume_campaign": {"campaign_id": CAMPAIGN_ID},
+    "cancel_campaign": {"campaign_id": CAMPAIGN_ID, "hang_up": (st.booleans(), NOT_A_BOOL)},
     "mint_token": {
         "channel": CHANNEL,
         "uid": UID,
@@ -490,6 +531,11 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "get_call": ("agent_id",),
     "mint_token": ("channel",),
     "wait": ("agent_id", "until"),
+    "start_campaign": ("name", "destinations"),
+    "get_campaign": ("campaign_id",),
+    "pause_campaign": ("campaign_id",),
+    "resume_campaign": ("campaign_id",),
+    "cancel_campaign": ("campaign_id",),
 }
 
 

@@ -7,6 +7,7 @@ ready for ``eval``; ``convoai-mcp --sandbox`` uses the same defaults in process.
 
 from __future__ import annotations
 
+import json
 import shlex
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,6 +18,7 @@ __all__ = [
     "FICTIONAL_ALLOWLIST",
     "SANDBOX_LLM_URL",
     "SANDBOX_PRESETS",
+    "SANDBOX_TTS_PARAMS",
     "SANDBOX_TTS_VENDOR",
     "export_lines",
     "server_environment",
@@ -29,6 +31,13 @@ when no vendor is configured."""
 
 SANDBOX_LLM_URL = "https://llm.sandbox.invalid/v1/chat/completions"
 SANDBOX_TTS_VENDOR = "microsoft"
+SANDBOX_TTS_PARAMS = {
+    "key": "sandbox-stand-in",
+    "region": "eastus",
+    "voice_name": "en-US-AvaNeural",
+}
+"""The stand-in TTS's parameters: the fields the emulator's stage validation requires of the
+vendor (:mod:`convoai_mcp.sandbox.stages`); the key is no credential (nothing is called)."""
 """The stand-in LLM and TTS a call gets on the sandbox when no vendor is configured: a call takes
 no presets (it needs a full LLM and TTS configuration), and the emulator calls nothing."""
 
@@ -54,6 +63,7 @@ def server_environment(
     env["CONVOAI_PRESETS"] = ",".join(SANDBOX_PRESETS)
     env["CONVOAI_LLM_URL"] = SANDBOX_LLM_URL
     env["CONVOAI_TTS_VENDOR"] = SANDBOX_TTS_VENDOR
+    env["CONVOAI_TTS_PARAMS"] = json.dumps(SANDBOX_TTS_PARAMS)
     env["CONVOAI_CALL_ALLOWLIST"] = ",".join(FICTIONAL_ALLOWLIST)
     env["CONVOAI_EMULATOR"] = "on"  # its fictional numbers may be dialled
     if archive_path is not None:

@@ -355,16 +355,12 @@ class Guard:
             from_number = numbers[0]
         self.policy.check_call(to_number, from_number, numbers)
         approved: Channel | None = None
-        if approved_as is not None:
-            reservation = self.limiter.reserve("call")
-            self._dialled.append((number, time.time()))
-            return reservation, from_number
-        if ctx is None:
+        if approved_as is None and ctx is None:
             raise PolicyError(
                 "call needs a human's approval and there is no request to ask through",
                 hint="place calls through the call tool, or approve them as a campaign",
             )
-        if self.policy.needs_confirmation("call"):
+        if approved_as is None and ctx is not None and self.policy.needs_confirmation("call"):
             asked = request if request is not None else {"to_number": to_number}
             asked = {**asked, "from_number": from_number}  # the caller id the human approves
             called_from = from_number
@@ -381,7 +377,8 @@ class Guard:
             )
         reservation = await self._reserve("call")
         self._dialled.append((number, time.time()))
-        _note_admitted(approved)
+        if approved_as is None:
+            _note_admitted(approved)
         return reservation, from_number
 
     def _valid_number(self, to_number: str) -> str:

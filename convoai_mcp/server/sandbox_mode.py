@@ -17,6 +17,7 @@ from convoai_mcp.sandbox.environment import (
     FICTIONAL_ALLOWLIST,
     SANDBOX_LLM_URL,
     SANDBOX_PRESETS,
+    SANDBOX_TTS_PARAMS,
     SANDBOX_TTS_VENDOR,
 )
 
@@ -59,6 +60,8 @@ def sandbox_settings(
         # A call takes no presets: the emulator's stand-in LLM and TTS (nothing is called).
         update["llm_url"] = SANDBOX_LLM_URL
         update["tts_vendor"] = settings.tts_vendor or SANDBOX_TTS_VENDOR
+        if not settings.tts_vendor and not settings.tts_params:  # what the emulator requires
+            update["tts_params"] = dict(SANDBOX_TTS_PARAMS)
     if default_allowlist and not settings.call_allowlist:
         update["call_allowlist"] = SANDBOX_CALL_ALLOWLIST
     return settings.model_copy(update=update)

@@ -76,7 +76,14 @@ class Scheduler(Protocol):
     async def status(self, campaign_id: str) -> str | None: ...
 
     async def record_dial(
-        self, campaign_id: str, idx: int, number: str, agent_id: str | None, error: str | None
+        self,
+        campaign_id: str,
+        idx: int,
+        number: str,
+        agent_id: str | None,
+        error: str | None,
+        *,
+        client: str | None = None,
     ) -> None: ...
 
     def hang_up_requested(self, campaign_id: str) -> bool: ...
@@ -230,7 +237,9 @@ async def _place(
     except ConvoAIError as exc:
         if not exc.maybe_performed:
             rt.guard.release(reservation)
-            await s.record_dial(cid, idx, number, None, exc.message)
+            await s.record_dial(
+                cid, idx, number, None, exc.message, client=campaign.get("created_by")
+            )
             await _outcome(s, campaign, row, attempts, "failed", exc.message)
             return
         agent_id = await _find(s, channel, number, name)
@@ -245,7 +254,7 @@ async def _place(
     assert agent_id is not None
     booked = rt.guard.started(agent_id, kind="call", channel=channel, reservation=reservation)
     rt.record(_started(agent_id, name, channel, number, from_number))
-    await s.record_dial(cid, idx, number, agent_id, None)
+    await s.record_dial(cid, idx, number, agent_id, None, client=campaign.get("created_by"))
     if not booked:  # over the limit meanwhile: stop it again
         with contextlib.suppress(ConvoAIError):
             await rt.client.calls.hangup(agent_id)

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from convoai_mcp.server.args import E164
+
 __all__ = [
     "NEEDS_HUMAN",
     "OUTCOMES",
@@ -41,11 +43,7 @@ class _Model(BaseModel):
 class Destination(_Model):
     """One number to call, with the values for the profile's {{placeholders}}."""
 
-    number: str = Field(
-        min_length=3,
-        max_length=32,
-        description="The number to call, E.164 (e.g. +14155550123).",
-    )
+    number: E164 = Field(description="The number to call, E.164 (e.g. +14155550123).")
     variables: dict[str, Annotated[str, Field(max_length=500)]] | None = Field(
         default=None,
         max_length=50,

@@ -271,7 +271,14 @@ class Scheduler:
         )
 
     async def record_dial(
-        self, campaign_id: str, idx: int, number: str, agent_id: str | None, error: str | None
+        self,
+        campaign_id: str,
+        idx: int,
+        number: str,
+        agent_id: str | None,
+        error: str | None,
+        *,
+        client: str | None = None,
     ) -> None:
         """The audit entry of a placed (or failed) call: what the per-number daily cap counts."""
         from convoai_mcp.server import audit
@@ -288,6 +295,7 @@ class Scheduler:
             placed_number=number if agent_id else None,
             at=time.time(),
         )
+        item["client"] = client  # the MCP client that started the campaign
         await audit.record(self.rt.guard.archive, item)
 
     # -- cancelling ---------------------------------------------------------------------------
