@@ -8,8 +8,7 @@
 #
 # Binding to 0.0.0.0 (the container's interface) needs CONVOAI_HTTP_TOKEN (or OAuth, see the
 # README); without it the server refuses to start with a one-line error naming the variable.
-# Extras: postgres (CONVOAI_DATABASE_URL). The oauth extra (CONVOAI_OAUTH_*) is being added
-# separately; once it exists, install ".[postgres,oauth]" below.
+# Extras: postgres (CONVOAI_DATABASE_URL) and oauth (CONVOAI_OAUTH_*: PyJWT with cryptography).
 
 ARG PYTHON_VERSION=3.12
 
@@ -18,7 +17,7 @@ FROM python:${PYTHON_VERSION}-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md LICENSE ./
 COPY convoai_mcp ./convoai_mcp
-RUN pip wheel --no-cache-dir --wheel-dir /wheels ".[postgres]"
+RUN pip wheel --no-cache-dir --wheel-dir /wheels ".[postgres,oauth]"
 
 # -- run: the wheels installed, no build tools, a non-root user --
 FROM python:${PYTHON_VERSION}-slim
@@ -27,7 +26,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     CONVOAI_LOG_FORMAT=json
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
-    pip install --no-cache-dir --no-index --find-links=/wheels "convoai-mcp[postgres]" \
+    pip install --no-cache-dir --no-index --find-links=/wheels "convoai-mcp[postgres,oauth]" \
     && useradd --system --uid 10001 --create-home --home-dir /home/convoai convoai
 USER convoai
 WORKDIR /home/convoai

@@ -134,9 +134,9 @@ def test_the_image_is_a_small_python_base_built_in_two_stages() -> None:
     assert re.search(r"ARG PYTHON_VERSION=3\.1[1-3]\b", DOCKERFILE)
     runs = " ".join(rest for word, rest in INSTRUCTIONS if word == "RUN")
     assert "pip wheel --no-cache-dir" in runs
-    assert 'pip install --no-cache-dir --no-index --find-links=/wheels "convoai-mcp[postgres]"' in (
-        runs
-    )
+    extras = "convoai-mcp[postgres,oauth]"
+    assert f'pip install --no-cache-dir --no-index --find-links=/wheels "{extras}"' in runs
+    assert 'pip wheel --no-cache-dir --wheel-dir /wheels ".[postgres,oauth]"' in runs
     assert "apt-get" not in runs  # nothing compiled, no system packages
 
 

@@ -47,6 +47,7 @@ OTHER_KEY = "another-request-state-key-0123456789abcdef"
 SECOND_CALLEE = "+14155550124"
 STARTED = 30.0
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
+TTS_PARAMS = json.dumps({"key": "tts-key", "region": "eastus", "voice_name": "en-US-AvaNeural"})
 BASE = {
     "AGORA_APP_ID": "0123456789abcdef0123456789abcdef",
     "AGORA_APP_CERTIFICATE": "fedcba9876543210fedcba9876543210",
@@ -214,12 +215,13 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         ports: list[int] = []
         for name, key in (("a", KEY), ("b", KEY), ("c", OTHER_KEY)):
             archive = tmp_path_factory.mktemp(f"replica-{name}") / "archive.sqlite3"
-            env = subprocess_env(
-                **api,
-                CONVOAI_ARCHIVE_PATH=str(archive),
-                CONVOAI_REQUEST_STATE_KEY=key,
-                CONVOAI_CALL_ALLOWLIST="+1415555",
-            )
+            ours = {
+                "CONVOAI_ARCHIVE_PATH": str(archive),
+                "CONVOAI_REQUEST_STATE_KEY": key,
+                "CONVOAI_CALL_ALLOWLIST": "+1415555",
+                "CONVOAI_TTS_PARAMS": TTS_PARAMS,  # what the emulator requires of microsoft
+            }
+            env = subprocess_env(**{**api, **ours})
             command = [sys.executable, "-m", "convoai_mcp", "--transport", "streamable-http"]
             replica = Process([*command, "--port", "0", "--stateless"], env, stream="stderr")
             started.append(replica)
