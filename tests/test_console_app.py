@@ -1,7 +1,7 @@
 """The console as an MCP App, through the SDK's ``Client``: the ``ui://`` resource reads as
 ``text/html;profile=mcp-app``, ``tools/list`` carries the reference on start_agent, call,
-get_agent and get_call (and only there), the server advertises the extension, and the tools'
-results are the same for a host with Apps and one without."""
+get_agent, get_call and the campaign tools (and only there), the server advertises the
+extension, and the tools' results are the same for a host with Apps and one without."""
 
 from __future__ import annotations
 
@@ -17,7 +17,13 @@ from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID
 from convoai_mcp.server.console import UI_URI, console_html
 from convoai_mcp.server.results import AgentResult, CallResult, CallStarted, StartAgentResult
 
-UI_TOOLS = {"start_agent", "call", "get_agent", "get_call"}
+KEYLESS_TTS = {"CONVOAI_TTS_VENDOR": "openai", "CONVOAI_TTS_PARAMS": '{"voice": "alloy"}'}
+"""A TTS for the call that the emulator's stage validation takes without a vendor key."""
+UI_TOOLS = (
+    {"start_agent", "call", "get_agent", "get_call"}
+    | {f"{verb}_campaign" for verb in ("start", "get", "pause", "resume", "cancel")}
+    | {"list_campaigns"}
+)
 
 
 class AppsHost(ClientExtension):
@@ -57,7 +63,7 @@ async def test_tools_list_carries_the_ui_reference(tmp_path: Path) -> None:
 
 async def test_results_are_the_same_with_and_without_apps(tmp_path: Path) -> None:
     async with (
-        rig(tmp_path, BY_ARGUMENT) as r,
+        rig(tmp_path, {**BY_ARGUMENT, **KEYLESS_TTS}) as r,
         Client(r.server) as plain,
         Client(r.server, extensions=[AppsHost()]) as host,
     ):

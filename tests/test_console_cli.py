@@ -17,7 +17,7 @@ from _server_helpers import subprocess_env
 from mcp import Client
 
 from convoai_mcp.cli import _console_args
-from convoai_mcp.demo import run_demo
+from convoai_mcp.demo import DEMO_CAMPAIGN, run_demo
 
 
 def test_the_console_command_is_streamable_http_on_loopback() -> None:
@@ -80,7 +80,8 @@ def test_console_sandbox_serves_mcp_and_the_console(tmp_path: Path) -> None:
 
 async def test_the_demo_prints_the_console_url_and_serves_it(tmp_path: Path) -> None:
     """While the demo runs (here: after its last step, as ``--keep-console`` holds it) its
-    console answers with the demo's agent and call, and the transcript from the archive."""
+    console answers with the demo's agent and calls, the transcript from the archive, and
+    the demo's campaign."""
     seen: dict[str, Any] = {}
 
     async def look(url: str) -> None:
@@ -91,6 +92,10 @@ async def test_the_demo_prints_the_console_url_and_serves_it(tmp_path: Path) -> 
             agents = (await http.get("/console/api/agents")).json()["agents"]
             seen["kinds"] = sorted(a["kind"] for a in agents)
             seen["ended"] = all(a["ended"] for a in agents)
+            listed = (await http.get("/console/api/agents")).json()["campaigns"]
+            seen["campaigns"] = [(c["status"], c["summary"]["total"]) for c in listed]
+            campaign = await http.get(f"/console/api/campaigns/{listed[0]['campaign_id']}")
+            seen["numbers"] = [d["number"] for d in campaign.json()["destinations"]]
             agent = next(a for a in agents if a["kind"] == "agent")
             detail = (await http.get(f"/console/api/agents/{agent['agent_id']}")).json()
             seen["history"] = detail["history"]
@@ -102,8 +107,11 @@ async def test_the_demo_prints_the_console_url_and_serves_it(tmp_path: Path) -> 
     assert status == 0, text
     (url,) = re.findall(r"console at (http://127\.0\.0\.1:\d+/console) ", text)
     assert seen["page"][0] == 200 and "convoai-mcp console" in seen["page"][1]
-    assert seen["kinds"] == ["agent", "call", "call", "call", "call"]  # and the campaign's
+    # the agent, the call, and the demo campaign's three calls
+    assert seen["kinds"] == ["agent", "call", "call", "call", "call"]
     assert seen["ended"] is True
+    assert seen["campaigns"] == [("completed", len(DEMO_CAMPAIGN))]
+    assert seen["numbers"] == list(DEMO_CAMPAIGN)
     assert seen["history"]["source"] == "archive" and seen["history"]["entries"]
     assert seen["other"] == 404  # the console alone: no MCP endpoint beside it
     async with httpx.AsyncClient() as http:

@@ -147,7 +147,9 @@ def test_the_emulator_console_shows_what_the_emulator_holds_live(
     expect(page.locator("#timeline")).to_contain_text("running")
 
     # a call placed through the REST API appears without a reload (the event stream)
-    placed = emulator.rest("POST", P + "/call", call_body("ring", to="+15551230000"))
+    body = call_body("ring", to="+15551230000")
+    body["properties"]["tts"]["params"].update(key="tts-key", region="eastus")
+    placed = emulator.rest("POST", P + "/call", body)
     call_id = placed["agent_id"]
     expect(page.locator(f'#agents button[data-agent="{call_id}"]')).to_contain_text(
         "Call to +15551230000"

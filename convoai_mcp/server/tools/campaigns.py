@@ -41,7 +41,7 @@ CampaignId = Annotated[
 ]
 
 
-@tool(order=200, title="Start a calling campaign", read_only=False)
+@tool(order=200, title="Start a calling campaign", read_only=False, ui=True)
 async def start_campaign(
     ctx: Ctx,
     name: Annotated[
@@ -121,7 +121,7 @@ async def start_campaign(
     )
 
 
-@tool(order=201, title="Get a campaign", read_only=True, idempotent=True)
+@tool(order=201, title="Get a campaign", read_only=True, idempotent=True, ui=True)
 async def get_campaign(ctx: Ctx, campaign_id: CampaignId) -> CampaignResult:
     """A campaign's status, every destination (state, attempts, agent_id, duration, latency)
     and the summary: counts per outcome and the numbers that need a human. Read-only."""
@@ -130,7 +130,7 @@ async def get_campaign(ctx: Ctx, campaign_id: CampaignId) -> CampaignResult:
     return await service.get(rt_of(ctx), campaign_id)
 
 
-@tool(order=202, title="List campaigns", read_only=True, idempotent=True)
+@tool(order=202, title="List campaigns", read_only=True, idempotent=True, ui=True)
 async def list_campaigns(
     ctx: Ctx,
     status: Annotated[
@@ -147,7 +147,7 @@ async def list_campaigns(
     return await service.listing(rt_of(ctx), status=status, limit=limit)
 
 
-@tool(order=203, title="Pause a campaign", read_only=False, idempotent=True)
+@tool(order=203, title="Pause a campaign", read_only=False, idempotent=True, ui=True)
 async def pause_campaign(ctx: Ctx, campaign_id: CampaignId) -> CampaignChange:
     """Stop placing new calls of a running campaign; calls in progress go on to their end.
     resume_campaign continues it."""
@@ -156,7 +156,7 @@ async def pause_campaign(ctx: Ctx, campaign_id: CampaignId) -> CampaignChange:
     return await service.pause(rt_of(ctx), campaign_id)
 
 
-@tool(order=204, title="Resume a campaign", read_only=False, idempotent=True)
+@tool(order=204, title="Resume a campaign", read_only=False, idempotent=True, ui=True)
 async def resume_campaign(ctx: Ctx, campaign_id: CampaignId) -> CampaignChange:
     """Continue a paused campaign: its remaining numbers are called, paced as before."""
     from convoai_mcp.server.campaigns import service
@@ -164,7 +164,14 @@ async def resume_campaign(ctx: Ctx, campaign_id: CampaignId) -> CampaignChange:
     return await service.resume(rt_of(ctx), campaign_id)
 
 
-@tool(order=205, title="Cancel a campaign", read_only=False, destructive=True, idempotent=True)
+@tool(
+    order=205,
+    title="Cancel a campaign",
+    read_only=False,
+    destructive=True,
+    idempotent=True,
+    ui=True,
+)
 async def cancel_campaign(
     ctx: Ctx,
     campaign_id: CampaignId,
