@@ -63,6 +63,8 @@ async def until(
                 return campaign
             r.sandbox.state.advance(step)
             await scheduler.wait_changed(0.05)
+            while r.sandbox.state.history_unread():  # noqa: ASYNC110 - the watchers' reads
+                await anyio.sleep(0.005)  # every running call's history read at this time
     raise AssertionError(f"the campaign never got there: {campaign}")
 
 

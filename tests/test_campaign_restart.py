@@ -137,6 +137,9 @@ async def test_a_campaign_survives_sigkill_and_dials_nobody_twice(tmp_path: Path
                     sandbox.state.advance(3)
                     # the other process's pace (and its 1 s lease)
                     await eventually(lambda: False, within=0.1, fail=False)
+                    # and its watchers read every running call's history at this time before
+                    # the clock moves on (a call's history is gone once it ended)
+                    await eventually(lambda: not sandbox.state.history_unread())
             transcripts = {
                 d["number"]: await ok(client, "get_history", {"agent_id": d["agent_id"]})
                 for d in campaign["destinations"]

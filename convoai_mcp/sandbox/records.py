@@ -111,6 +111,9 @@ class AgentRecord:
     history: deque[HistoryEntry] = field(default_factory=deque)
     turns: deque[TurnRecord] = field(default_factory=lambda: deque(maxlen=MAX_TURNS_PER_AGENT))
     turn_count: int = 0
+    history_read_at: float | None = None
+    """The clock's :meth:`~convoai_mcp.sandbox.state.SandboxState.advance` offset when the
+    history was last read (``None``: never): tests wait for a reader to catch up."""
 
     def status(self, now: float) -> str:
         """The state name at ``now``."""

@@ -487,12 +487,26 @@ class SandboxState:
         with self.lock:
             now = self.now()
             agent = self._live(agent_id, now)
+            agent.history_read_at = self.offset
             return {
                 "agent_id": agent.agent_id,
                 "start_ts": int(agent.created_at),
                 "status": "RUNNING",
                 "contents": [entry.to_wire() for entry in agent.history],
             }
+
+    def history_unread(self) -> list[str]:
+        """The running agents whose history nobody read since the clock last moved
+        (:meth:`advance`): a test that moves the clock waits for this to be empty, so that a
+        reader (a server's watcher) saw every line before an agent ends and its history is
+        gone."""
+        with self.lock:
+            now = self.now()
+            return [
+                agent.agent_id
+                for agent in self.agents.values()
+                if agent.status(now) == "RUNNING" and agent.history_read_at != self.offset
+            ]
 
     def turns(self, agent_id: str, *, page_index: int = 1, page_size: int = 10) -> dict[str, Any]:
         """``turns``: also after the agent stopped (until evicted), paged from 1."""
