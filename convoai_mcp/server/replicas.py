@@ -236,22 +236,27 @@ class PostgresLimits:
             return await work(conn, self._now())
 
     async def _refuse(self, conn: AsyncConnection[Any], kind: Kind, now: float) -> None:
-        """Raise :class:`PolicyError` when a start of ``kind`` is over a limit now."""
-        await conn.execute(
-            "DELETE FROM limit_slots WHERE agent_id IS NULL AND expires <= %s", (now,)
+        """Raise :class:`PolicyError` when a start of ``kind`` is over a limit now. One round
+        trip: expired reservations and starts older than the rate window are deleted, and the
+        counts leave them out (a data-modifying ``WITH`` is not seen by its own query)."""
+        window = now - _RATE_WINDOW
+        cur = await conn.execute(
+            "WITH expired AS (DELETE FROM limit_slots WHERE agent_id IS NULL AND expires <= %s),"
+            " old AS (DELETE FROM limit_starts WHERE at <= %s) "
+            "SELECT (SELECT count(*) FROM limit_slots WHERE kind = %s"
+            " AND NOT (agent_id IS NULL AND expires <= %s)),"
+            " (SELECT count(*) FROM limit_starts WHERE at > %s),"
+            " (SELECT min(at) FROM limit_starts WHERE at > %s)",
+            (now, window, kind, now, window, window),
         )
-        cur = await conn.execute("SELECT count(*) FROM limit_slots WHERE kind = %s", (kind,))
         row = await cur.fetchone()
         active = int(row[0]) if row is not None else 0
         limit = self.policy.limit(kind)
         if active >= limit:
             raise limit_reached(kind, active, limit, by=_BY)
-        await conn.execute("DELETE FROM limit_starts WHERE at <= %s", (now - _RATE_WINDOW,))
-        cur = await conn.execute("SELECT count(*), min(at) FROM limit_starts")
-        row = await cur.fetchone()
         rate = self.policy.rate_limit
-        if row is not None and int(row[0]) >= rate:
-            oldest = float(row[1]) if row[1] is not None else now
+        if row is not None and int(row[1]) >= rate:
+            oldest = float(row[2]) if row[2] is not None else now
             raise rate_reached(rate, oldest + _RATE_WINDOW - now)
 
     async def _guarded(self, work: Callable[[AsyncConnection[Any], float], Awaitable[Any]]) -> Any:
@@ -278,12 +283,12 @@ class PostgresLimits:
 
         async def book(conn: AsyncConnection[Any], now: float) -> None:
             await self._refuse(conn, reservation.kind, now)
-            await conn.execute(
-                "INSERT INTO limit_slots (slot_id, kind, agent_id, replica, created, expires) "
-                "VALUES (%s, %s, NULL, %s, %s, %s)",
-                (slot_id, reservation.kind, self.db.replica, now, now + self.reservation_ttl),
+            await conn.execute(  # the slot and the rate token, in one round trip
+                "WITH slot AS (INSERT INTO limit_slots (slot_id, kind, agent_id, replica, "
+                "created, expires) VALUES (%s, %s, NULL, %s, %s, %s)) "
+                "INSERT INTO limit_starts (at) VALUES (%s)",
+                (slot_id, reservation.kind, self.db.replica, now, now + self.reservation_ttl, now),
             )
-            await conn.execute("INSERT INTO limit_starts (at) VALUES (%s)", (now,))
 
         await self._guarded(book)
         reservation.slot_id = slot_id
